@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The compiler: policy -> kernel plan -> libseccomp filters.
+ *
+ * Per syscall the evaluator's meaning is a chain "first matching of (conditions -> action)
+ * pairs, else fallback". The kernel takes what libseccomp can express exactly:
+ *   - no conditions: one action;
+ *   - conditions with one action more restrictive than the fallback: the fallback in the main
+ *     filter, the conditions in a stacked guard filter (the kernel applies the most
+ *     restrictive answer of all filters);
+ *   - conditions whose fallback is the filter's default: the conditions in the main filter;
+ *   - one condition whose negation is expressible: both halves in the main filter;
+ * and anything else is sent to the broker, which evaluates the chain on the integer arguments.
+ */
+#pragma once
+
+#include <seccomp.h>
+
+#include "policy.h"
+
+enum sb_kaction {
+	SB_K_ALLOW,
+	SB_K_ERRNO,
+	SB_K_KILL,
+	SB_K_BROKER, /* notify or trap, chosen when the filter is built */
+};
+
+struct sb_kdecision {
+	enum sb_kaction action;
+	int err;
+};
+
+/* One libseccomp rule: a conjunction of comparisons. */
+struct sb_krule {
+	int nr;
+	struct sb_kdecision d;
+	unsigned ncmp;
+	struct scmp_arg_cmp cmp[SB_MAX_CONDS];
+};
+
+enum sb_plan_how {
+	SB_PLAN_SIMPLE,   /* one action for every call */
+	SB_PLAN_GUARD,    /* fallback in main, conditions in the guard filter */
+	SB_PLAN_COND,     /* conditions in main, else the filter default */
+	SB_PLAN_SPLIT,    /* condition and its negation in main */
+	SB_PLAN_EVALUATE, /* the broker evaluates the chain */
+};
+
+/* The plan for one syscall, kept for `sysbroker check --explain`. */
+struct sb_plan_sys {
+	int nr;
+	enum sb_plan_how how;
+	struct sb_kdecision fallback;
+	const struct sb_sysrule *fallback_rule; /* NULL: default or brokered */
+	unsigned nchain;                 /* as the evaluator sees it; the kernel may need fewer */
+	const struct sb_sysrule **chain; /* conditional rules, in the order they are tried */
+	struct sb_kdecision *chain_d;
+};
+
+struct sb_plan {
+	struct sb_kdecision def;
+	struct sb_plan_sys *sys; /* sorted by syscall number */
+	size_t nsys;
+	struct sb_krule *main, *guard;
+	size_t nmain, nguard;
+};
+
+int sb_plan_build(const struct sb_policy *policy, struct sb_plan **ret_plan);
+struct sb_plan *sb_plan_free(struct sb_plan *plan);
+
+/*
+ * Build a libseccomp filter: the main filter, or the guard filter (*ret NULL when the plan needs
+ * none). broker_action is SCMP_ACT_NOTIFY or SCMP_ACT_TRAP.
+ */
+int sb_plan_filter(const struct sb_plan *plan, bool guard, uint32_t broker_action,
+		   scmp_filter_ctx *ret);
+
+/* The libseccomp action for a decision. */
+uint32_t sb_kaction_to_scmp(struct sb_kdecision d, uint32_t broker_action);
+const char *sb_plan_how_name(enum sb_plan_how how);

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The evaluator: the exact meaning of a policy. The kernel filter (compile.c) is an
+ * optimisation of it, and the broker asks it about everything the filter sends up.
+ *
+ * One principle everywhere: the most specific matching rule decides, and among equally specific
+ * rules the one written last wins.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "policy.h"
+
+static bool cond_holds(const struct sb_cond *c, const uint64_t args[6])
+{
+	uint64_t a = args[c->arg];
+	switch (c->op) {
+	case SB_CMP_EQ:
+		return a == c->value;
+	case SB_CMP_NE:
+		return a != c->value;
+	case SB_CMP_LT:
+		return a < c->value;
+	case SB_CMP_LE:
+		return a <= c->value;
+	case SB_CMP_GT:
+		return a > c->value;
+	case SB_CMP_GE:
+		return a >= c->value;
+	case SB_CMP_MASKED_EQ:
+		return (a & c->mask) == c->value;
+	case SB_CMP_MASKED_NE:
+		return (a & c->mask) != c->value;
+	}
+	return false;
+}
+
+bool sb_sysrule_matches(const struct sb_sysrule *r, const uint64_t args[6])
+{
+	for (unsigned i = 0; i < r->ncond; i++)
+		if (!cond_holds(&r->cond[i], args))
+			return false;
+	return true;
+}
+
+/* Does a beat b? Higher tier, then later in the policy. Built-ins keep table order. */
+bool sb_sysrule_beats(const struct sb_sysrule *a, const struct sb_sysrule *b)
+{
+	if (a->tier != b->tier)
+		return a->tier > b->tier;
+	return a->c.seq > b->c.seq;
+}
+
+static void from_rule(const struct sb_rule_common *c, bool builtin, struct sb_decision *d)
+{
+	*d = (struct sb_decision){
+		.verdict = c->verdict,
+		.err = c->verdict == SB_DENY ? c->err : 0,
+		.log = c->log,
+		.builtin = builtin,
+		.origin = builtin ? NULL : &c->origin,
+		.limit = (c->limit.at_most || c->limit.rate_n) ? &c->limit : NULL,
+		.rule_id = builtin ? -1 : (int)c->id,
+	};
+}
+
+static void from_default(const struct sb_default *def, struct sb_decision *d)
+{
+	*d = (struct sb_decision){
+		.verdict = def->verdict,
+		.err = def->verdict == SB_DENY ? def->err : 0,
+		.log = def->log,
+		.origin = def->origin.file ? &def->origin : NULL,
+		.rule_id = -1,
+	};
+}
+
+int sb_policy_eval_syscall(const struct sb_policy *p, int nr, const uint64_t args[6],
+			   struct sb_decision *ret)
+{
+	const struct sb_sysrule *best = NULL;
+
+	if (!p || !args || !ret)
+		return -EINVAL;
+	for (size_t i = 0; i < p->nsys; i++) {
+		const struct sb_sysrule *r = &p->sys[i];
+		if (r->nr != nr || !sb_sysrule_matches(r, args))
+			continue;
+		if (!best || sb_sysrule_beats(r, best))
+			best = r;
+	}
+	if (best) {
+		from_rule(&best->c, best->tier == SB_TIER_BUILTIN, ret);
+		return 0;
+	}
+	if (sb_syscall_brokered(nr) != SB_BROKERED_NO) {
+		*ret = (struct sb_decision){.verdict = SB_BROKER, .rule_id = -1};
+		return 0;
+	}
+	from_default(&p->def_sys, ret);
+	return 0;
+}
+
+int sb_policy_eval_path(const struct sb_policy *p, const char *path, uint32_t perm,
+			struct sb_decision *ret)
+{
+	const struct sb_pathrule *best = NULL;
+
+	if (!p || !path || path[0] != '/' || !ret || perm == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < p->npaths; i++) {
+		const struct sb_pathrule *r = &p->paths[i];
+		if (!sb_glob_match(r->pattern, path))
+			continue;
+		if (!best) {
+			best = r;
+			continue;
+		}
+		int c = sb_glob_compare(&r->rank, &best->rank);
+		if (c > 0 || (c == 0 && r->c.seq > best->c.seq))
+			best = r;
+	}
+	if (!best) {
+		from_default(&p->def_path, ret);
+		return 0;
+	}
+	from_rule(&best->c, false, ret);
+	if (best->c.verdict == SB_ALLOW && (best->perms & perm) != perm) {
+		/* The most specific rule decides, and it does not grant this permission. */
+		ret->verdict = SB_DENY;
+		ret->err = EACCES;
+		ret->log = true;
+		ret->limit = NULL;
+	}
+	return 0;
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *net, unsigned prefix)
+{
+	unsigned full = prefix / 8, rest = prefix % 8;
+	if (memcmp(a, net, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t m = (uint8_t)(0xff << (8 - rest));
+	return (a[full] & m) == (net[full] & m);
+}
+
+static bool net_matches(const struct sb_netrule *r, const struct sb_net_target *t)
+{
+	if (r->kind != t->kind)
+		return false;
+	switch (t->kind) {
+	case SB_NET_UNIX:
+		return sb_glob_match(r->pattern, t->name);
+	case SB_NET_ABSTRACT:
+		return sb_glob_match_flat(r->pattern, t->name);
+	case SB_NET_TCP:
+	case SB_NET_UDP:
+		if (t->port < r->port_lo || t->port > r->port_hi)
+			return false;
+		if (r->family == AF_UNSPEC)
+			return true;
+		return r->family == t->family && prefix_match(t->addr, r->addr, r->prefix);
+	}
+	return false;
+}
+
+/* >0 when a is more specific than b. */
+static int net_compare(const struct sb_netrule *a, const struct sb_netrule *b)
+{
+	if (a->kind == SB_NET_TCP || a->kind == SB_NET_UDP) {
+		int pa = a->family == AF_UNSPEC ? -1 : (int)a->prefix;
+		int pb = b->family == AF_UNSPEC ? -1 : (int)b->prefix;
+		/* An IPv4 /32 and an IPv6 /128 both name one host. */
+		if (a->family == AF_INET)
+			pa += 96;
+		if (b->family == AF_INET)
+			pb += 96;
+		if (pa != pb)
+			return pa > pb ? 1 : -1;
+		unsigned wa = (unsigned)(a->port_hi - a->port_lo), wb = (unsigned)(b->port_hi - b->port_lo);
+		if (wa != wb)
+			return wa < wb ? 1 : -1;
+		return 0;
+	}
+	return sb_glob_compare(&a->rank, &b->rank);
+}
+
+int sb_policy_eval_net(const struct sb_policy *p, uint32_t op, const struct sb_net_target *t,
+		       struct sb_decision *ret)
+{
+	const struct sb_netrule *best = NULL;
+
+	if (!p || !t || !ret || (op != SB_NET_CONNECT && op != SB_NET_BIND && op != SB_NET_SEND))
+		return -EINVAL;
+	for (size_t i = 0; i < p->nnets; i++) {
+		const struct sb_netrule *r = &p->nets[i];
+		if (!net_matches(r, t))
+			continue;
+		if (!best) {
+			best = r;
+			continue;
+		}
+		int c = net_compare(r, best);
+		if (c > 0 || (c == 0 && r->c.seq > best->c.seq))
+			best = r;
+	}
+	if (!best) {
+		from_default(&p->def_net, ret);
+		return 0;
+	}
+	from_rule(&best->c, false, ret);
+	if (best->c.verdict == SB_ALLOW && !(best->ops & op)) {
+		ret->verdict = SB_DENY;
+		ret->err = EACCES;
+		ret->log = true;
+		ret->limit = NULL;
+	}
+	return 0;
+}
+
+int sb_net_target_from_sockaddr(const struct sockaddr *sa, socklen_t len, int sotype,
+				struct sb_net_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (!sa || len < sizeof(sa_family_t))
+		return -EINVAL;
+	switch (sa->sa_family) {
+	case AF_UNIX: {
+		const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+		size_t n = len - offsetof(struct sockaddr_un, sun_path);
+		if (len > sizeof(*un) || n == 0)
+			return -EINVAL; /* unnamed: nothing to decide on */
+		if (un->sun_path[0] == 0) {
+			/* Abstract: the name is every byte; an embedded NUL could alias a name. */
+			if (n < 2 || memchr(un->sun_path + 1, 0, n - 1))
+				return -EINVAL;
+			t->kind = SB_NET_ABSTRACT;
+			memcpy(t->name, un->sun_path + 1, n - 1);
+			t->name[n - 1] = 0;
+			return 0;
+		}
+		size_t l = strnlen(un->sun_path, n);
+		if (l == n && l == sizeof(un->sun_path))
+			return -EINVAL;
+		t->kind = SB_NET_UNIX;
+		memcpy(t->name, un->sun_path, l);
+		t->name[l] = 0;
+		return t->name[0] == '/' ? 0 : -EINVAL;
+	}
+	case AF_INET: {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		if (len < sizeof(*in))
+			return -EINVAL;
+		t->family = AF_INET;
+		memcpy(t->addr, &in->sin_addr, 4);
+		t->port = ntohs(in->sin_port);
+		break;
+	}
+	case AF_INET6: {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		if (len < sizeof(*in6))
+			return -EINVAL;
+		t->port = ntohs(in6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+			/* ::ffff:a.b.c.d reaches a.b.c.d: decide it as IPv4. */
+			t->family = AF_INET;
+			memcpy(t->addr, in6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			t->family = AF_INET6;
+			memcpy(t->addr, &in6->sin6_addr, 16);
+		}
+		break;
+	}
+	default:
+		return -EAFNOSUPPORT;
+	}
+	if ((sotype & 0xf) == SOCK_STREAM)
+		t->kind = SB_NET_TCP;
+	else if ((sotype & 0xf) == SOCK_DGRAM)
+		t->kind = SB_NET_UDP;
+	else
+		return -EPROTONOSUPPORT;
+	return 0;
+}
+
+const char *sb_decision_rule(const struct sb_decision *d, char *buf, size_t size)
+{
+	if (d->builtin)
+		snprintf(buf, size, "builtin");
+	else if (!d->origin)
+		snprintf(buf, size, "default");
+	else
+		snprintf(buf, size, "%s:%u", d->origin->file, d->origin->line);
+	return buf;
+}

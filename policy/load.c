@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Loading policies: files, includes (relative, cycle-safe), built-in rules, the public API. */
+#include <errno.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "compile.h"
+#include "config.h"
+#include "macro.h"
+#include "policy.h"
+#include "util.h"
+
+struct sb_policy *sb_policy_new(void)
+{
+	struct sb_policy *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->def_sys = (struct sb_default){.verdict = SB_DENY, .err = ENOSYS, .log = true};
+	p->def_path = (struct sb_default){.verdict = SB_DENY, .err = EACCES, .log = true};
+	p->def_net = (struct sb_default){.verdict = SB_DENY, .err = EACCES, .log = true};
+	return p;
+}
+
+SB_API struct sb_policy *sb_policy_free(struct sb_policy *p)
+{
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < p->nfiles; i++)
+		free(p->files[i]);
+	for (size_t i = 0; i < p->npaths; i++)
+		free(p->paths[i].pattern);
+	for (size_t i = 0; i < p->nnets; i++)
+		free(p->nets[i].pattern);
+	free(p->files);
+	free(p->sys);
+	free(p->paths);
+	free(p->nets);
+	free(p);
+	return NULL;
+}
+
+int sb_policy_add_file(struct sb_policy *p, const char *name, const char **ret_name)
+{
+	char **f = reallocarray(p->files, p->nfiles + 1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	p->files = f;
+	f[p->nfiles] = strdup(name);
+	if (!f[p->nfiles])
+		return -ENOMEM;
+	*ret_name = f[p->nfiles++];
+	return 0;
+}
+
+/* The files being parsed, outermost first: an include of one of them is a cycle. */
+struct include_stack {
+	unsigned n;
+	dev_t dev[SB_MAX_INCLUDE_DEPTH + 2];
+	ino_t ino[SB_MAX_INCLUDE_DEPTH + 2];
+};
+
+static int load_include(struct sb_parser *parser, const char *path, void *userdata,
+			struct sb_policy_error *err)
+{
+	struct include_stack *st = userdata;
+	unsigned depth = sb_parser_depth(parser) + 1;
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	struct stat s;
+	int r;
+
+	if (depth > SB_MAX_INCLUDE_DEPTH)
+		return sb_parser_fail(parser, -ELOOP, "includes nested deeper than %d",
+				      SB_MAX_INCLUDE_DEPTH);
+	if (stat(path, &s) < 0)
+		return sb_parser_fail(parser, -errno, "cannot include '%s': %s", path,
+				      strerror(errno));
+	for (unsigned i = 0; i < st->n; i++)
+		if (st->dev[i] == s.st_dev && st->ino[i] == s.st_ino)
+			return sb_parser_fail(parser, -ELOOP, "include cycle: '%s' includes itself",
+					      path);
+	r = sb_read_file(path, SB_MAX_POLICY_FILE, &data, &len);
+	if (r < 0)
+		return sb_parser_fail(parser, r, "cannot include '%s': %s%s", path, strerror(-r),
+				      r == -EFBIG ? " (policy files are limited to 1 MiB)" : "");
+	st->dev[st->n] = s.st_dev;
+	st->ino[st->n] = s.st_ino;
+	st->n++;
+	r = sb_parse_buffer(sb_parser_policy(parser), data, len, path, depth, load_include, st,
+			    err);
+	st->n--;
+	return r;
+}
+
+static void error_at_file(struct sb_policy_error *err, const char *file, const char *fmt, int r)
+{
+	if (!err)
+		return;
+	memset(err, 0, sizeof(*err));
+	sb_strlcpy(err->file, file, sizeof(err->file));
+	snprintf(err->message, sizeof(err->message), fmt, strerror(-r));
+}
+
+int sb_policy_finalize(struct sb_policy *p, struct sb_policy_error *err)
+{
+	size_t n;
+	const struct sb_dangerous *d = sb_dangerous(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		int nr = seccomp_syscall_resolve_name(d[i].name);
+		if (nr < 0)
+			continue;
+		struct sb_sysrule *s = reallocarray(p->sys, p->nsys + 1, sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		p->sys = s;
+		s[p->nsys++] = (struct sb_sysrule){
+			.c = {.verdict = SB_DENY, .err = d[i].err, .log = true, .id = UINT32_MAX},
+			.nr = nr,
+			.tier = SB_TIER_BUILTIN,
+			.ncond = d[i].cond_mask ? 1 : 0,
+			.cond = {{.arg = d[i].cond_arg,
+				  .op = SB_CMP_MASKED_NE,
+				  .mask = d[i].cond_mask,
+				  .value = 0}},
+		};
+	}
+
+	/* Prove the kernel plan builds, so a policy that loads is a policy that can run. */
+	struct sb_plan *plan = NULL;
+	int r = sb_plan_build(p, &plan);
+	if (r < 0) {
+		if (err) {
+			memset(err, 0, sizeof(*err));
+			sb_strlcpy(err->file, p->nfiles ? p->files[0] : "<policy>", sizeof(err->file));
+			snprintf(err->message, sizeof(err->message),
+				 "cannot compile the kernel filter: %s", strerror(-r));
+		}
+		return r;
+	}
+	sb_plan_free(plan);
+	return 0;
+}
+
+static int load(const char *text, size_t len, const char *name, struct include_stack *st,
+		struct sb_policy **ret, struct sb_policy_error *err)
+{
+	struct sb_policy *p = sb_policy_new();
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	r = sb_parse_buffer(p, text, len, name, 0, load_include, st, err);
+	if (r >= 0)
+		r = sb_policy_finalize(p, err);
+	if (r < 0) {
+		sb_policy_free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+SB_API int sb_policy_load_file(const char *path, struct sb_policy **ret_policy,
+			       struct sb_policy_error *ret_error)
+{
+	struct include_stack st = {0};
+	_cleanup_free_ char *data = NULL;
+	struct stat s;
+	size_t len;
+	int r;
+
+	if (!path || !ret_policy)
+		return -EINVAL;
+	if (ret_error)
+		memset(ret_error, 0, sizeof(*ret_error));
+	r = sb_read_file(path, SB_MAX_POLICY_FILE, &data, &len);
+	if (r < 0) {
+		error_at_file(ret_error, path,
+			      r == -EFBIG ? "cannot read: %s (policy files are limited to 1 MiB)"
+					  : "cannot read: %s",
+			      r);
+		return r;
+	}
+	if (stat(path, &s) == 0) {
+		st.dev[0] = s.st_dev;
+		st.ino[0] = s.st_ino;
+		st.n = 1;
+	}
+	return load(data, len, path, &st, ret_policy, ret_error);
+}
+
+SB_API int sb_policy_load_string(const char *text, size_t len, const char *name,
+				 struct sb_policy **ret_policy, struct sb_policy_error *ret_error)
+{
+	struct include_stack st = {0};
+
+	if (!text || !ret_policy)
+		return -EINVAL;
+	if (ret_error)
+		memset(ret_error, 0, sizeof(*ret_error));
+	if (len > SB_MAX_POLICY_FILE) {
+		error_at_file(ret_error, name ? name : "<string>",
+			      "cannot read: %s (policies are limited to 1 MiB)", -EFBIG);
+		return -EFBIG;
+	}
+	return load(text, len, name ? name : "<string>", &st, ret_policy, ret_error);
+}
+
+SB_API const char *sb_version(void)
+{
+	return SB_VERSION;
+}
