@@ -70,7 +70,9 @@ struct sb_plan *sb_plan_free(struct sb_plan *plan);
 
 /*
  * Build a libseccomp filter: the main filter, or the guard filter (*ret NULL when the plan needs
- * none). broker_action is SCMP_ACT_NOTIFY or SCMP_ACT_TRAP.
+ * none). broker_action is SCMP_ACT_NOTIFY or SCMP_ACT_TRAP. Load the guard first: it allows
+ * everything it does not refuse, so loading the main filter after it still works, whereas the
+ * main filter may refuse seccomp(2) itself.
  */
 int sb_plan_filter(const struct sb_plan *plan, bool guard, uint32_t broker_action,
 		   scmp_filter_ctx *ret);

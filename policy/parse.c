@@ -770,7 +770,11 @@ static int parse_inet(struct sb_parser *p, unsigned col, const char *s, struct s
 		n->family = AF_INET6;
 	} else {
 		slash = strchr(host, '/');
+		if (slash)
+			*slash = 0;
 		n->family = strcmp(host, "*") == 0 ? AF_UNSPEC : AF_INET;
+		if (slash)
+			*slash = '/';
 	}
 	if (slash)
 		*slash++ = 0;

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "policy.h"
+
+static void test_match(void **state)
+{
+	static const struct {
+		const char *pattern, *path;
+		bool match;
+	} cases[] = {
+		{"/", "/", true},
+		{"/a", "/a", true},
+		{"/a", "/ab", false},
+		{"/a", "/a/b", false},
+		{"/a/*", "/a/b", true},
+		{"/a/*", "/a", false},
+		{"/a/*", "/a/b/c", false},
+		{"/a/*.c", "/a/x.c", true},
+		{"/a/*.c", "/a/.c", true},
+		{"/a/*.c", "/a/x.h", false},
+		{"/a/?", "/a/x", true},
+		{"/a/?", "/a/xy", false},
+		{"/a/**", "/a", true},
+		{"/a/**", "/a/b/c/d", true},
+		{"/a/**", "/ab", false},
+		{"/**", "/", true},
+		{"/**", "/etc/passwd", true},
+		{"/a/**/z", "/a/z", true},
+		{"/a/**/z", "/a/b/c/z", true},
+		{"/a/**/z", "/a/b/c/zz", false},
+		{"/a/**/b/**/c", "/a/x/b/y/c", true},
+		{"/a/**/b/**/c", "/a/b/c", true},
+		{"/a/**/b/**/c", "/a/c", false},
+		{"/*/*/x", "/p/q/x", true},
+		{"/a*b*c", "/aXXbYYc", true},
+		{"/a*b*c", "/aXXbYY", false},
+		{"relative", "/relative", false},
+		{"/a", "relative", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (sb_glob_match(cases[i].pattern, cases[i].path) != cases[i].match)
+			fail_msg("%s vs %s: want %d", cases[i].pattern, cases[i].path,
+				 cases[i].match);
+}
+
+/* A hostile path against many "**" must stay fast (polynomial): this would hang otherwise. */
+static void test_pathological(void **state)
+{
+	char path[PATH_MAX];
+	size_t o = 0;
+	while (o + 3 < sizeof(path) - 8) {
+		path[o++] = '/';
+		path[o++] = 'a';
+	}
+	path[o] = 0;
+	for (int i = 0; i < 200; i++)
+		assert_false(sb_glob_match("/**/**/**/**/**/**/**/**/**/**/**/**/b", path));
+	assert_true(sb_glob_match("/**/**/**/**/**/**/**/**/**/**/**/**/a", path));
+	char longp[PATH_MAX + 10];
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = 0;
+	assert_false(sb_glob_match("/**", longp));
+}
+
+static void test_specificity(void **state)
+{
+	static const struct {
+		const char *more, *less;
+	} cases[] = {
+		{"/a", "/a/**"},         /* exact beats any wildcard */
+		{"/etc/shadow", "/etc/sh*"},
+		{"/a/b/*", "/a/*"},      /* more literal characters */
+		{"/a/*", "/a/**"},       /* same literals: fewer ** */
+		{"/a/x?", "/a/x*"},      /* equal: neither beats */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sb_glob_rank a = sb_glob_specificity(cases[i].more);
+		struct sb_glob_rank b = sb_glob_specificity(cases[i].less);
+		int want = i == 4 ? 0 : 1;
+		assert_int_equal(sb_glob_compare(&a, &b), want);
+		assert_int_equal(sb_glob_compare(&b, &a), -want);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_pathological),
+		cmocka_unit_test(test_specificity),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
