@@ -25,7 +25,8 @@ static void usage(FILE *f)
 	      "Commands:\n"
 	      "  check [--explain] FILE...   validate policy files; with --explain, print the\n"
 	      "                              compiled plan: the kernel's decision per syscall and\n"
-	      "                              the path and network rules in the order they are tried\n"
+	      "                              the path and network rules in the order they are "
+	      "tried\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help                  show this help and exit\n"
@@ -39,7 +40,7 @@ static void usage(FILE *f)
 
 static void print_cond(const struct sb_cond *c, FILE *f)
 {
-	static const char *const ops[] = {"==", "!=", "<", "<=", ">", ">="};
+	static const char *const ops[] = { "==", "!=", "<", "<=", ">", ">=" };
 	if (c->op == SB_CMP_MASKED_EQ || c->op == SB_CMP_MASKED_NE)
 		fprintf(f, "arg%u & %#llx %s %#llx", c->arg, (unsigned long long)c->mask,
 			c->op == SB_CMP_MASKED_EQ ? "==" : "!=", (unsigned long long)c->value);
@@ -160,7 +161,8 @@ static int explain(const struct sb_policy *p, FILE *f)
 	fputs("\nsyscalls (every syscall not listed: default syscall):\n", f);
 	for (size_t i = 0; i < plan->nsys; i++) {
 		const struct sb_plan_sys *ps = &plan->sys[i];
-		_cleanup_free_ char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, ps->nr);
+		_cleanup_free_ char *name =
+			seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, ps->nr);
 		for (unsigned k = 0; k < ps->nchain; k++) {
 			fprintf(f, "  %-20s if ", k == 0 ? (name ? name : "?") : "");
 			for (unsigned c = 0; c < ps->chain[k]->ncond; c++) {
@@ -241,9 +243,9 @@ static int explain(const struct sb_policy *p, FILE *f)
 static int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"explain", no_argument, NULL, 'e'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{ "explain", no_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	bool do_explain = false;
 	int c, ret = 0;
@@ -307,9 +309,9 @@ static int cmd_check(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 

@@ -14,19 +14,19 @@ static struct sb_kdecision kdecision(enum sb_verdict v, int err, bool log, bool 
 	case SB_ALLOW:
 		/* A logged or limited allow needs the broker to count and record it. */
 		if (log || limited)
-			return (struct sb_kdecision){SB_K_BROKER, 0};
-		return (struct sb_kdecision){SB_K_ALLOW, 0};
+			return (struct sb_kdecision){ SB_K_BROKER, 0 };
+		return (struct sb_kdecision){ SB_K_ALLOW, 0 };
 	case SB_DENY:
 		/* A logged denial is made by the broker so that it can write the record. */
 		if (log)
-			return (struct sb_kdecision){SB_K_BROKER, err};
-		return (struct sb_kdecision){SB_K_ERRNO, err};
+			return (struct sb_kdecision){ SB_K_BROKER, err };
+		return (struct sb_kdecision){ SB_K_ERRNO, err };
 	case SB_KILL:
-		return (struct sb_kdecision){SB_K_KILL, 0};
+		return (struct sb_kdecision){ SB_K_KILL, 0 };
 	case SB_BROKER:
-		return (struct sb_kdecision){SB_K_BROKER, 0};
+		return (struct sb_kdecision){ SB_K_BROKER, 0 };
 	}
-	return (struct sb_kdecision){SB_K_KILL, 0};
+	return (struct sb_kdecision){ SB_K_KILL, 0 };
 }
 
 static struct sb_kdecision rule_kdecision(const struct sb_sysrule *r)
@@ -68,13 +68,17 @@ static bool more_restrictive(struct sb_kdecision a, struct sb_kdecision b, uint3
 static struct scmp_arg_cmp to_scmp(const struct sb_cond *c)
 {
 	static const enum scmp_compare ops[] = {
-		[SB_CMP_EQ] = SCMP_CMP_EQ, [SB_CMP_NE] = SCMP_CMP_NE, [SB_CMP_LT] = SCMP_CMP_LT,
-		[SB_CMP_LE] = SCMP_CMP_LE, [SB_CMP_GT] = SCMP_CMP_GT, [SB_CMP_GE] = SCMP_CMP_GE,
+		[SB_CMP_EQ] = SCMP_CMP_EQ,
+		[SB_CMP_NE] = SCMP_CMP_NE,
+		[SB_CMP_LT] = SCMP_CMP_LT,
+		[SB_CMP_LE] = SCMP_CMP_LE,
+		[SB_CMP_GT] = SCMP_CMP_GT,
+		[SB_CMP_GE] = SCMP_CMP_GE,
 		[SB_CMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
 	};
 	if (c->op == SB_CMP_MASKED_EQ)
-		return (struct scmp_arg_cmp){c->arg, SCMP_CMP_MASKED_EQ, c->mask, c->value};
-	return (struct scmp_arg_cmp){c->arg, ops[c->op], c->value, 0};
+		return (struct scmp_arg_cmp){ c->arg, SCMP_CMP_MASKED_EQ, c->mask, c->value };
+	return (struct scmp_arg_cmp){ c->arg, ops[c->op], c->value, 0 };
 }
 
 /*
@@ -94,7 +98,8 @@ static int cond_alternatives(const struct sb_cond *c, struct scmp_arg_cmp *out, 
 			continue;
 		if (n >= max)
 			return -E2BIG;
-		out[n++] = (struct scmp_arg_cmp){c->arg, SCMP_CMP_MASKED_EQ, bit, ~c->value & bit};
+		out[n++] =
+			(struct scmp_arg_cmp){ c->arg, SCMP_CMP_MASKED_EQ, bit, ~c->value & bit };
 	}
 	return (int)n;
 }
@@ -102,10 +107,14 @@ static int cond_alternatives(const struct sb_cond *c, struct scmp_arg_cmp *out, 
 static struct sb_cond negate(const struct sb_cond *c)
 {
 	static const enum sb_cmp neg[] = {
-		[SB_CMP_EQ] = SB_CMP_NE, [SB_CMP_NE] = SB_CMP_EQ,
-		[SB_CMP_LT] = SB_CMP_GE, [SB_CMP_LE] = SB_CMP_GT,
-		[SB_CMP_GT] = SB_CMP_LE, [SB_CMP_GE] = SB_CMP_LT,
-		[SB_CMP_MASKED_EQ] = SB_CMP_MASKED_NE, [SB_CMP_MASKED_NE] = SB_CMP_MASKED_EQ,
+		[SB_CMP_EQ] = SB_CMP_NE,
+		[SB_CMP_NE] = SB_CMP_EQ,
+		[SB_CMP_LT] = SB_CMP_GE,
+		[SB_CMP_LE] = SB_CMP_GT,
+		[SB_CMP_GT] = SB_CMP_LE,
+		[SB_CMP_GE] = SB_CMP_LT,
+		[SB_CMP_MASKED_EQ] = SB_CMP_MASKED_NE,
+		[SB_CMP_MASKED_NE] = SB_CMP_MASKED_EQ,
 	};
 	struct sb_cond n = *c;
 	n.op = neg[c->op];
@@ -138,7 +147,7 @@ static int expand(int nr, const struct sb_cond *conds, unsigned n, struct sb_kde
 		  struct krules *out)
 {
 	struct scmp_arg_cmp alt[SB_MAX_CONDS][MAX_EXPANSION];
-	unsigned nalt[SB_MAX_CONDS], idx[SB_MAX_CONDS] = {0};
+	unsigned nalt[SB_MAX_CONDS], idx[SB_MAX_CONDS] = { 0 };
 	unsigned total = 1;
 
 	for (unsigned i = 0; i < n; i++)
@@ -155,7 +164,7 @@ static int expand(int nr, const struct sb_cond *conds, unsigned n, struct sb_kde
 			return -E2BIG;
 	}
 	for (unsigned t = 0; t < total; t++) {
-		struct sb_krule r = {.nr = nr, .d = d, .ncmp = n};
+		struct sb_krule r = { .nr = nr, .d = d, .ncmp = n };
 		for (unsigned i = 0; i < n; i++)
 			r.cmp[i] = alt[i][idx[i]];
 		int e = push(out, &r);
@@ -197,7 +206,7 @@ static int plan_one(struct sb_plan *plan, struct sb_plan_sys *ps, const struct s
 		ps->fallback = rule_kdecision(rules[k]);
 		ps->fallback_rule = rules[k];
 	} else if (sb_syscall_brokered(ps->nr) != SB_BROKERED_NO) {
-		ps->fallback = (struct sb_kdecision){SB_K_BROKER, 0};
+		ps->fallback = (struct sb_kdecision){ SB_K_BROKER, 0 };
 	} else {
 		ps->fallback = plan->def;
 	}
@@ -219,7 +228,7 @@ static int plan_one(struct sb_plan *plan, struct sb_plan_sys *ps, const struct s
 		ps->how = SB_PLAN_SIMPLE;
 		if (kd_equal(F, plan->def))
 			return 0;
-		return push(main, &(struct sb_krule){.nr = ps->nr, .d = F});
+		return push(main, &(struct sb_krule){ .nr = ps->nr, .d = F });
 	}
 
 	struct sb_kdecision A = ps->chain_d[0];
@@ -228,7 +237,8 @@ static int plan_one(struct sb_plan *plan, struct sb_plan_sys *ps, const struct s
 		same = same && kd_equal(ps->chain_d[i], A);
 
 	if (same) {
-		/* Whether the guard is right depends on the broker action; require both to agree. */
+		/* Whether the guard is right depends on the broker action; require both to agree.
+		 */
 		bool guardable = more_restrictive(A, F, SCMP_ACT_NOTIFY) &&
 				 more_restrictive(A, F, SCMP_ACT_TRAP);
 		size_t mark_main = main->n, mark_guard = guard->n;
@@ -236,16 +246,18 @@ static int plan_one(struct sb_plan *plan, struct sb_plan_sys *ps, const struct s
 			ps->how = SB_PLAN_GUARD;
 			r = 0;
 			for (size_t i = 0; i < k && r == 0; i++)
-				r = expand(ps->nr, ps->chain[i]->cond, ps->chain[i]->ncond, A, guard);
+				r = expand(ps->nr, ps->chain[i]->cond, ps->chain[i]->ncond, A,
+					   guard);
 			if (r == 0 && !kd_equal(F, plan->def))
-				r = push(main, &(struct sb_krule){.nr = ps->nr, .d = F});
+				r = push(main, &(struct sb_krule){ .nr = ps->nr, .d = F });
 			if (r == 0)
 				return 0;
 		} else if (kd_equal(F, plan->def)) {
 			ps->how = SB_PLAN_COND;
 			r = 0;
 			for (size_t i = 0; i < k && r == 0; i++)
-				r = expand(ps->nr, ps->chain[i]->cond, ps->chain[i]->ncond, A, main);
+				r = expand(ps->nr, ps->chain[i]->cond, ps->chain[i]->ncond, A,
+					   main);
 			if (r == 0)
 				return 0;
 		} else if (k == 1 && ps->chain[0]->ncond == 1) {
@@ -266,12 +278,12 @@ static int plan_one(struct sb_plan *plan, struct sb_plan_sys *ps, const struct s
 	}
 	/* Not expressible in the kernel: the broker evaluates the chain on the arguments. */
 	ps->how = SB_PLAN_EVALUATE;
-	return push(main, &(struct sb_krule){.nr = ps->nr, .d = {SB_K_BROKER, 0}});
+	return push(main, &(struct sb_krule){ .nr = ps->nr, .d = { SB_K_BROKER, 0 } });
 }
 
 int sb_plan_build(const struct sb_policy *p, struct sb_plan **ret)
 {
-	struct krules main = {0}, guard = {0};
+	struct krules main = { 0 }, guard = { 0 };
 	struct sb_plan *plan = calloc(1, sizeof(*plan));
 	_cleanup_free_ const struct sb_sysrule **sorted = NULL;
 	size_t nsorted = p->nsys;

@@ -97,7 +97,7 @@ int sb_policy_eval_syscall(const struct sb_policy *p, int nr, const uint64_t arg
 		return 0;
 	}
 	if (sb_syscall_brokered(nr) != SB_BROKERED_NO) {
-		*ret = (struct sb_decision){.verdict = SB_BROKER, .rule_id = -1};
+		*ret = (struct sb_decision){ .verdict = SB_BROKER, .rule_id = -1 };
 		return 0;
 	}
 	from_default(&p->def_sys, ret);
@@ -182,7 +182,8 @@ static int net_compare(const struct sb_netrule *a, const struct sb_netrule *b)
 			pb += 96;
 		if (pa != pb)
 			return pa > pb ? 1 : -1;
-		unsigned wa = (unsigned)(a->port_hi - a->port_lo), wb = (unsigned)(b->port_hi - b->port_lo);
+		unsigned wa = (unsigned)(a->port_hi - a->port_lo),
+			 wb = (unsigned)(b->port_hi - b->port_lo);
 		if (wa != wb)
 			return wa < wb ? 1 : -1;
 		return 0;

@@ -102,7 +102,7 @@ bool sb_glob_match(const char *pattern, const char *path)
 
 struct sb_glob_rank sb_glob_specificity(const char *pattern)
 {
-	struct sb_glob_rank r = {.exact = true};
+	struct sb_glob_rank r = { .exact = true };
 	size_t len = strlen(pattern);
 
 	for (size_t i = 0; i < len; i++) {

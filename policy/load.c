@@ -17,9 +17,9 @@ struct sb_policy *sb_policy_new(void)
 	struct sb_policy *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	p->def_sys = (struct sb_default){.verdict = SB_DENY, .err = ENOSYS, .log = true};
-	p->def_path = (struct sb_default){.verdict = SB_DENY, .err = EACCES, .log = true};
-	p->def_net = (struct sb_default){.verdict = SB_DENY, .err = EACCES, .log = true};
+	p->def_sys = (struct sb_default){ .verdict = SB_DENY, .err = ENOSYS, .log = true };
+	p->def_path = (struct sb_default){ .verdict = SB_DENY, .err = EACCES, .log = true };
+	p->def_net = (struct sb_default){ .verdict = SB_DENY, .err = EACCES, .log = true };
 	return p;
 }
 
@@ -117,14 +117,14 @@ int sb_policy_finalize(struct sb_policy *p, struct sb_policy_error *err)
 			return -ENOMEM;
 		p->sys = s;
 		s[p->nsys++] = (struct sb_sysrule){
-			.c = {.verdict = SB_DENY, .err = d[i].err, .log = true, .id = UINT32_MAX},
+			.c = { .verdict = SB_DENY, .err = d[i].err, .log = true, .id = UINT32_MAX },
 			.nr = nr,
 			.tier = SB_TIER_BUILTIN,
 			.ncond = d[i].cond_mask ? 1 : 0,
-			.cond = {{.arg = d[i].cond_arg,
-				  .op = SB_CMP_MASKED_NE,
-				  .mask = d[i].cond_mask,
-				  .value = 0}},
+			.cond = { { .arg = d[i].cond_arg,
+				    .op = SB_CMP_MASKED_NE,
+				    .mask = d[i].cond_mask,
+				    .value = 0 } },
 		};
 	}
 
@@ -134,7 +134,8 @@ int sb_policy_finalize(struct sb_policy *p, struct sb_policy_error *err)
 	if (r < 0) {
 		if (err) {
 			memset(err, 0, sizeof(*err));
-			sb_strlcpy(err->file, p->nfiles ? p->files[0] : "<policy>", sizeof(err->file));
+			sb_strlcpy(err->file, p->nfiles ? p->files[0] : "<policy>",
+				   sizeof(err->file));
 			snprintf(err->message, sizeof(err->message),
 				 "cannot compile the kernel filter: %s", strerror(-r));
 		}
@@ -166,7 +167,7 @@ static int load(const char *text, size_t len, const char *name, struct include_s
 SB_API int sb_policy_load_file(const char *path, struct sb_policy **ret_policy,
 			       struct sb_policy_error *ret_error)
 {
-	struct include_stack st = {0};
+	struct include_stack st = { 0 };
 	_cleanup_free_ char *data = NULL;
 	struct stat s;
 	size_t len;
@@ -195,7 +196,7 @@ SB_API int sb_policy_load_file(const char *path, struct sb_policy **ret_policy,
 SB_API int sb_policy_load_string(const char *text, size_t len, const char *name,
 				 struct sb_policy **ret_policy, struct sb_policy_error *ret_error)
 {
-	struct include_stack st = {0};
+	struct include_stack st = { 0 };
 
 	if (!text || !ret_policy)
 		return -EINVAL;

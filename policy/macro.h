@@ -36,13 +36,13 @@ static inline void closep(int *fd)
 
 /* Hand ownership out of a cleanup variable. */
 #define TAKE_PTR(p)                                                                                \
-	__extension__({                                                                                         \
+	__extension__({                                                                            \
 		__typeof__(p) _tp = (p);                                                           \
 		(p) = NULL;                                                                        \
 		_tp;                                                                               \
 	})
 #define TAKE_FD(fd)                                                                                \
-	__extension__({                                                                                         \
+	__extension__({                                                                            \
 		int _tf = (fd);                                                                    \
 		(fd) = -1;                                                                         \
 		_tf;                                                                               \

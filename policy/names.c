@@ -38,64 +38,223 @@ const char *sb_errno_name(int err)
 	return n ? n : "E?";
 }
 
-#define C(x) {#x, (uint64_t)(x)}
-#define CS(x) {#x, (uint64_t)(int64_t)(x)} /* negative int constants, sign-extended like the ABI */
+/* clang-format off: tables read better as tables. */
+#define C(x)                                                                                       \
+	{                                                                                          \
+#x, (uint64_t)(x)                                                                  \
+	}
+#define CS(x)                                                                                      \
+	{                                                                                          \
+#x, (uint64_t)(int64_t)(x)                                                         \
+	} /* negative int constants, sign-extended like the ABI */
 
 static const struct {
 	const char *name;
 	uint64_t value;
 } constants[] = {
 	/* open(2) */
-	C(O_RDONLY), C(O_WRONLY), C(O_RDWR), C(O_ACCMODE), C(O_CREAT), C(O_EXCL), C(O_NOCTTY),
-	C(O_TRUNC), C(O_APPEND), C(O_NONBLOCK), C(O_DSYNC), C(O_SYNC), C(O_DIRECTORY),
-	C(O_NOFOLLOW), C(O_CLOEXEC), C(O_PATH), C(O_TMPFILE), C(O_NOATIME), C(O_DIRECT),
-	C(O_LARGEFILE), C(O_ASYNC),
+	C(O_RDONLY),
+	C(O_WRONLY),
+	C(O_RDWR),
+	C(O_ACCMODE),
+	C(O_CREAT),
+	C(O_EXCL),
+	C(O_NOCTTY),
+	C(O_TRUNC),
+	C(O_APPEND),
+	C(O_NONBLOCK),
+	C(O_DSYNC),
+	C(O_SYNC),
+	C(O_DIRECTORY),
+	C(O_NOFOLLOW),
+	C(O_CLOEXEC),
+	C(O_PATH),
+	C(O_TMPFILE),
+	C(O_NOATIME),
+	C(O_DIRECT),
+	C(O_LARGEFILE),
+	C(O_ASYNC),
 	/* *at(2) */
-	CS(AT_FDCWD), C(AT_SYMLINK_NOFOLLOW), C(AT_SYMLINK_FOLLOW), C(AT_REMOVEDIR),
-	C(AT_EMPTY_PATH), C(AT_NO_AUTOMOUNT), C(AT_EACCESS),
+	CS(AT_FDCWD),
+	C(AT_SYMLINK_NOFOLLOW),
+	C(AT_SYMLINK_FOLLOW),
+	C(AT_REMOVEDIR),
+	C(AT_EMPTY_PATH),
+	C(AT_NO_AUTOMOUNT),
+	C(AT_EACCESS),
 	/* access(2) */
-	C(F_OK), C(R_OK), C(W_OK), C(X_OK),
+	C(F_OK),
+	C(R_OK),
+	C(W_OK),
+	C(X_OK),
 	/* fcntl(2) */
-	C(F_DUPFD), C(F_DUPFD_CLOEXEC), C(F_GETFD), C(F_SETFD), C(F_GETFL), C(F_SETFL),
-	C(F_GETLK), C(F_SETLK), C(F_SETLKW), C(F_OFD_GETLK), C(F_OFD_SETLK), C(F_OFD_SETLKW),
-	C(F_GETPIPE_SZ), C(F_SETPIPE_SZ), C(F_ADD_SEALS), C(F_GET_SEALS), C(FD_CLOEXEC),
+	C(F_DUPFD),
+	C(F_DUPFD_CLOEXEC),
+	C(F_GETFD),
+	C(F_SETFD),
+	C(F_GETFL),
+	C(F_SETFL),
+	C(F_GETLK),
+	C(F_SETLK),
+	C(F_SETLKW),
+	C(F_OFD_GETLK),
+	C(F_OFD_SETLK),
+	C(F_OFD_SETLKW),
+	C(F_GETPIPE_SZ),
+	C(F_SETPIPE_SZ),
+	C(F_ADD_SEALS),
+	C(F_GET_SEALS),
+	C(FD_CLOEXEC),
 	/* modes */
-	C(S_IFMT), C(S_IFREG), C(S_IFDIR), C(S_IFLNK), C(S_IFIFO), C(S_IFSOCK), C(S_IFCHR),
-	C(S_IFBLK), C(S_ISUID), C(S_ISGID), C(S_ISVTX), C(S_IRWXU), C(S_IRUSR), C(S_IWUSR),
-	C(S_IXUSR), C(S_IRWXG), C(S_IRGRP), C(S_IWGRP), C(S_IXGRP), C(S_IRWXO), C(S_IROTH),
-	C(S_IWOTH), C(S_IXOTH),
+	C(S_IFMT),
+	C(S_IFREG),
+	C(S_IFDIR),
+	C(S_IFLNK),
+	C(S_IFIFO),
+	C(S_IFSOCK),
+	C(S_IFCHR),
+	C(S_IFBLK),
+	C(S_ISUID),
+	C(S_ISGID),
+	C(S_ISVTX),
+	C(S_IRWXU),
+	C(S_IRUSR),
+	C(S_IWUSR),
+	C(S_IXUSR),
+	C(S_IRWXG),
+	C(S_IRGRP),
+	C(S_IWGRP),
+	C(S_IXGRP),
+	C(S_IRWXO),
+	C(S_IROTH),
+	C(S_IWOTH),
+	C(S_IXOTH),
 	/* socket(2) */
-	C(AF_UNSPEC), C(AF_UNIX), C(AF_LOCAL), C(AF_INET), C(AF_INET6), C(AF_NETLINK),
-	C(AF_PACKET), C(AF_VSOCK), C(AF_ALG), C(AF_KEY), C(AF_BLUETOOTH), C(SOCK_STREAM),
-	C(SOCK_DGRAM), C(SOCK_RAW), C(SOCK_SEQPACKET), C(SOCK_NONBLOCK), C(SOCK_CLOEXEC),
-	C(SOL_SOCKET), C(SO_REUSEADDR), C(SO_KEEPALIVE), C(SO_RCVBUF), C(SO_SNDBUF),
-	C(SO_PASSCRED), C(SO_PEERCRED), C(MSG_DONTWAIT), C(MSG_NOSIGNAL), C(MSG_PEEK),
-	C(MSG_WAITALL), C(MSG_CMSG_CLOEXEC), C(SHUT_RD), C(SHUT_WR), C(SHUT_RDWR),
+	C(AF_UNSPEC),
+	C(AF_UNIX),
+	C(AF_LOCAL),
+	C(AF_INET),
+	C(AF_INET6),
+	C(AF_NETLINK),
+	C(AF_PACKET),
+	C(AF_VSOCK),
+	C(AF_ALG),
+	C(AF_KEY),
+	C(AF_BLUETOOTH),
+	C(SOCK_STREAM),
+	C(SOCK_DGRAM),
+	C(SOCK_RAW),
+	C(SOCK_SEQPACKET),
+	C(SOCK_NONBLOCK),
+	C(SOCK_CLOEXEC),
+	C(SOL_SOCKET),
+	C(SO_REUSEADDR),
+	C(SO_KEEPALIVE),
+	C(SO_RCVBUF),
+	C(SO_SNDBUF),
+	C(SO_PASSCRED),
+	C(SO_PEERCRED),
+	C(MSG_DONTWAIT),
+	C(MSG_NOSIGNAL),
+	C(MSG_PEEK),
+	C(MSG_WAITALL),
+	C(MSG_CMSG_CLOEXEC),
+	C(SHUT_RD),
+	C(SHUT_WR),
+	C(SHUT_RDWR),
 	/* clone(2) */
-	C(CLONE_VM), C(CLONE_FS), C(CLONE_FILES), C(CLONE_SIGHAND), C(CLONE_PIDFD),
-	C(CLONE_PTRACE), C(CLONE_VFORK), C(CLONE_PARENT), C(CLONE_THREAD), C(CLONE_NEWNS),
-	C(CLONE_SYSVSEM), C(CLONE_SETTLS), C(CLONE_PARENT_SETTID), C(CLONE_CHILD_CLEARTID),
-	C(CLONE_DETACHED), C(CLONE_UNTRACED), C(CLONE_CHILD_SETTID), C(CLONE_NEWCGROUP),
-	C(CLONE_NEWUTS), C(CLONE_NEWIPC), C(CLONE_NEWUSER), C(CLONE_NEWPID), C(CLONE_NEWNET),
-	C(CLONE_IO), C(CLONE_NEWTIME),
+	C(CLONE_VM),
+	C(CLONE_FS),
+	C(CLONE_FILES),
+	C(CLONE_SIGHAND),
+	C(CLONE_PIDFD),
+	C(CLONE_PTRACE),
+	C(CLONE_VFORK),
+	C(CLONE_PARENT),
+	C(CLONE_THREAD),
+	C(CLONE_NEWNS),
+	C(CLONE_SYSVSEM),
+	C(CLONE_SETTLS),
+	C(CLONE_PARENT_SETTID),
+	C(CLONE_CHILD_CLEARTID),
+	C(CLONE_DETACHED),
+	C(CLONE_UNTRACED),
+	C(CLONE_CHILD_SETTID),
+	C(CLONE_NEWCGROUP),
+	C(CLONE_NEWUTS),
+	C(CLONE_NEWIPC),
+	C(CLONE_NEWUSER),
+	C(CLONE_NEWPID),
+	C(CLONE_NEWNET),
+	C(CLONE_IO),
+	C(CLONE_NEWTIME),
 	/* mmap(2), mprotect(2) */
-	C(PROT_NONE), C(PROT_READ), C(PROT_WRITE), C(PROT_EXEC), C(MAP_SHARED), C(MAP_PRIVATE),
-	C(MAP_FIXED), C(MAP_ANONYMOUS), C(MAP_FIXED_NOREPLACE), C(MAP_NORESERVE),
-	C(MAP_STACK), C(MAP_GROWSDOWN), C(MAP_POPULATE),
+	C(PROT_NONE),
+	C(PROT_READ),
+	C(PROT_WRITE),
+	C(PROT_EXEC),
+	C(MAP_SHARED),
+	C(MAP_PRIVATE),
+	C(MAP_FIXED),
+	C(MAP_ANONYMOUS),
+	C(MAP_FIXED_NOREPLACE),
+	C(MAP_NORESERVE),
+	C(MAP_STACK),
+	C(MAP_GROWSDOWN),
+	C(MAP_POPULATE),
 	/* prctl(2) */
-	C(PR_SET_NAME), C(PR_GET_NAME), C(PR_SET_PDEATHSIG), C(PR_GET_PDEATHSIG),
-	C(PR_SET_DUMPABLE), C(PR_GET_DUMPABLE), C(PR_SET_NO_NEW_PRIVS), C(PR_GET_NO_NEW_PRIVS),
-	C(PR_SET_SECCOMP), C(PR_GET_SECCOMP), C(PR_CAPBSET_READ), C(PR_SET_CHILD_SUBREAPER),
-	C(PR_SET_VMA), C(PR_SET_MM), C(PR_SET_PTRACER),
+	C(PR_SET_NAME),
+	C(PR_GET_NAME),
+	C(PR_SET_PDEATHSIG),
+	C(PR_GET_PDEATHSIG),
+	C(PR_SET_DUMPABLE),
+	C(PR_GET_DUMPABLE),
+	C(PR_SET_NO_NEW_PRIVS),
+	C(PR_GET_NO_NEW_PRIVS),
+	C(PR_SET_SECCOMP),
+	C(PR_GET_SECCOMP),
+	C(PR_CAPBSET_READ),
+	C(PR_SET_CHILD_SUBREAPER),
+	C(PR_SET_VMA),
+	C(PR_SET_MM),
+	C(PR_SET_PTRACER),
 	/* ioctl(2) on terminals and files */
-	C(TCGETS), C(TCSETS), C(TCSETSW), C(TCSETSF), C(TIOCGWINSZ), C(TIOCSWINSZ),
-	C(TIOCGPGRP), C(TIOCSPGRP), C(TIOCSTI), C(TIOCSCTTY), C(TIOCLINUX), C(FIONREAD),
-	C(FIONBIO), C(FIOCLEX), C(FIONCLEX),
+	C(TCGETS),
+	C(TCSETS),
+	C(TCSETSW),
+	C(TCSETSF),
+	C(TIOCGWINSZ),
+	C(TIOCSWINSZ),
+	C(TIOCGPGRP),
+	C(TIOCSPGRP),
+	C(TIOCSTI),
+	C(TIOCSCTTY),
+	C(TIOCLINUX),
+	C(FIONREAD),
+	C(FIONBIO),
+	C(FIOCLEX),
+	C(FIONCLEX),
 	/* signals, for kill(2) and friends */
-	C(SIGHUP), C(SIGINT), C(SIGQUIT), C(SIGKILL), C(SIGTERM), C(SIGSTOP), C(SIGCONT),
-	C(SIGCHLD), C(SIGUSR1), C(SIGUSR2), C(SIGPIPE), C(SIGALRM), C(SIGSYS), C(SIGWINCH),
-	C(SIG_BLOCK), C(SIG_UNBLOCK), C(SIG_SETMASK),
+	C(SIGHUP),
+	C(SIGINT),
+	C(SIGQUIT),
+	C(SIGKILL),
+	C(SIGTERM),
+	C(SIGSTOP),
+	C(SIGCONT),
+	C(SIGCHLD),
+	C(SIGUSR1),
+	C(SIGUSR2),
+	C(SIGPIPE),
+	C(SIGALRM),
+	C(SIGSYS),
+	C(SIGWINCH),
+	C(SIG_BLOCK),
+	C(SIG_UNBLOCK),
+	C(SIG_SETMASK),
 };
+
+/* clang-format on */
 
 int sb_constant_lookup(const char *name, uint64_t *ret)
 {
@@ -111,6 +270,7 @@ int sb_constant_lookup(const char *name, uint64_t *ret)
  * Groups. They never contain a brokered syscall (those are decided by path and network rules)
  * nor a dangerous one (those need a rule that names them). A test checks both.
  */
+/* clang-format off */
 static const char *const g_runtime[] = {
 	"brk", "mmap", "munmap", "mprotect", "mremap", "madvise", "arch_prctl",
 	"set_tid_address", "set_robust_list", "get_robust_list", "rseq", "futex", "getrandom",
@@ -170,6 +330,8 @@ static const struct sb_group groups[] = {
 	{"@poll", "waiting for events on many fds", g_poll},
 };
 
+/* clang-format on */
+
 const struct sb_group *sb_groups(size_t *ret_n)
 {
 	*ret_n = ELEMENTSOF(groups);
@@ -188,6 +350,7 @@ const struct sb_group *sb_group_lookup(const char *name)
  * Every syscall that takes a path or a socket address. The kernel cannot look at pointed-to
  * memory safely, so none of these may be allowed by a kernel rule: the broker decides them.
  */
+/* clang-format off */
 static const struct {
 	const char *name;
 	enum sb_brokered_kind kind;
@@ -222,6 +385,8 @@ static const struct {
 	{"sendmsg", SB_BROKERED_NET},     {"sendmmsg", SB_BROKERED_NET},
 };
 
+/* clang-format on */
+
 enum sb_brokered_kind sb_syscall_brokered(int nr)
 {
 	for (size_t i = 0; i < ELEMENTSOF(brokered); i++)
@@ -247,6 +412,7 @@ const char *sb_brokered_name(size_t i, enum sb_brokered_kind *ret_kind)
  * before ours and could let them run unchecked; adding ordinary filters only tightens.
  */
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER_ (1UL << 3)
+/* clang-format off */
 static const struct sb_dangerous dangerous[] = {
 	{"ptrace", EPERM, 0, 0}, {"process_vm_readv", EPERM, 0, 0},
 	{"process_vm_writev", EPERM, 0, 0}, {"process_madvise", EPERM, 0, 0},
@@ -274,6 +440,8 @@ static const struct sb_dangerous dangerous[] = {
 	{"nfsservctl", EPERM, 0, 0}, {"_sysctl", EPERM, 0, 0}, {"move_pages", EPERM, 0, 0},
 	{"migrate_pages", EPERM, 0, 0},
 };
+
+/* clang-format on */
 
 const struct sb_dangerous *sb_dangerous(size_t *ret_n)
 {

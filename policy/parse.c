@@ -122,7 +122,7 @@ static int push_token(struct sb_parser *p, const char *s, size_t len, unsigned c
 	char *c = strndup(s, len);
 	if (!c)
 		return -ENOMEM;
-	p->toks[p->ntoks++] = (struct tok){.s = c, .col = col, .quoted = quoted};
+	p->toks[p->ntoks++] = (struct tok){ .s = c, .col = col, .quoted = quoted };
 	return 0;
 }
 
@@ -297,8 +297,8 @@ static int parse_cond(struct sb_parser *p, unsigned *i, struct sb_cond *c)
 	static const struct {
 		const char *s;
 		enum sb_cmp op;
-	} ops[] = {{"==", SB_CMP_EQ}, {"!=", SB_CMP_NE}, {"<", SB_CMP_LT},
-		   {"<=", SB_CMP_LE}, {">", SB_CMP_GT},  {">=", SB_CMP_GE}};
+	} ops[] = { { "==", SB_CMP_EQ }, { "!=", SB_CMP_NE }, { "<", SB_CMP_LT },
+		    { "<=", SB_CMP_LE }, { ">", SB_CMP_GT },  { ">=", SB_CMP_GE } };
 	for (size_t k = 0; k < ELEMENTSOF(ops); k++)
 		if (tok_is(p, *i, ops[k].s)) {
 			c->op = ops[k].op;
@@ -404,8 +404,8 @@ static int parse_mods(struct sb_parser *p, unsigned i, unsigned allowed, struct 
 			m->limit_col = col;
 		} else {
 			char exp[128] = "unexpected word; expected";
-			static const char *const names[] = {"errno", "if", "at most, N per",
-							    "log, nolog"};
+			static const char *const names[] = { "errno", "if", "at most, N per",
+							     "log, nolog" };
 			bool first = true;
 			for (int k = 0; k < 4; k++)
 				if (allowed & (1 << k)) {
@@ -451,7 +451,7 @@ static struct sb_rule_common common(struct sb_parser *p, enum sb_verdict v, cons
 		.err = m->has_errno ? m->err : default_errno,
 		.log = m->has_log ? m->log : v != SB_ALLOW,
 		.limit = m->limit,
-		.origin = {.file = p->file, .line = p->line},
+		.origin = { .file = p->file, .line = p->line },
 		.id = p->policy->nstatements,
 		.seq = p->policy->nstatements,
 	};
@@ -480,9 +480,9 @@ static bool valid_syscall_name(const char *s)
 /* Is the name a syscall on any architecture libseccomp knows? */
 static bool known_elsewhere(const char *name)
 {
-	static const uint32_t arches[] = {SCMP_ARCH_X86_64, SCMP_ARCH_AARCH64, SCMP_ARCH_X86,
-					  SCMP_ARCH_ARM,    SCMP_ARCH_RISCV64, SCMP_ARCH_PPC64LE,
-					  SCMP_ARCH_S390X};
+	static const uint32_t arches[] = { SCMP_ARCH_X86_64, SCMP_ARCH_AARCH64, SCMP_ARCH_X86,
+					   SCMP_ARCH_ARM,    SCMP_ARCH_RISCV64, SCMP_ARCH_PPC64LE,
+					   SCMP_ARCH_S390X };
 	for (size_t i = 0; i < ELEMENTSOF(arches); i++)
 		if (seccomp_syscall_resolve_name_arch(arches[i], name) != __NR_SCMP_ERROR)
 			return true;
@@ -497,7 +497,7 @@ static int parse_kernel_rule(struct sb_parser *p)
 			    : strcmp(verb, "deny") == 0 ? SB_DENY
 							: SB_KILL;
 	unsigned i = 1;
-	struct mods m = {0};
+	struct mods m = { 0 };
 	int r;
 
 	while (i < p->ntoks && !starts_modifier(p, i))
@@ -581,10 +581,11 @@ static int parse_kernel_rule(struct sb_parser *p)
 				continue; /* libseccomp pseudo-syscall: not on this architecture */
 			enum sb_brokered_kind k = sb_syscall_brokered(nr);
 			if (k != SB_BROKERED_NO && v == SB_ALLOW)
-				return fail(p, ncol,
-					    "'%s' is brokered: %s rules decide it, a kernel rule may "
-					    "only deny or kill it",
-					    name, k == SB_BROKERED_NET ? "net" : "path");
+				return fail(
+					p, ncol,
+					"'%s' is brokered: %s rules decide it, a kernel rule may "
+					"only deny or kill it",
+					name, k == SB_BROKERED_NET ? "net" : "path");
 			struct sb_sysrule rule = base;
 			rule.nr = nr;
 			rule.tier = m.ncond ? SB_TIER_COND : SB_TIER_NAME;
@@ -640,10 +641,10 @@ static int parse_perms(struct sb_parser *p, unsigned *i, uint32_t *ret)
 	static const struct {
 		const char *name;
 		uint32_t perm;
-	} perms[] = {{"read", SB_PERM_READ},	 {"write", SB_PERM_WRITE},
-		     {"create", SB_PERM_CREATE}, {"delete", SB_PERM_DELETE},
-		     {"exec", SB_PERM_EXEC},	 {"list", SB_PERM_LIST},
-		     {"stat", SB_PERM_STAT}};
+	} perms[] = { { "read", SB_PERM_READ },     { "write", SB_PERM_WRITE },
+		      { "create", SB_PERM_CREATE }, { "delete", SB_PERM_DELETE },
+		      { "exec", SB_PERM_EXEC },     { "list", SB_PERM_LIST },
+		      { "stat", SB_PERM_STAT } };
 	uint32_t set = 0;
 	while (*i < p->ntoks && !starts_modifier(p, *i)) {
 		size_t k;
@@ -658,8 +659,9 @@ static int parse_perms(struct sb_parser *p, unsigned *i, uint32_t *ret)
 		(*i)++;
 	}
 	if (!set)
-		return fail_tok(p, *i, "expected permissions (read write create delete exec list "
-				       "stat) or 'deny'");
+		return fail_tok(p, *i,
+				"expected permissions (read write create delete exec list "
+				"stat) or 'deny'");
 	*ret = set | SB_PERM_STAT;
 	return 0;
 }
@@ -668,7 +670,7 @@ static int parse_perms(struct sb_parser *p, unsigned *i, uint32_t *ret)
 static int parse_path_rule(struct sb_parser *p)
 {
 	struct sb_policy *pol = p->policy;
-	struct mods m = {0};
+	struct mods m = { 0 };
 	const char *why;
 	unsigned i = 2;
 	uint32_t perms = 0;
@@ -811,8 +813,8 @@ static int parse_inet(struct sb_parser *p, unsigned col, const char *s, struct s
 static int parse_net_rule(struct sb_parser *p)
 {
 	struct sb_policy *pol = p->policy;
-	struct sb_netrule n = {0};
-	struct mods m = {0};
+	struct sb_netrule n = { 0 };
+	struct mods m = { 0 };
 	unsigned i = 2;
 	int r;
 
@@ -839,8 +841,8 @@ static int parse_net_rule(struct sb_parser *p)
 			return -ENOMEM;
 		n.rank = sb_glob_specificity(n.kind == SB_NET_UNIX ? n.pattern : "/");
 		if (n.kind == SB_NET_ABSTRACT)
-			n.rank = (struct sb_glob_rank){.exact = !strpbrk(n.pattern, "*?"),
-						       .literals = (unsigned)strlen(n.pattern)};
+			n.rank = (struct sb_glob_rank){ .exact = !strpbrk(n.pattern, "*?"),
+							.literals = (unsigned)strlen(n.pattern) };
 	} else if (strncmp(a, "tcp:", 4) == 0 || strncmp(a, "udp:", 4) == 0) {
 		n.kind = a[0] == 't' ? SB_NET_TCP : SB_NET_UDP;
 		r = parse_inet(p, col + 4, a + 4, &n);
@@ -895,7 +897,7 @@ static int parse_net_rule(struct sb_parser *p)
 static int parse_default(struct sb_parser *p)
 {
 	struct sb_default *d;
-	struct mods m = {0};
+	struct mods m = { 0 };
 	unsigned i = 3;
 	int r;
 
@@ -930,7 +932,7 @@ static int parse_default(struct sb_parser *p)
 		.verdict = v,
 		.err = m.has_errno ? m.err : (sys ? ENOSYS : EACCES),
 		.log = m.has_log ? m.log : v == SB_DENY,
-		.origin = {.file = p->file, .line = p->line},
+		.origin = { .file = p->file, .line = p->line },
 	};
 	return 0;
 }
@@ -979,8 +981,8 @@ static int parse_statement(struct sb_parser *p)
 		return 0;
 	}
 	if (!p->seen_header)
-		return fail(p, p->toks[0].col,
-			    "a policy must start with 'sysbroker-policy %d'", SB_POLICY_FORMAT);
+		return fail(p, p->toks[0].col, "a policy must start with 'sysbroker-policy %d'",
+			    SB_POLICY_FORMAT);
 	if (strcmp(w, "include") == 0)
 		return parse_include(p);
 	if (strcmp(w, "default") == 0)

@@ -130,11 +130,11 @@ struct sb_netrule {
 	struct sb_rule_common c;
 	enum sb_net_kind kind;
 	uint32_t ops;
-	char *pattern;         /* unix kinds */
+	char *pattern;            /* unix kinds */
 	struct sb_glob_rank rank; /* unix kinds */
-	int family;            /* tcp/udp: AF_INET, AF_INET6, or AF_UNSPEC for any host */
-	uint8_t addr[16];      /* network byte order */
-	unsigned prefix;       /* CIDR prefix length */
+	int family;               /* tcp/udp: AF_INET, AF_INET6, or AF_UNSPEC for any host */
+	uint8_t addr[16];         /* network byte order */
+	unsigned prefix;          /* CIDR prefix length */
 	uint16_t port_lo, port_hi;
 };
 

@@ -28,22 +28,23 @@
 
 #define BROKERED_MARK 4000 /* the handler answers -4000: an errno no syscall uses */
 
-static const char policy_text[] = "sysbroker-policy 1\n"
-				  "default syscall deny errno ENOSYS nolog\n"
-				  "allow @default-runtime\n"
-				  "deny getppid errno EL2HLT nolog\n"
-				  "kill getpgrp\n"
-				  "allow socket if arg0 == AF_UNIX\n"
-				  "deny socket errno EAFNOSUPPORT nolog\n"
-				  "deny clone errno EPERM nolog if arg0 & CLONE_NEWUSER|CLONE_NEWNET\n"
-				  "allow clone\n"
-				  "allow getsid if arg0 == 1\n"
-				  "allow getsid if arg1 == 2\n"
-				  "deny getgid errno EIO\n"        /* logged: the broker decides */
-				  "allow setpgid if arg0 == 5\n"   /* mixed chain below: evaluate */
-				  "deny setpgid errno EPERM nolog if arg1 == 6\n"
-				  "deny sethostname nolog\n"       /* dangerous, named: kernel errno */
-				  "allow getpid at most 3\n";      /* limited: the broker counts */
+static const char policy_text[] =
+	"sysbroker-policy 1\n"
+	"default syscall deny errno ENOSYS nolog\n"
+	"allow @default-runtime\n"
+	"deny getppid errno EL2HLT nolog\n"
+	"kill getpgrp\n"
+	"allow socket if arg0 == AF_UNIX\n"
+	"deny socket errno EAFNOSUPPORT nolog\n"
+	"deny clone errno EPERM nolog if arg0 & CLONE_NEWUSER|CLONE_NEWNET\n"
+	"allow clone\n"
+	"allow getsid if arg0 == 1\n"
+	"allow getsid if arg1 == 2\n"
+	"deny getgid errno EIO\n"      /* logged: the broker decides */
+	"allow setpgid if arg0 == 5\n" /* mixed chain below: evaluate */
+	"deny setpgid errno EPERM nolog if arg1 == 6\n"
+	"deny sethostname nolog\n"  /* dangerous, named: kernel errno */
+	"allow getpid at most 3\n"; /* limited: the broker counts */
 
 static struct sb_policy *P;
 static struct sb_plan *plan;
@@ -79,7 +80,7 @@ static void on_sigsys(int sig, siginfo_t *info, void *uc_)
 /* In the child: install the filters the way the launcher will (guard, then main). */
 static void enter(void)
 {
-	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
+	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
 	scmp_filter_ctx main_ctx = NULL, guard_ctx = NULL;
 
 	if (sigaction(SIGSYS, &sa, NULL) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -113,23 +114,23 @@ struct probe {
 };
 
 static const struct probe probes[] = {
-	{"getppid: kernel errno", SYS_getppid, 0, 0, 0, -EL2HLT},
-	{"socket AF_UNIX: allowed", SYS_socket, AF_UNIX, SOCK_STREAM, 0, 0},
-	{"socket AF_INET: negated condition", SYS_socket, AF_INET, SOCK_STREAM, 0, -EAFNOSUPPORT},
-	{"clone CLONE_NEWUSER: guard", SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, -EPERM},
-	{"clone CLONE_NEWNET: guard", SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, -EPERM},
-	{"getsid arg0=1: condition", SYS_getsid, 1, 0, 0, 0},
-	{"getsid arg1=2: condition", SYS_getsid, 0, 2, 0, 0},
-	{"getsid otherwise: default", SYS_getsid, 0, 0, 0, -ENOSYS},
-	{"getgid: logged deny goes to the broker", SYS_getgid, 0, 0, 0, -BROKERED_MARK},
-	{"setpgid: mixed chain, broker evaluates", SYS_setpgid, 5, 0, 0, -BROKERED_MARK},
-	{"sethostname: named dangerous, kernel errno", SYS_sethostname, 0, 0, 0, -EPERM},
-	{"bpf: built-in, logged", SYS_bpf, 0, 0, 0, -BROKERED_MARK},
-	{"getpid: limited, broker counts", SYS_getpid, 0, 0, 0, -BROKERED_MARK},
-	{"openat: brokered", SYS_openat, AT_FDCWD, (long)"/etc/passwd", O_RDONLY, -BROKERED_MARK},
-	{"connect: brokered", SYS_connect, 0, 0, 0, -BROKERED_MARK},
-	{"sync: default", SYS_sync, 0, 0, 0, -ENOSYS},
-	{"gettid: group", SYS_gettid, 0, 0, 0, 0},
+	{ "getppid: kernel errno", SYS_getppid, 0, 0, 0, -EL2HLT },
+	{ "socket AF_UNIX: allowed", SYS_socket, AF_UNIX, SOCK_STREAM, 0, 0 },
+	{ "socket AF_INET: negated condition", SYS_socket, AF_INET, SOCK_STREAM, 0, -EAFNOSUPPORT },
+	{ "clone CLONE_NEWUSER: guard", SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, -EPERM },
+	{ "clone CLONE_NEWNET: guard", SYS_clone, CLONE_NEWNET | SIGCHLD, 0, 0, -EPERM },
+	{ "getsid arg0=1: condition", SYS_getsid, 1, 0, 0, 0 },
+	{ "getsid arg1=2: condition", SYS_getsid, 0, 2, 0, 0 },
+	{ "getsid otherwise: default", SYS_getsid, 0, 0, 0, -ENOSYS },
+	{ "getgid: logged deny goes to the broker", SYS_getgid, 0, 0, 0, -BROKERED_MARK },
+	{ "setpgid: mixed chain, broker evaluates", SYS_setpgid, 5, 0, 0, -BROKERED_MARK },
+	{ "sethostname: named dangerous, kernel errno", SYS_sethostname, 0, 0, 0, -EPERM },
+	{ "bpf: built-in, logged", SYS_bpf, 0, 0, 0, -BROKERED_MARK },
+	{ "getpid: limited, broker counts", SYS_getpid, 0, 0, 0, -BROKERED_MARK },
+	{ "openat: brokered", SYS_openat, AT_FDCWD, (long)"/etc/passwd", O_RDONLY, -BROKERED_MARK },
+	{ "connect: brokered", SYS_connect, 0, 0, 0, -BROKERED_MARK },
+	{ "sync: default", SYS_sync, 0, 0, 0, -ENOSYS },
+	{ "gettid: group", SYS_gettid, 0, 0, 0, 0 },
 };
 
 static void test_kernel_answers(void **state)
@@ -212,8 +213,9 @@ static void test_plan_shape(void **state)
 		const char *name;
 		enum sb_plan_how how;
 	} cases[] = {
-		{"getppid", SB_PLAN_SIMPLE}, {"socket", SB_PLAN_SPLIT}, {"clone", SB_PLAN_GUARD},
-		{"getsid", SB_PLAN_COND},    {"setpgid", SB_PLAN_EVALUATE},
+		{ "getppid", SB_PLAN_SIMPLE },   { "socket", SB_PLAN_SPLIT },
+		{ "clone", SB_PLAN_GUARD },      { "getsid", SB_PLAN_COND },
+		{ "setpgid", SB_PLAN_EVALUATE },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int nr = seccomp_syscall_resolve_name(cases[i].name);

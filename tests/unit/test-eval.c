@@ -19,32 +19,32 @@
 #include "policy.h"
 
 static const char policy_text[] =
-	"sysbroker-policy 1\n"                                                   /* 1 */
-	"allow @default-runtime\n"                                               /* 2 */
-	"allow socket if arg0 == AF_UNIX\n"                                      /* 3 */
-	"allow socket if arg0 == AF_INET and arg1 & 0xf == SOCK_STREAM\n"        /* 4 */
-	"deny socket errno EAFNOSUPPORT nolog\n"                                 /* 5 */
-	"deny write errno EBADF if arg0 == 99\n"                                 /* 6 */
-	"deny clone errno EPERM if arg0 & CLONE_NEWUSER\n"                       /* 7 */
-	"allow clone\n"                                                          /* 8 */
-	"deny openat errno EROFS if arg2 & O_ACCMODE != O_RDONLY\n"              /* 9 */
-	"allow ptrace\n"                                                         /* 10 */
-	"allow getpid at most 5\n"                                               /* 11 */
-	"kill getppid\n"                                                         /* 12 */
-	"deny getppid\n"                                                         /* 13 */
-	"path /usr/** read exec list\n"                                          /* 14 */
-	"path /usr/bin/secret deny errno ENOENT\n"                               /* 15 */
-	"path /usr/lib/*.so read\n"                                              /* 16 */
-	"path /usr/lib/*.so read write\n"                                        /* 17 */
-	"path /home/**/work/** read write create delete\n"                       /* 18 */
-	"path /home/u/work/ro/** read\n"                                         /* 19 */
-	"path /** stat\n"                                                        /* 20 */
-	"net tcp:127.0.0.0/8:* connect\n"                                        /* 21 */
-	"net tcp:127.0.0.1:22 deny errno ECONNREFUSED\n"                         /* 22 */
-	"net tcp:*:1024-65535 bind\n"                                            /* 23 */
-	"net udp:[::1]:53 send\n"                                                /* 24 */
-	"net unix:/run/app/*.sock connect\n"                                     /* 25 */
-	"net unix:@app-* connect\n";                                             /* 26 */
+	"sysbroker-policy 1\n"                                            /* 1 */
+	"allow @default-runtime\n"                                        /* 2 */
+	"allow socket if arg0 == AF_UNIX\n"                               /* 3 */
+	"allow socket if arg0 == AF_INET and arg1 & 0xf == SOCK_STREAM\n" /* 4 */
+	"deny socket errno EAFNOSUPPORT nolog\n"                          /* 5 */
+	"deny write errno EBADF if arg0 == 99\n"                          /* 6 */
+	"deny clone errno EPERM if arg0 & CLONE_NEWUSER\n"                /* 7 */
+	"allow clone\n"                                                   /* 8 */
+	"deny openat errno EROFS if arg2 & O_ACCMODE != O_RDONLY\n"       /* 9 */
+	"allow ptrace\n"                                                  /* 10 */
+	"allow getpid at most 5\n"                                        /* 11 */
+	"kill getppid\n"                                                  /* 12 */
+	"deny getppid\n"                                                  /* 13 */
+	"path /usr/** read exec list\n"                                   /* 14 */
+	"path /usr/bin/secret deny errno ENOENT\n"                        /* 15 */
+	"path /usr/lib/*.so read\n"                                       /* 16 */
+	"path /usr/lib/*.so read write\n"                                 /* 17 */
+	"path /home/**/work/** read write create delete\n"                /* 18 */
+	"path /home/u/work/ro/** read\n"                                  /* 19 */
+	"path /** stat\n"                                                 /* 20 */
+	"net tcp:127.0.0.0/8:* connect\n"                                 /* 21 */
+	"net tcp:127.0.0.1:22 deny errno ECONNREFUSED\n"                  /* 22 */
+	"net tcp:*:1024-65535 bind\n"                                     /* 23 */
+	"net udp:[::1]:53 send\n"                                         /* 24 */
+	"net unix:/run/app/*.sock connect\n"                              /* 25 */
+	"net unix:@app-* connect\n";                                      /* 26 */
 
 static struct sb_policy *P;
 
@@ -83,33 +83,33 @@ static void test_syscalls(void **state)
 		int err;
 		const char *rule;
 	} cases[] = {
-		{"read", {0}, SB_ALLOW, 0, "e.policy:2"},
-		{"socket", {AF_UNIX, SOCK_STREAM}, SB_ALLOW, 0, "e.policy:3"},
-		{"socket", {AF_INET, SOCK_STREAM | SOCK_CLOEXEC}, SB_ALLOW, 0, "e.policy:4"},
-		{"socket", {AF_INET, SOCK_DGRAM}, SB_DENY, EAFNOSUPPORT, "e.policy:5"},
-		{"socket", {AF_INET6, SOCK_STREAM}, SB_DENY, EAFNOSUPPORT, "e.policy:5"},
+		{ "read", { 0 }, SB_ALLOW, 0, "e.policy:2" },
+		{ "socket", { AF_UNIX, SOCK_STREAM }, SB_ALLOW, 0, "e.policy:3" },
+		{ "socket", { AF_INET, SOCK_STREAM | SOCK_CLOEXEC }, SB_ALLOW, 0, "e.policy:4" },
+		{ "socket", { AF_INET, SOCK_DGRAM }, SB_DENY, EAFNOSUPPORT, "e.policy:5" },
+		{ "socket", { AF_INET6, SOCK_STREAM }, SB_DENY, EAFNOSUPPORT, "e.policy:5" },
 		/* A conditional rule naming the syscall beats the group. */
-		{"write", {99}, SB_DENY, EBADF, "e.policy:6"},
-		{"write", {1}, SB_ALLOW, 0, "e.policy:2"},
-		{"clone", {CLONE_NEWUSER | CLONE_VM}, SB_DENY, EPERM, "e.policy:7"},
-		{"clone", {CLONE_VM | CLONE_THREAD}, SB_ALLOW, 0, "e.policy:8"},
+		{ "write", { 99 }, SB_DENY, EBADF, "e.policy:6" },
+		{ "write", { 1 }, SB_ALLOW, 0, "e.policy:2" },
+		{ "clone", { CLONE_NEWUSER | CLONE_VM }, SB_DENY, EPERM, "e.policy:7" },
+		{ "clone", { CLONE_VM | CLONE_THREAD }, SB_ALLOW, 0, "e.policy:8" },
 		/* Brokered: a kernel deny applies, otherwise path rules decide. */
-		{"openat", {0, 0, O_WRONLY}, SB_DENY, EROFS, "e.policy:9"},
-		{"openat", {0, 0, O_RDONLY}, SB_BROKER, 0, "default"},
-		{"stat", {0}, SB_BROKER, 0, "default"},
-		{"connect", {0}, SB_BROKER, 0, "default"},
+		{ "openat", { 0, 0, O_WRONLY }, SB_DENY, EROFS, "e.policy:9" },
+		{ "openat", { 0, 0, O_RDONLY }, SB_BROKER, 0, "default" },
+		{ "stat", { 0 }, SB_BROKER, 0, "default" },
+		{ "connect", { 0 }, SB_BROKER, 0, "default" },
 		/* The dangerous set: built-in deny unless named; ptrace is named. */
-		{"ptrace", {0}, SB_ALLOW, 0, "e.policy:10"},
-		{"bpf", {0}, SB_DENY, EPERM, "builtin"},
-		{"io_uring_setup", {0}, SB_DENY, EPERM, "builtin"},
-		{"clone3", {0}, SB_DENY, ENOSYS, "builtin"},
-		{"seccomp", {1, 8}, SB_DENY, EPERM, "builtin"},
-		{"seccomp", {1, 1}, SB_DENY, ENOSYS, "default"},
-		{"getpid", {0}, SB_ALLOW, 0, "e.policy:11"},
+		{ "ptrace", { 0 }, SB_ALLOW, 0, "e.policy:10" },
+		{ "bpf", { 0 }, SB_DENY, EPERM, "builtin" },
+		{ "io_uring_setup", { 0 }, SB_DENY, EPERM, "builtin" },
+		{ "clone3", { 0 }, SB_DENY, ENOSYS, "builtin" },
+		{ "seccomp", { 1, 8 }, SB_DENY, EPERM, "builtin" },
+		{ "seccomp", { 1, 1 }, SB_DENY, ENOSYS, "default" },
+		{ "getpid", { 0 }, SB_ALLOW, 0, "e.policy:11" },
 		/* Equally specific: the later rule wins. */
-		{"getppid", {0}, SB_DENY, EPERM, "e.policy:13"},
-		{"uname", {0}, SB_ALLOW, 0, "e.policy:2"},
-		{"sync", {0}, SB_DENY, ENOSYS, "default"},
+		{ "getppid", { 0 }, SB_DENY, EPERM, "e.policy:13" },
+		{ "uname", { 0 }, SB_ALLOW, 0, "e.policy:2" },
+		{ "sync", { 0 }, SB_DENY, ENOSYS, "default" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct sb_decision d;
@@ -121,14 +121,16 @@ static void test_syscalls(void **state)
 		expect(&d, cases[i].v, cases[i].err, cases[i].rule, what);
 	}
 	struct sb_decision d;
-	uint64_t args[6] = {0};
-	assert_int_equal(sb_policy_eval_syscall(P, seccomp_syscall_resolve_name("getpid"), args, &d), 0);
+	uint64_t args[6] = { 0 };
+	assert_int_equal(
+		sb_policy_eval_syscall(P, seccomp_syscall_resolve_name("getpid"), args, &d), 0);
 	assert_non_null(d.limit);
 	assert_int_equal(d.limit->at_most, 5);
 	assert_int_equal(d.rule_id, 9);
 	/* Denials log by default, allows do not. */
 	assert_false(d.log);
-	assert_int_equal(sb_policy_eval_syscall(P, seccomp_syscall_resolve_name("sync"), args, &d), 0);
+	assert_int_equal(sb_policy_eval_syscall(P, seccomp_syscall_resolve_name("sync"), args, &d),
+			 0);
 	assert_true(d.log);
 }
 
@@ -141,21 +143,21 @@ static void test_paths(void **state)
 		int err;
 		const char *rule;
 	} cases[] = {
-		{"/usr/bin/ls", SB_PERM_EXEC, SB_ALLOW, 0, "e.policy:14"},
-		{"/usr", SB_PERM_LIST, SB_ALLOW, 0, "e.policy:14"},
-		{"/usr/bin/ls", SB_PERM_WRITE, SB_DENY, EACCES, "e.policy:14"},
-		{"/usr/bin/secret", SB_PERM_READ, SB_DENY, ENOENT, "e.policy:15"},
-		{"/usr/bin/secret", SB_PERM_STAT, SB_DENY, ENOENT, "e.policy:15"},
+		{ "/usr/bin/ls", SB_PERM_EXEC, SB_ALLOW, 0, "e.policy:14" },
+		{ "/usr", SB_PERM_LIST, SB_ALLOW, 0, "e.policy:14" },
+		{ "/usr/bin/ls", SB_PERM_WRITE, SB_DENY, EACCES, "e.policy:14" },
+		{ "/usr/bin/secret", SB_PERM_READ, SB_DENY, ENOENT, "e.policy:15" },
+		{ "/usr/bin/secret", SB_PERM_STAT, SB_DENY, ENOENT, "e.policy:15" },
 		/* Equally specific: the later rule wins (write granted by 17). */
-		{"/usr/lib/libc.so", SB_PERM_WRITE, SB_ALLOW, 0, "e.policy:17"},
-		{"/usr/lib/x/libc.so", SB_PERM_WRITE, SB_DENY, EACCES, "e.policy:14"},
-		{"/home/u/work/a/b", SB_PERM_CREATE, SB_ALLOW, 0, "e.policy:18"},
-		{"/home/u/v/work/a", SB_PERM_DELETE, SB_ALLOW, 0, "e.policy:18"},
-		{"/home/u/work/ro/x", SB_PERM_WRITE, SB_DENY, EACCES, "e.policy:19"},
-		{"/home/u/work/ro/x", SB_PERM_READ, SB_ALLOW, 0, "e.policy:19"},
-		{"/etc/passwd", SB_PERM_STAT, SB_ALLOW, 0, "e.policy:20"},
-		{"/etc/passwd", SB_PERM_READ, SB_DENY, EACCES, "e.policy:20"},
-		{"/", SB_PERM_STAT, SB_ALLOW, 0, "e.policy:20"},
+		{ "/usr/lib/libc.so", SB_PERM_WRITE, SB_ALLOW, 0, "e.policy:17" },
+		{ "/usr/lib/x/libc.so", SB_PERM_WRITE, SB_DENY, EACCES, "e.policy:14" },
+		{ "/home/u/work/a/b", SB_PERM_CREATE, SB_ALLOW, 0, "e.policy:18" },
+		{ "/home/u/v/work/a", SB_PERM_DELETE, SB_ALLOW, 0, "e.policy:18" },
+		{ "/home/u/work/ro/x", SB_PERM_WRITE, SB_DENY, EACCES, "e.policy:19" },
+		{ "/home/u/work/ro/x", SB_PERM_READ, SB_ALLOW, 0, "e.policy:19" },
+		{ "/etc/passwd", SB_PERM_STAT, SB_ALLOW, 0, "e.policy:20" },
+		{ "/etc/passwd", SB_PERM_READ, SB_DENY, EACCES, "e.policy:20" },
+		{ "/", SB_PERM_STAT, SB_ALLOW, 0, "e.policy:20" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct sb_decision d;
@@ -170,9 +172,10 @@ static void test_paths(void **state)
 	/* No rule at all: the default. */
 	struct sb_policy *empty = NULL;
 	struct sb_policy_error e;
-	assert_int_equal(sb_policy_load_string("sysbroker-policy 1\ndefault path deny errno ENOENT\n",
-					       50, "x", &empty, &e),
-			 0);
+	assert_int_equal(
+		sb_policy_load_string("sysbroker-policy 1\ndefault path deny errno ENOENT\n", 50,
+				      "x", &empty, &e),
+		0);
 	assert_int_equal(sb_policy_eval_path(empty, "/etc", SB_PERM_STAT, &d), 0);
 	expect(&d, SB_DENY, ENOENT, "x:2", "default path");
 	sb_policy_free(empty);
@@ -182,9 +185,9 @@ static void test_net(void **state)
 {
 	struct sb_net_target t;
 	struct sb_decision d;
-	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(8080)};
-	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_port = htons(53)};
-	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(8080) };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(53) };
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
 
 	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
 	assert_int_equal(sb_net_target_from_sockaddr((void *)&in, sizeof(in), SOCK_STREAM, &t), 0);
@@ -200,7 +203,8 @@ static void test_net(void **state)
 	sb_net_target_from_sockaddr((void *)&in, sizeof(in), SOCK_DGRAM, &t);
 	sb_policy_eval_net(P, SB_NET_CONNECT, &t, &d);
 	expect(&d, SB_DENY, EACCES, "default", "udp 127.0.0.1:8080");
-	/* Another address: the most specific rule is the bind rule, which does not grant connect. */
+	/* Another address: the most specific rule is the bind rule, which does not grant connect.
+	 */
 	inet_pton(AF_INET, "10.1.2.3", &in.sin_addr);
 	sb_net_target_from_sockaddr((void *)&in, sizeof(in), SOCK_STREAM, &t);
 	sb_policy_eval_net(P, SB_NET_CONNECT, &t, &d);
@@ -230,7 +234,8 @@ static void test_net(void **state)
 
 	/* Unix sockets: path globs and abstract names. */
 	strcpy(un.sun_path, "/run/app/db.sock");
-	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(un.sun_path) + 1);
+	socklen_t len =
+		(socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(un.sun_path) + 1);
 	assert_int_equal(sb_net_target_from_sockaddr((void *)&un, len, SOCK_STREAM, &t), 0);
 	sb_policy_eval_net(P, SB_NET_CONNECT, &t, &d);
 	expect(&d, SB_ALLOW, 0, "e.policy:25", "unix /run/app/db.sock");

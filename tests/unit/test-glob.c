@@ -16,34 +16,34 @@ static void test_match(void **state)
 		const char *pattern, *path;
 		bool match;
 	} cases[] = {
-		{"/", "/", true},
-		{"/a", "/a", true},
-		{"/a", "/ab", false},
-		{"/a", "/a/b", false},
-		{"/a/*", "/a/b", true},
-		{"/a/*", "/a", false},
-		{"/a/*", "/a/b/c", false},
-		{"/a/*.c", "/a/x.c", true},
-		{"/a/*.c", "/a/.c", true},
-		{"/a/*.c", "/a/x.h", false},
-		{"/a/?", "/a/x", true},
-		{"/a/?", "/a/xy", false},
-		{"/a/**", "/a", true},
-		{"/a/**", "/a/b/c/d", true},
-		{"/a/**", "/ab", false},
-		{"/**", "/", true},
-		{"/**", "/etc/passwd", true},
-		{"/a/**/z", "/a/z", true},
-		{"/a/**/z", "/a/b/c/z", true},
-		{"/a/**/z", "/a/b/c/zz", false},
-		{"/a/**/b/**/c", "/a/x/b/y/c", true},
-		{"/a/**/b/**/c", "/a/b/c", true},
-		{"/a/**/b/**/c", "/a/c", false},
-		{"/*/*/x", "/p/q/x", true},
-		{"/a*b*c", "/aXXbYYc", true},
-		{"/a*b*c", "/aXXbYY", false},
-		{"relative", "/relative", false},
-		{"/a", "relative", false},
+		{ "/", "/", true },
+		{ "/a", "/a", true },
+		{ "/a", "/ab", false },
+		{ "/a", "/a/b", false },
+		{ "/a/*", "/a/b", true },
+		{ "/a/*", "/a", false },
+		{ "/a/*", "/a/b/c", false },
+		{ "/a/*.c", "/a/x.c", true },
+		{ "/a/*.c", "/a/.c", true },
+		{ "/a/*.c", "/a/x.h", false },
+		{ "/a/?", "/a/x", true },
+		{ "/a/?", "/a/xy", false },
+		{ "/a/**", "/a", true },
+		{ "/a/**", "/a/b/c/d", true },
+		{ "/a/**", "/ab", false },
+		{ "/**", "/", true },
+		{ "/**", "/etc/passwd", true },
+		{ "/a/**/z", "/a/z", true },
+		{ "/a/**/z", "/a/b/c/z", true },
+		{ "/a/**/z", "/a/b/c/zz", false },
+		{ "/a/**/b/**/c", "/a/x/b/y/c", true },
+		{ "/a/**/b/**/c", "/a/b/c", true },
+		{ "/a/**/b/**/c", "/a/c", false },
+		{ "/*/*/x", "/p/q/x", true },
+		{ "/a*b*c", "/aXXbYYc", true },
+		{ "/a*b*c", "/aXXbYY", false },
+		{ "relative", "/relative", false },
+		{ "/a", "relative", false },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (sb_glob_match(cases[i].pattern, cases[i].path) != cases[i].match)
@@ -76,11 +76,11 @@ static void test_specificity(void **state)
 	static const struct {
 		const char *more, *less;
 	} cases[] = {
-		{"/a", "/a/**"},         /* exact beats any wildcard */
-		{"/etc/shadow", "/etc/sh*"},
-		{"/a/b/*", "/a/*"},      /* more literal characters */
-		{"/a/*", "/a/**"},       /* same literals: fewer ** */
-		{"/a/x?", "/a/x*"},      /* equal: neither beats */
+		{ "/a", "/a/**" }, /* exact beats any wildcard */
+		{ "/etc/shadow", "/etc/sh*" },
+		{ "/a/b/*", "/a/*" }, /* more literal characters */
+		{ "/a/*", "/a/**" },  /* same literals: fewer ** */
+		{ "/a/x?", "/a/x*" }, /* equal: neither beats */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct sb_glob_rank a = sb_glob_specificity(cases[i].more);

@@ -24,68 +24,68 @@ struct bad {
 };
 
 static const struct bad bad_cases[] = {
-	{"", 1, 1, "must start with 'sysbroker-policy 1'"},
-	{"# only a comment\n", 1, 1, "must start with"},
-	{"allow read\n", 1, 1, "must start with 'sysbroker-policy 1'"},
-	{"sysbroker-policy 2\n", 1, 18, "unsupported policy format 2"},
-	{"sysbroker-policy\n", 1, 1, "expected a format version"},
-	{H "sysbroker-policy 1\n", 2, 1, "given twice"},
-	{H "frobnicate read\n", 2, 1, "unknown statement 'frobnicate'"},
-	{H "allow\n", 2, 1, "expected syscall names"},
-	{H "allow read, nosuchcall\n", 2, 13, "unknown syscall 'nosuchcall'"},
-	{H "allow read,nosuchcall\n", 2, 12, "unknown syscall 'nosuchcall'"},
-	{H "allow Read\n", 2, 7, "invalid syscall name"},
-	{H "allow @nosuch\n", 2, 7, "unknown group '@nosuch'"},
-	{H "allow openat\n", 2, 7, "'openat' is brokered: path rules"},
-	{H "allow connect\n", 2, 7, "'connect' is brokered: net rules"},
-	{H "allow @network if arg0 == 1\n", 2, 7, "need syscall names, not groups"},
-	{H "allow socket if arg9 == 1\n", 2, 17, "expected an argument arg0"},
-	{H "allow socket if arg0 ~ 1\n", 2, 22, "expected an operator"},
-	{H "allow socket if arg0 == AF_NOPE\n", 2, 25, "unknown constant 'AF_NOPE'"},
-	{H "allow socket if arg0 == 12x\n", 2, 25, "invalid number '12x'"},
-	{H "allow socket if arg0 ==\n", 2, 22, "expected a number or a constant at end of line"},
-	{H "allow socket if arg0 & 0 == 0\n", 2, 24, "mask of 0"},
-	{H "allow socket if arg0 & 1 == 2\n", 2, 29, "bits outside the mask"},
-	{H "allow socket if arg0 == 1 if arg1 == 1\n", 2, 27, "'if' given twice"},
-	{H "deny ptrace errno ENOPE\n", 2, 19, "unknown errno name 'ENOPE'"},
-	{H "deny ptrace errno EPERM errno EPERM\n", 2, 25, "'errno' given twice"},
-	{H "deny ptrace log nolog\n", 2, 17, "given twice"},
-	{H "kill ptrace log\n", 2, 13, "cannot be logged"},
-	{H "kill ptrace errno EPERM\n", 2, 13, "unexpected word"},
-	{H "allow read errno EPERM\n", 2, 12, "needs 'at most' or 'per'"},
-	{H "deny ptrace at most 3\n", 2, 13, "unexpected word"},
-	{H "allow read at least 3\n", 2, 15, "expected 'most'"},
-	{H "allow read at most 0\n", 2, 20, "expected a count after 'at most'"},
-	{H "allow read 5 per 0\n", 2, 18, "number of seconds"},
-	{H "path relative/x read\n", 2, 6, "must be an absolute path"},
-	{H "path /a//b read\n", 2, 8, "empty component"},
-	{H "path /a/../b read\n", 2, 9, "'.' or '..'"},
-	{H "path /a/ read\n", 2, 8, "must not end with '/'"},
-	{H "path /a/b** read\n", 2, 10, "'**' must be a whole component"},
-	{H "path /a read fly\n", 2, 14, "expected a permission"},
-	{H "path /a\n", 2, 6, "expected permissions"},
-	{H "path /a deny read\n", 2, 14, "unexpected word"},
-	{H "path \"/a b\n", 2, 6, "unterminated quoted string"},
-	{H "path \"/a\"x read\n", 2, 10, "followed by a blank"},
-	{H "net tcp:1.2.3.4 connect\n", 2, 9, "expected HOST:PORTS"},
-	{H "net tcp:1.2.3.4:99999 connect\n", 2, 17, "invalid port '99999'"},
-	{H "net tcp:1.2.3.4:90-80 connect\n", 2, 17, "is empty"},
-	{H "net tcp:example.com:80 connect\n", 2, 9, "host names are not resolved"},
-	{H "net tcp:10.0.0.1/8:80 connect\n", 2, 9, "bits set beyond its /8 prefix"},
-	{H "net tcp:10.0.0.0/33:80 connect\n", 2, 18, "invalid prefix length"},
-	{H "net tcp:[::1:80 connect\n", 2, 9, "missing ']'"},
-	{H "net tcp:*/8:80 connect\n", 2, 9, "takes no prefix"},
-	{H "net sctp:1.2.3.4:1 connect\n", 2, 5, "unix:, tcp: or udp:"},
-	{H "net unix:rel connect\n", 2, 10, "must be an absolute path"},
-	{H "net unix:@ connect\n", 2, 11, "empty abstract"},
-	{H "net tcp:*:80 listen\n", 2, 14, "expected connect, bind, send"},
-	{H "default nothing deny\n", 2, 9, "expected 'syscall', 'path' or 'net'"},
-	{H "default path allow\n", 2, 14, "expected 'deny'"},
-	{H "default syscall kill log\n", 2, 22, "cannot be logged"},
-	{H "include\n", 2, 1, "expected a file name"},
-	{H "include a b\n", 2, 11, "expected end of line"},
-	{H "include /nonexistent/sysbroker.policy\n", 2, 9, "cannot include"},
-	{H "allow read\n\0allow write\n", 3, 1, "NUL byte"},
+	{ "", 1, 1, "must start with 'sysbroker-policy 1'" },
+	{ "# only a comment\n", 1, 1, "must start with" },
+	{ "allow read\n", 1, 1, "must start with 'sysbroker-policy 1'" },
+	{ "sysbroker-policy 2\n", 1, 18, "unsupported policy format 2" },
+	{ "sysbroker-policy\n", 1, 1, "expected a format version" },
+	{ H "sysbroker-policy 1\n", 2, 1, "given twice" },
+	{ H "frobnicate read\n", 2, 1, "unknown statement 'frobnicate'" },
+	{ H "allow\n", 2, 1, "expected syscall names" },
+	{ H "allow read, nosuchcall\n", 2, 13, "unknown syscall 'nosuchcall'" },
+	{ H "allow read,nosuchcall\n", 2, 12, "unknown syscall 'nosuchcall'" },
+	{ H "allow Read\n", 2, 7, "invalid syscall name" },
+	{ H "allow @nosuch\n", 2, 7, "unknown group '@nosuch'" },
+	{ H "allow openat\n", 2, 7, "'openat' is brokered: path rules" },
+	{ H "allow connect\n", 2, 7, "'connect' is brokered: net rules" },
+	{ H "allow @network if arg0 == 1\n", 2, 7, "need syscall names, not groups" },
+	{ H "allow socket if arg9 == 1\n", 2, 17, "expected an argument arg0" },
+	{ H "allow socket if arg0 ~ 1\n", 2, 22, "expected an operator" },
+	{ H "allow socket if arg0 == AF_NOPE\n", 2, 25, "unknown constant 'AF_NOPE'" },
+	{ H "allow socket if arg0 == 12x\n", 2, 25, "invalid number '12x'" },
+	{ H "allow socket if arg0 ==\n", 2, 22, "expected a number or a constant at end of line" },
+	{ H "allow socket if arg0 & 0 == 0\n", 2, 24, "mask of 0" },
+	{ H "allow socket if arg0 & 1 == 2\n", 2, 29, "bits outside the mask" },
+	{ H "allow socket if arg0 == 1 if arg1 == 1\n", 2, 27, "'if' given twice" },
+	{ H "deny ptrace errno ENOPE\n", 2, 19, "unknown errno name 'ENOPE'" },
+	{ H "deny ptrace errno EPERM errno EPERM\n", 2, 25, "'errno' given twice" },
+	{ H "deny ptrace log nolog\n", 2, 17, "given twice" },
+	{ H "kill ptrace log\n", 2, 13, "cannot be logged" },
+	{ H "kill ptrace errno EPERM\n", 2, 13, "unexpected word" },
+	{ H "allow read errno EPERM\n", 2, 12, "needs 'at most' or 'per'" },
+	{ H "deny ptrace at most 3\n", 2, 13, "unexpected word" },
+	{ H "allow read at least 3\n", 2, 15, "expected 'most'" },
+	{ H "allow read at most 0\n", 2, 20, "expected a count after 'at most'" },
+	{ H "allow read 5 per 0\n", 2, 18, "number of seconds" },
+	{ H "path relative/x read\n", 2, 6, "must be an absolute path" },
+	{ H "path /a//b read\n", 2, 8, "empty component" },
+	{ H "path /a/../b read\n", 2, 9, "'.' or '..'" },
+	{ H "path /a/ read\n", 2, 8, "must not end with '/'" },
+	{ H "path /a/b** read\n", 2, 10, "'**' must be a whole component" },
+	{ H "path /a read fly\n", 2, 14, "expected a permission" },
+	{ H "path /a\n", 2, 6, "expected permissions" },
+	{ H "path /a deny read\n", 2, 14, "unexpected word" },
+	{ H "path \"/a b\n", 2, 6, "unterminated quoted string" },
+	{ H "path \"/a\"x read\n", 2, 10, "followed by a blank" },
+	{ H "net tcp:1.2.3.4 connect\n", 2, 9, "expected HOST:PORTS" },
+	{ H "net tcp:1.2.3.4:99999 connect\n", 2, 17, "invalid port '99999'" },
+	{ H "net tcp:1.2.3.4:90-80 connect\n", 2, 17, "is empty" },
+	{ H "net tcp:example.com:80 connect\n", 2, 9, "host names are not resolved" },
+	{ H "net tcp:10.0.0.1/8:80 connect\n", 2, 9, "bits set beyond its /8 prefix" },
+	{ H "net tcp:10.0.0.0/33:80 connect\n", 2, 18, "invalid prefix length" },
+	{ H "net tcp:[::1:80 connect\n", 2, 9, "missing ']'" },
+	{ H "net tcp:*/8:80 connect\n", 2, 9, "takes no prefix" },
+	{ H "net sctp:1.2.3.4:1 connect\n", 2, 5, "unix:, tcp: or udp:" },
+	{ H "net unix:rel connect\n", 2, 10, "must be an absolute path" },
+	{ H "net unix:@ connect\n", 2, 11, "empty abstract" },
+	{ H "net tcp:*:80 listen\n", 2, 14, "expected connect, bind, send" },
+	{ H "default nothing deny\n", 2, 9, "expected 'syscall', 'path' or 'net'" },
+	{ H "default path allow\n", 2, 14, "expected 'deny'" },
+	{ H "default syscall kill log\n", 2, 22, "cannot be logged" },
+	{ H "include\n", 2, 1, "expected a file name" },
+	{ H "include a b\n", 2, 11, "expected end of line" },
+	{ H "include /nonexistent/sysbroker.policy\n", 2, 9, "cannot include" },
+	{ H "allow read\n\0allow write\n", 3, 1, "NUL byte" },
 };
 
 static void test_bad(void **state)
@@ -100,8 +100,8 @@ static void test_bad(void **state)
 		struct sb_policy_error e;
 		int r = sb_policy_load_string(b->text, len, "t.policy", &p, &e);
 		if (r >= 0 || e.line != b->line || e.column != b->col || !strstr(e.message, b->msg))
-			fail_msg("case %zu %s: got r=%d %s:%u:%u: %s; want %u:%u: %s", i, b->text, r,
-				 e.file, e.line, e.column, e.message, b->line, b->col, b->msg);
+			fail_msg("case %zu %s: got r=%d %s:%u:%u: %s; want %u:%u: %s", i, b->text,
+				 r, e.file, e.line, e.column, e.message, b->line, b->col, b->msg);
 		assert_null(p);
 		assert_string_equal(e.file, "t.policy");
 	}
@@ -127,19 +127,20 @@ static size_t count_user_sysrules(const struct sb_policy *p)
 
 static void test_good(void **state)
 {
-	struct sb_policy *p = load(H "# comment\n"
-				     "  allow read, write close   # trailing comment\r\n"
-				     "deny socket errno EAFNOSUPPORT if arg0 != AF_UNIX nolog\n"
-				     "allow mmap if arg2 & PROT_WRITE|PROT_EXEC != PROT_WRITE|PROT_EXEC "
-				     "and arg3 == -1\n"
-				     "allow ioctl if arg1 == TCGETS at most 10 times 5 per 2 seconds\n"
-				     "kill ptrace nolog\n"
-				     "path \"/with space/**\" read list\n"
-				     "path /etc/shadow deny errno ENOENT nolog\n"
-				     "net tcp:[fd00::]/8:1-1024 connect bind send log\n"
-				     "net unix:@foo* deny\n"
-				     "default syscall allow\n"
-				     "default path deny errno ENOENT nolog\n");
+	struct sb_policy *p =
+		load(H "# comment\n"
+		       "  allow read, write close   # trailing comment\r\n"
+		       "deny socket errno EAFNOSUPPORT if arg0 != AF_UNIX nolog\n"
+		       "allow mmap if arg2 & PROT_WRITE|PROT_EXEC != PROT_WRITE|PROT_EXEC "
+		       "and arg3 == -1\n"
+		       "allow ioctl if arg1 == TCGETS at most 10 times 5 per 2 seconds\n"
+		       "kill ptrace nolog\n"
+		       "path \"/with space/**\" read list\n"
+		       "path /etc/shadow deny errno ENOENT nolog\n"
+		       "net tcp:[fd00::]/8:1-1024 connect bind send log\n"
+		       "net unix:@foo* deny\n"
+		       "default syscall allow\n"
+		       "default path deny errno ENOENT nolog\n");
 	(void)p;
 	sb_policy_free(p);
 
@@ -303,11 +304,20 @@ static void test_include(void **state)
 /* Every byte sequence either loads or fails cleanly; run a cheap deterministic fuzz. */
 static void test_garbage(void **state)
 {
-	static const char *const words[] = {
-		"allow", "deny", "kill", "path", "net", "default", "if", "arg0", "==", "&", "|",
-		"errno", "EPERM", "at", "most", "per", "3", "\"", "#", "/a/**", "read", "tcp:*:1",
-		"unix:@x", "log", "nolog", "\n", ",", "syscall", "@network", "read,write", "\xff",
-		"include", "0x", "-", "arg5", "!=", "<", "O_RDONLY", "sysbroker-policy", "1"};
+	static const char *const words[] = { "allow",   "deny",     "kill",
+					     "path",    "net",      "default",
+					     "if",      "arg0",     "==",
+					     "&",       "|",        "errno",
+					     "EPERM",   "at",       "most",
+					     "per",     "3",        "\"",
+					     "#",       "/a/**",    "read",
+					     "tcp:*:1", "unix:@x",  "log",
+					     "nolog",   "\n",       ",",
+					     "syscall", "@network", "read,write",
+					     "\xff",    "include",  "0x",
+					     "-",       "arg5",     "!=",
+					     "<",       "O_RDONLY", "sysbroker-policy",
+					     "1" };
 	unsigned seed = 12345;
 	char buf[512];
 
@@ -319,7 +329,8 @@ static void test_garbage(void **state)
 			seed = seed * 1103515245 + 12345;
 			unsigned r = (seed >> 16) % 64;
 			if (r < sizeof(words) / sizeof(words[0])) {
-				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s ", words[r]);
+				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s ",
+							words[r]);
 			} else {
 				buf[len++] = (char)(seed >> 8);
 			}
