@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "resolve.h"
+
+static int openat2_path(int dirfd, const char *path, bool follow, bool directory)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW) |
+			 (directory ? O_DIRECTORY : 0),
+		.resolve = RESOLVE_NO_MAGICLINKS,
+	};
+	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int sb_fd_path(int fd, char *buf, size_t size)
+{
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, buf, size);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= size)
+		return -ENAMETOOLONG;
+	buf[n] = 0;
+	/* Only absolute names are paths; "pipe:[...]", "anon_inode:..." and deleted files are not.
+	 */
+	if (buf[0] != '/')
+		return -ENOENT;
+	if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)
+		return -ENOENT;
+	return 0;
+}
+
+int sb_resolve(int dirfd, const char *path, enum sb_resolve_mode mode, struct sb_resolved *ret)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = strnlen(path, PATH_MAX);
+	int r;
+
+	if (len == 0)
+		return -ENOENT; /* the kernel's answer for "" without AT_EMPTY_PATH */
+	if (len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (path[0] == '/')
+		dirfd = AT_FDCWD;
+
+	if (mode != SB_RESOLVE_PARENT) {
+		fd = openat2_path(dirfd, path, mode == SB_RESOLVE_FOLLOW, false);
+		if (fd < 0)
+			return fd;
+		r = sb_fd_path(fd, ret->path, sizeof(ret->path));
+		if (r < 0)
+			return r;
+		ret->last[0] = 0;
+		ret->fd = TAKE_FD(fd);
+		return 0;
+	}
+
+	/* Split off the last component; trailing slashes belong to it ("a/b/" names b). */
+	char dir[PATH_MAX];
+	memcpy(dir, path, len + 1);
+	while (len > 1 && dir[len - 1] == '/')
+		dir[--len] = 0;
+	char *slash = strrchr(dir, '/');
+	const char *last = slash ? slash + 1 : dir;
+	size_t llen = strlen(last);
+	if (llen == 0)
+		return -EINVAL; /* "/" has no parent to create in */
+	if (llen > NAME_MAX)
+		return -ENAMETOOLONG;
+	if ((llen == 1 && last[0] == '.') || (llen == 2 && last[0] == '.' && last[1] == '.'))
+		return -EINVAL;
+	memcpy(ret->last, last, llen + 1);
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		strcpy(dir, "/");
+	else
+		*slash = 0;
+
+	fd = openat2_path(dirfd, dir, true, true);
+	if (fd < 0)
+		return fd;
+	r = sb_fd_path(fd, ret->path, sizeof(ret->path));
+	if (r < 0)
+		return r;
+	size_t plen = strlen(ret->path);
+	if (plen + 1 + llen >= sizeof(ret->path))
+		return -ENAMETOOLONG;
+	if (plen > 1)
+		ret->path[plen++] = '/';
+	memcpy(ret->path + plen, ret->last, llen + 1);
+	ret->fd = TAKE_FD(fd);
+	return 0;
+}
