@@ -74,6 +74,7 @@ enum sb_tier {
 	SB_TIER_GROUP = 1,   /* named through an @group */
 	SB_TIER_NAME = 2,    /* named explicitly, unconditionally */
 	SB_TIER_COND = 3,    /* named explicitly, with argument conditions */
+	SB_TIER_RUNTIME = 4, /* the sandboxee runtime's own channel to the broker */
 };
 
 #define SB_MAX_CONDS 6

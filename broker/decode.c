@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "decode.h"
+
+int sb_decode_request(const void *buf, size_t len, unsigned audit_arch, struct sb_decoded *out)
+{
+	const struct sb_req *req = buf;
+	size_t total = sizeof(*req);
+
+	memset(out, 0, sizeof(*out));
+	if (len < sizeof(*req) || len > SB_MAX_REQ)
+		return -EPROTO;
+	if (req->magic != SB_PROTO_MAGIC_REQ || req->version != SB_PROTO_VERSION ||
+	    req->type != SB_REQ_SYSCALL)
+		return -EPROTO;
+	if (req->arch != audit_arch)
+		return -EAFNOSUPPORT;
+	for (int i = 0; i < SB_ITEM_MAX; i++) {
+		if (req->len[i] > SB_MAX_PAYLOAD)
+			return -EPROTO;
+		total += req->len[i];
+	}
+	if (total != len)
+		return -EPROTO;
+
+	const struct sb_shape *sh = sb_shape_lookup(req->nr);
+	if (!sh)
+		return -ENOSYS;
+
+	/* Each item is present exactly when the shape (and the arguments) call for it. */
+	bool want[SB_ITEM_MAX] = {
+		[SB_ITEM_PATH0] = sh->path[0] != SB_NOARG &&
+				  !(req->nr == SYS_utimensat && req->args[sh->path[0]] == 0),
+		[SB_ITEM_PATH1] = sh->path[1] != SB_NOARG,
+		[SB_ITEM_STRING] = sh->string != SB_NOARG,
+		[SB_ITEM_IN] = sh->in_kind != SB_IN_NONE && req->args[sh->in_arg] != 0,
+	};
+	const char *p = (const char *)(req + 1);
+	for (int i = 0; i < SB_ITEM_MAX; i++) {
+		size_t n = req->len[i];
+		if ((n != 0) != want[i])
+			return -EPROTO;
+		if (n == 0)
+			continue;
+		if (i != SB_ITEM_IN) {
+			/* A string: NUL-terminated exactly at its end, no NUL inside, bounded. */
+			if (n > PATH_MAX || p[n - 1] != 0 || strlen(p) != n - 1)
+				return -EPROTO;
+		} else {
+			size_t expect = sh->in_kind == SB_IN_TIMES
+						? 2 * sizeof(struct timespec)
+						: (size_t)req->args[sh->size_arg];
+			if (n != expect || n > SB_MAX_IN)
+				return -EPROTO;
+		}
+		out->item[i] = p;
+		out->item_len[i] = n;
+		p += n;
+	}
+	out->req = req;
+	out->shape = sh;
+	return 0;
+}

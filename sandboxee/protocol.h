@@ -1,0 +1,62 @@
+/* async-signal-safe */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The wire protocol between the sandboxee's runtime and the broker (docs/protocol.md).
+ * Fixed-size little structs, no pointers: the broker validates every field of every message.
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdint.h>
+
+#define SB_PROTO_MAGIC_REQ 0x51524253u /* "SBRQ" */
+#define SB_PROTO_MAGIC_REP 0x50524253u /* "SBRP" */
+#define SB_PROTO_VERSION 1
+
+enum sb_req_type {
+	SB_REQ_SYSCALL = 1, /* on a thread's channel: one brokered syscall */
+	SB_REQ_CHANNEL = 2, /* on the control socket: "here is my new channel" (SCM_RIGHTS) */
+};
+
+/* Payload items, in this order, each present when its length is non-zero. */
+enum {
+	SB_ITEM_PATH0,
+	SB_ITEM_PATH1,
+	SB_ITEM_STRING,
+	SB_ITEM_IN,
+	SB_ITEM_MAX,
+};
+
+struct sb_req {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t arch; /* AUDIT_ARCH_* of the trapped call */
+	int32_t nr;
+	uint64_t args[6];
+	uint64_t seq;              /* echoed by the reply */
+	uint32_t len[SB_ITEM_MAX]; /* paths and strings include their NUL */
+};
+
+#define SB_MAX_IN 64 /* largest input struct (open_how is 24, timespec[2] 32) */
+#define SB_MAX_PAYLOAD (3 * PATH_MAX + SB_MAX_IN)
+#define SB_MAX_REQ (sizeof(struct sb_req) + SB_MAX_PAYLOAD)
+
+enum {
+	SB_REP_FD =
+		1u << 0, /* an fd rides along (SCM_RIGHTS); ret is meaningless until installed */
+	SB_REP_CLOEXEC = 1u << 1, /* the program asked for O_CLOEXEC on it */
+};
+
+struct sb_rep {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t flags;
+	uint64_t seq;
+	int64_t ret;     /* return value or -errno */
+	uint32_t outlen; /* bytes that follow, to copy to the call's output argument */
+	uint32_t pad;
+};
+
+#define SB_MAX_OUT_WIRE 4096
+#define SB_MAX_REP (sizeof(struct sb_rep) + SB_MAX_OUT_WIRE)
