@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The executor: performs one brokered file syscall on a sandboxee's behalf, as the policy
+ * decides. Transport-neutral: the trap and notify paths both decode into struct sb_call and
+ * turn struct sb_result into their replies.
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy.h"
+#include "shape.h"
+
+#define SB_MAX_OUT 4096 /* largest result copied back: readlink buffer; stat/statx are smaller */
+
+enum sb_transport {
+	SB_TRANSPORT_TRAP,
+	SB_TRANSPORT_NOTIFY,
+};
+
+/* A decoded request. Everything here is the broker's own copy. */
+struct sb_call {
+	int nr;
+	uint64_t args[6];           /* raw register values; pointers are meaningless here */
+	pid_t pid;                  /* the caller, as the kernel vouched (SCM_CREDENTIALS/notif) */
+	enum sb_transport transport;
+	const struct sb_shape *shape;
+	const char *path[2];        /* copies of the path arguments (NULL if the call has none) */
+	int dirfd[2];               /* fds for the dirfd arguments, already fetched from the caller
+				     * (pidfd_getfd) or opened on /proc/PID/cwd for AT_FDCWD and
+				     * relative paths; -1 when the path is absolute or absent */
+	const char *string;         /* symlink target (not resolved), or NULL */
+	const void *in;             /* copy of the input struct (open_how, timespec[2]) or NULL */
+	size_t in_len;
+};
+
+struct sb_result {
+	int64_t ret;                /* the syscall's return value, or -errno */
+	int fd;                     /* an fd to hand back, or -1; the executor gives up ownership */
+	bool cloexec;               /* the caller asked for O_CLOEXEC */
+	uint8_t out[SB_MAX_OUT];    /* bytes to copy to args[shape->out_arg], outlen of them */
+	size_t outlen;
+	/* for the audit record */
+	struct sb_decision decision;
+	uint32_t perm;              /* the permission that was checked (SB_PERM_*), 0 if none */
+	char path[PATH_MAX];        /* the canonical path decided on, "" if none */
+	char path2[PATH_MAX];       /* second path (rename, link), "" if none */
+};
+
+/*
+ * Decide and perform the call. Always fills res (res->fd = -1 unless an fd is returned);
+ * returns 0, or -errno only for internal failures (then res->ret is -EIO... never a success).
+ */
+int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struct sb_result *res);
