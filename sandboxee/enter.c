@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Installing the trap path: handler, runtime rules, filters. Not signal context. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "compile.h"
+#include "handler.h"
+#include "macro.h"
+#include "runtime.h"
+
+/*
+ * What the handler itself needs from the kernel, above every policy rule. None of it reaches
+ * beyond the sandbox: a send without an address goes where the socket is already connected,
+ * sendmsg is only allowed on the control socket (whose peer is the broker), and SIGSYS can be
+ * neither replaced nor ignored (blocking it only gets the process killed at its next trap).
+ */
+static int runtime_rules(int ctrl_fd, struct sb_sysrule *out, size_t max)
+{
+	const struct {
+		const char *name;
+		enum sb_verdict v;
+		int err;
+		unsigned ncond;
+		struct sb_cond cond[2];
+	} rules[] = {
+		{ "sendto", SB_ALLOW, 0, 1, { { 4, SB_CMP_EQ, UINT64_MAX, 0 } } },
+		{ "sendmsg", SB_ALLOW, 0, 1, { { 0, SB_CMP_EQ, UINT64_MAX, (uint64_t)ctrl_fd } } },
+		{ "socketpair", SB_ALLOW, 0, 1, { { 0, SB_CMP_EQ, UINT64_MAX, AF_UNIX } } },
+		{ "recvmsg", SB_ALLOW, 0, 0, { { 0 } } },
+		{ "close", SB_ALLOW, 0, 0, { { 0 } } },
+		{ "gettid", SB_ALLOW, 0, 0, { { 0 } } },
+		{ "rt_sigreturn", SB_ALLOW, 0, 0, { { 0 } } },
+		{ "exit_group", SB_ALLOW, 0, 0, { { 0 } } },
+		{ "fcntl", SB_ALLOW, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_SETFD } } },
+		{ "rt_sigaction",
+		  SB_DENY,
+		  EPERM,
+		  2,
+		  { { 0, SB_CMP_EQ, UINT64_MAX, SIGSYS }, { 1, SB_CMP_NE, UINT64_MAX, 0 } } },
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
+		int nr = seccomp_syscall_resolve_name(rules[i].name);
+		if (nr < 0)
+			continue;
+		if (n >= max)
+			return -E2BIG;
+		out[n] = (struct sb_sysrule){
+			.c = { .verdict = rules[i].v, .err = rules[i].err, .id = UINT32_MAX },
+			.nr = nr,
+			.tier = SB_TIER_RUNTIME,
+			.ncond = rules[i].ncond,
+		};
+		memcpy(out[n].cond, rules[i].cond, sizeof(rules[i].cond));
+		n++;
+	}
+	return (int)n;
+}
+
+int sb_trap_enter(const struct sb_policy *policy, int ctrl_fd)
+{
+	struct sb_sysrule extra[16];
+	struct sb_plan *plan = NULL;
+	scmp_filter_ctx main_ctx = NULL, guard_ctx = NULL;
+	struct sigaction sa = { .sa_sigaction = sb_sigsys, .sa_flags = SA_SIGINFO | SA_RESTART };
+	struct sigaction old;
+	int r;
+
+	if (!policy || ctrl_fd < 0)
+		return -EINVAL;
+	r = runtime_rules(ctrl_fd, extra, ELEMENTSOF(extra));
+	if (r < 0)
+		return r;
+	struct sb_policy copy = *policy;
+	_cleanup_free_ struct sb_sysrule *sys = calloc(policy->nsys + (size_t)r, sizeof(*sys));
+	if (!sys)
+		return -ENOMEM;
+	memcpy(sys, policy->sys, policy->nsys * sizeof(*sys));
+	memcpy(sys + policy->nsys, extra, (size_t)r * sizeof(*sys));
+	copy.sys = sys;
+	copy.nsys = policy->nsys + (size_t)r;
+
+	r = sb_plan_build(&copy, &plan);
+	if (r == 0)
+		r = sb_plan_filter(plan, false, SCMP_ACT_TRAP, &main_ctx);
+	if (r == 0)
+		r = sb_plan_filter(plan, true, SCMP_ACT_TRAP, &guard_ctx);
+	sb_plan_free(plan);
+	if (r < 0)
+		goto out;
+
+	/* Every signal blocked while the handler runs: it owns this thread's buffers. */
+	sigfillset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, &old) < 0) {
+		r = -errno;
+		goto out;
+	}
+	sb_ctrl_fd = ctrl_fd;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		r = -errno;
+		goto restore;
+	}
+	/* The guard first: the main filter may refuse seccomp(2) itself. */
+	r = guard_ctx ? seccomp_load(guard_ctx) : 0;
+	if (r == 0)
+		r = seccomp_load(main_ctx);
+	if (r == 0)
+		goto out;
+restore:
+	sigaction(SIGSYS, &old, NULL);
+	sb_ctrl_fd = -1;
+out:
+	seccomp_release(main_ctx);
+	seccomp_release(guard_ctx);
+	return r;
+}

@@ -1,0 +1,303 @@
+/* async-signal-safe */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The SIGSYS handler: turn a trapped syscall into a request on this thread's channel, wait for
+ * the broker's answer, and make it the syscall's return value. Everything here runs in signal
+ * context with every signal blocked: raw syscalls, the thread's own static buffers, no locks, no
+ * allocation, errno saved and restored. The handler is a convenience, never a boundary: the
+ * broker trusts nothing it sends.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "handler.h"
+#include "protocol.h"
+#include "shape.h"
+
+#ifndef SYS_SECCOMP
+#define SYS_SECCOMP 1 /* si_code of a seccomp trap; only <asm-generic/siginfo.h> names it */
+#endif
+
+int sb_ctrl_fd = -1;
+
+/* One channel per thread. Initial-exec TLS is allocated with the thread, never lazily. */
+struct sb_thread {
+	int fd_plus1; /* 0: no channel yet */
+	long tid;     /* the thread that made the channel; differs after fork */
+	uint64_t seq;
+	_Alignas(8) uint8_t req[SB_MAX_REQ];
+	_Alignas(8) uint8_t rep[SB_MAX_REP];
+};
+static __thread struct sb_thread sb_thread __attribute__((tls_model("initial-exec")));
+
+static void *sb_memcpy(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+	while (n--)
+		*d++ = *s++;
+	return dst;
+}
+
+static void sb_memzero(void *dst, size_t n)
+{
+	volatile uint8_t *d = dst;
+	while (n--)
+		*d++ = 0;
+}
+
+static size_t sb_strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+static long raw(long nr, long a, long b, long c, long d, long e, long f)
+{
+	long r = syscall(nr, a, b, c, d, e, f);
+	return r < 0 ? -errno : r;
+}
+
+static void sb_die(const char *msg, size_t len)
+{
+	raw(SYS_write, 2, (long)msg, (long)len, 0, 0, 0);
+	raw(SYS_exit_group, 127, 0, 0, 0, 0, 0);
+	for (;;)
+		;
+}
+#define DIE(s) sb_die(s, sizeof(s) - 1)
+
+static long send_msg(int fd, const void *buf, size_t len, int pass_fd)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (pass_fd >= 0) {
+		sb_memzero(&u, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		sb_memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+		return raw(SYS_sendmsg, fd, (long)&mh, MSG_NOSIGNAL, 0, 0, 0);
+	}
+	/* A plain send carries no address: the kernel filter allows it without the broker. */
+	return raw(SYS_sendto, fd, (long)buf, (long)len, MSG_NOSIGNAL, 0, 0);
+}
+
+/* Receive one reply; *ret_fd gets a passed fd (close-on-exec) or -1. */
+static long recv_reply(int fd, void *buf, size_t size, int *ret_fd)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	long n;
+
+	*ret_fd = -1;
+	do
+		n = raw(SYS_recvmsg, fd, (long)&mh, MSG_CMSG_CLOEXEC, 0, 0, 0);
+	while (n == -EINTR);
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			sb_memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		return -EPROTO;
+	return n;
+}
+
+/* This thread's channel, made on first use (and again in a forked child). */
+static int channel(void)
+{
+	struct sb_thread *t = &sb_thread;
+	long tid = raw(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	int sv[2], pfd;
+
+	if (t->fd_plus1 && t->tid == tid)
+		return t->fd_plus1 - 1;
+	if (t->fd_plus1) /* inherited across fork: the parent's channel, not ours */
+		raw(SYS_close, t->fd_plus1 - 1, 0, 0, 0, 0, 0);
+	t->fd_plus1 = 0;
+	if (sb_ctrl_fd < 0)
+		return -ENOTCONN;
+	long r = raw(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, (long)sv, 0, 0);
+	if (r < 0)
+		return (int)r;
+	struct sb_req req;
+	sb_memzero(&req, sizeof(req));
+	req.magic = SB_PROTO_MAGIC_REQ;
+	req.version = SB_PROTO_VERSION;
+	req.type = SB_REQ_CHANNEL;
+	req.arch = SB_AUDIT_ARCH;
+	r = send_msg(sb_ctrl_fd, &req, sizeof(req), sv[1]);
+	raw(SYS_close, sv[1], 0, 0, 0, 0, 0);
+	if (r >= 0) {
+		/* The broker acknowledges once it can see who sends on the channel. */
+		struct sb_rep *rep = (struct sb_rep *)t->rep;
+		r = recv_reply(sv[0], t->rep, sizeof(t->rep), &pfd);
+		if (pfd >= 0)
+			raw(SYS_close, pfd, 0, 0, 0, 0, 0);
+		if (r == 0)
+			r = -ECONNRESET;
+		else if (r > 0 && ((size_t)r != sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
+				   rep->ret != 0))
+			r = -EPROTO;
+	}
+	if (r < 0) {
+		raw(SYS_close, sv[0], 0, 0, 0, 0, 0);
+		return (int)r;
+	}
+	t->fd_plus1 = sv[0] + 1;
+	t->tid = tid;
+	return sv[0];
+}
+
+static long add_item(uint8_t **p, uint8_t *end, uint32_t *len, const void *src, size_t n)
+{
+	if ((size_t)(end - *p) < n)
+		return -ENAMETOOLONG;
+	sb_memcpy(*p, src, n);
+	*p += n;
+	*len = (uint32_t)n;
+	return 0;
+}
+
+static long add_string(uint8_t **p, uint8_t *end, uint32_t *len, uint64_t ptr)
+{
+	const char *s = (const char *)(uintptr_t)ptr;
+	if (!s)
+		return -EFAULT;
+	size_t n = sb_strnlen(s, PATH_MAX);
+	if (n >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return add_item(p, end, len, s, n + 1);
+}
+
+long sb_trap_call(long nr, const uint64_t args[6])
+{
+	const struct sb_shape *sh = sb_shape_lookup(nr);
+	struct sb_thread *t = &sb_thread;
+	struct sb_req *req = (struct sb_req *)t->req;
+	uint8_t *p = t->req + sizeof(*req), *end = t->req + sizeof(t->req);
+	long r;
+	int fd;
+
+	int ch = channel();
+	if (ch < 0)
+		return -EIO; /* no broker, no access: fail closed */
+
+	sb_memzero(req, sizeof(*req));
+	req->magic = SB_PROTO_MAGIC_REQ;
+	req->version = SB_PROTO_VERSION;
+	req->type = SB_REQ_SYSCALL;
+	req->arch = SB_AUDIT_ARCH;
+	req->nr = (int32_t)nr;
+	for (int i = 0; i < 6; i++)
+		req->args[i] = args[i];
+	req->seq = ++t->seq;
+	if (sh) {
+		for (int i = 0; i < 2; i++) {
+			if (sh->path[i] == SB_NOARG)
+				continue;
+			/* utimensat(fd, NULL, ...) acts on the fd itself: no path. */
+			if (nr == SYS_utimensat && args[sh->path[i]] == 0)
+				continue;
+			r = add_string(&p, end, &req->len[SB_ITEM_PATH0 + i], args[sh->path[i]]);
+			if (r < 0)
+				return r;
+		}
+		if (sh->string != SB_NOARG) {
+			r = add_string(&p, end, &req->len[SB_ITEM_STRING], args[sh->string]);
+			if (r < 0)
+				return r;
+		}
+		if (sh->in_kind != SB_IN_NONE && args[sh->in_arg]) {
+			size_t n = sh->in_kind == SB_IN_OPEN_HOW ? (size_t)args[sh->size_arg]
+								 : 2 * sizeof(struct timespec);
+			if (n > SB_MAX_IN)
+				return -E2BIG;
+			r = add_item(&p, end, &req->len[SB_ITEM_IN],
+				     (const void *)(uintptr_t)args[sh->in_arg], n);
+			if (r < 0)
+				return r;
+		}
+	}
+
+	r = send_msg(ch, t->req, (size_t)(p - t->req), -1);
+	if (r < 0)
+		return -EIO;
+	struct sb_rep *rep = (struct sb_rep *)t->rep;
+	for (;;) {
+		r = recv_reply(ch, t->rep, sizeof(t->rep), &fd);
+		if (r <= 0)
+			return -EIO; /* the broker is gone: fail closed */
+		if ((size_t)r < sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
+		    rep->outlen > (size_t)r - sizeof(*rep)) {
+			if (fd >= 0)
+				raw(SYS_close, fd, 0, 0, 0, 0, 0);
+			return -EIO;
+		}
+		if (rep->seq == req->seq)
+			break;
+		/* A stale reply (a request abandoned earlier): drop it. */
+		if (fd >= 0)
+			raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	}
+
+	if (rep->outlen && sh && sh->out_kind != SB_OUT_NONE) {
+		size_t cap = rep->outlen;
+		if (sh->out_kind == SB_OUT_READLINK && cap > args[sh->size_arg])
+			cap = (size_t)args[sh->size_arg];
+		if (args[sh->out_arg] == 0)
+			return -EFAULT;
+		sb_memcpy((void *)(uintptr_t)args[sh->out_arg], t->rep + sizeof(*rep), cap);
+	}
+	if (rep->flags & SB_REP_FD) {
+		if (fd < 0)
+			return -EIO;
+		/* Received close-on-exec; keep it only where the program asked for it. */
+		if (!(rep->flags & SB_REP_CLOEXEC))
+			raw(SYS_fcntl, fd, F_SETFD, 0, 0, 0, 0);
+		return fd;
+	}
+	if (fd >= 0)
+		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	return (long)rep->ret;
+}
+
+void sb_sigsys(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	int saved_errno = errno;
+	uint64_t args[6];
+
+	if (si->si_code != SYS_SECCOMP || si->si_arch != SB_AUDIT_ARCH)
+		DIE("sysbroker: SIGSYS that is not a seccomp trap of this architecture\n");
+	for (unsigned i = 0; i < 6; i++)
+		args[i] = sb_uc_arg(uc, i);
+	sb_uc_set_return(uc, sb_trap_call(sb_si_syscall(si), args));
+	errno = saved_errno;
+}

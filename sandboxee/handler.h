@@ -1,0 +1,15 @@
+/* async-signal-safe */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <signal.h>
+#include <stdint.h>
+
+/* The control socket to the broker; set once before the filter is loaded. */
+extern int sb_ctrl_fd;
+
+/* Broker one call on this thread's channel; returns the value or -errno. */
+long sb_trap_call(long nr, const uint64_t args[6]);
+
+/* The SIGSYS handler (SA_SIGINFO). */
+void sb_sigsys(int sig, siginfo_t *si, void *uc);
