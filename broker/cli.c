@@ -301,7 +301,7 @@ static int cmd_check(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "sysbroker: write error: %s\n", strerror(errno));
-		return 1;
+		return ret ? ret : 1;
 	}
 	return ret;
 }

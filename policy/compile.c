@@ -179,6 +179,22 @@ static int expand(int nr, const struct sb_cond *conds, unsigned n, struct sb_kde
 	return 0;
 }
 
+static bool same_conditions(const struct sb_sysrule *a, const struct sb_sysrule *b)
+{
+	if (a->ncond != b->ncond)
+		return false;
+	for (unsigned i = 0; i < a->ncond; i++) {
+		bool found = false;
+		for (unsigned j = 0; j < b->ncond && !found; j++)
+			found = a->cond[i].arg == b->cond[j].arg && a->cond[i].op == b->cond[j].op &&
+				a->cond[i].mask == b->cond[j].mask &&
+				a->cond[i].value == b->cond[j].value;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 static int cmp_rule_ptr(const void *a, const void *b)
 {
 	const struct sb_sysrule *x = *(const struct sb_sysrule *const *)a;
@@ -214,10 +230,18 @@ static int plan_one(struct sb_plan *plan, struct sb_plan_sys *ps, const struct s
 	ps->chain_d = calloc(k ? k : 1, sizeof(*ps->chain_d));
 	if (!ps->chain || !ps->chain_d)
 		return -ENOMEM;
+	size_t kept = 0;
 	for (size_t i = 0; i < k; i++) {
-		ps->chain[i] = rules[i];
-		ps->chain_d[i] = rule_kdecision(rules[i]);
+		/* A rule with the very conditions of one tried before it can never decide. */
+		bool shadowed = false;
+		for (size_t j = 0; j < kept && !shadowed; j++)
+			shadowed = same_conditions(ps->chain[j], rules[i]);
+		if (shadowed)
+			continue;
+		ps->chain[kept] = rules[i];
+		ps->chain_d[kept++] = rule_kdecision(rules[i]);
 	}
+	k = kept;
 	ps->nchain = (unsigned)k;
 	/* For the kernel, trailing links that end where the fallback does change nothing. */
 	while (k > 0 && kd_equal(ps->chain_d[k - 1], ps->fallback))

@@ -409,7 +409,8 @@ const char *sb_brokered_name(size_t i, enum sb_brokered_kind *ret_kind)
  * rule names them explicitly. clone3 gets ENOSYS because its flags live in memory the filter
  * cannot read and libc then falls back to clone(2), whose flags it can. seccomp(2) is refused
  * only with SECCOMP_FILTER_FLAG_NEW_LISTENER: a second listener would receive the brokered calls
- * before ours and could let them run unchecked; adding ordinary filters only tightens.
+ * before ours and could let them run unchecked; adding ordinary filters only tightens. clone(2)
+ * is refused only with a namespace flag: that is unshare(2) by another name.
  */
 #define SECCOMP_FILTER_FLAG_NEW_LISTENER_ (1UL << 3)
 /* clang-format off */
@@ -429,6 +430,8 @@ static const struct sb_dangerous dangerous[] = {
 	{"request_key", EPERM, 0, 0}, {"personality", EPERM, 0, 0}, {"unshare", EPERM, 0, 0},
 	{"setns", EPERM, 0, 0}, {"clone3", ENOSYS, 0, 0},
 	{"seccomp", EPERM, 1, SECCOMP_FILTER_FLAG_NEW_LISTENER_}, {"acct", EPERM, 0, 0},
+	{"clone", EPERM, 0, CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |
+			    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWTIME},
 	{"swapon", EPERM, 0, 0}, {"swapoff", EPERM, 0, 0}, {"reboot", EPERM, 0, 0},
 	{"syslog", EPERM, 0, 0}, {"quotactl", EPERM, 0, 0}, {"quotactl_fd", EPERM, 0, 0},
 	{"iopl", EPERM, 0, 0}, {"ioperm", EPERM, 0, 0}, {"uselib", EPERM, 0, 0},

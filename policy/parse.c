@@ -449,7 +449,7 @@ static struct sb_rule_common common(struct sb_parser *p, enum sb_verdict v, cons
 	return (struct sb_rule_common){
 		.verdict = v,
 		.err = m->has_errno ? m->err : default_errno,
-		.log = m->has_log ? m->log : v != SB_ALLOW,
+		.log = m->has_log ? m->log : v == SB_DENY,
 		.limit = m->limit,
 		.origin = { .file = p->file, .line = p->line },
 		.id = p->policy->nstatements,
@@ -791,6 +791,9 @@ static int parse_inet(struct sb_parser *p, unsigned col, const char *s, struct s
 			    "invalid %s address '%s' (host names are not resolved; write an "
 			    "address)",
 			    n->family == AF_INET ? "IPv4" : "IPv6", host);
+	if (n->family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)n->addr))
+		return fail(p, col,
+			    "IPv4-mapped addresses are decided as IPv4: write the IPv4 address");
 	unsigned maxp = n->family == AF_INET ? 32 : 128;
 	n->prefix = maxp;
 	if (slash) {
@@ -840,9 +843,16 @@ static int parse_net_rule(struct sb_parser *p)
 		if (!n.pattern)
 			return -ENOMEM;
 		n.rank = sb_glob_specificity(n.kind == SB_NET_UNIX ? n.pattern : "/");
-		if (n.kind == SB_NET_ABSTRACT)
-			n.rank = (struct sb_glob_rank){ .exact = !strpbrk(n.pattern, "*?"),
-							.literals = (unsigned)strlen(n.pattern) };
+		if (n.kind == SB_NET_ABSTRACT) {
+			/* The name is flat: '/' is an ordinary character, '*' and '?' are not. */
+			n.rank = (struct sb_glob_rank){ .exact = true };
+			for (const char *c = n.pattern; *c; c++) {
+				bool wild = *c == '*' || *c == '?';
+				n.rank.exact = n.rank.exact && !wild;
+				n.rank.literals += !wild;
+				n.rank.stars += wild;
+			}
+		}
 	} else if (strncmp(a, "tcp:", 4) == 0 || strncmp(a, "udp:", 4) == 0) {
 		n.kind = a[0] == 't' ? SB_NET_TCP : SB_NET_UDP;
 		r = parse_inet(p, col + 4, a + 4, &n);

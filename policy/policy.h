@@ -70,8 +70,9 @@ struct sb_rule_common {
 
 /* How specific a syscall rule is: a higher tier wins. */
 enum sb_tier {
-	SB_TIER_BUILTIN = 0, /* the built-in dangerous set */
-	SB_TIER_GROUP = 1,   /* named through an @group */
+	SB_TIER_GROUP = 0,   /* named through an @group */
+	SB_TIER_BUILTIN = 1, /* the built-in dangerous set: above groups, so that its conditional
+			      * entries (clone's namespace flags) bind a group's allow too */
 	SB_TIER_NAME = 2,    /* named explicitly, unconditionally */
 	SB_TIER_COND = 3,    /* named explicitly, with argument conditions */
 	SB_TIER_RUNTIME = 4, /* the sandboxee runtime's own channel to the broker */

@@ -32,7 +32,8 @@ char *sb_asprintf(const char *fmt, ...)
 
 int sb_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO must not hang us before fstat() can refuse it. */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 
 	if (fd < 0)

@@ -228,6 +228,21 @@ static void test_plan_shape(void **state)
 			fail_msg("%s: plan %s, want %s", cases[i].name, sb_plan_how_name(ps->how),
 				 sb_plan_how_name(cases[i].how));
 	}
+	/* Overriding a conditional rule by repeating its condition keeps it in the kernel. */
+	static const char over[] = "sysbroker-policy 1\nallow mmap\n"
+				   "deny mmap errno EACCES nolog if arg2 & PROT_EXEC\n"
+				   "allow mmap if arg2 & PROT_EXEC\n";
+	struct sb_policy *p2 = NULL;
+	struct sb_plan *plan2 = NULL;
+	struct sb_policy_error e;
+	assert_int_equal(sb_policy_load_string(over, sizeof(over) - 1, "o", &p2, &e), 0);
+	assert_int_equal(sb_plan_build(p2, &plan2), 0);
+	for (size_t k = 0; k < plan2->nsys; k++)
+		if (plan2->sys[k].nr == seccomp_syscall_resolve_name("mmap"))
+			assert_int_equal(plan2->sys[k].how, SB_PLAN_SIMPLE);
+	sb_plan_free(plan2);
+	sb_policy_free(p2);
+
 	/* The notify flavour builds too. */
 	scmp_filter_ctx ctx = NULL;
 	assert_int_equal(sb_plan_filter(plan, false, SCMP_ACT_NOTIFY, &ctx), 0);

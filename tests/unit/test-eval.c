@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -263,12 +264,41 @@ static void test_net(void **state)
 			 -EINVAL);
 }
 
+/* The built-in set ranks above groups: a group's allow does not let clone make namespaces. */
+static void test_builtin_over_group(void **state)
+{
+	static const char text[] = "sysbroker-policy 1\nallow @process\nkill getppid\n"
+				   "net unix:@****** connect\nnet unix:@dbus-* deny\n";
+	struct sb_policy *p = NULL;
+	struct sb_policy_error e;
+	struct sb_decision d;
+	uint64_t args[6] = { CLONE_NEWUSER | SIGCHLD };
+
+	assert_int_equal(sb_policy_load_string(text, sizeof(text) - 1, "g", &p, &e), 0);
+	int nr = seccomp_syscall_resolve_name("clone");
+	assert_int_equal(sb_policy_eval_syscall(p, nr, args, &d), 0);
+	expect(&d, SB_DENY, EPERM, "builtin", "clone CLONE_NEWUSER under @process");
+	args[0] = CLONE_VM | CLONE_THREAD;
+	assert_int_equal(sb_policy_eval_syscall(p, nr, args, &d), 0);
+	expect(&d, SB_ALLOW, 0, "g:2", "clone thread under @process");
+	/* kill is never logged (the kernel does it). */
+	assert_int_equal(sb_policy_eval_syscall(p, seccomp_syscall_resolve_name("getppid"), args, &d), 0);
+	assert_false(d.log);
+	/* Abstract names: wildcards are not literal characters. */
+	struct sb_net_target t = { .kind = SB_NET_ABSTRACT };
+	strcpy(t.name, "dbus-x");
+	assert_int_equal(sb_policy_eval_net(p, SB_NET_CONNECT, &t, &d), 0);
+	expect(&d, SB_DENY, EACCES, "g:5", "abstract dbus-x");
+	sb_policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_syscalls),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_net),
+		cmocka_unit_test(test_builtin_over_group),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

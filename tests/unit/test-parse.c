@@ -75,6 +75,7 @@ static const struct bad bad_cases[] = {
 	{ H "net tcp:10.0.0.0/33:80 connect\n", 2, 18, "invalid prefix length" },
 	{ H "net tcp:[::1:80 connect\n", 2, 9, "missing ']'" },
 	{ H "net tcp:*/8:80 connect\n", 2, 9, "takes no prefix" },
+	{ H "net tcp:[::ffff:10.0.0.1]:80 connect\n", 2, 9, "decided as IPv4" },
 	{ H "net sctp:1.2.3.4:1 connect\n", 2, 5, "unix:, tcp: or udp:" },
 	{ H "net unix:rel connect\n", 2, 10, "must be an absolute path" },
 	{ H "net unix:@ connect\n", 2, 11, "empty abstract" },
