@@ -117,7 +117,13 @@ int sb_policy_finalize(struct sb_policy *p, struct sb_policy_error *err)
 			return -ENOMEM;
 		p->sys = s;
 		s[p->nsys++] = (struct sb_sysrule){
-			.c = { .verdict = SB_DENY, .err = d[i].err, .log = true, .id = UINT32_MAX },
+			/* clone3's ENOSYS is routine (libc falls back to clone) and happens with
+			 * every signal blocked inside pthread_create(): answer it in the kernel,
+			 * since a trap with SIGSYS blocked kills the process. */
+			.c = { .verdict = SB_DENY,
+			       .err = d[i].err,
+			       .log = d[i].err != ENOSYS,
+			       .id = UINT32_MAX },
 			.nr = nr,
 			.tier = SB_TIER_BUILTIN,
 			.ncond = d[i].cond_mask ? 1 : 0,
