@@ -24,30 +24,30 @@ enum sb_transport {
 /* A decoded request. Everything here is the broker's own copy. */
 struct sb_call {
 	int nr;
-	uint64_t args[6];           /* raw register values; pointers are meaningless here */
-	pid_t pid;                  /* the caller, as the kernel vouched (SCM_CREDENTIALS/notif) */
+	uint64_t args[6]; /* raw register values; pointers are meaningless here */
+	pid_t pid;        /* the caller, as the kernel vouched (SCM_CREDENTIALS/notif) */
 	enum sb_transport transport;
 	const struct sb_shape *shape;
-	const char *path[2];        /* copies of the path arguments (NULL if the call has none) */
-	int dirfd[2];               /* fds for the dirfd arguments, already fetched from the caller
-				     * (pidfd_getfd) or opened on /proc/PID/cwd for AT_FDCWD and
-				     * relative paths; -1 when the path is absolute or absent */
-	const char *string;         /* symlink target (not resolved), or NULL */
-	const void *in;             /* copy of the input struct (open_how, timespec[2]) or NULL */
+	const char *path[2]; /* copies of the path arguments (NULL if the call has none) */
+	int dirfd[2];        /* fds for the dirfd arguments, already fetched from the caller
+			      * (pidfd_getfd) or opened on /proc/PID/cwd for AT_FDCWD and
+			      * relative paths; -1 when the path is absolute or absent */
+	const char *string;  /* symlink target (not resolved), or NULL */
+	const void *in;      /* copy of the input struct (open_how, timespec[2]) or NULL */
 	size_t in_len;
 };
 
 struct sb_result {
-	int64_t ret;                /* the syscall's return value, or -errno */
-	int fd;                     /* an fd to hand back, or -1; the executor gives up ownership */
-	bool cloexec;               /* the caller asked for O_CLOEXEC */
-	uint8_t out[SB_MAX_OUT];    /* bytes to copy to args[shape->out_arg], outlen of them */
+	int64_t ret;             /* the syscall's return value, or -errno */
+	int fd;                  /* an fd to hand back, or -1; the executor gives up ownership */
+	bool cloexec;            /* the caller asked for O_CLOEXEC */
+	uint8_t out[SB_MAX_OUT]; /* bytes to copy to args[shape->out_arg], outlen of them */
 	size_t outlen;
 	/* for the audit record */
 	struct sb_decision decision;
-	uint32_t perm;              /* the permission that was checked (SB_PERM_*), 0 if none */
-	char path[PATH_MAX];        /* the canonical path decided on, "" if none */
-	char path2[PATH_MAX];       /* second path (rename, link), "" if none */
+	uint32_t perm;        /* the permission that was checked (SB_PERM_*), 0 if none */
+	char path[PATH_MAX];  /* the canonical path decided on, "" if none */
+	char path2[PATH_MAX]; /* second path (rename, link), "" if none */
 };
 
 /*

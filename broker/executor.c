@@ -1,0 +1,1557 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The executor: decides one brokered file syscall with the path rules and, when they allow it,
+ * performs it on the sandboxee's behalf.
+ *
+ * Three rules hold everywhere:
+ *
+ * - The decision is made on the canonical path of what the kernel resolved (broker/resolve.c), and
+ *   the operation then goes through that very fd: an O_PATH fd on the object, or on its parent
+ *   directory plus a last component for calls that create or remove a name. The path string is
+ *   never resolved a second time, so swapping a symlink between the check and the use changes
+ *   nothing.
+ * - The kernel's own answers are kept (ENOENT, ENOTDIR, EEXIST, ELOOP, EISDIR...), but only where
+ *   the policy lets the caller learn them: an error says something about the file system, so it is
+ *   returned only after the policy allowed at least "stat" on the most precise canonical path we
+ *   can name for it (see refused()).
+ * - Flags and numbers are validated the way the kernel validates them, before anything happens.
+ *
+ * Known residuals: the broker acts with its own credentials, so access()
+ * answers, O_NOATIME, ownership of new files and explicit utimensat times reflect the broker; the
+ * run command is to drop the broker's privileges to the caller's where it can. New files get the
+ * caller's umask applied here; the broker process itself must run with umask 0 (or each worker
+ * thread with its own fs_struct and umask 0) or its own umask is applied on top.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "executor.h"
+#include "macro.h"
+#include "resolve.h"
+
+/* The kernel's own values where glibc's differ (glibc's O_LARGEFILE is 0 on 64-bit, and its
+ * O_TMPFILE includes O_DIRECTORY). */
+#if defined(__x86_64__)
+#define K_O_LARGEFILE 0100000
+#elif defined(__aarch64__)
+#define K_O_LARGEFILE 0400000
+#else
+#error "unsupported architecture"
+#endif
+#define K_O_TMPFILE (O_TMPFILE & ~O_DIRECTORY)
+#define VALID_OPEN_FLAGS                                                                           \
+	(O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |     \
+	 O_SYNC | O_ASYNC | O_DIRECT | K_O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME |      \
+	 O_CLOEXEC | O_PATH | K_O_TMPFILE)
+#define O_PATH_FLAGS (O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC)
+#define VALID_RESOLVE_FLAGS                                                                        \
+	(RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |         \
+	 RESOLVE_IN_ROOT | RESOLVE_CACHED)
+#ifndef OPEN_HOW_SIZE_VER0
+#define OPEN_HOW_SIZE_VER0 24
+#endif
+#ifndef STATX__RESERVED
+#define STATX__RESERVED 0x80000000U
+#endif
+#define SB_PAGE_SIZE 4096 /* the kernel's limit on an extensible struct (openat2) */
+#define SB_MAXSYMLINKS 40 /* the kernel's limit on symlinks followed in one lookup */
+
+/* Permissions on the object itself, as opposed to on its name (create, delete). */
+#define OBJECT_PERMS (SB_PERM_STAT | SB_PERM_READ | SB_PERM_WRITE | SB_PERM_EXEC | SB_PERM_LIST)
+
+struct ctx {
+	const struct sb_policy *policy;
+	const struct sb_call *call;
+	struct sb_result *res;
+	bool denied;           /* res->decision is a denial: keep it for the audit record */
+	const char *path[2];   /* the path arguments with /proc/self rewritten, or NULL */
+	char buf[2][PATH_MAX]; /* storage for path[] */
+};
+
+static void resolved_close(struct sb_resolved *r)
+{
+	r->fd = safe_close(r->fd);
+}
+#define _cleanup_resolved_ _cleanup_(resolved_close)
+
+static void copy_path(char dst[PATH_MAX], const char *src)
+{
+	size_t n = strnlen(src, PATH_MAX - 1);
+	memcpy(dst, src, n);
+	dst[n] = 0;
+}
+
+static void fd_link(int fd, char buf[32])
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+}
+
+/*
+ * The broker resolves in its own process, where /proc/self and /proc/thread-self name the broker:
+ * give the caller its own. (The thread is named by the caller's pid, the one thing the transport
+ * vouches for.) Paths that reach /proc/self some other way (a symlink, a relative path from /proc)
+ * still land in the broker's directory, which builtin_denied() refuses.
+ */
+static int rewrite_proc_self(const char *in, pid_t pid, char out[PATH_MAX])
+{
+	const char *p = in;
+	int n = -1;
+
+	if (*p == '/') {
+		while (*p == '/')
+			p++;
+		if (strncmp(p, "proc/", 5) == 0) {
+			p += 5;
+			while (*p == '/')
+				p++;
+			if (strncmp(p, "self", 4) == 0 && (p[4] == '/' || p[4] == 0))
+				n = snprintf(out, PATH_MAX, "/proc/%d%s", (int)pid, p + 4);
+			else if (strncmp(p, "thread-self", 11) == 0 && (p[11] == '/' || p[11] == 0))
+				n = snprintf(out, PATH_MAX, "/proc/%d/task/%d%s", (int)pid,
+					     (int)pid, p + 11);
+		}
+	}
+	if (n < 0) {
+		size_t len = strnlen(in, PATH_MAX);
+		if (len >= PATH_MAX)
+			return -ENAMETOOLONG;
+		memcpy(out, in, len + 1);
+		return 0;
+	}
+	return n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+/* The last component of a path, the way the kernel's parent lookup splits it. */
+enum last_kind {
+	LAST_NORM,
+	LAST_DOT,
+	LAST_DOTDOT,
+	LAST_ROOT,
+};
+
+struct split {
+	size_t dirlen;  /* bytes before the last component (0: the starting directory) */
+	size_t lastlen; /* length of the last component, without trailing slashes */
+	bool trailing;  /* the last component is followed by '/' */
+	enum last_kind kind;
+};
+
+static void split_path(const char *path, struct split *s)
+{
+	size_t len = strlen(path), end = len;
+
+	while (end > 0 && path[end - 1] == '/')
+		end--;
+	*s = (struct split){ 0 };
+	if (end == 0) {
+		s->kind = len > 0 ? LAST_ROOT : LAST_NORM; /* "" is refused with ENOENT elsewhere */
+		return;
+	}
+	size_t start = end;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	s->dirlen = start;
+	s->lastlen = end - start;
+	s->trailing = end < len;
+	if (s->lastlen == 1 && path[start] == '.')
+		s->kind = LAST_DOT;
+	else if (s->lastlen == 2 && path[start] == '.' && path[start + 1] == '.')
+		s->kind = LAST_DOTDOT;
+	else
+		s->kind = LAST_NORM;
+}
+
+/*
+ * The name to act on in the parent directory. sb_resolve() drops trailing slashes from it, but
+ * they matter to the kernel (unlink("f/") is ENOTDIR, mkdir("d/") is fine), so they go back.
+ */
+static void act_name(const struct sb_resolved *r, const char *path, char name[NAME_MAX + 2])
+{
+	struct split s;
+	size_t n = strnlen(r->last, NAME_MAX);
+
+	split_path(path, &s);
+	memcpy(name, r->last, n);
+	if (s.trailing)
+		name[n++] = '/';
+	name[n] = 0;
+}
+
+/* "/proc/<digits>" followed by the end or "/"; returns the rest, or NULL. */
+static const char *skip_proc_pid(const char *p)
+{
+	if (strncmp(p, "/proc/", 6) != 0)
+		return NULL;
+	p += 6;
+	if (*p < '0' || *p > '9')
+		return NULL;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return *p == '/' || *p == 0 ? p : NULL;
+}
+
+static bool is_proc_mem(const char *path)
+{
+	const char *p = skip_proc_pid(path);
+	if (!p)
+		return false;
+	if (strncmp(p, "/task/", 6) == 0) {
+		p += 6;
+		if (*p < '0' || *p > '9')
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return strcmp(p, "/mem") == 0;
+}
+
+/*
+ * Objects no policy grants through the broker: the broker's own /proc directory (reached through
+ * a symlink to /proc/self, or a relative path from /proc: its environment, memory and fds are the
+ * broker's, not the caller's), and the memory of any process beyond a stat (the broker's
+ * credentials would let it write another process's memory; see shared/DESIGN.md).
+ */
+static bool builtin_denied(const struct ctx *c, const char *path, uint32_t perm)
+{
+	pid_t me = getpid();
+
+	if (c->call->pid != me && strncmp(path, "/proc/", 6) == 0) {
+		const char *p = skip_proc_pid(path);
+		if (p && strtol(path + 6, NULL, 10) == (long)me)
+			return true;
+	}
+	return (perm & ~SB_PERM_STAT) && is_proc_mem(path);
+}
+
+static void evaluate(const struct ctx *c, const char *path, uint32_t perm, struct sb_decision *d)
+{
+	static const struct sb_decision builtin_deny = {
+		.verdict = SB_DENY,
+		.err = EACCES,
+		.log = true,
+		.builtin = true,
+		.rule_id = -1,
+	};
+
+	if (builtin_denied(c, path, perm) || sb_policy_eval_path(c->policy, path, perm, d) < 0)
+		*d = builtin_deny;
+}
+
+static int decision_errno(const struct sb_decision *d)
+{
+	if (d->verdict == SB_ALLOW)
+		return 0;
+	return -(d->err > 0 ? d->err : EACCES);
+}
+
+/* Keep the first denial (or else the latest decision) and the paths for the audit record. */
+static void record(struct ctx *c, int slot, const char *path, uint32_t perm,
+		   const struct sb_decision *d)
+{
+	copy_path(slot ? c->res->path2 : c->res->path, path);
+	if (c->denied)
+		return;
+	c->res->decision = *d;
+	c->res->perm = perm;
+	c->denied = d->verdict != SB_ALLOW;
+}
+
+/*
+ * Decide perm (one or several SB_PERM_* bits, all needed) on a canonical path. Returns 0 or the
+ * errno for the caller. The audit record names a single permission: the first one missing, or
+ * the first one asked for, in the order that says most about the operation.
+ */
+static int decide(struct ctx *c, int slot, const char *path, uint32_t perm)
+{
+	static const uint32_t order[] = { SB_PERM_CREATE, SB_PERM_DELETE, SB_PERM_EXEC,
+					  SB_PERM_READ,   SB_PERM_LIST,   SB_PERM_WRITE,
+					  SB_PERM_STAT };
+	struct sb_decision d;
+	uint32_t named = 0;
+
+	evaluate(c, path, perm, &d);
+	for (size_t i = 0; i < ELEMENTSOF(order); i++) {
+		struct sb_decision one;
+		if (!(perm & order[i]))
+			continue;
+		if (!named)
+			named = order[i];
+		if (d.verdict == SB_ALLOW)
+			break;
+		evaluate(c, path, order[i], &one);
+		if (one.verdict != SB_ALLOW) {
+			named = order[i];
+			break;
+		}
+	}
+	record(c, slot, path, named, &d);
+	return decision_errno(&d);
+}
+
+/* A decision without a path: objects that have no name (memfd, deleted or O_TMPFILE files) and
+ * lookups that fail before any directory resolves meet `default path`, which always denies. */
+static int decide_default(struct ctx *c, uint32_t perm)
+{
+	const struct sb_default *def = &c->policy->def_path;
+	struct sb_decision d = {
+		.verdict = def->verdict,
+		.err = def->verdict == SB_DENY ? def->err : 0,
+		.log = def->log,
+		.origin = def->origin.file ? &def->origin : NULL,
+		.rule_id = -1,
+	};
+
+	if (!c->denied) {
+		c->res->decision = d;
+		c->res->perm = perm;
+		c->denied = d.verdict != SB_ALLOW;
+	}
+	return decision_errno(&d);
+}
+
+/* For the audit record of a call on the caller's own fd, which needs no decision. */
+static void note_fd(struct ctx *c, int fd)
+{
+	char p[PATH_MAX];
+	if (sb_fd_path(fd, p, sizeof(p)) == 0)
+		copy_path(c->res->path, p);
+}
+
+static int openat2_opath(int dirfd, const char *path, bool follow, bool directory, uint64_t rflags)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW) |
+			 (directory ? O_DIRECTORY : 0),
+		.resolve = RESOLVE_NO_MAGICLINKS | rflags,
+	};
+	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/*
+ * sb_resolve() plus the RESOLVE_* flags an openat2 caller asked for. They only narrow the lookup,
+ * so they are added to the broker's own: RESOLVE_BENEATH and RESOLVE_IN_ROOT apply to the same
+ * directory the caller named (its dirfd, fetched by the transport).
+ */
+static int resolve_how(int dirfd, const char *path, enum sb_resolve_mode mode, uint64_t rflags,
+		       struct sb_resolved *ret)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = strnlen(path, PATH_MAX);
+	int r;
+
+	if (!rflags)
+		return sb_resolve(dirfd, path, mode, ret);
+	if (len == 0)
+		return -ENOENT;
+	if (len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (path[0] == '/' && !(rflags & RESOLVE_IN_ROOT))
+		dirfd = AT_FDCWD;
+
+	if (mode != SB_RESOLVE_PARENT) {
+		fd = openat2_opath(dirfd, path, mode == SB_RESOLVE_FOLLOW, false, rflags);
+		if (fd < 0)
+			return fd;
+		r = sb_fd_path(fd, ret->path, sizeof(ret->path));
+		if (r < 0)
+			return r;
+		ret->last[0] = 0;
+		ret->fd = TAKE_FD(fd);
+		return 0;
+	}
+
+	struct split s;
+	char dir[PATH_MAX];
+	split_path(path, &s);
+	if (s.kind != LAST_NORM)
+		return -EINVAL;
+	if (s.lastlen > NAME_MAX)
+		return -ENAMETOOLONG;
+	if (s.dirlen == 0)
+		strcpy(dir, ".");
+	else {
+		memcpy(dir, path, s.dirlen);
+		dir[s.dirlen] = 0;
+	}
+	fd = openat2_opath(dirfd, dir, true, true, rflags);
+	if (fd < 0)
+		return fd;
+	r = sb_fd_path(fd, ret->path, sizeof(ret->path));
+	if (r < 0)
+		return r;
+	size_t plen = strlen(ret->path);
+	if (plen + 1 + s.lastlen >= sizeof(ret->path))
+		return -ENAMETOOLONG;
+	if (plen > 1)
+		ret->path[plen++] = '/';
+	memcpy(ret->path + plen, path + s.dirlen, s.lastlen);
+	ret->path[plen + s.lastlen] = 0;
+	memcpy(ret->last, path + s.dirlen, s.lastlen);
+	ret->last[s.lastlen] = 0;
+	ret->fd = TAKE_FD(fd);
+	return 0;
+}
+
+/*
+ * The kernel refused to resolve path with err. Its error tells the caller something about the
+ * file system (this name does not exist, that one is not a directory, this is a magic link), so
+ * it may only learn it where it may stat: decide "stat" on the most precise canonical path we
+ * can name for the place the kernel stopped. That is the failing path's parent plus its last
+ * component; if the parent does not resolve either, the deepest prefix whose parent does. Where
+ * that component is a symlink the kernel followed, the failure is in its target: follow it (one
+ * link at a time, from the link's directory, at most 40) and look again, or a symlink in a
+ * granted directory pointing anywhere would tell whether anything exists there. Magic links
+ * (procfs) are not followed: the kernel's ELOOP is about the link itself. If nothing resolves
+ * (the caller's directory was deleted), the default decides. A denial returns the policy's
+ * errno, so a name outside the policy looks the same whether it exists or not.
+ */
+static int refused(struct ctx *c, int slot, const char *path, int dirfd, enum sb_resolve_mode mode,
+		   int err)
+{
+	char cur[PATH_MAX], buf[PATH_MAX], target[PATH_MAX], next[PATH_MAX];
+	_cleanup_close_ int linkdir = -1; /* the directory of the last symlink followed */
+	bool follow_last = mode == SB_RESOLVE_FOLLOW;
+	int hops = 0;
+
+	copy_path(cur, path);
+	for (;;) {
+		_cleanup_resolved_ struct sb_resolved pr = { .fd = -1 };
+		struct split s;
+		struct stat st;
+		struct statfs sfs;
+		size_t n = strlen(cur);
+
+		memcpy(buf, cur, n + 1);
+		while (sb_resolve(dirfd, buf, SB_RESOLVE_PARENT, &pr) < 0) {
+			split_path(buf, &s);
+			if (s.kind == LAST_ROOT || s.dirlen == 0)
+				goto nothing;
+			n = s.dirlen;
+			while (n > 1 && buf[n - 1] == '/')
+				n--;
+			if (n == 1 && buf[0] == '/')
+				goto nothing; /* "/" always resolves: nothing above to try */
+			buf[n] = 0;
+		}
+		split_path(buf, &s);
+		bool followed = cur[n] != 0 || follow_last || s.trailing;
+		if (followed && ++hops <= SB_MAXSYMLINKS &&
+		    fstatat(pr.fd, pr.last, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+		    fstatfs(pr.fd, &sfs) == 0 && sfs.f_type != PROC_SUPER_MAGIC) {
+			ssize_t l = readlinkat(pr.fd, pr.last, target, sizeof(target) - 1);
+			if (l > 0) {
+				target[l] = 0;
+				if (rewrite_proc_self(target, c->call->pid, next) == 0 &&
+				    strlen(next) + strlen(cur + n) < sizeof(next)) {
+					/* A link's own target is always followed to its end. */
+					if (cur[n] == 0)
+						follow_last = true;
+					strcat(next, cur + n);
+					memcpy(cur, next, strlen(next) + 1);
+					safe_close(linkdir);
+					linkdir = TAKE_FD(pr.fd);
+					dirfd = linkdir;
+					continue;
+				}
+			}
+		}
+		int r = decide(c, slot, pr.path, SB_PERM_STAT);
+		return r < 0 ? r : err;
+	}
+nothing:;
+	int r = decide_default(c, SB_PERM_STAT);
+	return r < 0 ? r : err;
+}
+
+/* Resolve path (relative to dirfd unless absolute). Returns 0 with ret filled, or the errno for the
+ * caller (refused() decided whether it may learn the kernel's). Nothing is decided on success. */
+static int lookup(struct ctx *c, int slot, const char *path, int dirfd, enum sb_resolve_mode mode,
+		  uint64_t rflags, struct sb_resolved *ret)
+{
+	if (!path)
+		return -EFAULT;
+	if (path[0] == 0)
+		return -ENOENT; /* "" without AT_EMPTY_PATH: says nothing about any file */
+	if (path[0] != '/' && dirfd < 0)
+		return -EBADF;
+	int r = resolve_how(dirfd, path, mode, rflags, ret);
+	return r < 0 ? refused(c, slot, path, dirfd, mode, r) : 0;
+}
+
+/* For a last component of ".", ".." or "/", which the kernel refuses to create or remove with an
+ * error of its own: the object exists, so that error needs "stat" on it. */
+static int exists_error(struct ctx *c, int slot, int err)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	int e = lookup(c, slot, c->path[slot], c->call->dirfd[slot], SB_RESOLVE_FOLLOW, 0, &r);
+	if (e < 0)
+		return e;
+	e = decide(c, slot, r.path, SB_PERM_STAT);
+	return e < 0 ? e : -err;
+}
+
+/* The caller's umask, which the kernel would apply to what it creates. */
+static int caller_umask(pid_t pid, mode_t *ret)
+{
+	char p[64], buf[1024];
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1); /* "Umask:" is the second line */
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	/* The name on the first line is escaped by the kernel: it cannot fake this line. */
+	const char *u = strstr(buf, "\nUmask:");
+	if (!u)
+		return -EIO;
+	char *end;
+	unsigned long v = strtoul(u + 7, &end, 8);
+	if (end == u + 7 || v > 0777)
+		return -EIO;
+	*ret = (mode_t)v;
+	return 0;
+}
+
+/*
+ * Each object permission the new name would grant must already be granted at a name the object
+ * has: a hard link (or a rename) must never widen access to an object. "create" and "delete" are
+ * about names, not the object (removing the new name leaves the old one), so they are not
+ * compared.
+ */
+static int no_widening(struct ctx *c, int from_slot, const char *from, const char *to)
+{
+	for (uint32_t bit = 1; bit <= SB_PERM_LIST; bit <<= 1) {
+		struct sb_decision at_to, at_from;
+		if (!(bit & OBJECT_PERMS))
+			continue;
+		evaluate(c, to, bit, &at_to);
+		if (at_to.verdict != SB_ALLOW)
+			continue;
+		evaluate(c, from, bit, &at_from);
+		if (at_from.verdict != SB_ALLOW) {
+			record(c, from_slot, from, bit, &at_from);
+			return decision_errno(&at_from);
+		}
+	}
+	copy_path(from_slot ? c->res->path2 : c->res->path, from);
+	return 0;
+}
+
+/* --- open, openat, openat2, creat --------------------------------------------------------------
+ *
+ * Reading a file needs "read", reading a directory (getdents) "list", writing, truncating or
+ * appending "write", all of those asked for at once; O_PATH needs only "stat". A name that does
+ * not exist yet needs "create" on it, plus what the new fd allows. Existing objects are reopened
+ * from the resolved O_PATH fd through /proc/self/fd; new files are created in the resolved parent
+ * with O_EXCL|O_NOFOLLOW, so the object opened is always the one decided on.
+ */
+
+static uint32_t open_perms(int flags, bool dir)
+{
+	uint32_t need = 0;
+	int acc = flags & O_ACCMODE;
+
+	if (acc != O_WRONLY) /* O_RDONLY, O_RDWR and 3 (ioctl-only: the kernel wants both) */
+		need |= dir ? SB_PERM_LIST : SB_PERM_READ;
+	if (acc != O_RDONLY)
+		need |= SB_PERM_WRITE;
+	if (flags & (O_TRUNC | O_APPEND))
+		need |= SB_PERM_WRITE;
+	return need;
+}
+
+static int open_existing(struct ctx *c, struct sb_resolved *r, int flags)
+{
+	struct stat st;
+	char link[32];
+	int err = 0, e;
+
+	if (fstat(r->fd, &st) < 0)
+		return -errno;
+	/* The kernel's order (do_open, then may_open). */
+	bool dir = S_ISDIR(st.st_mode);
+	if ((flags & O_CREAT) && dir)
+		err = EISDIR;
+	else if ((flags & O_DIRECTORY) && !dir)
+		err = ENOTDIR;
+	else if (S_ISLNK(st.st_mode))
+		err = ELOOP; /* O_NOFOLLOW on a trailing symlink */
+	if (err) {
+		e = decide(c, 0, r->path, SB_PERM_STAT);
+		return e < 0 ? e : -err;
+	}
+	e = decide(c, 0, r->path, open_perms(flags, dir));
+	if (e < 0)
+		return e;
+
+	/*
+	 * A FIFO or a device may block in open (a FIFO until the other end opens): the broker must
+	 * not, so those are opened O_NONBLOCK and switched back if the caller did not ask for it. A
+	 * FIFO opened this way does not wait for its peer (read: no writer yet, read() sees EOF;
+	 * write: no reader, ENXIO). O_NOCTTY always: a tty must never become the broker's.
+	 */
+	bool special = !S_ISREG(st.st_mode) && !dir;
+	int oflags = (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_DIRECTORY)) | O_CLOEXEC |
+		     O_NOCTTY | (special ? O_NONBLOCK : 0);
+	fd_link(r->fd, link);
+	_cleanup_close_ int fd = open(link, oflags);
+	if (fd < 0)
+		return -errno;
+	if (special && !(flags & O_NONBLOCK)) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+			return -errno;
+	}
+	c->res->fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Setuid and setgid bits are not passed on: the broker's files are the broker's (often root's),
+ * and a setuid-root file made for the sandboxee would be a way out for anyone. */
+static mode_t create_mode(unsigned mode, mode_t umask_)
+{
+	return (mode_t)(mode & 07777 & ~umask_ & ~(S_ISUID | S_ISGID));
+}
+
+static int open_create(struct ctx *c, int flags, unsigned mode, uint64_t rflags)
+{
+	const char *path = c->path[0];
+	int dirfd = c->call->dirfd[0];
+	_cleanup_close_ int hopfd = -1; /* the directory of a dangling symlink being followed */
+	char target[PATH_MAX], hop[PATH_MAX];
+	int hops = 0, retried = 0, e;
+	mode_t um;
+	bool have_um = false;
+
+	for (;;) {
+		_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+		struct split s;
+
+		split_path(path, &s);
+		if (path[0] != 0 && s.kind != LAST_NORM) {
+			/* ".", ".." or "/" always exist: EEXIST with O_EXCL, else EISDIR. */
+			e = lookup(c, 0, path, dirfd, SB_RESOLVE_FOLLOW, rflags, &r);
+			if (e < 0)
+				return e;
+			if (flags & O_EXCL) {
+				e = decide(c, 0, r.path, SB_PERM_STAT);
+				return e < 0 ? e : -EEXIST;
+			}
+			return open_existing(c, &r, flags);
+		}
+		if (!(flags & O_EXCL)) {
+			/* An existing object is opened as such: O_CREAT changes nothing then. */
+			enum sb_resolve_mode m =
+				flags & O_NOFOLLOW ? SB_RESOLVE_NOFOLLOW : SB_RESOLVE_FOLLOW;
+			if (path[0] == 0)
+				return -ENOENT;
+			if (path[0] != '/' && dirfd < 0)
+				return -EBADF;
+			e = resolve_how(dirfd, path, m, rflags, &r);
+			if (e == 0)
+				return open_existing(c, &r, flags);
+			if (e != -ENOENT)
+				return refused(c, 0, path, dirfd, m, e);
+		}
+
+		e = lookup(c, 0, path, dirfd, SB_RESOLVE_PARENT, rflags, &r);
+		if (e < 0)
+			return e;
+		e = decide(c, 0, r.path, SB_PERM_CREATE | open_perms(flags & ~O_TRUNC, false));
+		if (e < 0)
+			return e;
+		if (!have_um) {
+			e = caller_umask(c->call->pid, &um);
+			if (e < 0)
+				return e;
+			have_um = true;
+		}
+		char name[NAME_MAX + 2];
+		act_name(&r, path, name);
+		int fd = openat(r.fd, name,
+				flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+				create_mode(mode, um));
+		if (fd >= 0) {
+			c->res->fd = fd;
+			return 0;
+		}
+		if (errno != EEXIST || (flags & O_EXCL))
+			return -errno;
+
+		/*
+		 * The name exists after all. A dangling symlink, which the kernel follows to create
+		 * its target: do the same, one link at a time, each target resolved from the link's
+		 * directory and decided on its own canonical path. Otherwise the name appeared
+		 * since we looked: decide again, once.
+		 */
+		ssize_t n = -1;
+		if (!(flags & O_NOFOLLOW))
+			n = readlinkat(r.fd, r.last, target, sizeof(target) - 1);
+		if (n >= 0) {
+			if (rflags & RESOLVE_NO_SYMLINKS)
+				return -ELOOP;
+			if (rflags & (RESOLVE_BENEATH | RESOLVE_IN_ROOT))
+				return -EXDEV; /* would restart at the caller's root: refused */
+			if (++hops > SB_MAXSYMLINKS)
+				return -ELOOP;
+			target[n] = 0;
+			e = rewrite_proc_self(target, c->call->pid, hop);
+			if (e < 0)
+				return e;
+			safe_close(hopfd);
+			hopfd = TAKE_FD(r.fd);
+			dirfd = hopfd;
+			path = hop;
+			continue;
+		}
+		if (retried++)
+			return -EEXIST;
+	}
+}
+
+/* O_TMPFILE: an unnamed file in a directory; "create" there, plus what the fd allows. */
+static int open_tmpfile(struct ctx *c, int flags, unsigned mode, uint64_t rflags)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	struct stat st;
+	mode_t um;
+	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, rflags, &r);
+
+	if (e < 0)
+		return e;
+	if (fstat(r.fd, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode)) {
+		e = decide(c, 0, r.path, SB_PERM_STAT);
+		return e < 0 ? e : -ENOTDIR;
+	}
+	e = decide(c, 0, r.path, SB_PERM_CREATE | open_perms(flags, false));
+	if (e < 0)
+		return e;
+	e = caller_umask(c->call->pid, &um);
+	if (e < 0)
+		return e;
+	int fd = openat(r.fd, ".", (flags & ~O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY,
+			create_mode(mode, um));
+	if (fd < 0)
+		return -errno;
+	c->res->fd = fd;
+	return 0;
+}
+
+static int do_open(struct ctx *c, int flags, unsigned mode, uint64_t rflags)
+{
+	if (!c->path[0])
+		return -EFAULT;
+	c->res->cloexec = flags & O_CLOEXEC;
+	if (flags & O_PATH) {
+		_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+		struct stat st;
+		enum sb_resolve_mode m =
+			flags & O_NOFOLLOW ? SB_RESOLVE_NOFOLLOW : SB_RESOLVE_FOLLOW;
+		int e = lookup(c, 0, c->path[0], c->call->dirfd[0], m, rflags, &r);
+		if (e < 0)
+			return e;
+		if (fstat(r.fd, &st) < 0)
+			return -errno;
+		e = decide(c, 0, r.path, SB_PERM_STAT);
+		if (e < 0)
+			return e;
+		if ((flags & O_DIRECTORY) && !S_ISDIR(st.st_mode))
+			return -ENOTDIR;
+		c->res->fd = TAKE_FD(r.fd); /* already O_PATH|O_CLOEXEC, on the decided object */
+		return 0;
+	}
+	if (flags & K_O_TMPFILE)
+		return open_tmpfile(c, flags, mode, rflags);
+	if (flags & O_CREAT)
+		return open_create(c, flags, mode, rflags);
+
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	enum sb_resolve_mode m = flags & O_NOFOLLOW ? SB_RESOLVE_NOFOLLOW : SB_RESOLVE_FOLLOW;
+	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], m, rflags, &r);
+	if (e < 0)
+		return e;
+	return open_existing(c, &r, flags);
+}
+
+/* The checks the kernel makes on flags and mode (build_open_how/build_open_flags). */
+static int open_flags(uint64_t flags64, uint64_t mode64, bool strict, int *ret_flags,
+		      unsigned *ret_mode)
+{
+	int flags;
+	unsigned mode;
+
+	if (strict) {
+		/* openat2 refuses what the older calls silently drop. */
+		if (flags64 & ~(uint64_t)VALID_OPEN_FLAGS)
+			return -EINVAL;
+		flags = (int)flags64;
+		if (flags & (O_CREAT | K_O_TMPFILE)) {
+			if (mode64 & ~(uint64_t)07777)
+				return -EINVAL;
+		} else if (mode64 != 0)
+			return -EINVAL;
+		mode = (unsigned)mode64;
+	} else {
+		flags = (int)flags64 & VALID_OPEN_FLAGS;
+		mode = (unsigned)mode64 & 07777;
+		if (flags & O_PATH)
+			flags &= O_PATH_FLAGS; /* O_PATH beats everything else */
+		if (!(flags & (O_CREAT | K_O_TMPFILE)))
+			mode = 0;
+	}
+	if ((flags & (O_DIRECTORY | O_CREAT)) == (O_DIRECTORY | O_CREAT))
+		return -EINVAL;
+	if (flags & K_O_TMPFILE) {
+		if (!(flags & O_DIRECTORY) || (flags & O_ACCMODE) == O_RDONLY)
+			return -EINVAL;
+	}
+	if ((flags & O_PATH) && (flags & ~(O_PATH_FLAGS)))
+		return -EINVAL;
+	*ret_flags = flags;
+	*ret_mode = mode;
+	return 0;
+}
+
+static int sys_open(struct ctx *c, uint64_t flags64, uint64_t mode64)
+{
+	int flags;
+	unsigned mode;
+	int e = open_flags(flags64, mode64, false, &flags, &mode);
+	return e < 0 ? e : do_open(c, flags, mode, 0);
+}
+
+/*
+ * openat2: the struct is checked like copy_struct_from_user() does (too small: EINVAL; larger
+ * than ours: E2BIG unless the rest is zero). The caller's RESOLVE_* flags are honoured by adding
+ * them to the broker's own lookup; RESOLVE_CACHED is only a hint (the broker does the lookup
+ * anyway) beyond the EAGAIN the kernel gives it with O_CREAT, O_TRUNC or O_TMPFILE.
+ * RESOLVE_IN_ROOT with an absolute path needs the caller's dirfd, which the transport does not
+ * fetch for absolute paths: refused with EINVAL.
+ */
+static int sys_openat2(struct ctx *c)
+{
+	const struct sb_call *call = c->call;
+	uint64_t usize = call->args[3];
+	struct open_how how = { 0 };
+	int flags;
+	unsigned mode;
+
+	if (usize < OPEN_HOW_SIZE_VER0)
+		return -EINVAL;
+	if (usize > SB_PAGE_SIZE)
+		return -E2BIG;
+	if (!call->in || call->in_len < (usize < sizeof(how) ? usize : sizeof(how)))
+		return -EFAULT;
+	memcpy(&how, call->in, usize < sizeof(how) ? usize : sizeof(how));
+	if (usize > sizeof(how)) {
+		const uint8_t *extra = (const uint8_t *)call->in + sizeof(how);
+		if (call->in_len < usize)
+			return -E2BIG; /* the rest was not copied: it cannot be shown to be zero */
+		for (size_t i = 0; i < usize - sizeof(how); i++)
+			if (extra[i])
+				return -E2BIG;
+	}
+	int e = open_flags(how.flags, how.mode, true, &flags, &mode);
+	if (e < 0)
+		return e;
+	if (how.resolve & ~(uint64_t)VALID_RESOLVE_FLAGS)
+		return -EINVAL;
+	if ((how.resolve & RESOLVE_BENEATH) && (how.resolve & RESOLVE_IN_ROOT))
+		return -EINVAL;
+	if ((how.resolve & RESOLVE_CACHED) && (flags & (O_TRUNC | O_CREAT | K_O_TMPFILE)))
+		return -EAGAIN;
+	if ((how.resolve & RESOLVE_IN_ROOT) && c->path[0] && c->path[0][0] == '/' &&
+	    call->dirfd[0] < 0)
+		return -EINVAL;
+	return do_open(c, flags, mode,
+		       how.resolve & ~(uint64_t)(RESOLVE_NO_MAGICLINKS | RESOLVE_CACHED));
+}
+
+/* --- stat, lstat, newfstatat, statx ------------------------------------------------------------
+ *
+ * "stat" on the object (NOFOLLOW for lstat and AT_SYMLINK_NOFOLLOW), then stat the resolved fd.
+ * An empty path with AT_EMPTY_PATH names the caller's own fd, which it already holds: no check.
+ */
+
+static int do_stat(struct ctx *c, int flags, bool is_statx, unsigned mask)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	const char *path = c->path[0];
+	int fd;
+
+	if ((!path || !path[0]) && (flags & AT_EMPTY_PATH)) {
+		fd = c->call->dirfd[0];
+		if (fd < 0)
+			return -EBADF;
+		note_fd(c, fd);
+	} else {
+		enum sb_resolve_mode m =
+			flags & AT_SYMLINK_NOFOLLOW ? SB_RESOLVE_NOFOLLOW : SB_RESOLVE_FOLLOW;
+		int e = lookup(c, 0, path, c->call->dirfd[0], m, 0, &r);
+		if (e < 0)
+			return e;
+		e = decide(c, 0, r.path, SB_PERM_STAT);
+		if (e < 0)
+			return e;
+		fd = r.fd;
+	}
+	if (is_statx) {
+		struct statx stx;
+		if (statx(fd, "", AT_EMPTY_PATH | (flags & (AT_STATX_SYNC_TYPE | AT_NO_AUTOMOUNT)),
+			  mask, &stx) < 0)
+			return -errno;
+		memcpy(c->res->out, &stx, sizeof(stx));
+		c->res->outlen = sizeof(stx);
+	} else {
+		struct stat st;
+		if (fstatat(fd, "", &st, AT_EMPTY_PATH) < 0)
+			return -errno;
+		memcpy(c->res->out, &st, sizeof(st));
+		c->res->outlen = sizeof(st);
+	}
+	return 0;
+}
+
+static int sys_newfstatat(struct ctx *c, int flags)
+{
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH))
+		return -EINVAL;
+	return do_stat(c, flags, false, 0);
+}
+
+static int sys_statx(struct ctx *c, int flags, unsigned mask)
+{
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE))
+		return -EINVAL;
+	if ((flags & AT_STATX_SYNC_TYPE) == AT_STATX_SYNC_TYPE)
+		return -EINVAL;
+	if (mask & STATX__RESERVED)
+		return -EINVAL;
+	return do_stat(c, flags, true, mask);
+}
+
+/* --- access, faccessat, faccessat2 -------------------------------------------------------------
+ *
+ * F_OK needs "stat"; R_OK "read" ("list" for a directory, whose reading is listing); W_OK "write";
+ * X_OK "exec" (for a directory X_OK is search, which the broker never decides: path traversal is
+ * the kernel's, so "stat" is enough). The answer then comes from faccessat2() on the resolved fd,
+ * so it reflects the broker's credentials, not the caller's: a residual until the run command
+ * drops the broker's privileges to the caller's.
+ */
+
+static int do_access(struct ctx *c, int mode, int flags)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	const char *path = c->path[0];
+	int fd;
+
+	if (mode & ~(R_OK | W_OK | X_OK))
+		return -EINVAL;
+	if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	if ((!path || !path[0]) && (flags & AT_EMPTY_PATH)) {
+		fd = c->call->dirfd[0]; /* the caller's own fd */
+		if (fd < 0)
+			return -EBADF;
+		note_fd(c, fd);
+	} else {
+		struct stat st;
+		enum sb_resolve_mode m =
+			flags & AT_SYMLINK_NOFOLLOW ? SB_RESOLVE_NOFOLLOW : SB_RESOLVE_FOLLOW;
+		int e = lookup(c, 0, path, c->call->dirfd[0], m, 0, &r);
+		if (e < 0)
+			return e;
+		if (fstat(r.fd, &st) < 0)
+			return -errno;
+		bool dir = S_ISDIR(st.st_mode);
+		uint32_t need = SB_PERM_STAT;
+		if (mode & R_OK)
+			need |= dir ? SB_PERM_LIST : SB_PERM_READ;
+		if (mode & W_OK)
+			need |= SB_PERM_WRITE;
+		if ((mode & X_OK) && !dir)
+			need |= SB_PERM_EXEC;
+		e = decide(c, 0, r.path, need);
+		if (e < 0)
+			return e;
+		fd = r.fd;
+	}
+	if (syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH | (flags & AT_EACCESS)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* --- readlink, readlinkat: "stat" on the link itself (NOFOLLOW); EINVAL if it is not one. ------
+ */
+
+static int64_t do_readlink(struct ctx *c, uint64_t size64)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	const char *path = c->path[0];
+	int size = (int)size64, fd;
+
+	if (size <= 0)
+		return -EINVAL;
+	if (!path)
+		return -EFAULT;
+	if (!path[0]) {
+		/* The caller's own fd (an O_PATH fd on a symlink): the kernel answers, no check. */
+		fd = c->call->dirfd[0];
+		if (fd < 0)
+			return -EBADF;
+		note_fd(c, fd);
+	} else {
+		struct stat st;
+		int e = lookup(c, 0, path, c->call->dirfd[0], SB_RESOLVE_NOFOLLOW, 0, &r);
+		if (e < 0)
+			return e;
+		e = decide(c, 0, r.path, SB_PERM_STAT);
+		if (e < 0)
+			return e;
+		if (fstat(r.fd, &st) < 0)
+			return -errno;
+		if (!S_ISLNK(st.st_mode))
+			return -EINVAL;
+		fd = r.fd;
+	}
+	ssize_t n = readlinkat(fd, "", (char *)c->res->out,
+			       (size_t)size < SB_MAX_OUT ? (size_t)size : SB_MAX_OUT);
+	if (n < 0)
+		return -errno;
+	c->res->outlen = (size_t)n;
+	return n;
+}
+
+/* --- mkdir, mkdirat, unlink, unlinkat, rmdir ---------------------------------------------------
+ *
+ * They create or remove a name, so they are decided on the name: the parent resolved (following
+ * symlinks) plus the last component (not followed: unlink removes a symlink, not its target).
+ * "create" for mkdir, "delete" for unlink and rmdir, and the call acts in the resolved parent.
+ */
+
+static int do_mkdir(struct ctx *c, unsigned mode)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	struct split s;
+	char name[NAME_MAX + 2];
+	mode_t um;
+
+	if (!c->path[0])
+		return -EFAULT;
+	split_path(c->path[0], &s);
+	if (c->path[0][0] && s.kind != LAST_NORM)
+		return exists_error(c, 0, EEXIST);
+	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_PARENT, 0, &r);
+	if (e < 0)
+		return e;
+	e = decide(c, 0, r.path, SB_PERM_CREATE);
+	if (e < 0)
+		return e;
+	e = caller_umask(c->call->pid, &um);
+	if (e < 0)
+		return e;
+	act_name(&r, c->path[0], name);
+	if (mkdirat(r.fd, name, (mode_t)(mode & 07777 & ~um)) < 0)
+		return -errno;
+	return 0;
+}
+
+static int do_unlink(struct ctx *c, int flags)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	struct split s;
+	char name[NAME_MAX + 2];
+
+	if (flags & ~AT_REMOVEDIR)
+		return -EINVAL;
+	if (!c->path[0])
+		return -EFAULT;
+	split_path(c->path[0], &s);
+	if (c->path[0][0] && s.kind != LAST_NORM) {
+		/* The kernel's answers: rmdir(".") EINVAL, rmdir("..") ENOTEMPTY, rmdir("/") EBUSY,
+		 * unlink of any of them EISDIR. */
+		int err = !(flags & AT_REMOVEDIR) ? EISDIR
+			  : s.kind == LAST_DOT    ? EINVAL
+			  : s.kind == LAST_DOTDOT ? ENOTEMPTY
+						  : EBUSY;
+		return exists_error(c, 0, err);
+	}
+	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_PARENT, 0, &r);
+	if (e < 0)
+		return e;
+	e = decide(c, 0, r.path, SB_PERM_DELETE);
+	if (e < 0)
+		return e;
+	act_name(&r, c->path[0], name);
+	if (unlinkat(r.fd, name, flags) < 0)
+		return -errno;
+	return 0;
+}
+
+/* --- rename, renameat, renameat2 ---------------------------------------------------------------
+ *
+ * Both names are decided as names (parents resolved): "delete" at the source, "create" at the
+ * target, plus "delete" there when an existing target is replaced (RENAME_EXCHANGE: both, both
+ * ways). When the target does not exist the rename is done with RENAME_NOREPLACE, so a target
+ * that appears meanwhile is never replaced undecided: it is decided again, once. A moved object
+ * must not gain access at its new name, like a hard link (no_widening()). RENAME_WHITEOUT needs
+ * CAP_MKNOD, which the sandboxee does not have: EPERM, as the kernel would say.
+ */
+
+static int do_rename(struct ctx *c, unsigned flags)
+{
+	_cleanup_resolved_ struct sb_resolved src = { .fd = -1 }, dst = { .fd = -1 };
+	struct split s0, s1;
+	char n0[NAME_MAX + 2], n1[NAME_MAX + 2];
+	bool exchange = flags & RENAME_EXCHANGE;
+
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
+		return -EINVAL;
+	if ((flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) && exchange)
+		return -EINVAL;
+	if (flags & RENAME_WHITEOUT)
+		return -EPERM;
+	if (!c->path[0] || !c->path[1])
+		return -EFAULT;
+	split_path(c->path[0], &s0);
+	split_path(c->path[1], &s1);
+	if (c->path[0][0] && s0.kind != LAST_NORM)
+		return exists_error(c, 0, EBUSY);
+	if (c->path[1][0] && s1.kind != LAST_NORM)
+		return exists_error(c, 1, (flags & RENAME_NOREPLACE) ? EEXIST : EBUSY);
+	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_PARENT, 0, &src);
+	if (e < 0)
+		return e;
+	e = lookup(c, 1, c->path[1], c->call->dirfd[1], SB_RESOLVE_PARENT, 0, &dst);
+	if (e < 0)
+		return e;
+	act_name(&src, c->path[0], n0);
+	act_name(&dst, c->path[1], n1);
+
+	for (int attempt = 0;; attempt++) {
+		struct stat st;
+		bool dst_exists = fstatat(dst.fd, dst.last, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		uint32_t at_dst = SB_PERM_CREATE;
+		if (exchange || (dst_exists && !(flags & RENAME_NOREPLACE)))
+			at_dst |= SB_PERM_DELETE;
+
+		e = decide(c, 0, src.path, SB_PERM_DELETE | (exchange ? SB_PERM_CREATE : 0));
+		if (e < 0)
+			return e;
+		e = decide(c, 1, dst.path, at_dst);
+		if (e < 0)
+			return e;
+		e = no_widening(c, 0, src.path, dst.path);
+		if (e < 0)
+			return e;
+		if (exchange) {
+			e = no_widening(c, 1, dst.path, src.path);
+			if (e < 0)
+				return e;
+		}
+
+		bool added = !exchange && !dst_exists && !(flags & RENAME_NOREPLACE);
+		if (renameat2(src.fd, n0, dst.fd, n1, flags | (added ? RENAME_NOREPLACE : 0)) == 0)
+			return 0;
+		if (!added)
+			return -errno;
+		if (errno == EEXIST && attempt == 0)
+			continue; /* the target appeared: decide again with it */
+		if (errno != EINVAL)
+			return -errno;
+		/* The file system cannot promise RENAME_NOREPLACE: a plain rename may replace a
+		 * target, so it needs "delete" there too. */
+		e = decide(c, 1, dst.path, SB_PERM_CREATE | SB_PERM_DELETE);
+		if (e < 0)
+			return e;
+		if (renameat2(src.fd, n0, dst.fd, n1, flags) < 0)
+			return -errno;
+		return 0;
+	}
+}
+
+/* --- link, linkat ------------------------------------------------------------------------------
+ *
+ * The source is the object (its trailing symlink followed only with AT_SYMLINK_FOLLOW, as the
+ * kernel does), the target a new name: "create" there, and no_widening() between them. With
+ * AT_EMPTY_PATH and an empty path the source is the caller's fd, decided on its canonical path
+ * (one without a name, such as an O_TMPFILE file, meets the default). The link is made from the
+ * resolved fd: linkat(AT_EMPTY_PATH) works for the fd's opener (Linux >= 6.10) or with
+ * CAP_DAC_READ_SEARCH, else through /proc/self/fd/N.
+ */
+
+static int do_link(struct ctx *c, int flags)
+{
+	_cleanup_resolved_ struct sb_resolved src = { .fd = -1 }, dst = { .fd = -1 };
+	char fdpath[PATH_MAX], n1[NAME_MAX + 2], link[32];
+	const char *srcpath;
+	struct split s1;
+	int srcfd, e;
+
+	if (flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	if (!c->path[0] || !c->path[1])
+		return -EFAULT;
+	if (!c->path[0][0] && (flags & AT_EMPTY_PATH)) {
+		srcfd = c->call->dirfd[0];
+		if (srcfd < 0)
+			return -EBADF;
+		if (sb_fd_path(srcfd, fdpath, sizeof(fdpath)) < 0) {
+			e = decide_default(c, SB_PERM_STAT);
+			return e < 0 ? e : -ENOENT;
+		}
+		srcpath = fdpath;
+	} else {
+		enum sb_resolve_mode m =
+			flags & AT_SYMLINK_FOLLOW ? SB_RESOLVE_FOLLOW : SB_RESOLVE_NOFOLLOW;
+		e = lookup(c, 0, c->path[0], c->call->dirfd[0], m, 0, &src);
+		if (e < 0)
+			return e;
+		srcfd = src.fd;
+		srcpath = src.path;
+	}
+	split_path(c->path[1], &s1);
+	if (c->path[1][0] && s1.kind != LAST_NORM)
+		return exists_error(c, 1, EEXIST);
+	e = lookup(c, 1, c->path[1], c->call->dirfd[1], SB_RESOLVE_PARENT, 0, &dst);
+	if (e < 0)
+		return e;
+	e = decide(c, 1, dst.path, SB_PERM_CREATE);
+	if (e < 0)
+		return e;
+	e = no_widening(c, 0, srcpath, dst.path);
+	if (e < 0)
+		return e;
+	act_name(&dst, c->path[1], n1);
+	if (linkat(srcfd, "", dst.fd, n1, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM)
+		return -errno;
+	fd_link(srcfd, link);
+	if (linkat(AT_FDCWD, link, dst.fd, n1, AT_SYMLINK_FOLLOW) < 0)
+		return -errno;
+	return 0;
+}
+
+/* --- symlink, symlinkat: the target is a string, never resolved or checked here (symlinks are
+ * checked where they are used); the new name needs "create". ------------------------------------
+ */
+
+static int do_symlink(struct ctx *c)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	struct split s;
+	char name[NAME_MAX + 2];
+
+	if (!c->call->string || !c->path[0])
+		return -EFAULT;
+	if (!c->call->string[0])
+		return -ENOENT;
+	split_path(c->path[0], &s);
+	if (c->path[0][0] && s.kind != LAST_NORM)
+		return exists_error(c, 0, EEXIST);
+	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_PARENT, 0, &r);
+	if (e < 0)
+		return e;
+	e = decide(c, 0, r.path, SB_PERM_CREATE);
+	if (e < 0)
+		return e;
+	act_name(&r, c->path[0], name);
+	if (symlinkat(c->call->string, r.fd, name) < 0)
+		return -errno;
+	return 0;
+}
+
+/* --- chmod, fchmodat, truncate, utimensat ------------------------------------------------------
+ *
+ * They change an existing object: "write" on it, then act through the resolved fd
+ * (/proc/self/fd/N for the path-only calls, AT_EMPTY_PATH for utimensat, which then also works on
+ * a symlink). chmod refuses setuid/setgid on anything but a directory (see create_mode()).
+ */
+
+static int do_chmod(struct ctx *c, unsigned mode)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	struct stat st;
+	char link[32];
+
+	mode &= 07777;
+	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0, &r);
+	if (e < 0)
+		return e;
+	e = decide(c, 0, r.path, SB_PERM_WRITE);
+	if (e < 0)
+		return e;
+	if (fstat(r.fd, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) && (mode & (S_ISUID | S_ISGID)))
+		return -EPERM;
+	fd_link(r.fd, link);
+	if (chmod(link, (mode_t)mode) < 0)
+		return -errno;
+	return 0;
+}
+
+static int do_truncate(struct ctx *c, int64_t length)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	char link[32];
+
+	if (length < 0)
+		return -EINVAL;
+	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0, &r);
+	if (e < 0)
+		return e;
+	e = decide(c, 0, r.path, SB_PERM_WRITE);
+	if (e < 0)
+		return e;
+	fd_link(r.fd, link);
+	if (truncate(link, (off_t)length) < 0)
+		return -errno;
+	return 0;
+}
+
+static int do_utimensat(struct ctx *c, int flags)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	const struct sb_call *call = c->call;
+	struct timespec ts[2], *times = NULL;
+
+	if (call->args[2]) {
+		if (!call->in || call->in_len < sizeof(ts))
+			return -EFAULT;
+		memcpy(ts, call->in, sizeof(ts)); /* the copy may be unaligned */
+		times = ts;
+	}
+	if (!call->path[0]) {
+		/* A NULL path names the dirfd itself (futimens): the caller's own fd, no check. */
+		if ((int)call->args[0] == AT_FDCWD)
+			return -EFAULT;
+		if (flags)
+			return -EINVAL;
+		if (call->dirfd[0] < 0)
+			return -EBADF;
+		note_fd(c, call->dirfd[0]);
+		if (syscall(SYS_utimensat, call->dirfd[0], NULL, times, 0) < 0)
+			return -errno;
+		return 0;
+	}
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	int fd;
+	if (!c->path[0][0] && (flags & AT_EMPTY_PATH)) {
+		fd = call->dirfd[0];
+		if (fd < 0)
+			return -EBADF;
+		note_fd(c, fd);
+	} else {
+		enum sb_resolve_mode m =
+			flags & AT_SYMLINK_NOFOLLOW ? SB_RESOLVE_NOFOLLOW : SB_RESOLVE_FOLLOW;
+		int e = lookup(c, 0, c->path[0], call->dirfd[0], m, 0, &r);
+		if (e < 0)
+			return e;
+		e = decide(c, 0, r.path, SB_PERM_WRITE);
+		if (e < 0)
+			return e;
+		fd = r.fd;
+	}
+	if (utimensat(fd, "", times, AT_EMPTY_PATH) < 0)
+		return -errno;
+	return 0;
+}
+
+/* --- execve, execveat --------------------------------------------------------------------------
+ *
+ * "exec" on the canonical path the kernel resolved (following symlinks, as exec does). On allow
+ * the executor returns ret 0 and the resolved object as an O_PATH fd: the transport execs it
+ * with execveat(fd, "", AT_EMPTY_PATH), so the decision binds to the inode, not to a path that
+ * could be swapped before the exec. O_PATH rather than O_RDONLY: exec needs no read permission,
+ * and opening a FIFO named as a program would block the broker. With AT_EMPTY_PATH and an empty
+ * path the caller's own fd is decided on its canonical path (an unnamed one, a memfd, meets the
+ * default).
+ */
+
+static int do_exec(struct ctx *c, int flags)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	struct stat st;
+	int e;
+
+	if (flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW))
+		return -EINVAL;
+	if (!c->path[0])
+		return -EFAULT;
+	c->res->cloexec = true; /* the transport execs it; it must not leak into the new image */
+	if (!c->path[0][0] && (flags & AT_EMPTY_PATH)) {
+		char fdpath[PATH_MAX];
+		int fd = c->call->dirfd[0];
+		if (fd < 0)
+			return -EBADF;
+		e = sb_fd_path(fd, fdpath, sizeof(fdpath)) < 0 ? decide_default(c, SB_PERM_EXEC)
+							       : decide(c, 0, fdpath, SB_PERM_EXEC);
+		if (e < 0)
+			return e;
+		int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (dup < 0)
+			return -errno;
+		c->res->fd = dup;
+		return 0;
+	}
+	enum sb_resolve_mode m =
+		flags & AT_SYMLINK_NOFOLLOW ? SB_RESOLVE_NOFOLLOW : SB_RESOLVE_FOLLOW;
+	e = lookup(c, 0, c->path[0], c->call->dirfd[0], m, 0, &r);
+	if (e < 0)
+		return e;
+	if (fstat(r.fd, &st) < 0)
+		return -errno;
+	if (S_ISLNK(st.st_mode)) {
+		e = decide(c, 0, r.path, SB_PERM_STAT);
+		return e < 0 ? e : -ELOOP;
+	}
+	e = decide(c, 0, r.path, SB_PERM_EXEC);
+	if (e < 0)
+		return e;
+	c->res->fd = TAKE_FD(r.fd);
+	return 0;
+}
+
+static int64_t dispatch(struct ctx *c)
+{
+	const uint64_t *a = c->call->args;
+
+	switch (c->call->nr) {
+#ifdef SYS_open
+	case SYS_open:
+		return sys_open(c, a[1], a[2]);
+#endif
+	case SYS_openat:
+		return sys_open(c, a[2], a[3]);
+	case SYS_openat2:
+		return sys_openat2(c);
+#ifdef SYS_creat
+	case SYS_creat:
+		return sys_open(c, O_CREAT | O_WRONLY | O_TRUNC, a[1]);
+#endif
+#ifdef SYS_stat
+	case SYS_stat:
+		return do_stat(c, 0, false, 0);
+	case SYS_lstat:
+		return do_stat(c, AT_SYMLINK_NOFOLLOW, false, 0);
+#endif
+	case SYS_newfstatat:
+		return sys_newfstatat(c, (int)a[3]);
+	case SYS_statx:
+		return sys_statx(c, (int)a[2], (unsigned)a[3]);
+#ifdef SYS_access
+	case SYS_access:
+		return do_access(c, (int)a[1], 0);
+#endif
+	case SYS_faccessat:
+		return do_access(c, (int)a[2], 0);
+	case SYS_faccessat2:
+		return do_access(c, (int)a[2], (int)a[3]);
+#ifdef SYS_readlink
+	case SYS_readlink:
+		return do_readlink(c, a[2]);
+#endif
+	case SYS_readlinkat:
+		return do_readlink(c, a[3]);
+#ifdef SYS_mkdir
+	case SYS_mkdir:
+		return do_mkdir(c, (unsigned)a[1]);
+#endif
+	case SYS_mkdirat:
+		return do_mkdir(c, (unsigned)a[2]);
+#ifdef SYS_unlink
+	case SYS_unlink:
+		return do_unlink(c, 0);
+	case SYS_rmdir:
+		return do_unlink(c, AT_REMOVEDIR);
+	case SYS_rename:
+		return do_rename(c, 0);
+	case SYS_link:
+		return do_link(c, 0);
+	case SYS_symlink:
+		return do_symlink(c);
+	case SYS_chmod:
+		return do_chmod(c, (unsigned)a[1]);
+#endif
+	case SYS_unlinkat:
+		return do_unlink(c, (int)a[2]);
+#ifdef SYS_renameat
+	case SYS_renameat:
+		return do_rename(c, 0);
+#endif
+	case SYS_renameat2:
+		return do_rename(c, (unsigned)a[4]);
+	case SYS_linkat:
+		return do_link(c, (int)a[4]);
+	case SYS_symlinkat:
+		return do_symlink(c);
+	case SYS_fchmodat:
+		return do_chmod(c, (unsigned)a[2]);
+	case SYS_truncate:
+		return do_truncate(c, (int64_t)a[1]);
+	case SYS_utimensat:
+		return do_utimensat(c, (int)a[3]);
+	case SYS_execve:
+		return do_exec(c, 0);
+	case SYS_execveat:
+		return do_exec(c, (int)a[4]);
+	}
+	return -ENOSYS;
+}
+
+int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struct sb_result *res)
+{
+	res->ret = 0;
+	res->fd = -1;
+	res->cloexec = false;
+	res->outlen = 0;
+	res->decision = (struct sb_decision){ .verdict = SB_ALLOW, .rule_id = -1 };
+	res->perm = 0;
+	res->path[0] = res->path2[0] = 0;
+	if (!policy || !call) {
+		res->ret = -EIO;
+		return -EINVAL;
+	}
+
+	if (!sb_shape_lookup(call->nr)) {
+		res->ret = -ENOSYS;
+		return -ENOSYS;
+	}
+
+	/* Heap-free but large (two PATH_MAX buffers): fine on the broker's stack. */
+	struct ctx c = { .policy = policy, .call = call, .res = res };
+	for (int i = 0; i < 2; i++) {
+		if (!call->path[i])
+			continue;
+		int r = rewrite_proc_self(call->path[i], call->pid, c.buf[i]);
+		if (r < 0) {
+			res->ret = r;
+			return 0;
+		}
+		c.path[i] = c.buf[i];
+	}
+
+	int64_t ret = dispatch(&c);
+	if (ret < 0)
+		res->fd = safe_close(res->fd);
+	res->ret = ret;
+	return 0;
+}
