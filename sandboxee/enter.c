@@ -12,6 +12,7 @@
 
 #include "compile.h"
 #include "handler.h"
+#include "protocol.h"
 #include "macro.h"
 #include "runtime.h"
 
@@ -39,6 +40,17 @@ static int runtime_rules(int ctrl_fd, struct sb_sysrule *out, size_t max)
 		{ "rt_sigreturn", SB_ALLOW, 0, 0, { { 0 } } },
 		{ "exit_group", SB_ALLOW, 0, 0, { { 0 } } },
 		{ "fcntl", SB_ALLOW, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_SETFD } } },
+		{ "fcntl", SB_ALLOW, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_GETFD } } },
+		{ "dup3", SB_ALLOW, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
+		/*
+		 * The checked exec. Residual: a program may put any fd it holds at SB_EXEC_FD and
+		 * exec it (or a name relative to it, if it is a directory) without the broker. Exec
+		 * is not a boundary against code the program can read anyway (it can map it
+		 * PROT_EXEC, or run it through the dynamic loader); docs/design.md says so.
+		 * One condition per rule: the kernel must answer these itself, since a syscall the
+		 * handler makes must never trap (SIGSYS is blocked there, and that kills).
+		 */
+		{ "execveat", SB_ALLOW, 0, 1, { { 0, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
 		{ "rt_sigaction",
 		  SB_DENY,
 		  EPERM,

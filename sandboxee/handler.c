@@ -196,6 +196,27 @@ static long add_string(uint8_t **p, uint8_t *end, uint32_t *len, uint64_t ptr)
 	return add_item(p, end, len, s, n + 1);
 }
 
+/*
+ * Run the file the broker checked: the decision binds to that inode, not to a path that could
+ * change before the exec. Returns only on failure.
+ */
+static long exec_checked(int fd, uint64_t argv, uint64_t envp)
+{
+	long r = raw(SYS_fcntl, SB_EXEC_FD, F_GETFD, 0, 0, 0, 0);
+	if (r >= 0) {
+		/* The program uses that fd itself: do not clobber it. */
+		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		return -EMFILE;
+	}
+	r = raw(SYS_dup3, fd, SB_EXEC_FD, 0, 0, 0, 0);
+	raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	r = raw(SYS_execveat, SB_EXEC_FD, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH, 0);
+	raw(SYS_close, SB_EXEC_FD, 0, 0, 0, 0, 0);
+	return r;
+}
+
 long sb_trap_call(long nr, const uint64_t args[6])
 {
 	const struct sb_shape *sh = sb_shape_lookup(nr);
@@ -278,6 +299,9 @@ long sb_trap_call(long nr, const uint64_t args[6])
 	if (rep->flags & SB_REP_FD) {
 		if (fd < 0)
 			return -EIO;
+		if (nr == SYS_execve || nr == SYS_execveat)
+			return exec_checked(fd, nr == SYS_execve ? args[1] : args[2],
+					    nr == SYS_execve ? args[2] : args[3]);
 		/* Received close-on-exec; keep it only where the program asked for it. */
 		if (!(rep->flags & SB_REP_CLOEXEC))
 			raw(SYS_fcntl, fd, F_SETFD, 0, 0, 0, 0);

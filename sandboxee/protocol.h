@@ -59,4 +59,12 @@ struct sb_rep {
 };
 
 #define SB_MAX_OUT_WIRE 4096
+
+/*
+ * An exec the broker allowed arrives as an fd on the checked file; the handler moves it to this
+ * fixed number and execveat()s it with AT_EMPTY_PATH, the only execveat the kernel filter lets
+ * the sandboxee make by itself. It stays open in the new image (a script's interpreter reads
+ * the script through it).
+ */
+#define SB_EXEC_FD 1019
 #define SB_MAX_REP (sizeof(struct sb_rep) + SB_MAX_OUT_WIRE)

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "audit.h"
+#include "decode.h"
+#include "executor.h"
+#include "loop.h"
+#include "macro.h"
+
+#define MAX_CONNS 4096
+
+enum conn_kind {
+	CONN_CONTROL,
+	CONN_CHANNEL,
+};
+
+struct conn {
+	enum conn_kind kind;
+	int fd;
+	pid_t pid; /* channel: the process that made it, as the kernel said */
+	int pidfd; /* channel: that process, for pidfd_getfd */
+};
+
+struct sb_broker {
+	const struct sb_policy *policy;
+	int log_fd;
+	int epfd;
+	size_t nconns;
+	_Alignas(8) uint8_t req[SB_MAX_REQ + 1];
+	_Alignas(8) uint8_t rep[SB_MAX_REP];
+	struct sb_result res;
+};
+
+int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker **ret)
+{
+	struct sb_broker *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->policy = policy;
+	b->log_fd = log_fd;
+	b->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (b->epfd < 0) {
+		int r = -errno;
+		free(b);
+		return r;
+	}
+	*ret = b;
+	return 0;
+}
+
+static int add_conn(struct sb_broker *b, enum conn_kind kind, int fd, pid_t pid)
+{
+	if (b->nconns >= MAX_CONNS)
+		return -EMFILE;
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	*c = (struct conn){ .kind = kind, .fd = fd, .pid = pid, .pidfd = -1 };
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+		goto fail;
+	if (kind == CONN_CHANNEL) {
+		c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (c->pidfd < 0)
+			goto fail;
+	}
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		goto fail;
+	b->nconns++;
+	return 0;
+fail:;
+	int r = -errno;
+	safe_close(c->pidfd);
+	free(c);
+	return r;
+}
+
+static void drop_conn(struct sb_broker *b, struct conn *c)
+{
+	epoll_ctl(b->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	safe_close(c->fd);
+	safe_close(c->pidfd);
+	free(c);
+	b->nconns--;
+}
+
+int sb_broker_add_control(struct sb_broker *b, int ctrl_fd)
+{
+	int r = add_conn(b, CONN_CONTROL, ctrl_fd, 0);
+	if (r < 0)
+		safe_close(ctrl_fd);
+	return r;
+}
+
+/* A hostile or broken message: say so in the log, never crash. */
+static void log_protocol(struct sb_broker *b, pid_t pid, const char *what)
+{
+	char line[256];
+	if (b->log_fd < 0)
+		return;
+	int n = snprintf(line, sizeof(line),
+			 "{\"v\":1,\"pid\":%d,\"decision\":\"protocol-error\",\"error\":\"%s\"}\n",
+			 (int)pid, what);
+	if (n > 0 && write(b->log_fd, line, (size_t)n) < 0) {
+		/* Nothing better to do with a failing log than to keep serving. */
+	}
+}
+
+/* recvmsg with room for credentials and fds; fds that arrive are returned in fds[]. */
+static ssize_t receive(int fd, void *buf, size_t size, struct ucred *cred, bool *has_cred, int *fds,
+		       int *nfds, bool *trunc)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 8)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	*has_cred = false;
+	*nfds = 0;
+	*trunc = false;
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len == CMSG_LEN(sizeof(*cred))) {
+			memcpy(cred, CMSG_DATA(c), sizeof(*cred));
+			*has_cred = true;
+		} else if (c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k && *nfds < 8; i++)
+				memcpy(&fds[(*nfds)++], CMSG_DATA(c) + i * sizeof(int),
+				       sizeof(int));
+		}
+	}
+	*trunc = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+	return n;
+}
+
+static int send_reply(int fd, const struct sb_rep *rep, const void *out, int pass_fd)
+{
+	struct iovec iov[2] = { { .iov_base = (void *)rep, .iov_len = sizeof(*rep) },
+				{ .iov_base = (void *)out, .iov_len = rep->outlen } };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = rep->outlen ? 2 : 1 };
+	if (pass_fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
+static void on_control(struct sb_broker *b, struct conn *c)
+{
+	struct ucred cred;
+	bool has_cred, trunc;
+	int fds[8], nfds;
+	ssize_t n = receive(c->fd, b->req, sizeof(b->req), &cred, &has_cred, fds, &nfds, &trunc);
+
+	if (n == 0 || n == -ECONNRESET) {
+		drop_conn(b, c);
+		return;
+	}
+	if (n < 0)
+		return; /* EAGAIN and friends: try again on the next event */
+	const struct sb_req *req = (const struct sb_req *)b->req;
+	int type = 0;
+	socklen_t tl = sizeof(type);
+	bool ok = !trunc && has_cred && nfds == 1 && (size_t)n == sizeof(*req) &&
+		  req->magic == SB_PROTO_MAGIC_REQ && req->version == SB_PROTO_VERSION &&
+		  req->type == SB_REQ_CHANNEL &&
+		  getsockopt(fds[0], SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
+		  type == SOCK_SEQPACKET;
+	if (!ok) {
+		log_protocol(b, has_cred ? cred.pid : 0, "malformed channel request");
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		return;
+	}
+	int r = add_conn(b, CONN_CHANNEL, fds[0], cred.pid);
+	if (r < 0) {
+		log_protocol(b, cred.pid, "cannot accept channel");
+		close(fds[0]);
+		return;
+	}
+	/* Acknowledge: from now on every request on it carries its sender's credentials. */
+	struct sb_rep ack = { .magic = SB_PROTO_MAGIC_REP, .version = SB_PROTO_VERSION };
+	send_reply(fds[0], &ack, NULL, -1);
+}
+
+/* The fd a path is relative to: the caller's dirfd, or its cwd. -1 for absolute paths. */
+static int relative_base(struct conn *c, const char *path, bool has_dirfd, uint64_t dirfd_arg,
+			 int *ret)
+{
+	*ret = -1;
+	if (path && path[0] == '/')
+		return 0;
+	int dfd = (int)dirfd_arg;
+	if (!has_dirfd || dfd == AT_FDCWD) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d/cwd", (int)c->pid);
+		*ret = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		if (dfd < 0)
+			return -EBADF;
+		*ret = (int)syscall(SYS_pidfd_getfd, c->pidfd, dfd, 0);
+	}
+	return *ret < 0 ? -errno : 0;
+}
+
+static void on_channel(struct sb_broker *b, struct conn *c)
+{
+	struct ucred cred;
+	bool has_cred, trunc;
+	int fds[8], nfds;
+	struct sb_decoded dec;
+	struct sb_result *res = &b->res;
+	ssize_t n = receive(c->fd, b->req, sizeof(b->req), &cred, &has_cred, fds, &nfds, &trunc);
+
+	if (n == 0 || n == -ECONNRESET) {
+		drop_conn(b, c);
+		return;
+	}
+	if (n < 0)
+		return;
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]); /* requests carry no fds */
+
+	const struct sb_req *req = (const struct sb_req *)b->req;
+	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP, .version = SB_PROTO_VERSION };
+	if ((size_t)n >= sizeof(*req))
+		rep.seq = req->seq;
+
+	int r = trunc ? -EPROTO : sb_decode_request(b->req, (size_t)n, SB_AUDIT_ARCH, &dec);
+	if (r == 0 && (nfds || !has_cred))
+		r = -EPROTO;
+	if (r == 0 && cred.pid != c->pid)
+		r = -EPROTO; /* another process on this thread's channel: not how the runtime works
+			      */
+	if (r < 0) {
+		log_protocol(b, has_cred ? cred.pid : 0,
+			     r == -ENOSYS ? "syscall not served" : "malformed request");
+		rep.ret = r == -ENOSYS ? -ENOSYS : -EPROTO;
+		send_reply(c->fd, &rep, NULL, -1);
+		return;
+	}
+
+	struct sb_call call = {
+		.nr = req->nr,
+		.pid = c->pid,
+		.transport = SB_TRANSPORT_TRAP,
+		.shape = dec.shape,
+		.path = { dec.item[SB_ITEM_PATH0], dec.item[SB_ITEM_PATH1] },
+		.dirfd = { -1, -1 },
+		.string = dec.item[SB_ITEM_STRING],
+		.in = dec.item[SB_ITEM_IN],
+		.in_len = dec.item_len[SB_ITEM_IN],
+	};
+	memcpy(call.args, req->args, sizeof(call.args));
+	for (int i = 0; i < 2 && r == 0; i++) {
+		bool has_path = dec.shape->path[i] != SB_NOARG;
+		bool has_dirfd = dec.shape->dirfd[i] != SB_NOARG;
+		if (!has_path)
+			continue;
+		r = relative_base(c, call.path[i], has_dirfd,
+				  has_dirfd ? req->args[dec.shape->dirfd[i]] : 0, &call.dirfd[i]);
+	}
+	if (r < 0) {
+		rep.ret = r;
+		send_reply(c->fd, &rep, NULL, -1);
+	} else {
+		memset(res, 0, offsetof(struct sb_result, out));
+		res->fd = -1;
+		res->path[0] = res->path2[0] = 0;
+		res->outlen = 0;
+		sb_execute(b->policy, &call, res);
+		rep.ret = res->ret;
+		rep.outlen = (uint32_t)(res->outlen <= SB_MAX_OUT_WIRE ? res->outlen : 0);
+		if (res->fd >= 0)
+			rep.flags |= SB_REP_FD | (res->cloexec ? SB_REP_CLOEXEC : 0);
+		if (send_reply(c->fd, &rep, res->out, res->fd) < 0)
+			log_protocol(b, c->pid, "cannot send reply");
+		if (res->decision.log && b->log_fd >= 0)
+			sb_audit_write(b->log_fd, &call, res);
+		safe_close(res->fd);
+	}
+	safe_close(call.dirfd[0]);
+	safe_close(call.dirfd[1]);
+}
+
+int sb_broker_run(struct sb_broker *b)
+{
+	struct epoll_event ev[16];
+
+	umask(0);
+	while (b->nconns > 0) {
+		int n = epoll_wait(b->epfd, ev, ELEMENTSOF(ev), -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			struct conn *c = ev[i].data.ptr;
+			if (c->kind == CONN_CONTROL)
+				on_control(b, c);
+			else
+				on_channel(b, c);
+		}
+	}
+	return 0;
+}
+
+struct sb_broker *sb_broker_free(struct sb_broker *b)
+{
+	if (!b)
+		return NULL;
+	/* Connections still open are owned by epoll data; a finished run has none. */
+	safe_close(b->epfd);
+	free(b);
+	return NULL;
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The broker's event loop: control sockets (new per-thread channels arrive there) and channels
+ * (one request, one reply), all in one epoll set. The pid of a request comes from
+ * SCM_CREDENTIALS, never from the message.
+ */
+#pragma once
+
+#include "policy.h"
+
+struct sb_broker;
+
+/* log_fd: where audit records go (-1: nowhere). The policy must outlive the broker. */
+int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker **ret);
+/* Serve a control socket (SOCK_SEQPACKET); the broker owns ctrl_fd from now on. */
+int sb_broker_add_control(struct sb_broker *b, int ctrl_fd);
+/*
+ * Serve until no control socket and no channel is left open. Returns 0 or -errno. Sets the
+ * process umask to 0: the executor applies each caller's own umask to what it creates.
+ */
+int sb_broker_run(struct sb_broker *b);
+struct sb_broker *sb_broker_free(struct sb_broker *b);
