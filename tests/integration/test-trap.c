@@ -14,13 +14,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "arch.h"
+#include "handler.h"
 #include "loop.h"
+#include "protocol.h"
 #include "policy.h"
 #include "runtime.h"
 
@@ -80,6 +84,101 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+/* Send raw bytes (and optionally an fd) on a socket, the way a hostile program could. */
+static long send_raw(int fd, const void *buf, size_t len, int pass_fd, int copies)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (pass_fd >= 0) {
+		int fds[2] = { pass_fd, pass_fd };
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)copies);
+		memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	}
+	return sc(SYS_sendmsg, fd, (long)&mh, MSG_NOSIGNAL, 0);
+}
+
+/*
+ * Forge, truncate and oversize messages on the control socket and on a channel of our own: the
+ * broker must refuse each (EPROTO on a channel), keep serving, and never act on them.
+ */
+static void hostile(int ctrl)
+{
+	static uint8_t big[SB_MAX_REQ + 4096];
+	struct sb_req req = { .magic = SB_PROTO_MAGIC_REQ,
+			      .version = SB_PROTO_VERSION,
+			      .type = SB_REQ_CHANNEL,
+			      .arch = SB_AUDIT_ARCH };
+	struct sb_rep rep;
+	int sv[2];
+
+	/* Garbage, a channel request without an fd, one with two, and an oversized one. */
+	memset(big, 0xa5, sizeof(big));
+	CHECK(send_raw(ctrl, big, 17, -1, 0) >= 0);
+	CHECK(send_raw(ctrl, &req, sizeof(req), -1, 0) >= 0);
+	CHECK(send_raw(ctrl, &req, sizeof(req), 0, 2) >= 0);
+	CHECK(send_raw(ctrl, &req, sizeof(req), 0, 1) >= 0); /* an fd that is not a socket */
+	CHECK(send_raw(ctrl, big, sizeof(big), -1, 0) >= 0 || errno == EMSGSIZE);
+
+	/* A channel of our own, then hostile requests on it. */
+	CHECK(sc(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, (long)sv) == 0);
+	CHECK(send_raw(ctrl, &req, sizeof(req), sv[1], 1) >= 0);
+	close(sv[1]);
+	CHECK(read(sv[0], &rep, sizeof(rep)) == sizeof(rep) && rep.ret == 0);
+
+	struct sb_req *r = (struct sb_req *)big;
+	const char path[] = "/etc/passwd";
+	memset(big, 0, sizeof(big));
+	*r = (struct sb_req){ .magic = SB_PROTO_MAGIC_REQ,
+			      .version = SB_PROTO_VERSION,
+			      .type = SB_REQ_SYSCALL,
+			      .arch = SB_AUDIT_ARCH,
+			      .nr = SYS_openat,
+			      .args = { (uint64_t)AT_FDCWD, 0, O_RDONLY },
+			      .seq = 1 };
+	r->len[SB_ITEM_PATH0] = sizeof(path);
+	memcpy(big + sizeof(*r), path, sizeof(path));
+	size_t good = sizeof(*r) + sizeof(path);
+	const struct {
+		size_t len;
+		int field; /* 0 none, 1 magic, 2 length lie, 3 interior NUL, 4 unknown nr */
+	} cases[] = { { sizeof(*r) - 1, 0 }, { good, 1 }, { good, 2 },
+		      { good, 3 },           { good, 4 }, { good + 1, 0 } };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sb_req saved = *r;
+		char saved_byte = (char)big[sizeof(*r) + 4];
+		if (cases[i].field == 1)
+			r->magic = 0xdeadbeef;
+		if (cases[i].field == 2)
+			r->len[SB_ITEM_PATH0] = 4000;
+		if (cases[i].field == 3)
+			big[sizeof(*r) + 4] = 0;
+		if (cases[i].field == 4)
+			r->nr = SYS_getpid;
+		r->seq = 100 + i;
+		CHECK(sc(SYS_sendto, sv[0], (long)big, (long)cases[i].len, MSG_NOSIGNAL) >= 0);
+		CHECK(read(sv[0], &rep, sizeof(rep)) == sizeof(rep));
+		CHECK(rep.magic == SB_PROTO_MAGIC_REP && rep.ret < 0 && !(rep.flags & SB_REP_FD));
+		*r = saved;
+		big[sizeof(*r) + 4] = (uint8_t)saved_byte;
+	}
+	/* A well-formed request on it is decided by the policy like any other. */
+	r->seq = 200;
+	CHECK(sc(SYS_sendto, sv[0], (long)big, (long)good, MSG_NOSIGNAL) >= 0);
+	CHECK(read(sv[0], &rep, sizeof(rep)) == sizeof(rep) && rep.seq == 200 &&
+	      rep.ret == -EACCES);
+	close(sv[0]);
+}
+
 static void child(void)
 {
 	struct stat st, native;
@@ -137,6 +236,12 @@ static void child(void)
 	CHECK(sc(SYS_openat, dfd, (long)"../outside.txt", O_RDONLY, 0) == -EACCES);
 	CHECK(sc(SYS_openat, AT_FDCWD, (long)"/proc/self/root/etc/passwd", O_RDONLY, 0) < 0);
 	close((int)dfd);
+
+	/* Hostile messages are refused, and the broker keeps serving. */
+	hostile(sb_ctrl_fd);
+	fd = sc(SYS_openat, AT_FDCWD, (long)"granted/a.txt", O_RDONLY, 0);
+	CHECK(fd >= 0 && read_is((int)fd, "hello\n"));
+	close((int)fd);
 
 	/* Threads: each has its own channel, and replies never cross. */
 	pthread_t th[8];
@@ -221,7 +326,7 @@ int main(int argc, char **argv)
 	struct sb_broker *broker = NULL;
 	int sv[2];
 
-	printf("1..6\n");
+	printf("1..7\n");
 	if (argc != 2) {
 		fprintf(stderr, "usage: test-trap PATH-TO-EXIT42\n");
 		return 2;
@@ -312,6 +417,10 @@ int main(int argc, char **argv)
 	failures += !ok;
 	ok = count_lines(logpath, "\"decision\":\"allow\"", NULL) == 0;
 	printf("%s 6 - allowed calls are not logged by default\n", ok ? "ok" : "not ok");
+	failures += !ok;
+	ok = count_lines(logpath, "\"decision\":\"protocol-error\"", NULL) >= 9;
+	printf("%s 7 - forged and malformed messages are logged as protocol errors\n",
+	       ok ? "ok" : "not ok");
 	failures += !ok;
 
 	sb_broker_free(broker);
