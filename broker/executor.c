@@ -327,82 +327,6 @@ static void note_fd(struct ctx *c, int fd)
 		copy_path(c->res->path, p);
 }
 
-static int openat2_opath(int dirfd, const char *path, bool follow, bool directory, uint64_t rflags)
-{
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW) |
-			 (directory ? O_DIRECTORY : 0),
-		.resolve = RESOLVE_NO_MAGICLINKS | rflags,
-	};
-	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
-}
-
-/*
- * sb_resolve() plus the RESOLVE_* flags an openat2 caller asked for. They only narrow the lookup,
- * so they are added to the broker's own: RESOLVE_BENEATH and RESOLVE_IN_ROOT apply to the same
- * directory the caller named (its dirfd, fetched by the transport).
- */
-static int resolve_how(int dirfd, const char *path, enum sb_resolve_mode mode, uint64_t rflags,
-		       struct sb_resolved *ret)
-{
-	_cleanup_close_ int fd = -1;
-	size_t len = strnlen(path, PATH_MAX);
-	int r;
-
-	if (!rflags)
-		return sb_resolve(dirfd, path, mode, ret);
-	if (len == 0)
-		return -ENOENT;
-	if (len >= PATH_MAX)
-		return -ENAMETOOLONG;
-	if (path[0] == '/' && !(rflags & RESOLVE_IN_ROOT))
-		dirfd = AT_FDCWD;
-
-	if (mode != SB_RESOLVE_PARENT) {
-		fd = openat2_opath(dirfd, path, mode == SB_RESOLVE_FOLLOW, false, rflags);
-		if (fd < 0)
-			return fd;
-		r = sb_fd_path(fd, ret->path, sizeof(ret->path));
-		if (r < 0)
-			return r;
-		ret->last[0] = 0;
-		ret->fd = TAKE_FD(fd);
-		return 0;
-	}
-
-	struct split s;
-	char dir[PATH_MAX];
-	split_path(path, &s);
-	if (s.kind != LAST_NORM)
-		return -EINVAL;
-	if (s.lastlen > NAME_MAX)
-		return -ENAMETOOLONG;
-	if (s.dirlen == 0)
-		strcpy(dir, ".");
-	else {
-		memcpy(dir, path, s.dirlen);
-		dir[s.dirlen] = 0;
-	}
-	fd = openat2_opath(dirfd, dir, true, true, rflags);
-	if (fd < 0)
-		return fd;
-	r = sb_fd_path(fd, ret->path, sizeof(ret->path));
-	if (r < 0)
-		return r;
-	size_t plen = strlen(ret->path);
-	if (plen + 1 + s.lastlen >= sizeof(ret->path))
-		return -ENAMETOOLONG;
-	if (plen > 1)
-		ret->path[plen++] = '/';
-	memcpy(ret->path + plen, path + s.dirlen, s.lastlen);
-	ret->path[plen + s.lastlen] = 0;
-	memcpy(ret->last, path + s.dirlen, s.lastlen);
-	ret->last[s.lastlen] = 0;
-	ret->fd = TAKE_FD(fd);
-	return 0;
-}
-
 /*
  * The kernel refused to resolve path with err. Its error tells the caller something about the
  * file system (this name does not exist, that one is not a directory, this is a magic link), so
@@ -433,7 +357,7 @@ static int refused(struct ctx *c, int slot, const char *path, int dirfd, enum sb
 		size_t n = strlen(cur);
 
 		memcpy(buf, cur, n + 1);
-		while (sb_resolve(dirfd, buf, SB_RESOLVE_PARENT, &pr) < 0) {
+		while (sb_resolve(dirfd, buf, SB_RESOLVE_PARENT, 0, &pr) < 0) {
 			split_path(buf, &s);
 			if (s.kind == LAST_ROOT || s.dirlen == 0)
 				goto nothing;
@@ -485,7 +409,7 @@ static int lookup(struct ctx *c, int slot, const char *path, int dirfd, enum sb_
 		return -ENOENT; /* "" without AT_EMPTY_PATH: says nothing about any file */
 	if (path[0] != '/' && dirfd < 0)
 		return -EBADF;
-	int r = resolve_how(dirfd, path, mode, rflags, ret);
+	int r = sb_resolve(dirfd, path, mode, rflags, ret);
 	return r < 0 ? refused(c, slot, path, dirfd, mode, r) : 0;
 }
 
@@ -660,7 +584,7 @@ static int open_create(struct ctx *c, int flags, unsigned mode, uint64_t rflags)
 				return -ENOENT;
 			if (path[0] != '/' && dirfd < 0)
 				return -EBADF;
-			e = resolve_how(dirfd, path, m, rflags, &r);
+			e = sb_resolve(dirfd, path, m, rflags, &r);
 			if (e == 0)
 				return open_existing(c, &r, flags);
 			if (e != -ENOENT)

@@ -10,12 +10,12 @@
 #include "macro.h"
 #include "resolve.h"
 
-static int openat2_path(int dirfd, const char *path, bool follow, bool directory)
+static int openat2_path(int dirfd, const char *path, bool follow, bool directory, uint64_t rflags)
 {
 	struct open_how how = {
 		.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW) |
 			 (directory ? O_DIRECTORY : 0),
-		.resolve = RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_NO_MAGICLINKS | rflags,
 	};
 	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 	return fd < 0 ? -errno : (int)fd;
@@ -40,7 +40,8 @@ int sb_fd_path(int fd, char *buf, size_t size)
 	return 0;
 }
 
-int sb_resolve(int dirfd, const char *path, enum sb_resolve_mode mode, struct sb_resolved *ret)
+int sb_resolve(int dirfd, const char *path, enum sb_resolve_mode mode, uint64_t rflags,
+	       struct sb_resolved *ret)
 {
 	_cleanup_close_ int fd = -1;
 	size_t len = strnlen(path, PATH_MAX);
@@ -50,11 +51,11 @@ int sb_resolve(int dirfd, const char *path, enum sb_resolve_mode mode, struct sb
 		return -ENOENT; /* the kernel's answer for "" without AT_EMPTY_PATH */
 	if (len >= PATH_MAX)
 		return -ENAMETOOLONG;
-	if (path[0] == '/')
+	if (path[0] == '/' && !(rflags & RESOLVE_IN_ROOT))
 		dirfd = AT_FDCWD;
 
 	if (mode != SB_RESOLVE_PARENT) {
-		fd = openat2_path(dirfd, path, mode == SB_RESOLVE_FOLLOW, false);
+		fd = openat2_path(dirfd, path, mode == SB_RESOLVE_FOLLOW, false, rflags);
 		if (fd < 0)
 			return fd;
 		r = sb_fd_path(fd, ret->path, sizeof(ret->path));
@@ -87,7 +88,7 @@ int sb_resolve(int dirfd, const char *path, enum sb_resolve_mode mode, struct sb
 	else
 		*slash = 0;
 
-	fd = openat2_path(dirfd, dir, true, true);
+	fd = openat2_path(dirfd, dir, true, true, rflags);
 	if (fd < 0)
 		return fd;
 	r = sb_fd_path(fd, ret->path, sizeof(ret->path));

@@ -17,6 +17,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 enum sb_resolve_mode {
 	SB_RESOLVE_FOLLOW,   /* the object, following a trailing symlink (open, stat, ...) */
@@ -32,11 +33,14 @@ struct sb_resolved {
 
 /*
  * Resolve path relative to dirfd (an fd on the sandboxee's cwd or dirfd; ignored for an absolute
- * path). Returns 0 and fills ret (close ret->fd), or -errno: the kernel's own error for a path
- * that does not resolve (-ENOENT, -ENOTDIR, -ELOOP, -EACCES...), -ENAMETOOLONG, -EINVAL for an
- * empty path or, with SB_RESOLVE_PARENT, a last component of "." or "..".
+ * path unless rflags has RESOLVE_IN_ROOT). rflags: RESOLVE_* flags an openat2 caller asked for;
+ * they only narrow the lookup, so they are added to the broker's own. Returns 0 and fills ret
+ * (close ret->fd), or -errno: the kernel's own error for a path that does not resolve (-ENOENT,
+ * -ENOTDIR, -ELOOP, -EACCES...), -ENAMETOOLONG, -EINVAL for an empty path or, with
+ * SB_RESOLVE_PARENT, a last component of "." or "..".
  */
-int sb_resolve(int dirfd, const char *path, enum sb_resolve_mode mode, struct sb_resolved *ret);
+int sb_resolve(int dirfd, const char *path, enum sb_resolve_mode mode, uint64_t rflags,
+	       struct sb_resolved *ret);
 
 /* The canonical path of an open fd, as the kernel names it. -ENOENT if it was deleted. */
 int sb_fd_path(int fd, char *buf, size_t size);

@@ -72,7 +72,7 @@ static void expect(const char *path, enum sb_resolve_mode mode, int want_r, cons
 {
 	struct sb_resolved res;
 	char want[2 * PATH_MAX];
-	int r = sb_resolve(rootfd, path, mode, &res);
+	int r = sb_resolve(rootfd, path, mode, 0, &res);
 	if (r != want_r)
 		fail_msg("%s (mode %d): returned %d (%s), want %d", path, mode, r, strerror(-r),
 			 want_r);
@@ -163,15 +163,16 @@ static void test_with_policy(void **state)
 	int n = snprintf(text, sizeof(text), "sysbroker-policy 1\npath \"%s/granted/**\" read\n",
 			 root);
 	assert_int_equal(sb_policy_load_string(text, (size_t)n, "r.policy", &p, &e), 0);
-	assert_int_equal(sb_resolve(rootfd, "granted/rel", SB_RESOLVE_FOLLOW, &res), 0);
+	assert_int_equal(sb_resolve(rootfd, "granted/rel", SB_RESOLVE_FOLLOW, 0, &res), 0);
 	assert_int_equal(sb_policy_eval_path(p, res.path, SB_PERM_READ, &d), 0);
 	assert_int_equal(d.verdict, SB_ALLOW);
 	close(res.fd);
-	assert_int_equal(sb_resolve(rootfd, "granted/up/outside.txt", SB_RESOLVE_FOLLOW, &res), 0);
+	assert_int_equal(sb_resolve(rootfd, "granted/up/outside.txt", SB_RESOLVE_FOLLOW, 0, &res),
+			 0);
 	assert_int_equal(sb_policy_eval_path(p, res.path, SB_PERM_READ, &d), 0);
 	assert_int_equal(d.verdict, SB_DENY);
 	close(res.fd);
-	assert_int_equal(sb_resolve(rootfd, "granted/abs", SB_RESOLVE_FOLLOW, &res), 0);
+	assert_int_equal(sb_resolve(rootfd, "granted/abs", SB_RESOLVE_FOLLOW, 0, &res), 0);
 	assert_int_equal(sb_policy_eval_path(p, res.path, SB_PERM_READ, &d), 0);
 	assert_int_equal(d.verdict, SB_DENY);
 	close(res.fd);
