@@ -48,8 +48,7 @@ static void print_cond(const struct sb_cond *c, FILE *f)
 		fprintf(f, "arg%u %s %#llx", c->arg, ops[c->op], (unsigned long long)c->value);
 }
 
-static const char *kd_str(struct sb_kdecision d, const struct sb_default *def, char *buf,
-			  size_t size)
+static const char *kd_str(struct sb_kdecision d, char *buf, size_t size)
 {
 	switch (d.action) {
 	case SB_K_ALLOW:
@@ -66,7 +65,6 @@ static const char *kd_str(struct sb_kdecision d, const struct sb_default *def, c
 			snprintf(buf, size, "broker");
 		return buf;
 	}
-	(void)def;
 	return "?";
 }
 
@@ -170,11 +168,11 @@ static int explain(const struct sb_policy *p, FILE *f)
 					fputs(" and ", f);
 				print_cond(&ps->chain[k]->cond[c], f);
 			}
-			fprintf(f, ": %s   [%s]\n", kd_str(ps->chain_d[k], NULL, b1, sizeof(b1)),
+			fprintf(f, ": %s   [%s]\n", kd_str(ps->chain_d[k], b1, sizeof(b1)),
 				origin_str(ps->chain[k], ps->nr, b2, sizeof(b2)));
 		}
 		fprintf(f, "  %-20s %s%s%s   [%s]", ps->nchain ? "" : (name ? name : "?"),
-			ps->nchain ? "else: " : "", kd_str(ps->fallback, NULL, b1, sizeof(b1)),
+			ps->nchain ? "else: " : "", kd_str(ps->fallback, b1, sizeof(b1)),
 			ps->fallback.action == SB_K_BROKER && !ps->fallback.err &&
 					!ps->fallback_rule
 				? brokered_note(ps->nr)

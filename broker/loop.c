@@ -24,6 +24,7 @@ enum conn_kind {
 };
 
 struct conn {
+	struct conn *next, *prev; /* every connection, so that freeing the broker frees them */
 	enum conn_kind kind;
 	int fd;
 	pid_t pid; /* channel: the process that made it, as the kernel said */
@@ -34,6 +35,7 @@ struct sb_broker {
 	const struct sb_policy *policy;
 	int log_fd;
 	int epfd;
+	struct conn *conns;
 	size_t nconns;
 	_Alignas(8) uint8_t req[SB_MAX_REQ + 1];
 	_Alignas(8) uint8_t rep[SB_MAX_REP];
@@ -76,6 +78,10 @@ static int add_conn(struct sb_broker *b, enum conn_kind kind, int fd, pid_t pid)
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 	if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		goto fail;
+	c->next = b->conns;
+	if (b->conns)
+		b->conns->prev = c;
+	b->conns = c;
 	b->nconns++;
 	return 0;
 fail:;
@@ -88,6 +94,12 @@ fail:;
 static void drop_conn(struct sb_broker *b, struct conn *c)
 {
 	epoll_ctl(b->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		b->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	safe_close(c->fd);
 	safe_close(c->pidfd);
 	free(c);
@@ -338,7 +350,8 @@ struct sb_broker *sb_broker_free(struct sb_broker *b)
 {
 	if (!b)
 		return NULL;
-	/* Connections still open are owned by epoll data; a finished run has none. */
+	while (b->conns)
+		drop_conn(b, b->conns);
 	safe_close(b->epfd);
 	free(b);
 	return NULL;
