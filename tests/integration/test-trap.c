@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -179,6 +180,90 @@ static void hostile(int ctrl)
 	close(sv[0]);
 }
 
+/*
+ * Every brokered syscall through the trap: each shape of request (one path, two paths, a path
+ * and a string, an input struct, an output struct or buffer, a NULL path) and the answer it
+ * must give. The parent wrote the tree; st_native holds what it saw of a.txt natively.
+ */
+static struct stat st_native;
+
+static void every_syscall(void)
+{
+	struct stat st;
+	struct statx stx;
+	char buf[64];
+	long fd;
+
+#ifdef SYS_open
+	fd = sc(SYS_open, (long)"granted/a.txt", O_RDONLY, 0, 0);
+	CHECK(fd >= 0 && read_is((int)fd, "hello\n"));
+	close((int)fd);
+	fd = sc(SYS_creat, (long)"granted/c1", 0600, 0, 0);
+	CHECK(fd >= 0 && write((int)fd, "c", 1) == 1);
+	close((int)fd);
+	CHECK(sc(SYS_stat, (long)"granted/a.txt", (long)&st, 0, 0) == 0);
+	CHECK(st.st_ino == st_native.st_ino && st.st_size == st_native.st_size);
+	CHECK(sc(SYS_lstat, (long)"granted/link", (long)&st, 0, 0) == 0 && S_ISLNK(st.st_mode));
+	CHECK(sc(SYS_access, (long)"granted/a.txt", W_OK, 0, 0) == 0);
+	CHECK(sc(SYS_access, (long)"ro/r.txt", W_OK, 0, 0) == -EACCES);
+	memset(buf, 0, sizeof(buf));
+	CHECK(sc(SYS_readlink, (long)"granted/link", (long)buf, 3, 0) == 3 &&
+	      memcmp(buf, "a.t", 3) == 0 && buf[3] == 0); /* never past the caller's buffer */
+	CHECK(sc(SYS_mkdir, (long)"granted/d1", 0700, 0, 0) == 0);
+	CHECK(sc(SYS_rename, (long)"granted/c1", (long)"granted/d1/c2", 0, 0) == 0);
+	CHECK(sc(SYS_link, (long)"granted/d1/c2", (long)"granted/d1/c3", 0, 0) == 0);
+	CHECK(sc(SYS_symlink, (long)"c2", (long)"granted/d1/s1", 0, 0) == 0);
+	CHECK(sc(SYS_chmod, (long)"granted/d1/c2", 0640, 0, 0) == 0);
+	CHECK(sc(SYS_stat, (long)"granted/d1/c3", (long)&st, 0, 0) == 0 && st.st_nlink == 2 &&
+	      (st.st_mode & 07777) == 0640);
+	CHECK(sc(SYS_unlink, (long)"granted/d1/c3", 0, 0, 0) == 0);
+	CHECK(sc(SYS_unlink, (long)"granted/d1/s1", 0, 0, 0) == 0);
+	CHECK(sc(SYS_unlink, (long)"granted/d1/c2", 0, 0, 0) == 0);
+	CHECK(sc(SYS_rmdir, (long)"granted/d1", 0, 0, 0) == 0);
+	CHECK(sc(SYS_rmdir, (long)"granted/d1", 0, 0, 0) == -ENOENT);
+#endif
+	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_BENEATH };
+	fd = sc(SYS_openat2, AT_FDCWD, (long)"granted/a.txt", (long)&how, sizeof(how));
+	CHECK(fd >= 0 && read_is((int)fd, "hello\n") && (fcntl((int)fd, F_GETFD) & FD_CLOEXEC));
+	close((int)fd);
+	/* The caller's own RESOLVE_BENEATH holds; where it would fail, the broker may answer
+	 * with the policy's errno instead (it reveals a lookup only where the caller may stat). */
+	long r2 = sc(SYS_openat2, AT_FDCWD, (long)"granted/up/../x", (long)&how, sizeof(how));
+	CHECK(r2 == -EXDEV || r2 == -EACCES);
+	CHECK(sc(SYS_statx, AT_FDCWD, (long)"granted/a.txt", 0, STATX_BASIC_STATS) < 0);
+	CHECK(syscall(SYS_statx, AT_FDCWD, "granted/a.txt", 0, STATX_BASIC_STATS, &stx) == 0 &&
+	      stx.stx_ino == st_native.st_ino && stx.stx_size == (uint64_t)st_native.st_size);
+	CHECK(sc(SYS_faccessat2, AT_FDCWD, (long)"granted/a.txt", R_OK, AT_EACCESS) == 0);
+	CHECK(sc(SYS_renameat, AT_FDCWD, (long)"granted/t7.txt", AT_FDCWD,
+		 (long)"granted/t7b.txt") == 0);
+	CHECK(sc(SYS_renameat, AT_FDCWD, (long)"granted/t7b.txt", AT_FDCWD,
+		 (long)"granted/t7.txt") == 0);
+	CHECK(sc(SYS_linkat, AT_FDCWD, (long)"granted/a.txt", AT_FDCWD, (long)"granted/l2") == 0);
+	CHECK(sc(SYS_linkat, AT_FDCWD, (long)"ro/r.txt", AT_FDCWD, (long)"granted/l3") ==
+	      -EACCES); /* a new name must not widen what the file's name grants */
+	CHECK(sc(SYS_symlinkat, (long)"a.txt", AT_FDCWD, (long)"granted/s2", 0) == 0);
+	CHECK(sc(SYS_fchmodat, AT_FDCWD, (long)"granted/l2", 0600, 0) == 0);
+	CHECK(sc(SYS_truncate, (long)"granted/l2", 2, 0, 0) == 0);
+	CHECK(sc(SYS_newfstatat, AT_FDCWD, (long)"granted/a.txt", (long)&st, 0) == 0 &&
+	      st.st_size == 2 && (st.st_mode & 07777) == 0600); /* a.txt and l2 are one file */
+	struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 5 } };
+	CHECK(sc(SYS_utimensat, AT_FDCWD, (long)"granted/s2", (long)ts, 0) == 0);
+	CHECK(sc(SYS_newfstatat, AT_FDCWD, (long)"granted/a.txt", (long)&st, 0) == 0 &&
+	      st.st_mtim.tv_sec == 1000000000 && st.st_mtim.tv_nsec == 5);
+	long dfd = sc(SYS_openat, AT_FDCWD, (long)"granted/a.txt", O_WRONLY, 0);
+	CHECK(dfd >= 0);
+	CHECK(sc(SYS_utimensat, dfd, 0, 0, 0) == 0); /* NULL path: the caller's own fd */
+	close((int)dfd);
+	CHECK(sc(SYS_unlinkat, AT_FDCWD, (long)"granted/s2", 0, 0) == 0);
+	CHECK(sc(SYS_unlinkat, AT_FDCWD, (long)"granted/l2", 0, 0) == 0);
+	fd = sc(SYS_openat, AT_FDCWD, (long)"granted/a.txt", O_WRONLY | O_TRUNC, 0);
+	CHECK(fd >= 0 && write((int)fd, "hello\n", 6) == 6);
+	close((int)fd);
+	char *argv_none[] = { "x", NULL };
+	CHECK(sc(SYS_execveat, AT_FDCWD, (long)"granted/a.txt", (long)argv_none, (long)environ) ==
+	      -EACCES);
+}
+
 static void child(void)
 {
 	struct stat st, native;
@@ -236,6 +321,8 @@ static void child(void)
 	CHECK(sc(SYS_openat, dfd, (long)"../outside.txt", O_RDONLY, 0) == -EACCES);
 	CHECK(sc(SYS_openat, AT_FDCWD, (long)"/proc/self/root/etc/passwd", O_RDONLY, 0) < 0);
 	close((int)dfd);
+
+	every_syscall();
 
 	/* Hostile messages are refused, and the broker keeps serving. */
 	hostile(sb_ctrl_fd);
@@ -375,6 +462,9 @@ int main(int argc, char **argv)
 	if (logfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return 1;
 
+	snprintf(p, sizeof(p), "%s/granted/a.txt", root);
+	if (stat(p, &st_native) < 0)
+		return 1;
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
