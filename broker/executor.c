@@ -1354,6 +1354,30 @@ static int do_exec(struct ctx *c, int flags)
 	return 0;
 }
 
+/* --- chdir: "stat" on the directory; the transport fchdir()s into the fd returned. ------------ */
+
+static int do_chdir(struct ctx *c)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	struct stat st;
+
+	if (!c->path[0])
+		return -EFAULT;
+	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0, &r);
+	if (e < 0)
+		return e;
+	e = decide(c, 0, r.path, SB_PERM_STAT);
+	if (e < 0)
+		return e;
+	if (fstat(r.fd, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	c->res->cloexec = true;
+	c->res->fd = TAKE_FD(r.fd);
+	return 0;
+}
+
 static int64_t dispatch(struct ctx *c)
 {
 	const uint64_t *a = c->call->args;
@@ -1437,6 +1461,8 @@ static int64_t dispatch(struct ctx *c)
 		return do_exec(c, 0);
 	case SYS_execveat:
 		return do_exec(c, (int)a[4]);
+	case SYS_chdir:
+		return do_chdir(c);
 	}
 	return -ENOSYS;
 }

@@ -37,6 +37,7 @@ static int runtime_rules(int ctrl_fd, struct sb_sysrule *out, size_t max)
 		{ "recvmsg", SB_ALLOW, 0, 0, { { 0 } } },
 		{ "close", SB_ALLOW, 0, 0, { { 0 } } },
 		{ "gettid", SB_ALLOW, 0, 0, { { 0 } } },
+		{ "fchdir", SB_ALLOW, 0, 0, { { 0 } } }, /* into a directory it holds an fd to */
 		{ "rt_sigreturn", SB_ALLOW, 0, 0, { { 0 } } },
 		{ "exit_group", SB_ALLOW, 0, 0, { { 0 } } },
 		{ "fcntl", SB_ALLOW, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_SETFD } } },

@@ -299,6 +299,12 @@ long sb_trap_call(long nr, const uint64_t args[6])
 	if (rep->flags & SB_REP_FD) {
 		if (fd < 0)
 			return -EIO;
+		if (nr == SYS_chdir) {
+			/* The broker checked the directory; move there by the fd, not the name. */
+			long r2 = raw(SYS_fchdir, fd, 0, 0, 0, 0, 0);
+			raw(SYS_close, fd, 0, 0, 0, 0, 0);
+			return r2;
+		}
 		if (nr == SYS_execve || nr == SYS_execveat)
 			return exec_checked(fd, nr == SYS_execve ? args[1] : args[2],
 					    nr == SYS_execve ? args[2] : args[3]);

@@ -87,6 +87,7 @@ static const struct sb_shape sb_shapes[] = {
 	{ SYS_truncate,   { 0, N }, { N, N }, N, 0, N, 0, N, N },
 	{ SYS_utimensat,  { 1, N }, { 0, N }, N, SB_IN_TIMES, 2, 0, N, N },
 	{ SYS_execve,     { 0, N }, { N, N }, N, 0, N, 0, N, N },
+	{ SYS_chdir,      { 0, N }, { N, N }, N, 0, N, 0, N, N },
 	{ SYS_execveat,   { 1, N }, { 0, N }, N, 0, N, 0, N, N },
 };
 /* clang-format on */

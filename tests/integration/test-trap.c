@@ -259,6 +259,14 @@ static void every_syscall(void)
 	fd = sc(SYS_openat, AT_FDCWD, (long)"granted/a.txt", O_WRONLY | O_TRUNC, 0);
 	CHECK(fd >= 0 && write((int)fd, "hello\n", 6) == 6);
 	close((int)fd);
+	/* chdir: checked by the broker, carried out with fchdir on the fd it checked. */
+	CHECK(sc(SYS_chdir, (long)"granted", 0, 0, 0) == 0);
+	fd = sc(SYS_openat, AT_FDCWD, (long)"a.txt", O_RDONLY, 0);
+	CHECK(fd >= 0 && read_is((int)fd, "hello\n"));
+	close((int)fd);
+	CHECK(sc(SYS_chdir, (long)"/etc", 0, 0, 0) == -EACCES);
+	CHECK(sc(SYS_chdir, (long)"a.txt", 0, 0, 0) == -ENOTDIR);
+	CHECK(sc(SYS_chdir, (long)root, 0, 0, 0) == 0);
 	char *argv_none[] = { "x", NULL };
 	CHECK(sc(SYS_execveat, AT_FDCWD, (long)"granted/a.txt", (long)argv_none, (long)environ) ==
 	      -EACCES);

@@ -282,7 +282,8 @@ static void test_builtin_over_group(void **state)
 	assert_int_equal(sb_policy_eval_syscall(p, nr, args, &d), 0);
 	expect(&d, SB_ALLOW, 0, "g:2", "clone thread under @process");
 	/* kill is never logged (the kernel does it). */
-	assert_int_equal(sb_policy_eval_syscall(p, seccomp_syscall_resolve_name("getppid"), args, &d), 0);
+	assert_int_equal(
+		sb_policy_eval_syscall(p, seccomp_syscall_resolve_name("getppid"), args, &d), 0);
 	assert_false(d.log);
 	/* Abstract names: wildcards are not literal characters. */
 	struct sb_net_target t = { .kind = SB_NET_ABSTRACT };
