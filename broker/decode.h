@@ -17,6 +17,7 @@ struct sb_decoded {
 /*
  * Check a message of len bytes received on a channel and point into it. Returns 0, -EPROTO for a
  * malformed message (wrong magic, version, type, sizes, unterminated strings...), -EAFNOSUPPORT
- * for another architecture, -ENOSYS for a syscall the broker does not serve.
+ * for another architecture. A syscall without a shape (not a path call) decodes with shape NULL
+ * and no payload: the policy's syscall rules still decide it.
  */
 int sb_decode_request(const void *buf, size_t len, unsigned audit_arch, struct sb_decoded *out);

@@ -1250,6 +1250,15 @@ static int do_truncate(struct ctx *c, int64_t length)
 	return 0;
 }
 
+/* "write" on what the caller's own fd names, for calls that change the file through it. */
+static int write_on_fd(struct ctx *c, int fd)
+{
+	char p[PATH_MAX];
+	if (sb_fd_path(fd, p, sizeof(p)) < 0)
+		return decide_default(c, SB_PERM_WRITE);
+	return decide(c, 0, p, SB_PERM_WRITE);
+}
+
 static int do_utimensat(struct ctx *c, int flags)
 {
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
@@ -1263,14 +1272,20 @@ static int do_utimensat(struct ctx *c, int flags)
 		times = ts;
 	}
 	if (!call->path[0]) {
-		/* A NULL path names the dirfd itself (futimens): the caller's own fd, no check. */
+		/*
+		 * A NULL path names the dirfd itself (futimens). Holding an fd is not holding the
+		 * right to change the file: the broker acts with its own credentials, so decide
+		 * "write" on the fd's name (an unnamed fd meets the default).
+		 */
 		if ((int)call->args[0] == AT_FDCWD)
 			return -EFAULT;
 		if (flags)
 			return -EINVAL;
 		if (call->dirfd[0] < 0)
 			return -EBADF;
-		note_fd(c, call->dirfd[0]);
+		int e0 = write_on_fd(c, call->dirfd[0]);
+		if (e0 < 0)
+			return e0;
 		if (syscall(SYS_utimensat, call->dirfd[0], NULL, times, 0) < 0)
 			return -errno;
 		return 0;
@@ -1282,7 +1297,9 @@ static int do_utimensat(struct ctx *c, int flags)
 		fd = call->dirfd[0];
 		if (fd < 0)
 			return -EBADF;
-		note_fd(c, fd);
+		int e0 = write_on_fd(c, fd);
+		if (e0 < 0)
+			return e0;
 	} else {
 		enum sb_resolve_mode m =
 			flags & AT_SYMLINK_NOFOLLOW ? SB_RESOLVE_NOFOLLOW : SB_RESOLVE_FOLLOW;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -27,8 +28,9 @@ struct conn {
 	struct conn *next, *prev; /* every connection, so that freeing the broker frees them */
 	enum conn_kind kind;
 	int fd;
-	pid_t pid; /* channel: the process that made it, as the kernel said */
+	pid_t pid; /* channel: the process that uses it (its first sender, as the kernel said) */
 	int pidfd; /* channel: that process, for pidfd_getfd */
+	unsigned errors;
 };
 
 struct sb_broker {
@@ -59,22 +61,17 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 	return 0;
 }
 
-static int add_conn(struct sb_broker *b, enum conn_kind kind, int fd, pid_t pid)
+static int add_conn(struct sb_broker *b, enum conn_kind kind, int fd)
 {
 	if (b->nconns >= MAX_CONNS)
 		return -EMFILE;
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	*c = (struct conn){ .kind = kind, .fd = fd, .pid = pid, .pidfd = -1 };
+	*c = (struct conn){ .kind = kind, .fd = fd, .pidfd = -1 };
 	int one = 1;
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
 		goto fail;
-	if (kind == CONN_CHANNEL) {
-		c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		if (c->pidfd < 0)
-			goto fail;
-	}
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 	if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		goto fail;
@@ -108,7 +105,7 @@ static void drop_conn(struct sb_broker *b, struct conn *c)
 
 int sb_broker_add_control(struct sb_broker *b, int ctrl_fd)
 {
-	int r = add_conn(b, CONN_CONTROL, ctrl_fd, 0);
+	int r = add_conn(b, CONN_CONTROL, ctrl_fd);
 	if (r < 0)
 		safe_close(ctrl_fd);
 	return r;
@@ -186,6 +183,21 @@ static int send_reply(int fd, const struct sb_rep *rep, const void *out, int pas
 	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
 }
 
+/* Count a protocol error on a connection; a peer that keeps sending garbage is cut off. */
+#define MAX_PROTOCOL_ERRORS 64
+static bool hostile(struct sb_broker *b, struct conn *c, pid_t pid, const char *what)
+{
+	if (c->errors < MAX_PROTOCOL_ERRORS)
+		log_protocol(b, pid, what);
+	return ++c->errors >= MAX_PROTOCOL_ERRORS;
+}
+
+/*
+ * A request for a new channel. The broker makes the socketpair itself (it never adopts a socket
+ * the sandboxee made, which could be unconnected or looped back to the broker), turns on
+ * SO_PASSCRED before the other end leaves, and answers every request, malformed or not, with
+ * exactly one reply, so that threads waiting on the shared control socket never starve.
+ */
 static void on_control(struct sb_broker *b, struct conn *c)
 {
 	struct ucred cred;
@@ -193,35 +205,41 @@ static void on_control(struct sb_broker *b, struct conn *c)
 	int fds[8], nfds;
 	ssize_t n = receive(c->fd, b->req, sizeof(b->req), &cred, &has_cred, fds, &nfds, &trunc);
 
-	if (n == 0 || n == -ECONNRESET) {
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]); /* nothing travels this way but requests */
+	if (n == -EAGAIN || n == -EINTR)
+		return;
+	if (n < 0 || (n == 0 && nfds == 0)) {
 		drop_conn(b, c);
 		return;
 	}
-	if (n < 0)
-		return; /* EAGAIN and friends: try again on the next event */
 	const struct sb_req *req = (const struct sb_req *)b->req;
-	int type = 0;
-	socklen_t tl = sizeof(type);
-	bool ok = !trunc && has_cred && nfds == 1 && (size_t)n == sizeof(*req) &&
+	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP, .version = SB_PROTO_VERSION };
+	bool ok = !trunc && has_cred && nfds == 0 && (size_t)n == sizeof(*req) &&
 		  req->magic == SB_PROTO_MAGIC_REQ && req->version == SB_PROTO_VERSION &&
-		  req->type == SB_REQ_CHANNEL &&
-		  getsockopt(fds[0], SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
-		  type == SOCK_SEQPACKET;
+		  req->type == SB_REQ_CHANNEL;
+	int sv[2] = { -1, -1 };
 	if (!ok) {
-		log_protocol(b, has_cred ? cred.pid : 0, "malformed channel request");
-		for (int i = 0; i < nfds; i++)
-			close(fds[i]);
+		rep.ret = -EPROTO;
+		bool cut = hostile(b, c, has_cred ? cred.pid : 0, "malformed channel request");
+		send_reply(c->fd, &rep, NULL, -1);
+		if (cut)
+			drop_conn(b, c);
 		return;
 	}
-	int r = add_conn(b, CONN_CHANNEL, fds[0], cred.pid);
+	int r = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ? -errno : 0;
+	if (r == 0)
+		r = add_conn(b, CONN_CHANNEL, sv[0]);
 	if (r < 0) {
-		log_protocol(b, cred.pid, "cannot accept channel");
-		close(fds[0]);
+		safe_close(sv[0]);
+		safe_close(sv[1]);
+		log_protocol(b, cred.pid, "cannot make a channel");
+		rep.ret = r;
+		send_reply(c->fd, &rep, NULL, -1);
 		return;
 	}
-	/* Acknowledge: from now on every request on it carries its sender's credentials. */
-	struct sb_rep ack = { .magic = SB_PROTO_MAGIC_REP, .version = SB_PROTO_VERSION };
-	send_reply(fds[0], &ack, NULL, -1);
+	send_reply(c->fd, &rep, NULL, sv[1]);
+	safe_close(sv[1]);
 }
 
 /* The fd a path is relative to: the caller's dirfd, or its cwd. -1 for absolute paths. */
@@ -253,14 +271,20 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 	struct sb_result *res = &b->res;
 	ssize_t n = receive(c->fd, b->req, sizeof(b->req), &cred, &has_cred, fds, &nfds, &trunc);
 
-	if (n == 0 || n == -ECONNRESET) {
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]); /* requests carry no fds */
+	if (n == -EAGAIN || n == -EINTR)
+		return;
+	if (n < 0 || (n == 0 && nfds == 0)) {
 		drop_conn(b, c);
 		return;
 	}
-	if (n < 0)
-		return;
-	for (int i = 0; i < nfds; i++)
-		close(fds[i]); /* requests carry no fds */
+	if (has_cred && c->pid == 0) {
+		/* The channel belongs to the first process that speaks on it. */
+		c->pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0);
+		if (c->pidfd >= 0)
+			c->pid = cred.pid;
+	}
 
 	const struct sb_req *req = (const struct sb_req *)b->req;
 	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP, .version = SB_PROTO_VERSION };
@@ -270,14 +294,45 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 	int r = trunc ? -EPROTO : sb_decode_request(b->req, (size_t)n, SB_AUDIT_ARCH, &dec);
 	if (r == 0 && (nfds || !has_cred))
 		r = -EPROTO;
+	/* Another process on a channel already in use: not how the runtime works. */
 	if (r == 0 && cred.pid != c->pid)
-		r = -EPROTO; /* another process on this thread's channel: not how the runtime works
-			      */
+		r = -EPROTO;
 	if (r < 0) {
-		log_protocol(b, has_cred ? cred.pid : 0,
-			     r == -ENOSYS ? "syscall not served" : "malformed request");
-		rep.ret = r == -ENOSYS ? -ENOSYS : -EPROTO;
+		bool cut = hostile(b, c, has_cred ? cred.pid : 0, "malformed request");
+		rep.ret = -EPROTO;
 		send_reply(c->fd, &rep, NULL, -1);
+		if (cut)
+			drop_conn(b, c);
+		return;
+	}
+
+	/*
+	 * The kernel rules first: the filter sends some of their decisions here (logged denials,
+	 * arguments only the broker can judge), and a hand-made request may name any syscall.
+	 */
+	struct sb_decision sd;
+	sb_policy_eval_syscall(b->policy, req->nr, req->args, &sd);
+	if (sd.verdict != SB_BROKER || !dec.shape) {
+		memset(res, 0, offsetof(struct sb_result, out));
+		res->fd = -1;
+		res->decision = sd;
+		if (sd.verdict == SB_KILL) {
+			syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+			res->ret = -EPERM;
+		} else if (sd.verdict == SB_DENY) {
+			res->ret = -(sd.err ? sd.err : EPERM);
+		} else {
+			/* Allowed, but not a call the broker can make for someone else. */
+			res->ret = -ENOSYS;
+		}
+		rep.ret = res->ret;
+		send_reply(c->fd, &rep, NULL, -1);
+		struct sb_call call = { .nr = req->nr,
+					.pid = c->pid,
+					.transport = SB_TRANSPORT_TRAP };
+		memcpy(call.args, req->args, sizeof(call.args));
+		if (sd.log && b->log_fd >= 0)
+			sb_audit_write(b->log_fd, &call, res);
 		return;
 	}
 

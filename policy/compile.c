@@ -8,12 +8,12 @@
 
 #define MAX_EXPANSION 64
 
-static struct sb_kdecision kdecision(enum sb_verdict v, int err, bool log, bool limited)
+static struct sb_kdecision kdecision(enum sb_verdict v, int err, bool log, bool limited, bool trap)
 {
 	switch (v) {
 	case SB_ALLOW:
 		/* A logged or limited allow needs the broker to count and record it. */
-		if (log || limited)
+		if ((log || limited) && !trap)
 			return (struct sb_kdecision){ SB_K_BROKER, 0 };
 		return (struct sb_kdecision){ SB_K_ALLOW, 0 };
 	case SB_DENY:
@@ -29,10 +29,10 @@ static struct sb_kdecision kdecision(enum sb_verdict v, int err, bool log, bool 
 	return (struct sb_kdecision){ SB_K_KILL, 0 };
 }
 
-static struct sb_kdecision rule_kdecision(const struct sb_sysrule *r)
+static struct sb_kdecision rule_kdecision(const struct sb_plan *plan, const struct sb_sysrule *r)
 {
 	return kdecision(r->c.verdict, r->c.err, r->c.log,
-			 r->c.limit.at_most != 0 || r->c.limit.rate_n != 0);
+			 r->c.limit.at_most != 0 || r->c.limit.rate_n != 0, plan->trap);
 }
 
 static bool kd_equal(struct sb_kdecision a, struct sb_kdecision b)
@@ -186,7 +186,8 @@ static bool same_conditions(const struct sb_sysrule *a, const struct sb_sysrule 
 	for (unsigned i = 0; i < a->ncond; i++) {
 		bool found = false;
 		for (unsigned j = 0; j < b->ncond && !found; j++)
-			found = a->cond[i].arg == b->cond[j].arg && a->cond[i].op == b->cond[j].op &&
+			found = a->cond[i].arg == b->cond[j].arg &&
+				a->cond[i].op == b->cond[j].op &&
 				a->cond[i].mask == b->cond[j].mask &&
 				a->cond[i].value == b->cond[j].value;
 		if (!found)
@@ -219,7 +220,7 @@ static int plan_one(struct sb_plan *plan, struct sb_plan_sys *ps, const struct s
 	for (k = 0; k < n && rules[k]->ncond > 0; k++)
 		;
 	if (k < n) {
-		ps->fallback = rule_kdecision(rules[k]);
+		ps->fallback = rule_kdecision(plan, rules[k]);
 		ps->fallback_rule = rules[k];
 	} else if (sb_syscall_brokered(ps->nr) != SB_BROKERED_NO) {
 		ps->fallback = (struct sb_kdecision){ SB_K_BROKER, 0 };
@@ -239,7 +240,7 @@ static int plan_one(struct sb_plan *plan, struct sb_plan_sys *ps, const struct s
 		if (shadowed)
 			continue;
 		ps->chain[kept] = rules[i];
-		ps->chain_d[kept++] = rule_kdecision(rules[i]);
+		ps->chain_d[kept++] = rule_kdecision(plan, rules[i]);
 	}
 	k = kept;
 	ps->nchain = (unsigned)k;
@@ -307,6 +308,11 @@ static int plan_one(struct sb_plan *plan, struct sb_plan_sys *ps, const struct s
 
 int sb_plan_build(const struct sb_policy *p, struct sb_plan **ret)
 {
+	return sb_plan_build_for(p, false, ret);
+}
+
+int sb_plan_build_for(const struct sb_policy *p, bool trap, struct sb_plan **ret)
+{
 	struct krules main = { 0 }, guard = { 0 };
 	struct sb_plan *plan = calloc(1, sizeof(*plan));
 	_cleanup_free_ const struct sb_sysrule **sorted = NULL;
@@ -315,7 +321,8 @@ int sb_plan_build(const struct sb_policy *p, struct sb_plan **ret)
 
 	if (!plan)
 		return -ENOMEM;
-	plan->def = kdecision(p->def_sys.verdict, p->def_sys.err, p->def_sys.log, false);
+	plan->trap = trap;
+	plan->def = kdecision(p->def_sys.verdict, p->def_sys.err, p->def_sys.log, false, trap);
 
 	/* Every brokered syscall gets a plan even if no rule names it. */
 	enum sb_brokered_kind kind;

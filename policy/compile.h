@@ -58,6 +58,7 @@ struct sb_plan_sys {
 };
 
 struct sb_plan {
+	bool trap; /* built for the trap transport: logged or limited allows stay in the kernel */
 	struct sb_kdecision def;
 	struct sb_plan_sys *sys; /* sorted by syscall number */
 	size_t nsys;
@@ -66,6 +67,12 @@ struct sb_plan {
 };
 
 int sb_plan_build(const struct sb_policy *policy, struct sb_plan **ret_plan);
+/*
+ * For the trap transport the broker cannot perform an allowed syscall that is not a path call,
+ * so a logged or limited allow is made by the kernel, unlogged and uncounted (the notify
+ * transport keeps them); logged denials still go to the broker.
+ */
+int sb_plan_build_for(const struct sb_policy *policy, bool trap, struct sb_plan **ret_plan);
 struct sb_plan *sb_plan_free(struct sb_plan *plan);
 
 /*

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -32,6 +33,8 @@ int sb_ctrl_fd = -1;
 struct sb_thread {
 	int fd_plus1; /* 0: no channel yet */
 	long tid;     /* the thread that made the channel; differs after fork */
+	dev_t dev;    /* the channel socket's identity, to tell it from a reused fd number */
+	ino_t ino;
 	uint64_t seq;
 	_Alignas(8) uint8_t req[SB_MAX_REQ];
 	_Alignas(8) uint8_t rep[SB_MAX_REP];
@@ -77,26 +80,9 @@ static void sb_die(const char *msg, size_t len)
 }
 #define DIE(s) sb_die(s, sizeof(s) - 1)
 
-static long send_msg(int fd, const void *buf, size_t len, int pass_fd)
+/* A plain send carries no address: the kernel filter allows it without the broker. */
+static long send_msg(int fd, const void *buf, size_t len)
 {
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (pass_fd >= 0) {
-		sb_memzero(&u, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		sb_memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-		return raw(SYS_sendmsg, fd, (long)&mh, MSG_NOSIGNAL, 0, 0, 0);
-	}
-	/* A plain send carries no address: the kernel filter allows it without the broker. */
 	return raw(SYS_sendto, fd, (long)buf, (long)len, MSG_NOSIGNAL, 0, 0);
 }
 
@@ -129,50 +115,62 @@ static long recv_reply(int fd, void *buf, size_t size, int *ret_fd)
 	return n;
 }
 
-/* This thread's channel, made on first use (and again in a forked child). */
+/*
+ * This thread's channel, made on first use (and again in a forked child). The broker makes the
+ * socketpair and hands one end back on the control socket; the request is a plain send, so the
+ * kernel filter needs no rule that trusts an fd number. Replies on the control socket are
+ * interchangeable (each carries a fresh channel, bound to whichever process uses it first), so
+ * threads and processes that share it may take each other's without harm.
+ */
 static int channel(void)
 {
 	struct sb_thread *t = &sb_thread;
 	long tid = raw(SYS_gettid, 0, 0, 0, 0, 0, 0);
-	int sv[2], pfd;
+	struct stat st;
+	int fd;
 
 	if (t->fd_plus1 && t->tid == tid)
 		return t->fd_plus1 - 1;
-	if (t->fd_plus1) /* inherited across fork: the parent's channel, not ours */
+	/*
+	 * Made by another thread: our parent's before a fork (close the inherited copy), or a
+	 * vfork child's, which wrote into our memory but never into our fd table (then the
+	 * number may be one of the program's own fds: close it only if it is that socket).
+	 */
+	if (t->fd_plus1 && raw(SYS_fstat, t->fd_plus1 - 1, (long)&st, 0, 0, 0, 0) == 0 &&
+	    st.st_dev == t->dev && st.st_ino == t->ino)
 		raw(SYS_close, t->fd_plus1 - 1, 0, 0, 0, 0, 0);
 	t->fd_plus1 = 0;
 	if (sb_ctrl_fd < 0)
 		return -ENOTCONN;
-	long r = raw(SYS_socketpair, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, (long)sv, 0, 0);
-	if (r < 0)
-		return (int)r;
+
 	struct sb_req req;
 	sb_memzero(&req, sizeof(req));
 	req.magic = SB_PROTO_MAGIC_REQ;
 	req.version = SB_PROTO_VERSION;
 	req.type = SB_REQ_CHANNEL;
 	req.arch = SB_AUDIT_ARCH;
-	r = send_msg(sb_ctrl_fd, &req, sizeof(req), sv[1]);
-	raw(SYS_close, sv[1], 0, 0, 0, 0, 0);
-	if (r >= 0) {
-		/* The broker acknowledges once it can see who sends on the channel. */
-		struct sb_rep *rep = (struct sb_rep *)t->rep;
-		r = recv_reply(sv[0], t->rep, sizeof(t->rep), &pfd);
-		if (pfd >= 0)
-			raw(SYS_close, pfd, 0, 0, 0, 0, 0);
-		if (r == 0)
-			r = -ECONNRESET;
-		else if (r > 0 && ((size_t)r != sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
-				   rep->ret != 0))
-			r = -EPROTO;
-	}
+	long r = send_msg(sb_ctrl_fd, &req, sizeof(req));
+	if (r < 0)
+		return (int)r;
+	struct sb_rep *rep = (struct sb_rep *)t->rep;
+	r = recv_reply(sb_ctrl_fd, t->rep, sizeof(t->rep), &fd);
+	if (r == 0)
+		r = -ECONNRESET;
+	else if (r > 0 && ((size_t)r != sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
+			   rep->ret != 0 || fd < 0))
+		r = -EPROTO;
 	if (r < 0) {
-		raw(SYS_close, sv[0], 0, 0, 0, 0, 0);
+		if (fd >= 0)
+			raw(SYS_close, fd, 0, 0, 0, 0, 0);
 		return (int)r;
 	}
-	t->fd_plus1 = sv[0] + 1;
+	if (raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) == 0) {
+		t->dev = st.st_dev;
+		t->ino = st.st_ino;
+	}
+	t->fd_plus1 = fd + 1;
 	t->tid = tid;
-	return sv[0];
+	return fd;
 }
 
 static long add_item(uint8_t **p, uint8_t *end, uint32_t *len, const void *src, size_t n)
@@ -267,7 +265,7 @@ long sb_trap_call(long nr, const uint64_t args[6])
 		}
 	}
 
-	r = send_msg(ch, t->req, (size_t)(p - t->req), -1);
+	r = send_msg(ch, t->req, (size_t)(p - t->req));
 	if (r < 0)
 		return -EIO;
 	struct sb_rep *rep = (struct sb_rep *)t->rep;
