@@ -968,28 +968,41 @@ static int64_t do_readlink(struct ctx *c, uint64_t size64)
  * "create" for mkdir, "delete" for unlink and rmdir, and the call acts in the resolved parent.
  */
 
+/*
+ * The new name of mkdir and symlink: "create" where the parent resolves, and the name to act on
+ * in it. A last component of ".", ".." or "/" always exists: EEXIST, as the kernel says.
+ */
+static int new_name(struct ctx *c, struct sb_resolved *r, char name[NAME_MAX + 2])
+{
+	struct split s;
+
+	split_path(c->path[0], &s);
+	if (c->path[0][0] && s.kind != LAST_NORM)
+		return exists_error(c, 0, EEXIST);
+	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_PARENT, 0, r);
+	if (e < 0)
+		return e;
+	e = decide(c, 0, r->path, SB_PERM_CREATE);
+	if (e < 0)
+		return e;
+	act_name(r, c->path[0], name);
+	return 0;
+}
+
 static int do_mkdir(struct ctx *c, unsigned mode)
 {
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
-	struct split s;
 	char name[NAME_MAX + 2];
 	mode_t um;
 
 	if (!c->path[0])
 		return -EFAULT;
-	split_path(c->path[0], &s);
-	if (c->path[0][0] && s.kind != LAST_NORM)
-		return exists_error(c, 0, EEXIST);
-	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_PARENT, 0, &r);
-	if (e < 0)
-		return e;
-	e = decide(c, 0, r.path, SB_PERM_CREATE);
+	int e = new_name(c, &r, name);
 	if (e < 0)
 		return e;
 	e = caller_umask(c->call->pid, &um);
 	if (e < 0)
 		return e;
-	act_name(&r, c->path[0], name);
 	if (mkdirat(r.fd, name, (mode_t)(mode & 07777 & ~um)) < 0)
 		return -errno;
 	return 0;
@@ -1179,23 +1192,15 @@ static int do_link(struct ctx *c, int flags)
 static int do_symlink(struct ctx *c)
 {
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
-	struct split s;
 	char name[NAME_MAX + 2];
 
 	if (!c->call->string || !c->path[0])
 		return -EFAULT;
 	if (!c->call->string[0])
 		return -ENOENT;
-	split_path(c->path[0], &s);
-	if (c->path[0][0] && s.kind != LAST_NORM)
-		return exists_error(c, 0, EEXIST);
-	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_PARENT, 0, &r);
+	int e = new_name(c, &r, name);
 	if (e < 0)
 		return e;
-	e = decide(c, 0, r.path, SB_PERM_CREATE);
-	if (e < 0)
-		return e;
-	act_name(&r, c->path[0], name);
 	if (symlinkat(c->call->string, r.fd, name) < 0)
 		return -errno;
 	return 0;
