@@ -413,6 +413,17 @@ static int lookup(struct ctx *c, int slot, const char *path, int dirfd, enum sb_
 	return r < 0 ? refused(c, slot, path, dirfd, mode, r) : 0;
 }
 
+/* Resolve, then decide perm on the canonical path: the first step of most calls. */
+static int lookup_decide(struct ctx *c, int slot, const char *path, int dirfd,
+			 enum sb_resolve_mode mode, uint64_t rflags, uint32_t perm,
+			 struct sb_resolved *ret)
+{
+	int e = lookup(c, slot, path, dirfd, mode, rflags, ret);
+	if (e < 0)
+		return e;
+	return decide(c, slot, ret->path, perm);
+}
+
 /* For a last component of ".", ".." or "/", which the kernel refuses to create or remove with an
  * error of its own: the object exists, so that error needs "stat" on it. */
 static int exists_error(struct ctx *c, int slot, int err)
@@ -826,10 +837,7 @@ static int do_stat(struct ctx *c, int flags, bool is_statx, unsigned mask)
 	} else {
 		enum sb_resolve_mode m =
 			flags & AT_SYMLINK_NOFOLLOW ? SB_RESOLVE_NOFOLLOW : SB_RESOLVE_FOLLOW;
-		int e = lookup(c, 0, path, c->call->dirfd[0], m, 0, &r);
-		if (e < 0)
-			return e;
-		e = decide(c, 0, r.path, SB_PERM_STAT);
+		int e = lookup_decide(c, 0, path, c->call->dirfd[0], m, 0, SB_PERM_STAT, &r);
 		if (e < 0)
 			return e;
 		fd = r.fd;
@@ -941,10 +949,8 @@ static int64_t do_readlink(struct ctx *c, uint64_t size64)
 		note_fd(c, fd);
 	} else {
 		struct stat st;
-		int e = lookup(c, 0, path, c->call->dirfd[0], SB_RESOLVE_NOFOLLOW, 0, &r);
-		if (e < 0)
-			return e;
-		e = decide(c, 0, r.path, SB_PERM_STAT);
+		int e = lookup_decide(c, 0, path, c->call->dirfd[0], SB_RESOLVE_NOFOLLOW, 0,
+				      SB_PERM_STAT, &r);
 		if (e < 0)
 			return e;
 		if (fstat(r.fd, &st) < 0)
@@ -979,10 +985,8 @@ static int new_name(struct ctx *c, struct sb_resolved *r, char name[NAME_MAX + 2
 	split_path(c->path[0], &s);
 	if (c->path[0][0] && s.kind != LAST_NORM)
 		return exists_error(c, 0, EEXIST);
-	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_PARENT, 0, r);
-	if (e < 0)
-		return e;
-	e = decide(c, 0, r->path, SB_PERM_CREATE);
+	int e = lookup_decide(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_PARENT, 0,
+			      SB_PERM_CREATE, r);
 	if (e < 0)
 		return e;
 	act_name(r, c->path[0], name);
@@ -1028,10 +1032,8 @@ static int do_unlink(struct ctx *c, int flags)
 						  : EBUSY;
 		return exists_error(c, 0, err);
 	}
-	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_PARENT, 0, &r);
-	if (e < 0)
-		return e;
-	e = decide(c, 0, r.path, SB_PERM_DELETE);
+	int e = lookup_decide(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_PARENT, 0,
+			      SB_PERM_DELETE, &r);
 	if (e < 0)
 		return e;
 	act_name(&r, c->path[0], name);
@@ -1220,10 +1222,8 @@ static int do_chmod(struct ctx *c, unsigned mode)
 	char link[32];
 
 	mode &= 07777;
-	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0, &r);
-	if (e < 0)
-		return e;
-	e = decide(c, 0, r.path, SB_PERM_WRITE);
+	int e = lookup_decide(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0,
+			      SB_PERM_WRITE, &r);
 	if (e < 0)
 		return e;
 	if (fstat(r.fd, &st) < 0)
@@ -1243,10 +1243,8 @@ static int do_truncate(struct ctx *c, int64_t length)
 
 	if (length < 0)
 		return -EINVAL;
-	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0, &r);
-	if (e < 0)
-		return e;
-	e = decide(c, 0, r.path, SB_PERM_WRITE);
+	int e = lookup_decide(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0,
+			      SB_PERM_WRITE, &r);
 	if (e < 0)
 		return e;
 	fd_link(r.fd, link);
@@ -1308,10 +1306,7 @@ static int do_utimensat(struct ctx *c, int flags)
 	} else {
 		enum sb_resolve_mode m =
 			flags & AT_SYMLINK_NOFOLLOW ? SB_RESOLVE_NOFOLLOW : SB_RESOLVE_FOLLOW;
-		int e = lookup(c, 0, c->path[0], call->dirfd[0], m, 0, &r);
-		if (e < 0)
-			return e;
-		e = decide(c, 0, r.path, SB_PERM_WRITE);
+		int e = lookup_decide(c, 0, c->path[0], call->dirfd[0], m, 0, SB_PERM_WRITE, &r);
 		if (e < 0)
 			return e;
 		fd = r.fd;
@@ -1385,10 +1380,8 @@ static int do_chdir(struct ctx *c)
 
 	if (!c->path[0])
 		return -EFAULT;
-	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0, &r);
-	if (e < 0)
-		return e;
-	e = decide(c, 0, r.path, SB_PERM_STAT);
+	int e = lookup_decide(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0,
+			      SB_PERM_STAT, &r);
 	if (e < 0)
 		return e;
 	if (fstat(r.fd, &st) < 0)
