@@ -37,6 +37,10 @@ static int runtime_rules(struct sb_sysrule *out, size_t max)
 		{ "close", SB_ALLOW, 0, 0, { { 0 } } },
 		{ "gettid", SB_ALLOW, 0, 0, { { 0 } } },
 		{ "fstat", SB_ALLOW, 0, 0, { { 0 } } },
+		{ "getpid", SB_ALLOW, 0, 0, { { 0 } } },
+		/* Signal 0 only: "is this thread still alive", to reclaim dead threads' channels.
+		 */
+		{ "tgkill", SB_ALLOW, 0, 1, { { 2, SB_CMP_EQ, UINT64_MAX, 0 } } },
 		{ "fchdir", SB_ALLOW, 0, 0, { { 0 } } }, /* into a directory it holds an fd to */
 		{ "rt_sigreturn", SB_ALLOW, 0, 0, { { 0 } } },
 		{ "exit_group", SB_ALLOW, 0, 0, { { 0 } } },

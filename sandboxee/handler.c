@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -116,6 +117,55 @@ static long recv_reply(int fd, void *buf, size_t size, int *ret_fd)
 }
 
 /*
+ * Every live channel of the process, so that the channels of threads that have exited can be
+ * closed: a thread cannot run code when it dies, so the next thread that makes a channel
+ * reclaims them. Lock-free (a slot's tid is claimed by compare-and-swap: 0 free, -1 busy), and
+ * an fd is closed only if it is still the very socket that was recorded, since a vfork child
+ * writes here too and its fd numbers mean other things in its parent.
+ */
+#define SB_TRACKED 256
+static struct {
+	_Atomic long tid;
+	int fd;
+	dev_t dev;
+	ino_t ino;
+} sb_slots[SB_TRACKED];
+
+static void reclaim(void)
+{
+	long pid = raw(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	struct stat st;
+
+	for (int i = 0; i < SB_TRACKED; i++) {
+		long tid = atomic_load(&sb_slots[i].tid);
+		if (tid <= 0 || raw(SYS_tgkill, pid, tid, 0, 0, 0, 0) != -ESRCH)
+			continue;
+		if (!atomic_compare_exchange_strong(&sb_slots[i].tid, &tid, -1))
+			continue; /* another thread took it first */
+		int fd = sb_slots[i].fd;
+		if (raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) == 0 &&
+		    st.st_dev == sb_slots[i].dev && st.st_ino == sb_slots[i].ino)
+			raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		atomic_store(&sb_slots[i].tid, 0);
+	}
+}
+
+/* Record a new channel; when every slot is taken it simply is not tracked (and not reclaimed). */
+static void track(long tid, int fd, dev_t dev, ino_t ino)
+{
+	for (int i = 0; i < SB_TRACKED; i++) {
+		long free_ = 0;
+		if (!atomic_compare_exchange_strong(&sb_slots[i].tid, &free_, -1))
+			continue;
+		sb_slots[i].fd = fd;
+		sb_slots[i].dev = dev;
+		sb_slots[i].ino = ino;
+		atomic_store(&sb_slots[i].tid, tid);
+		return;
+	}
+}
+
+/*
  * This thread's channel, made on first use (and again in a forked child). The broker makes the
  * socketpair and hands one end back on the control socket; the request is a plain send, so the
  * kernel filter needs no rule that trusts an fd number. Replies on the control socket are
@@ -142,6 +192,7 @@ static int channel(void)
 	t->fd_plus1 = 0;
 	if (sb_ctrl_fd < 0)
 		return -ENOTCONN;
+	reclaim();
 
 	struct sb_req req;
 	sb_memzero(&req, sizeof(req));
@@ -167,6 +218,7 @@ static int channel(void)
 	if (raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) == 0) {
 		t->dev = st.st_dev;
 		t->ino = st.st_ino;
+		track(tid, fd, st.st_dev, st.st_ino);
 	}
 	t->fd_plus1 = fd + 1;
 	t->tid = tid;

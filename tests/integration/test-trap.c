@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -360,6 +361,14 @@ static void every_syscall(void)
 	      -EACCES);
 }
 
+static void *short_thread(void *arg)
+{
+	long fd = sc(SYS_openat, AT_FDCWD, (long)"granted/a.txt", O_RDONLY, 0);
+	CHECK(fd >= 0 && read_is((int)fd, "hello\n"));
+	close((int)fd);
+	return arg;
+}
+
 static void child(void)
 {
 	struct stat st, native;
@@ -432,6 +441,19 @@ static void child(void)
 		CHECK(pthread_create(&th[i], NULL, thread_main, (void *)i) == 0);
 	for (int i = 0; i < 8; i++)
 		CHECK(pthread_join(th[i], NULL) == 0);
+
+	/* Channels of threads that are gone are reclaimed: more short-lived threads than the fd
+	 * limit allows channels must all work. */
+	struct rlimit old_rl;
+	CHECK(getrlimit(RLIMIT_NOFILE, &old_rl) == 0);
+	struct rlimit rl = { 256, old_rl.rlim_max };
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	for (int i = 0; i < 1000; i++) {
+		pthread_t t;
+		CHECK(pthread_create(&t, NULL, short_thread, NULL) == 0);
+		CHECK(pthread_join(t, NULL) == 0);
+	}
+	CHECK(setrlimit(RLIMIT_NOFILE, &old_rl) == 0);
 
 	/* A forked child gets its own channel and the right answers. */
 	pid_t pid = fork();
