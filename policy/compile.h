@@ -87,3 +87,16 @@ int sb_plan_filter(const struct sb_plan *plan, bool guard, uint32_t broker_actio
 /* The libseccomp action for a decision. */
 uint32_t sb_kaction_to_scmp(struct sb_kdecision d, uint32_t broker_action);
 const char *sb_plan_how_name(enum sb_plan_how how);
+
+/*
+ * The runtime's own syscalls (policy/runtime.c), at SB_TIER_RUNTIME above every policy rule.
+ * for_trap adds what only the trap filter refuses (rt_sigaction of SIGSYS). Returns the number
+ * of rules written, or -E2BIG.
+ */
+int sb_runtime_rules(struct sb_sysrule *out, size_t max, bool for_trap);
+/*
+ * *copy = policy plus the runtime rules; *ret_rules is the new rule array, which the caller
+ * frees (the rest of *copy still points into policy). Returns the number of runtime rules.
+ */
+int sb_policy_with_runtime(const struct sb_policy *policy, bool for_trap, struct sb_policy *copy,
+			   struct sb_sysrule **ret_rules);

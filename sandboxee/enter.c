@@ -16,74 +16,8 @@
 #include "macro.h"
 #include "runtime.h"
 
-/*
- * What the handler itself needs from the kernel, above every policy rule. None of it reaches
- * beyond the sandbox: a send without an address goes where the socket is already connected
- * (connect is brokered), receiving and closing are harmless, and SIGSYS can be neither replaced
- * nor ignored (blocking it only gets the process killed at its next trap). No rule trusts an fd
- * number but the exec fd's, whose residual docs/design.md describes.
- */
-static int runtime_rules(struct sb_sysrule *out, size_t max)
-{
-	const struct {
-		const char *name;
-		enum sb_verdict v;
-		int err;
-		unsigned ncond;
-		struct sb_cond cond[2];
-	} rules[] = {
-		{ "sendto", SB_ALLOW, 0, 1, { { 4, SB_CMP_EQ, UINT64_MAX, 0 } } },
-		{ "recvmsg", SB_ALLOW, 0, 0, { { 0 } } },
-		{ "close", SB_ALLOW, 0, 0, { { 0 } } },
-		{ "gettid", SB_ALLOW, 0, 0, { { 0 } } },
-		{ "fstat", SB_ALLOW, 0, 0, { { 0 } } },
-		{ "getpid", SB_ALLOW, 0, 0, { { 0 } } },
-		/* Signal 0 only: "is this thread still alive", to reclaim dead threads' channels.
-		 */
-		{ "tgkill", SB_ALLOW, 0, 1, { { 2, SB_CMP_EQ, UINT64_MAX, 0 } } },
-		{ "fchdir", SB_ALLOW, 0, 0, { { 0 } } }, /* into a directory it holds an fd to */
-		{ "rt_sigreturn", SB_ALLOW, 0, 0, { { 0 } } },
-		{ "exit_group", SB_ALLOW, 0, 0, { { 0 } } },
-		{ "fcntl", SB_ALLOW, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_SETFD } } },
-		{ "fcntl", SB_ALLOW, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_GETFD } } },
-		{ "dup3", SB_ALLOW, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
-		/*
-		 * The checked exec. Residual: a program may put any fd it holds at SB_EXEC_FD and
-		 * exec it (or a name relative to it, if it is a directory) without the broker. Exec
-		 * is not a boundary against code the program can read anyway (it can map it
-		 * PROT_EXEC, or run it through the dynamic loader); docs/design.md says so.
-		 * One condition per rule: the kernel must answer these itself, since a syscall the
-		 * handler makes must never trap (SIGSYS is blocked there, and that kills).
-		 */
-		{ "execveat", SB_ALLOW, 0, 1, { { 0, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
-		{ "rt_sigaction",
-		  SB_DENY,
-		  EPERM,
-		  2,
-		  { { 0, SB_CMP_EQ, UINT64_MAX, SIGSYS }, { 1, SB_CMP_NE, UINT64_MAX, 0 } } },
-	};
-	size_t n = 0;
-	for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
-		int nr = seccomp_syscall_resolve_name(rules[i].name);
-		if (nr < 0)
-			continue;
-		if (n >= max)
-			return -E2BIG;
-		out[n] = (struct sb_sysrule){
-			.c = { .verdict = rules[i].v, .err = rules[i].err, .id = UINT32_MAX },
-			.nr = nr,
-			.tier = SB_TIER_RUNTIME,
-			.ncond = rules[i].ncond,
-		};
-		memcpy(out[n].cond, rules[i].cond, sizeof(rules[i].cond));
-		n++;
-	}
-	return (int)n;
-}
-
 int sb_trap_enter(const struct sb_policy *policy, int ctrl_fd)
 {
-	struct sb_sysrule extra[16];
 	struct sb_plan *plan = NULL;
 	scmp_filter_ctx main_ctx = NULL, guard_ctx = NULL;
 	struct sigaction sa = { .sa_sigaction = sb_sigsys, .sa_flags = SA_SIGINFO | SA_RESTART };
@@ -92,18 +26,12 @@ int sb_trap_enter(const struct sb_policy *policy, int ctrl_fd)
 
 	if (!policy || ctrl_fd < 0)
 		return -EINVAL;
-	int nextra = runtime_rules(extra, ELEMENTSOF(extra));
+	struct sb_policy copy;
+	_cleanup_free_ struct sb_sysrule *sys = NULL;
+	int nextra = sb_policy_with_runtime(policy, true, &copy, &sys);
 	if (nextra < 0)
 		return nextra;
-	r = nextra;
-	struct sb_policy copy = *policy;
-	_cleanup_free_ struct sb_sysrule *sys = calloc(policy->nsys + (size_t)r, sizeof(*sys));
-	if (!sys)
-		return -ENOMEM;
-	memcpy(sys, policy->sys, policy->nsys * sizeof(*sys));
-	memcpy(sys + policy->nsys, extra, (size_t)r * sizeof(*sys));
-	copy.sys = sys;
-	copy.nsys = policy->nsys + (size_t)r;
+	const struct sb_sysrule *extra = sys + policy->nsys;
 
 	r = sb_plan_build_for(&copy, true, &plan);
 	/*

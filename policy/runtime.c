@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The runtime's own syscalls, answered by the kernel above every policy rule. Shared by the
+ * launcher's base (notify) filter, the preloaded runtime's trap filter and sb_trap_enter: a
+ * syscall the handler makes must be allowed by every filter on the stack, since the kernel
+ * applies the most restrictive answer of all of them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+#include "macro.h"
+#include "sandboxee/protocol.h"
+
+/*
+ * None of it reaches beyond the sandbox: a send without an address goes where the socket is
+ * already connected (connect is brokered), receiving and closing are harmless, and SIGSYS can be
+ * neither replaced nor ignored (blocking it only gets the process killed at its next trap). No
+ * rule trusts an fd number but the exec fd's, whose residual docs/design.md describes.
+ */
+int sb_runtime_rules(struct sb_sysrule *out, size_t max, bool for_trap)
+{
+	const struct {
+		const char *name;
+		enum sb_verdict v;
+		int err;
+		bool trap_only;
+		unsigned ncond;
+		struct sb_cond cond[2];
+	} rules[] = {
+		{ "sendto", SB_ALLOW, 0, false, 1, { { 4, SB_CMP_EQ, UINT64_MAX, 0 } } },
+		{ "recvmsg", SB_ALLOW, 0, false, 0, { { 0 } } },
+		{ "close", SB_ALLOW, 0, false, 0, { { 0 } } },
+		{ "gettid", SB_ALLOW, 0, false, 0, { { 0 } } },
+		{ "fstat", SB_ALLOW, 0, false, 0, { { 0 } } },
+		{ "getpid", SB_ALLOW, 0, false, 0, { { 0 } } },
+		/* Signal 0 only: "is this thread still alive", to reclaim dead threads' channels.
+		 */
+		{ "tgkill", SB_ALLOW, 0, false, 1, { { 2, SB_CMP_EQ, UINT64_MAX, 0 } } },
+		{ "fchdir", SB_ALLOW, 0, false, 0, { { 0 } } }, /* into a directory it holds */
+		{ "rt_sigreturn", SB_ALLOW, 0, false, 0, { { 0 } } },
+		{ "exit_group", SB_ALLOW, 0, false, 0, { { 0 } } },
+		{ "fcntl", SB_ALLOW, 0, false, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_SETFD } } },
+		{ "fcntl", SB_ALLOW, 0, false, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_GETFD } } },
+		{ "dup3", SB_ALLOW, 0, false, 1, { { 1, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
+		/*
+		 * The checked exec. Residual: a program may put any fd it holds at SB_EXEC_FD and
+		 * exec it (or a name relative to it, if it is a directory) without the broker. Exec
+		 * is not a boundary against code the program can read anyway (it can map it
+		 * PROT_EXEC, or run it through the dynamic loader); docs/design.md says so.
+		 * One condition per rule: the kernel must answer these itself, since a syscall the
+		 * handler makes must never trap (SIGSYS is blocked there, and that kills).
+		 */
+		{ "execveat", SB_ALLOW, 0, false, 1, { { 0, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
+		/*
+		 * Arming the trap from the preloaded runtime: adding a filter only tightens, and
+		 * flags 0 excludes SECCOMP_FILTER_FLAG_NEW_LISTENER (a listener of the sandboxee's
+		 * own would see brokered calls before the broker).
+		 */
+		{ "seccomp", SB_ALLOW, 0, false, 1, { { 1, SB_CMP_EQ, UINT64_MAX, 0 } } },
+		/* The application may not take SIGSYS over once the trap is armed. */
+		{ "rt_sigaction",
+		  SB_DENY,
+		  EPERM,
+		  true,
+		  2,
+		  { { 0, SB_CMP_EQ, UINT64_MAX, SIGSYS }, { 1, SB_CMP_NE, UINT64_MAX, 0 } } },
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
+		int nr = seccomp_syscall_resolve_name(rules[i].name);
+		if (nr < 0 || (rules[i].trap_only && !for_trap))
+			continue;
+		if (n >= max)
+			return -E2BIG;
+		out[n] = (struct sb_sysrule){
+			.c = { .verdict = rules[i].v, .err = rules[i].err, .id = UINT32_MAX },
+			.nr = nr,
+			.tier = SB_TIER_RUNTIME,
+			.ncond = rules[i].ncond,
+		};
+		memcpy(out[n].cond, rules[i].cond, sizeof(rules[i].cond));
+		n++;
+	}
+	return (int)n;
+}
+
+int sb_policy_with_runtime(const struct sb_policy *p, bool for_trap, struct sb_policy *copy,
+			   struct sb_sysrule **ret_rules)
+{
+	struct sb_sysrule extra[32];
+	int n = sb_runtime_rules(extra, ELEMENTSOF(extra), for_trap);
+	if (n < 0)
+		return n;
+	struct sb_sysrule *sys = calloc(p->nsys + (size_t)n, sizeof(*sys));
+	if (!sys)
+		return -ENOMEM;
+	if (p->nsys)
+		memcpy(sys, p->sys, p->nsys * sizeof(*sys));
+	memcpy(sys + p->nsys, extra, (size_t)n * sizeof(*sys));
+	*copy = *p;
+	copy->sys = sys;
+	copy->nsys = p->nsys + (size_t)n;
+	*ret_rules = sys;
+	return n;
+}
