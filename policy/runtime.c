@@ -30,25 +30,25 @@ int sb_runtime_rules(struct sb_sysrule *out, size_t max, bool for_trap)
 		const char *name;
 		enum sb_verdict v;
 		int err;
-		bool trap_only;
+		int only; /* 0: every filter, 1: trap filter only, 2: base filter only */
 		unsigned ncond;
 		struct sb_cond cond[2];
 	} rules[] = {
-		{ "sendto", SB_ALLOW, 0, false, 1, { { 4, SB_CMP_EQ, UINT64_MAX, 0 } } },
-		{ "recvmsg", SB_ALLOW, 0, false, 0, { { 0 } } },
-		{ "close", SB_ALLOW, 0, false, 0, { { 0 } } },
-		{ "gettid", SB_ALLOW, 0, false, 0, { { 0 } } },
-		{ "fstat", SB_ALLOW, 0, false, 0, { { 0 } } },
-		{ "getpid", SB_ALLOW, 0, false, 0, { { 0 } } },
+		{ "sendto", SB_ALLOW, 0, 0, 1, { { 4, SB_CMP_EQ, UINT64_MAX, 0 } } },
+		{ "recvmsg", SB_ALLOW, 0, 0, 0, { { 0 } } },
+		{ "close", SB_ALLOW, 0, 0, 0, { { 0 } } },
+		{ "gettid", SB_ALLOW, 0, 0, 0, { { 0 } } },
+		{ "fstat", SB_ALLOW, 0, 0, 0, { { 0 } } },
+		{ "getpid", SB_ALLOW, 0, 0, 0, { { 0 } } },
 		/* Signal 0 only: "is this thread still alive", to reclaim dead threads' channels.
 		 */
-		{ "tgkill", SB_ALLOW, 0, false, 1, { { 2, SB_CMP_EQ, UINT64_MAX, 0 } } },
-		{ "fchdir", SB_ALLOW, 0, false, 0, { { 0 } } }, /* into a directory it holds */
-		{ "rt_sigreturn", SB_ALLOW, 0, false, 0, { { 0 } } },
-		{ "exit_group", SB_ALLOW, 0, false, 0, { { 0 } } },
-		{ "fcntl", SB_ALLOW, 0, false, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_SETFD } } },
-		{ "fcntl", SB_ALLOW, 0, false, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_GETFD } } },
-		{ "dup3", SB_ALLOW, 0, false, 1, { { 1, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
+		{ "tgkill", SB_ALLOW, 0, 0, 1, { { 2, SB_CMP_EQ, UINT64_MAX, 0 } } },
+		{ "fchdir", SB_ALLOW, 0, 0, 0, { { 0 } } }, /* into a directory it holds */
+		{ "rt_sigreturn", SB_ALLOW, 0, 0, 0, { { 0 } } },
+		{ "exit_group", SB_ALLOW, 0, 0, 0, { { 0 } } },
+		{ "fcntl", SB_ALLOW, 0, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_SETFD } } },
+		{ "fcntl", SB_ALLOW, 0, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_GETFD } } },
+		{ "dup3", SB_ALLOW, 0, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
 		/*
 		 * The checked exec. Residual: a program may put any fd it holds at SB_EXEC_FD and
 		 * exec it (or a name relative to it, if it is a directory) without the broker. Exec
@@ -57,25 +57,25 @@ int sb_runtime_rules(struct sb_sysrule *out, size_t max, bool for_trap)
 		 * One condition per rule: the kernel must answer these itself, since a syscall the
 		 * handler makes must never trap (SIGSYS is blocked there, and that kills).
 		 */
-		{ "execveat", SB_ALLOW, 0, false, 1, { { 0, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
+		{ "execveat", SB_ALLOW, 0, 0, 1, { { 0, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
 		/*
 		 * Arming the trap from the preloaded runtime: adding a filter only tightens, and
 		 * flags 0 excludes SECCOMP_FILTER_FLAG_NEW_LISTENER (a listener of the sandboxee's
 		 * own would see brokered calls before the broker).
 		 */
-		{ "seccomp", SB_ALLOW, 0, false, 1, { { 1, SB_CMP_EQ, UINT64_MAX, 0 } } },
+		{ "seccomp", SB_ALLOW, 0, 2, 1, { { 1, SB_CMP_EQ, UINT64_MAX, 0 } } },
 		/* The application may not take SIGSYS over once the trap is armed. */
 		{ "rt_sigaction",
 		  SB_DENY,
 		  EPERM,
-		  true,
+		  1,
 		  2,
 		  { { 0, SB_CMP_EQ, UINT64_MAX, SIGSYS }, { 1, SB_CMP_NE, UINT64_MAX, 0 } } },
 	};
 	size_t n = 0;
 	for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
 		int nr = seccomp_syscall_resolve_name(rules[i].name);
-		if (nr < 0 || (rules[i].trap_only && !for_trap))
+		if (nr < 0 || rules[i].only == (for_trap ? 2 : 1))
 			continue;
 		if (n >= max)
 			return -E2BIG;
