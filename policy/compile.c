@@ -264,7 +264,12 @@ static int plan_one(struct sb_plan *plan, struct sb_plan_sys *ps, const struct s
 	if (same) {
 		/* Whether the guard is right depends on the broker action; require both to agree.
 		 */
-		bool guardable = more_restrictive(A, F, SCMP_ACT_NOTIFY) &&
+		/*
+		 * Never the broker in the guard: a process may have one seccomp listener only, and
+		 * it belongs to the main filter.
+		 */
+		bool guardable = A.action != SB_K_BROKER &&
+				 more_restrictive(A, F, SCMP_ACT_NOTIFY) &&
 				 more_restrictive(A, F, SCMP_ACT_TRAP);
 		size_t mark_main = main->n, mark_guard = guard->n;
 		if (guardable) {
