@@ -16,12 +16,16 @@
 #include "executor.h"
 #include "loop.h"
 #include "macro.h"
+#include "notify.h"
+#include "trapfilter.h"
 
 #define MAX_CONNS 4096
 
 enum conn_kind {
 	CONN_CONTROL,
 	CONN_CHANNEL,
+	CONN_NOTIFY,   /* a seccomp listener */
+	CONN_CALLBACK, /* the embedder's own fd (signals, timers) */
 };
 
 struct conn {
@@ -31,6 +35,8 @@ struct conn {
 	pid_t pid; /* channel: the process that uses it (its first sender, as the kernel said) */
 	int pidfd; /* channel: that process, for pidfd_getfd */
 	unsigned errors;
+	sb_fd_cb cb; /* callback */
+	void *data;
 };
 
 struct sb_broker {
@@ -39,6 +45,8 @@ struct sb_broker {
 	int epfd;
 	struct conn *conns;
 	size_t nconns;
+	bool stop;
+	bool dropped; /* a connection was freed while handling this batch of events */
 	_Alignas(8) uint8_t req[SB_MAX_REQ + 1];
 	_Alignas(8) uint8_t rep[SB_MAX_REP];
 	struct sb_result res;
@@ -61,7 +69,7 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 	return 0;
 }
 
-static int add_conn(struct sb_broker *b, enum conn_kind kind, int fd)
+static int add_conn_ex(struct sb_broker *b, enum conn_kind kind, int fd, struct conn **ret)
 {
 	if (b->nconns >= MAX_CONNS)
 		return -EMFILE;
@@ -70,7 +78,8 @@ static int add_conn(struct sb_broker *b, enum conn_kind kind, int fd)
 		return -ENOMEM;
 	*c = (struct conn){ .kind = kind, .fd = fd, .pidfd = -1 };
 	int one = 1;
-	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
+	if ((kind == CONN_CONTROL || kind == CONN_CHANNEL) &&
+	    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
 		goto fail;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 	if (epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
@@ -80,12 +89,19 @@ static int add_conn(struct sb_broker *b, enum conn_kind kind, int fd)
 		b->conns->prev = c;
 	b->conns = c;
 	b->nconns++;
+	if (ret)
+		*ret = c;
 	return 0;
 fail:;
 	int r = -errno;
 	safe_close(c->pidfd);
 	free(c);
 	return r;
+}
+
+static int add_conn(struct sb_broker *b, enum conn_kind kind, int fd)
+{
+	return add_conn_ex(b, kind, fd, NULL);
 }
 
 static void drop_conn(struct sb_broker *b, struct conn *c)
@@ -101,6 +117,7 @@ static void drop_conn(struct sb_broker *b, struct conn *c)
 	safe_close(c->pidfd);
 	free(c);
 	b->nconns--;
+	b->dropped = true;
 }
 
 int sb_broker_add_control(struct sb_broker *b, int ctrl_fd)
@@ -109,6 +126,32 @@ int sb_broker_add_control(struct sb_broker *b, int ctrl_fd)
 	if (r < 0)
 		safe_close(ctrl_fd);
 	return r;
+}
+
+int sb_broker_add_notify(struct sb_broker *b, int listener)
+{
+	int r = add_conn(b, CONN_NOTIFY, listener);
+	if (r < 0)
+		safe_close(listener);
+	return r;
+}
+
+int sb_broker_add_fd(struct sb_broker *b, int fd, sb_fd_cb cb, void *data)
+{
+	struct conn *c;
+	int r = add_conn_ex(b, CONN_CALLBACK, fd, &c);
+	if (r < 0) {
+		safe_close(fd);
+		return r;
+	}
+	c->cb = cb;
+	c->data = data;
+	return 0;
+}
+
+void sb_broker_stop(struct sb_broker *b)
+{
+	b->stop = true;
 }
 
 /* A hostile or broken message: say so in the log, never crash. */
@@ -262,6 +305,33 @@ static int relative_base(struct conn *c, const char *path, bool has_dirfd, uint6
 	return *ret < 0 ? -errno : 0;
 }
 
+/* The preloaded runtime asks for its trap filter, scoped to its own text. */
+static void on_filter(struct sb_broker *b, struct conn *c, size_t n, bool ok)
+{
+	const struct sb_req *req = (const struct sb_req *)b->req;
+	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
+			      .version = SB_PROTO_VERSION,
+			      .seq = req->seq };
+	_cleanup_free_ void *out = NULL;
+	size_t outlen = 0;
+	int r = ok ? sb_filter_reply(b->policy, c->pid, b->req, n, &out, &outlen) : -EPROTO;
+	if (r == -EPROTO && hostile(b, c, c->pid, "malformed filter request")) {
+		drop_conn(b, c);
+		return;
+	}
+	if (r == 0 && outlen > UINT32_MAX)
+		r = -E2BIG;
+	rep.ret = r;
+	rep.outlen = r == 0 ? (uint32_t)outlen : 0;
+	if (send_reply(c->fd, &rep, out, -1) < 0) {
+		/* Never leave the runtime waiting: it stays on notify. */
+		log_protocol(b, c->pid, "cannot send the filter");
+		rep.ret = -EMSGSIZE;
+		rep.outlen = 0;
+		send_reply(c->fd, &rep, NULL, -1);
+	}
+}
+
 static void on_channel(struct sb_broker *b, struct conn *c)
 {
 	struct ucred cred;
@@ -291,6 +361,11 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 	if ((size_t)n >= sizeof(*req))
 		rep.seq = req->seq;
 
+	if (!trunc && (size_t)n >= sizeof(*req) && req->type == SB_REQ_FILTER) {
+		on_filter(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid);
+		return;
+	}
+
 	int r = trunc ? -EPROTO : sb_decode_request(b->req, (size_t)n, SB_AUDIT_ARCH, &dec);
 	if (r == 0 && (nfds || !has_cred))
 		r = -EPROTO;
@@ -315,6 +390,7 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 	if (sd.verdict != SB_BROKER || !dec.shape) {
 		memset(res, 0, offsetof(struct sb_result, out));
 		res->fd = -1;
+		res->path[0] = res->path2[0] = 0;
 		res->decision = sd;
 		if (sd.verdict == SB_KILL) {
 			syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
@@ -379,12 +455,23 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 	safe_close(call.dirfd[1]);
 }
 
+static void on_notify(struct sb_broker *b, struct conn *c, uint32_t events)
+{
+	if (events & EPOLLIN) {
+		int r = sb_notify_serve(b->policy, c->fd, b->log_fd);
+		if (r == 0 || r == -EAGAIN || r == -EINTR)
+			return;
+	}
+	/* Every process that used the filter is gone (EPOLLHUP), or the listener broke. */
+	drop_conn(b, c);
+}
+
 int sb_broker_run(struct sb_broker *b)
 {
 	struct epoll_event ev[16];
 
 	umask(0);
-	while (b->nconns > 0) {
+	while (b->nconns > 0 && !b->stop) {
 		int n = epoll_wait(b->epfd, ev, ELEMENTSOF(ev), -1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -392,11 +479,25 @@ int sb_broker_run(struct sb_broker *b)
 			return -errno;
 		for (int i = 0; i < n; i++) {
 			struct conn *c = ev[i].data.ptr;
-			if (c->kind == CONN_CONTROL)
+			switch (c->kind) {
+			case CONN_CONTROL:
 				on_control(b, c);
-			else
+				break;
+			case CONN_CHANNEL:
 				on_channel(b, c);
+				break;
+			case CONN_NOTIFY:
+				on_notify(b, c, ev[i].events);
+				break;
+			case CONN_CALLBACK:
+				c->cb(b, c->fd, ev[i].events, c->data);
+				break;
+			}
+			/* A connection dropped above may be named by a later event: stop here. */
+			if (b->stop || b->dropped)
+				break;
 		}
+		b->dropped = false;
 	}
 	return 0;
 }

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <stdint.h>
+
 #include "policy.h"
 
 struct sb_broker;
@@ -20,3 +22,11 @@ int sb_broker_add_control(struct sb_broker *b, int ctrl_fd);
  */
 int sb_broker_run(struct sb_broker *b);
 struct sb_broker *sb_broker_free(struct sb_broker *b);
+
+/* Serve a seccomp listener (SECCOMP_RET_USER_NOTIF); the broker owns it from now on. */
+int sb_broker_add_notify(struct sb_broker *b, int listener);
+/* Watch one of the caller's fds (signalfd, timerfd...); the broker owns it from now on. */
+typedef void (*sb_fd_cb)(struct sb_broker *b, int fd, uint32_t events, void *data);
+int sb_broker_add_fd(struct sb_broker *b, int fd, sb_fd_cb cb, void *data);
+/* Make sb_broker_run return after the current event. */
+void sb_broker_stop(struct sb_broker *b);

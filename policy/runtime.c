@@ -45,6 +45,11 @@ int sb_runtime_rules(struct sb_sysrule *out, size_t max, bool for_trap)
 		{ "tgkill", SB_ALLOW, 0, 0, 1, { { 2, SB_CMP_EQ, UINT64_MAX, 0 } } },
 		{ "fchdir", SB_ALLOW, 0, 0, 0, { { 0 } } }, /* into a directory it holds */
 		{ "rt_sigreturn", SB_ALLOW, 0, 0, 0, { { 0 } } },
+		/*
+		 * A checked exec runs with the program's signal mask, not the handler's; the
+		 * preloaded runtime reads the mask before it arms the trap.
+		 */
+		{ "rt_sigprocmask", SB_ALLOW, 0, 0, 0, { { 0 } } },
 		{ "exit_group", SB_ALLOW, 0, 0, 0, { { 0 } } },
 		{ "fcntl", SB_ALLOW, 0, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_SETFD } } },
 		{ "fcntl", SB_ALLOW, 0, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_GETFD } } },

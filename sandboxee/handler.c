@@ -12,6 +12,7 @@
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -225,6 +226,37 @@ static int channel(void)
 	return fd;
 }
 
+/*
+ * Outside signal context too: the preloaded runtime asks for its filter on the thread's channel
+ * before the trap is armed, so that the first trap finds the channel made.
+ */
+int sb_channel_get(void)
+{
+	return channel();
+}
+
+void sb_channel_close(void)
+{
+	struct sb_thread *t = &sb_thread;
+	long tid = raw(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	int fd = t->fd_plus1 - 1;
+
+	if (!t->fd_plus1 || t->tid != tid)
+		return;
+	/* Forget its slot: only this thread writes slots that hold its tid. */
+	for (int i = 0; i < SB_TRACKED; i++) {
+		long cur = tid;
+		if (!atomic_compare_exchange_strong(&sb_slots[i].tid, &cur, -1))
+			continue;
+		bool mine = sb_slots[i].fd == fd;
+		atomic_store(&sb_slots[i].tid, mine ? 0 : tid);
+		if (mine)
+			break;
+	}
+	raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	t->fd_plus1 = 0;
+}
+
 static long add_item(uint8_t **p, uint8_t *end, uint32_t *len, const void *src, size_t n)
 {
 	if ((size_t)(end - *p) < n)
@@ -248,10 +280,14 @@ static long add_string(uint8_t **p, uint8_t *end, uint32_t *len, uint64_t ptr)
 
 /*
  * Run the file the broker checked: the decision binds to that inode, not to a path that could
- * change before the exec. Returns only on failure.
+ * change before the exec. Returns only on failure. The new image inherits the signal mask: it
+ * gets the interrupted code's (mask, in the kernel's format; NULL: unknown), as a native execve
+ * would, not the handler's, which blocks every signal (SIGSYS too, so that the new image's
+ * first trap would kill it).
  */
-static long exec_checked(int fd, uint64_t argv, uint64_t envp)
+static long exec_checked(int fd, uint64_t argv, uint64_t envp, const void *mask)
 {
+	uint64_t saved;
 	long r = raw(SYS_fcntl, SB_EXEC_FD, F_GETFD, 0, 0, 0, 0);
 	if (r >= 0) {
 		/* The program uses that fd itself: do not clobber it. */
@@ -262,12 +298,20 @@ static long exec_checked(int fd, uint64_t argv, uint64_t envp)
 	raw(SYS_close, fd, 0, 0, 0, 0, 0);
 	if (r < 0)
 		return r;
+	/*
+	 * Until the exec, the program's own handlers may run nested in this one; they may trap
+	 * too, which is safe: this frame is done with the thread's buffers.
+	 */
+	bool set = mask && raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)mask, (long)&saved,
+			       sizeof(saved), 0, 0) == 0;
 	r = raw(SYS_execveat, SB_EXEC_FD, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH, 0);
+	if (set)
+		raw(SYS_rt_sigprocmask, SIG_SETMASK, (long)&saved, 0, sizeof(saved), 0, 0);
 	raw(SYS_close, SB_EXEC_FD, 0, 0, 0, 0, 0);
 	return r;
 }
 
-long sb_trap_call(long nr, const uint64_t args[6])
+static long trap_call(long nr, const uint64_t args[6], const void *exec_mask)
 {
 	const struct sb_shape *sh = sb_shape_lookup(nr);
 	struct sb_thread *t = &sb_thread;
@@ -357,7 +401,7 @@ long sb_trap_call(long nr, const uint64_t args[6])
 		}
 		if (nr == SYS_execve || nr == SYS_execveat)
 			return exec_checked(fd, nr == SYS_execve ? args[1] : args[2],
-					    nr == SYS_execve ? args[2] : args[3]);
+					    nr == SYS_execve ? args[2] : args[3], exec_mask);
 		/* Received close-on-exec; keep it only where the program asked for it. */
 		if (!(rep->flags & SB_REP_CLOEXEC))
 			raw(SYS_fcntl, fd, F_SETFD, 0, 0, 0, 0);
@@ -366,6 +410,11 @@ long sb_trap_call(long nr, const uint64_t args[6])
 	if (fd >= 0)
 		raw(SYS_close, fd, 0, 0, 0, 0, 0);
 	return (long)rep->ret;
+}
+
+long sb_trap_call(long nr, const uint64_t args[6])
+{
+	return trap_call(nr, args, NULL);
 }
 
 void sb_sigsys(int sig, siginfo_t *si, void *ucv)
@@ -378,6 +427,7 @@ void sb_sigsys(int sig, siginfo_t *si, void *ucv)
 		DIE("sysbroker: SIGSYS that is not a seccomp trap of this architecture\n");
 	for (unsigned i = 0; i < 6; i++)
 		args[i] = sb_uc_arg(uc, i);
-	sb_uc_set_return(uc, sb_trap_call(sb_si_syscall(si), args));
+	/* The first 64 bits of uc_sigmask are the kernel's sigset_t. */
+	sb_uc_set_return(uc, trap_call(sb_si_syscall(si), args, &uc->uc_sigmask));
 	errno = saved_errno;
 }

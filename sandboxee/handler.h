@@ -8,6 +8,13 @@
 /* The control socket to the broker; set once before the filter is loaded. */
 extern int sb_ctrl_fd;
 
+/*
+ * This thread's channel to the broker, made on first use through sb_ctrl_fd (which must be set):
+ * the fd, or -errno. sb_channel_close() closes it again (when arming the trap failed).
+ */
+int sb_channel_get(void);
+void sb_channel_close(void);
+
 /* Broker one call on this thread's channel; returns the value or -errno. */
 long sb_trap_call(long nr, const uint64_t args[6]);
 

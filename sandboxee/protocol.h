@@ -16,6 +16,7 @@
 enum sb_req_type {
 	SB_REQ_SYSCALL = 1, /* on a thread's channel: one brokered syscall */
 	SB_REQ_CHANNEL = 2, /* on the control socket: "here is my new channel" (SCM_RIGHTS) */
+	SB_REQ_FILTER = 3,  /* on a process's channel: its trap filter, for its text ranges */
 };
 
 /* Payload items, in this order, each present when its length is non-zero. */
@@ -68,3 +69,33 @@ struct sb_rep {
  */
 #define SB_EXEC_FD 1019
 #define SB_MAX_REP (sizeof(struct sb_rep) + SB_MAX_OUT_WIRE)
+
+/*
+ * SB_REQ_FILTER: the preloaded runtime asks, on its own channel, for the trap filter of its
+ * process. The request is a struct sb_req (nr, args and every len but len[SB_ITEM_IN] zero)
+ * followed by 1..SB_MAX_TEXT_RANGES ranges as the IN item: the code (r-x PT_LOAD) of the C
+ * library the handler and the program's wrappers make their syscalls from, [start, end),
+ * page-aligned. The filter traps brokered calls made from there only.
+ */
+struct sb_text_range {
+	uint64_t start, end;
+};
+#define SB_MAX_TEXT_RANGES 8
+#define SB_TEXT_ALIGN 4096ULL         /* the smallest page size */
+#define SB_MAX_TEXT_SPAN (1ULL << 30) /* per range; a C library's code is a few MiB */
+#define SB_MAX_TEXT_END (1ULL << 56)  /* the top of user space with 5-level paging */
+
+/*
+ * The reply's payload: this header, main_len instructions of the main program, then guard_len
+ * of the guard program (struct sock_filter, 8 bytes each, host order). main_len is
+ * 1..SB_MAX_FILTER_INSNS, guard_len 0 (no guard) to SB_MAX_FILTER_INSNS. Load the guard first.
+ */
+struct sb_filter_hdr {
+	uint32_t main_len;
+	uint32_t guard_len;
+};
+#define SB_FILTER_INSN_SIZE 8
+#define SB_MAX_FILTER_INSNS 4096 /* BPF_MAXINSNS */
+#define SB_MAX_FILTER_OUT                                                                          \
+	(sizeof(struct sb_filter_hdr) + 2 * SB_MAX_FILTER_INSNS * SB_FILTER_INSN_SIZE)
+#define SB_MAX_FILTER_REP (sizeof(struct sb_rep) + SB_MAX_FILTER_OUT)

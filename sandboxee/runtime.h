@@ -2,6 +2,8 @@
 /* The sandboxee's runtime: installing the trap path (not signal context). */
 #pragma once
 
+#include <linux/filter.h>
+
 #include "compile.h"
 #include "policy.h"
 
@@ -14,3 +16,23 @@
  * that the trap transport cannot serve (see sysbroker check --explain, "broker evaluates").
  */
 int sb_trap_enter(const struct sb_policy *policy, int ctrl_fd);
+
+/**
+ * Arm the trap path with programs built elsewhere (by the broker, for the preloaded runtime):
+ * install the SIGSYS handler (every signal blocked while it runs), remember the control socket,
+ * then load the guard program (if any) and the main program with
+ * seccomp(SECCOMP_SET_MODE_FILTER, 0), in that order: the main program may refuse seccomp(2)
+ * itself. The caller has set no_new_privs (or holds CAP_SYS_ADMIN). The filters bind the calling
+ * thread and the threads and processes it creates afterwards.
+ *
+ * @param ctrl_fd the SOCK_SEQPACKET control socket to the broker
+ * @param main    the main program (non-empty)
+ * @param guard   the guard program, or NULL (or empty) for none
+ * @return 0, or -EINVAL (bad arguments), or the -errno of sigaction(2) or seccomp(2) (EACCES
+ *         without no_new_privs, EINVAL for a program the kernel refuses, ENOMEM when the stack
+ *         of filters would grow too long). On failure the handler is taken back and sb_ctrl_fd
+ *         restored; a guard loaded before the main program failed stays, since filters cannot be
+ *         removed (it only refuses what the policy refuses, but it may also refuse taking the
+ *         handler back: then the handler stays, harmless without the main program).
+ */
+int sb_trap_arm(int ctrl_fd, const struct sock_fprog *main, const struct sock_fprog *guard);

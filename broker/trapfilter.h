@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The trap filter of one process of a `sysbroker run` sandbox, built by the broker for the
+ * preloaded runtime (SB_REQ_FILTER): the policy's trap plan behind a prefix that scopes it to the
+ * text of the process's C library (docs/design.md, "The trap path under sysbroker run").
+ */
+#pragma once
+
+#include <linux/filter.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "policy.h"
+#include "protocol.h"
+
+/**
+ * Build the trap programs of one process: an instruction-pointer prefix that lets every call
+ * made outside the ranges through (SECCOMP_RET_ALLOW, so that the other filters on the stack
+ * decide it), then the policy's trap plan plus the runtime's own rules, in which brokered calls
+ * the trap transport serves return SECCOMP_RET_TRAP and every call only the broker could judge
+ * but cannot serve over the trap is let through to the base (notify) filter.
+ *
+ * @param p          the policy
+ * @param r          1..SB_MAX_TEXT_RANGES ranges [start, end), SB_TEXT_ALIGN-aligned, each at
+ *                   most SB_MAX_TEXT_SPAN long and ending at most at SB_MAX_TEXT_END
+ * @param nr         number of ranges
+ * @param ret_main   the main program (malloc'd, the caller frees it)
+ * @param ret_main_len its number of instructions
+ * @param ret_guard  the guard program (malloc'd), or NULL when the plan needs none; load it
+ *                   first
+ * @param ret_guard_len its number of instructions, 0 without a guard
+ * @return 0, or -EINVAL (bad ranges), -E2BIG (a program longer than BPF_MAXINSNS), -ENOMEM, or
+ *         an error of libseccomp or of writing and reading back its program (memfd).
+ */
+int sb_trap_programs(const struct sb_policy *p, const struct sb_text_range *r, size_t nr,
+		     struct sock_filter **ret_main, size_t *ret_main_len,
+		     struct sock_filter **ret_guard, size_t *ret_guard_len);
+
+/**
+ * Answer one SB_REQ_FILTER request received on a process's channel.
+ *
+ * @param p      the policy
+ * @param pid    the sender, as the kernel vouched for it (SCM_CREDENTIALS)
+ * @param msg    the whole message: struct sb_req and its ranges
+ * @param len    its size in bytes
+ * @param out    on success, the reply's payload (malloc'd; struct sb_filter_hdr, then the
+ *               programs), to send after a struct sb_rep with ret 0 and outlen *outlen
+ * @param outlen its size, at most SB_MAX_FILTER_OUT
+ * @return 0; -EPROTO for a malformed request (wrong size, magic, version or type, a non-zero
+ *         field that must be zero, 0 or more than SB_MAX_TEXT_RANGES ranges, a range that is
+ *         empty, unaligned, too long or beyond user space); -EAFNOSUPPORT for another
+ *         architecture; -EOPNOTSUPP when address-space randomization is off for that process
+ *         (or cannot be confirmed), since a new image's C library would then land at the same
+ *         address and trap before it has a handler; else an error of sb_trap_programs().
+ */
+int sb_filter_reply(const struct sb_policy *p, pid_t pid, const void *msg, size_t len, void **out,
+		    size_t *outlen);

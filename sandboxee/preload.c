@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libsysbroker-preload.so: the runtime that `sysbroker run` preloads into every dynamically
+ * linked image. The launcher's base filter already sends every brokered call to the broker over
+ * seccomp notify; this arms the faster trap path for the image it is loaded into: it asks the
+ * broker, on the thread's own channel, for a trap filter scoped to the code of this image's C
+ * library, installs the SIGSYS handler and loads the filter (docs/design.md, "The trap path
+ * under sysbroker run").
+ *
+ * It must never break the program: on any failure it leaves everything on notify, says nothing
+ * (one line on stderr with SYSBROKER_DEBUG set), keeps errno, and never exits.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "handler.h"
+#include "protocol.h"
+#include "runtime.h"
+
+_Static_assert(sizeof(struct sock_filter) == SB_FILTER_INSN_SIZE, "wire size of an instruction");
+
+/*
+ * SYSBROKER_FD: "FD:INODE", two decimal numbers. The inode tells the broker's socket from one
+ * the program made after closing ours, which the number alone could not: asking that one for a
+ * channel would wait forever.
+ */
+static int parse_fd(const char *s, unsigned long long *ino)
+{
+	long v = 0;
+	const char *p = s;
+
+	if (!s || !*s)
+		return -EBADF;
+	for (; *p && *p != ':'; p++) {
+		if (*p < '0' || *p > '9' || p - s >= 10)
+			return -EBADF;
+		v = v * 10 + (*p - '0');
+	}
+	if (p == s || *p != ':' || !p[1])
+		return -EBADF;
+	*ino = 0;
+	for (const char *q = p + 1; *q; q++) {
+		if (*q < '0' || *q > '9' || q - p > 20)
+			return -EBADF;
+		*ino = *ino * 10 + (unsigned long long)(*q - '0');
+	}
+	return v <= INT_MAX ? (int)v : -EBADF;
+}
+
+/*
+ * The control socket is the broker's socket. Nothing more is asked of the kernel: fstat(2) is
+ * one of the runtime's own rules, while getsockopt(2) could be a call the policy kills.
+ */
+static int check_socket(int fd, unsigned long long ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	return (unsigned long long)st.st_ino == ino ? 0 : -ESTALE;
+}
+
+/* Where the C library's code is: the executable PT_LOAD segments of the object `syscall` is in. */
+struct find_text {
+	uintptr_t probe;
+	struct sb_text_range *rg;
+	size_t n;
+	bool found;
+};
+
+static int find_text_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct find_text *f = data;
+	bool here = false;
+
+	for (size_t i = 0; i < info->dlpi_phnum && !here; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+		here = ph->p_type == PT_LOAD && f->probe >= start && f->probe - start < ph->p_memsz;
+	}
+	if (!here)
+		return 0;
+	f->found = true;
+	for (size_t i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || ph->p_memsz == 0)
+			continue;
+		if (f->n >= SB_MAX_TEXT_RANGES)
+			return -E2BIG;
+		uint64_t start = info->dlpi_addr + ph->p_vaddr;
+		uint64_t end = start + ph->p_memsz;
+		start &= ~(SB_TEXT_ALIGN - 1);
+		end = (end + SB_TEXT_ALIGN - 1) & ~(SB_TEXT_ALIGN - 1);
+		f->rg[f->n++] = (struct sb_text_range){ start, end };
+	}
+	return 1;
+}
+
+static int text_ranges(struct sb_text_range *rg, size_t *n)
+{
+	struct find_text f = { .probe = (uintptr_t)&syscall, .rg = rg };
+	int r = dl_iterate_phdr(find_text_cb, &f);
+	if (r < 0)
+		return r;
+	if (!f.found || f.n == 0)
+		return -ENOENT;
+	*n = f.n;
+	return 0;
+}
+
+/*
+ * Ask for the filter on our own channel and wait for the answer: buf gets the whole reply,
+ * *len its size. A plain send (no address) and recvmsg are the runtime's own kernel rules.
+ */
+static int ask_filter(int ch, const struct sb_text_range *rg, size_t n, uint8_t *buf, size_t cap,
+		      size_t *len)
+{
+	struct {
+		struct sb_req req;
+		struct sb_text_range rg[SB_MAX_TEXT_RANGES];
+	} msg;
+	ssize_t k;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.req.magic = SB_PROTO_MAGIC_REQ;
+	msg.req.version = SB_PROTO_VERSION;
+	msg.req.type = SB_REQ_FILTER;
+	msg.req.arch = SB_AUDIT_ARCH;
+	msg.req.seq = 1;
+	msg.req.len[SB_ITEM_IN] = (uint32_t)(n * sizeof(*rg));
+	memcpy(msg.rg, rg, n * sizeof(*rg));
+	do
+		k = send(ch, &msg, sizeof(msg.req) + n * sizeof(*rg), MSG_NOSIGNAL);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return -errno;
+
+	struct iovec iov = { .iov_base = buf, .iov_len = cap };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	do
+		k = recvmsg(ch, &mh, MSG_CMSG_CLOEXEC);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return -errno;
+	const struct sb_rep *rep = (const struct sb_rep *)buf;
+	if ((size_t)k < sizeof(*rep) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    rep->magic != SB_PROTO_MAGIC_REP || rep->version != SB_PROTO_VERSION ||
+	    rep->seq != msg.req.seq)
+		return -EPROTO;
+	if (rep->ret < 0)
+		return (int)rep->ret;
+	if (rep->outlen != (size_t)k - sizeof(*rep))
+		return -EPROTO;
+	*len = (size_t)k;
+	return 0;
+}
+
+/* The two programs in the reply (docs/protocol.md); they point into buf. */
+static int parse_reply(uint8_t *buf, size_t len, struct sock_fprog *main_prog,
+		       struct sock_fprog *guard)
+{
+	const struct sb_rep *rep = (const struct sb_rep *)buf;
+	struct sb_filter_hdr h;
+
+	if (rep->outlen < sizeof(h))
+		return -EPROTO;
+	memcpy(&h, buf + sizeof(*rep), sizeof(h));
+	if (h.main_len == 0 || h.main_len > SB_MAX_FILTER_INSNS ||
+	    h.guard_len > SB_MAX_FILTER_INSNS ||
+	    rep->outlen != sizeof(h) + (size_t)(h.main_len + h.guard_len) * SB_FILTER_INSN_SIZE)
+		return -EPROTO;
+	struct sock_filter *insns = (struct sock_filter *)(buf + sizeof(*rep) + sizeof(h));
+	*main_prog = (struct sock_fprog){ .len = (unsigned short)h.main_len, .filter = insns };
+	*guard = (struct sock_fprog){ .len = (unsigned short)h.guard_len,
+				      .filter = insns + h.main_len };
+	(void)len;
+	return 0;
+}
+
+static int arm(const char **what)
+{
+	struct sb_text_range rg[SB_MAX_TEXT_RANGES];
+	struct sock_fprog main, guard;
+	size_t n = 0, len = 0;
+	int r;
+
+	const char *env = getenv("SYSBROKER_FD");
+	if (!env)
+		return 0; /* not under `sysbroker run`, or the program cleared its environment */
+	unsigned long long ino = 0;
+	int fd = parse_fd(env, &ino);
+	*what = "SYSBROKER_FD";
+	if (fd < 0)
+		return fd;
+	r = check_socket(fd, ino);
+	if (r < 0)
+		return r;
+	/*
+	 * Started with SIGSYS blocked (by whoever executed it): the first trap would kill it.
+	 * rt_sigprocmask is one of the runtime's own rules, answered by every filter.
+	 */
+	sigset_t mask;
+	*what = "SIGSYS is blocked";
+	if (sigprocmask(SIG_BLOCK, NULL, &mask) < 0)
+		return -errno;
+	if (sigismember(&mask, SIGSYS))
+		return -EBUSY;
+	*what = "finding the C library's code";
+	r = text_ranges(rg, &n);
+	if (r < 0)
+		return r;
+
+	*what = "getting a channel";
+	int old_fd = sb_ctrl_fd;
+	sb_ctrl_fd = fd;
+	int ch = sb_channel_get();
+	if (ch < 0) {
+		sb_ctrl_fd = old_fd;
+		return ch;
+	}
+	*what = "asking for the filter";
+	uint8_t *buf = malloc(SB_MAX_FILTER_REP);
+	r = buf ? ask_filter(ch, rg, n, buf, SB_MAX_FILTER_REP, &len) : -ENOMEM;
+	if (r == 0)
+		r = parse_reply(buf, len, &main, &guard);
+	if (r == 0) {
+		*what = "loading the filter";
+		r = sb_trap_arm(fd, &main, guard.len ? &guard : NULL);
+	}
+	free(buf);
+	if (r < 0) {
+		sb_channel_close();
+		sb_ctrl_fd = old_fd;
+	}
+	return r;
+}
+
+__attribute__((constructor(101))) static void sb_preload_init(void)
+{
+	int saved_errno = errno;
+	const char *what = NULL;
+
+	int r = arm(&what);
+	if (r < 0 && what && getenv("SYSBROKER_DEBUG")) {
+		char line[256];
+		int k = snprintf(line, sizeof(line), "sysbroker: trap path not armed (%s): %s\n",
+				 what, strerror(-r));
+		if (k > 0 && write(STDERR_FILENO, line,
+				   (size_t)k < sizeof(line) ? (size_t)k : sizeof(line) - 1) < 0) {
+			/* Nowhere to say it: stay quiet. */
+		}
+	}
+	errno = saved_errno;
+}
