@@ -13,6 +13,7 @@
 #include "config.h"
 #include "macro.h"
 #include "policy.h"
+#include "run.h"
 
 #define EXIT_USAGE 2
 
@@ -23,6 +24,8 @@ static void usage(FILE *f)
 	      "A privilege-separated seccomp syscall broker.\n"
 	      "\n"
 	      "Commands:\n"
+	      "  run -p POLICY [OPTIONS] [--] PROG [ARGS...]\n"
+	      "                              run PROG under the policy; see 'sysbroker run --help'\n"
 	      "  check [--explain] FILE...   validate policy files; with --explain, print the\n"
 	      "                              compiled plan: the kernel's decision per syscall and\n"
 	      "                              the path and network rules in the order they are "
@@ -32,6 +35,7 @@ static void usage(FILE *f)
 	      "  -h, --help                  show this help and exit\n"
 	      "  -V, --version               show the version and exit\n"
 	      "\n"
+	      "Exit status of run: PROG's, or 124-127 for sysbroker's own failures (see run --help).\n"
 	      "Exit status of check: 0 when every file is valid, 1 when a file could not be read,\n"
 	      "2 when a policy is invalid or the command line is wrong.\n"
 	      "See sysbroker(1) and sysbroker.policy(5).\n",
@@ -333,6 +337,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[optind];
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - optind, argv + optind);
+	if (strcmp(cmd, "run") == 0)
+		return sb_cmd_run(argc - optind, argv + optind);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

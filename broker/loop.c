@@ -402,13 +402,14 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 			res->ret = -ENOSYS;
 		}
 		rep.ret = res->ret;
-		send_reply(c->fd, &rep, NULL, -1);
 		struct sb_call call = { .nr = req->nr,
 					.pid = c->pid,
 					.transport = SB_TRANSPORT_TRAP };
 		memcpy(call.args, req->args, sizeof(call.args));
+		/* The record first: it is on disk before the program can act on the answer. */
 		if (sd.log && b->log_fd >= 0)
 			sb_audit_write(b->log_fd, &call, res);
+		send_reply(c->fd, &rep, NULL, -1);
 		return;
 	}
 
@@ -445,10 +446,10 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 		rep.outlen = (uint32_t)(res->outlen <= SB_MAX_OUT_WIRE ? res->outlen : 0);
 		if (res->fd >= 0)
 			rep.flags |= SB_REP_FD | (res->cloexec ? SB_REP_CLOEXEC : 0);
-		if (send_reply(c->fd, &rep, res->out, res->fd) < 0)
-			log_protocol(b, c->pid, "cannot send reply");
 		if (res->decision.log && b->log_fd >= 0)
 			sb_audit_write(b->log_fd, &call, res);
+		if (send_reply(c->fd, &rep, res->out, res->fd) < 0)
+			log_protocol(b, c->pid, "cannot send reply");
 		safe_close(res->fd);
 	}
 	safe_close(call.dirfd[0]);

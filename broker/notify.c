@@ -380,9 +380,10 @@ static int serve_by_rule(int listener, uint64_t id, const struct sb_decision *sd
 		res->ret = -ENOSYS;
 		break;
 	}
-	r = send_resp(listener, id, res->ret, flags);
+	/* The record first: it is on disk before the program can act on the answer. */
 	if (sd->log && log_fd >= 0)
 		sb_audit_write(log_fd, call, res);
+	r = send_resp(listener, id, res->ret, flags);
 	return r;
 }
 
@@ -454,9 +455,13 @@ int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd)
 
 	reset_result(res, &sd);
 	sb_execute(policy, &call, res);
-	r = answer(listener, id, mem, &call, res);
+	/*
+	 * The record first, as over the trap. It says what was decided; a failure to deliver the
+	 * answer afterwards (the caller's buffer unwritable, its fd table full) is the caller's.
+	 */
 	if ((res->decision.log || sd.log) && log_fd >= 0)
 		sb_audit_write(log_fd, &call, res);
+	r = answer(listener, id, mem, &call, res);
 	res->fd = safe_close(res->fd);
 	return r;
 }

@@ -1,0 +1,245 @@
+#!/bin/sh
+# `sysbroker run` end to end: real Debian programs under the example policies, checking both
+# what the program printed and what the broker logged (transport "trap" for dynamically linked
+# programs, which load the preloaded runtime; "notify" for a static one, which cannot).
+#     test-run.sh SYSBROKER SOURCE_ROOT STATIC_PROBE
+set -u
+sb=$1
+src=$2
+static=$3
+pol=$src/examples/policies
+# meson points LD_LIBRARY_PATH at the build tree; the sandboxed loader would search it (and the
+# policies rightly deny that). A user's environment has no such thing.
+unset LD_LIBRARY_PATH
+logmatch="python3 $src/tests/integration/logmatch.py"
+
+n=0
+fail=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
+# check DESCRIPTION COMMAND...: the command's status decides.
+check() {
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "1..0 # SKIP needs root (sysbroker run --user and the example trees)"
+	exit 0
+fi
+for p in python3 cc make find; do
+	if ! command -v $p >/dev/null; then
+		echo "1..0 # SKIP $p is not installed"
+		exit 0
+	fi
+done
+
+tmp=$(mktemp -d /tmp/sb-run.XXXXXX)
+chmod 755 "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+data=$tmp/examples/data
+mkdir -p "$data/sub" "$tmp/work"
+cp "$src"/examples/data/* "$data/"
+echo "deep file" >"$data/sub/deep.txt"
+echo "top secret" >"$tmp/secret.txt"
+echo "granted words" >"$tmp/work/granted.txt"
+
+# The example policies, plus this test's own tree where they grant a fixed one (/srv/work,
+# /work): the same file with one path line added.
+cat >"$tmp/build.policy" <<EOF
+sysbroker-policy 1
+include $pol/build.policy
+path $tmp/work/** read write create delete list exec
+path $tmp/work stat list
+path $tmp/examples/data/** read list
+EOF
+cat >"$tmp/python3.policy" <<EOF
+sysbroker-policy 1
+include $pol/python3.policy
+path $tmp/work/** read write create delete list
+path $tmp/work stat list
+EOF
+cat >"$tmp/static.policy" <<EOF
+sysbroker-policy 1
+include $pol/runtime.policy
+default syscall deny errno ENOSYS log
+default path deny errno EACCES log
+path $static exec read
+path $data/** read
+EOF
+
+log=$tmp/audit.log
+run() { "$sb" run --log "$log" "$@"; }
+
+# --- coreutils ------------------------------------------------------------------------------
+: >"$log"
+out=$(run -p "$pol/coreutils.policy" -- ls -la "$data" 2>&1)
+case $out in
+*numbers.txt*README.txt* | *README.txt*numbers.txt*) ok "ls -la lists the granted tree" ;;
+*) not_ok "ls -la lists the granted tree: $out" ;;
+esac
+check "ls -la: stat of the ungranted parent is denied over trap" \
+	$logmatch "$log" decision=deny path="$tmp/examples" transport=trap
+
+: >"$log"
+out=$(run -p "$pol/coreutils.policy" -- cat "$data/numbers.txt" "$tmp/secret.txt" 2>&1)
+rc=$?
+expected=$(cat "$data/numbers.txt")
+case $out in
+"$expected"*"$tmp/secret.txt: Permission denied"*) ok "cat prints the granted file, EACCES for the other" ;;
+*) not_ok "cat prints the granted file, EACCES for the other: $out" ;;
+esac
+check "cat exits 1 as cat does" [ "$rc" -eq 1 ]
+check "cat: the denied open is logged with its rule, over trap" \
+	$logmatch "$log" syscall=openat decision=deny errno=EACCES path="$tmp/secret.txt" \
+	transport=trap rule="$pol/coreutils.policy:26"
+case $(cat "$log") in
+*"top secret"*) not_ok "the secret's content is nowhere in the log" ;;
+*) ok "the secret's content is nowhere in the log" ;;
+esac
+
+out=$(run -p "$pol/coreutils.policy" -- sort -n "$data/numbers.txt" 2>&1)
+check "sort -n sorts like sort outside" [ "$out" = "$(sort -n "$data/numbers.txt")" ]
+
+out=$(run -p "$pol/coreutils.policy" -- sha256sum "$data/README.txt" 2>&1)
+check "sha256sum gives the same digest as outside" \
+	[ "$out" = "$(sha256sum "$data/README.txt")" ]
+
+: >"$log"
+# find opens its starting directory to come back to it: start inside the tree (--cwd).
+out=$(run -p "$pol/coreutils.policy" --cwd "$data" -- find "$data" -name '*.txt' 2>&1 | sort)
+check "find walks the granted tree" [ "$out" = "$(find "$data" -name '*.txt' | sort)" ]
+run -p "$pol/coreutils.policy" --cwd "$data" -- find "$tmp" -name secret.txt >/dev/null 2>&1
+check "find: listing the ungranted tree is denied and logged" \
+	$logmatch "$log" decision=deny path="$tmp" transport=trap
+
+# --- a shell pipeline: several execve, each new image on notify until its runtime arms -------
+: >"$log"
+out=$(run -p "$tmp/build.policy" -- sh -c "cat '$data/numbers.txt' | sort -n | head -n 3 | wc -l; cat /etc/hostname" 2>&1)
+case $out in
+3*"/etc/hostname: Permission denied"*) ok "sh -c pipeline of cat, sort, head, wc" ;;
+*) not_ok "sh -c pipeline of cat, sort, head, wc: $out" ;;
+esac
+check "the pipeline's denied read is logged over trap" \
+	$logmatch "$log" decision=deny path=/etc/hostname transport=trap
+check "exec of a program the policy does not list is refused" \
+	sh -c "! '$sb' run --log '$log' -p '$tmp/build.policy' -- sh -c 'exec /usr/bin/id' 2>/dev/null"
+check "... and logged with its permission" \
+	$logmatch "$log" decision=deny path=/usr/bin/id perm=exec
+
+# --- python3 -----------------------------------------------------------------------------------
+: >"$log"
+out=$(cd "$tmp/work" && run -p "$tmp/python3.policy" -- /usr/bin/python3 -c '
+print(open("granted.txt").read().strip())
+try:
+    open("/etc/hostname")
+except PermissionError as e:
+    print("PermissionError", e.errno)
+' 2>&1)
+case $out in
+"granted words"*"PermissionError 13"*) ok "python3 reads a granted file, PermissionError on another" ;;
+*) not_ok "python3 reads a granted file, PermissionError on another: $out" ;;
+esac
+check "python3's denied open is logged over trap" \
+	$logmatch "$log" syscall=openat decision=deny path=/etc/hostname transport=trap
+
+# --- --user: the program runs as the user, and the broker acts with the user's file rights ------
+: >"$log"
+out=$(run -p "$tmp/python3.policy" --user nobody --cwd "$tmp/work" -- /usr/bin/python3 -c '
+import os
+print(os.getuid(), os.getgid(), open("granted.txt").read().strip())
+try:
+    open("by-nobody.txt", "w")
+except PermissionError as e:
+    print("create", e.errno)
+' 2>&1)
+check "--user nobody: uid and gid are nobody's, granted file read${out:+: $out}" \
+	[ "$(printf '%s\n' "$out" | head -n 1)" = "65534 65534 granted words" ]
+check "--user nobody: a create the policy allows is refused by the file system (root's dir)" \
+	[ "$(printf '%s\n' "$out" | tail -n 1)" = "create 13" -a ! -e "$tmp/work/by-nobody.txt" ]
+
+# --- cc and make in a granted work tree ------------------------------------------------------
+cat >"$tmp/work/hello.c" <<'EOF'
+#include <stdio.h>
+int main(void) { puts("hello from the sandbox"); return 0; }
+EOF
+printf 'hello: hello.c\n\tcc -O2 -o hello hello.c\n\nclean:\n\trm -f hello\n' >"$tmp/work/Makefile"
+: >"$log"
+out=$(cd "$tmp/work" && run -p "$tmp/build.policy" -- cc -o hello-cc hello.c 2>&1)
+check "cc compiles and links in the work tree${out:+: $out}" [ -x "$tmp/work/hello-cc" ]
+check "the program cc built runs" [ "$("$tmp/work/hello-cc")" = "hello from the sandbox" ]
+out=$(cd "$tmp/work" && run -p "$tmp/build.policy" -- make 2>&1)
+check "make runs the build${out:+: $out}" [ -x "$tmp/work/hello" ]
+check "what make built runs" [ "$("$tmp/work/hello")" = "hello from the sandbox" ]
+out=$(cd "$tmp/work" && run -p "$tmp/build.policy" -- cc -o /tmp/escaped-hello hello.c 2>&1)
+check "cc cannot write its output outside the granted tree" [ ! -e /tmp/escaped-hello ]
+
+# --- a static binary: notify only ---------------------------------------------------------
+: >"$log"
+out=$(run -p "$tmp/static.policy" -- "$static" "$data/README.txt" "$tmp/secret.txt" 2>&1)
+case $out in
+"$(cat "$data/README.txt")"*"$tmp/secret.txt: EACCES"*) ok "static binary reads the granted file, EACCES for the other" ;;
+*) not_ok "static binary reads the granted file, EACCES for the other: $out" ;;
+esac
+check "the static binary's denial is logged over notify" \
+	$logmatch "$log" syscall=openat decision=deny path="$tmp/secret.txt" transport=notify
+
+# --- exit statuses, signals, the whole tree ------------------------------------------------
+run -p "$tmp/build.policy" -- sh -c 'exit 7' 2>/dev/null
+check "the program's exit status is sysbroker's" [ $? -eq 7 ]
+(cd "$tmp/work" && run -p "$tmp/python3.policy" -- /usr/bin/python3 -c 'import ctypes; ctypes.string_at(0)' 2>/dev/null)
+rc=$?
+check "a program killed by SIGSEGV gives 139 (got $rc)" [ "$rc" -eq 139 ]
+start=$(date +%s)
+run -p "$tmp/build.policy" --timeout 1 -- sh -c 'sh -c "while :; do :; done" & while :; do :; done' 2>/dev/null
+rc=$?
+check "--timeout kills the tree and exits 124 (got $rc)" [ "$rc" -eq 124 ]
+check "--timeout took about a second" [ $(($(date +%s) - start)) -lt 10 ]
+run -p "$tmp/build.policy" -- sh -c "(i=0; while [ \$i -lt 20000 ]; do i=\$((i+1)); done; echo late >'$tmp/work/daemon.txt') & exit 0" 2>/dev/null
+check "the broker waits for a background process that outlives the program" \
+	[ "$(cat "$tmp/work/daemon.txt" 2>/dev/null)" = late ]
+"$sb" run -p "$tmp/build.policy" -- sh -c 'while :; do :; done' 2>/dev/null &
+pid=$!
+sleep 0.5
+kill -TERM $pid
+wait $pid
+rc=$?
+check "SIGTERM is forwarded to the program (exit 143, got $rc)" [ "$rc" -eq 143 ]
+leftover=$(ps -eo pid,args | grep -c '[w]hile :; do :; done')
+check "nothing is left running" [ "$leftover" -eq 0 ]
+
+# --- bad input: one line, the documented status, nothing started ------------------------------
+expect() { # DESCRIPTION STATUS PATTERN COMMAND...
+	d=$1 want=$2 pat=$3
+	shift 3
+	out=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	lines=$(printf '%s\n' "$out" | grep -c .)
+	case $out in
+	$pat) [ "$rc" -eq "$want" ] && [ "$lines" -le 2 ] && ok "$d" || not_ok "$d: status $rc: $out" ;;
+	*) not_ok "$d: status $rc: $out" ;;
+	esac
+}
+rm -f "$tmp/never.log"
+expect "missing policy: 125" 125 "*missing.policy*" \
+	"$sb" run --log "$tmp/never.log" -p "$tmp/missing.policy" -- true
+printf 'sysbroker-policy 1\npath /etc raed\n' >"$tmp/broken.policy"
+expect "invalid policy: 125 with FILE:LINE:COL" 125 "$tmp/broken.policy:2:*: error: *" \
+	"$sb" run --log "$tmp/never.log" -p "$tmp/broken.policy" -- true
+expect "PROG the policy may not exec: 126" 126 "*/usr/bin/id*does not allow exec*" \
+	"$sb" run --log "$tmp/never.log" -p "$pol/coreutils.policy" -- id
+expect "PROG that does not exist: 127" 127 "*no-such-program*" \
+	"$sb" run --log "$tmp/never.log" -p "$pol/coreutils.policy" -- no-such-program
+expect "unknown flag: 125" 125 "*unknown option*--frobnicate*" \
+	"$sb" run --frobnicate -p "$pol/coreutils.policy" -- true
+expect "no program: 125" 125 "*no program*" "$sb" run -p "$pol/coreutils.policy"
+check "nothing was started for bad input (no log written)" [ ! -e "$tmp/never.log" ]
+out=$("$sb" run --help)
+case $out in
+*--policy*--log*--user*--cwd*--env*--clearenv*--timeout*) ok "run --help lists every flag" ;;
+*) not_ok "run --help lists every flag" ;;
+esac
+
+echo "1..$n"
+exit $fail
