@@ -15,8 +15,9 @@ logmatch="python3 $src/tests/integration/logmatch.py"
 
 n=0
 fail=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
+# Descriptions may carry a program's output: keep each result on one TAP line.
+ok() { n=$((n + 1)); echo "ok $n - $(printf '%s' "$1" | tr '\n' ' ')"; }
+not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $(printf '%s' "$1" | tr '\n' ' ')"; }
 # check DESCRIPTION COMMAND...: the command's status decides.
 check() {
 	d=$1
