@@ -10,7 +10,9 @@
  * It must never break the program: on any failure it leaves everything on notify, says nothing
  * (one line on stderr with SYSBROKER_DEBUG set), keeps errno, and never exits.
  */
+#include <dlfcn.h>
 #include <elf.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -247,7 +249,75 @@ static int arm(const char **what)
 		sb_channel_close();
 		sb_ctrl_fd = old_fd;
 	}
-	return r;
+	return r < 0 ? r : 1;
+}
+
+/*
+ * SIGSYS must never be blocked once the trap is armed: a trap with SIGSYS blocked kills the
+ * process. Programs block every signal for good reasons (a worker thread that must not take
+ * signals, a handler installed with a full mask), so the C library's mask functions are wrapped
+ * to leave SIGSYS out of every mask they set. What bypasses them (a raw rt_sigprocmask, the C
+ * library's own internal blocking, as in posix_spawn's child) is not covered: docs/design.md.
+ * The real functions are looked up in the constructor, never later: the wrappers may be called
+ * from signal handlers, where dlsym is not safe.
+ */
+typedef int (*mask_fn)(int how, const sigset_t *set, sigset_t *old);
+typedef int (*action_fn)(int sig, const struct sigaction *act, struct sigaction *old);
+static mask_fn real_sigprocmask, real_pthread_sigmask;
+static action_fn real_sigaction;
+static bool trap_armed;
+
+static bool resolve_wrapped(void);
+
+static int wrap_mask(mask_fn *realp, int how, const sigset_t *set, sigset_t *old)
+{
+	/* Called before our constructor (another library's): look them up now. */
+	if (!*realp)
+		resolve_wrapped();
+	mask_fn real = *realp;
+	if (!real)
+		return errno = ENOSYS, -1; /* only if the C library lacks it; then never armed */
+	if (!trap_armed || !set || how == SIG_UNBLOCK)
+		return real(how, set, old);
+	sigset_t copy = *set;
+	sigdelset(&copy, SIGSYS);
+	return real(how, &copy, old);
+}
+
+__attribute__((visibility("default"))) int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	return wrap_mask(&real_sigprocmask, how, set, old);
+}
+
+__attribute__((visibility("default"))) int pthread_sigmask(int how, const sigset_t *set,
+							   sigset_t *old)
+{
+	return wrap_mask(&real_pthread_sigmask, how, set, old);
+}
+
+__attribute__((visibility("default"))) int sigaction(int sig, const struct sigaction *act,
+						     struct sigaction *old)
+{
+	if (!real_sigaction)
+		resolve_wrapped();
+	if (!real_sigaction)
+		return errno = ENOSYS, -1;
+	if (!trap_armed || !act || sig == SIGSYS)
+		return real_sigaction(sig, act, old);
+	struct sigaction copy = *act;
+	sigdelset(&copy.sa_mask, SIGSYS);
+	return real_sigaction(sig, &copy, old);
+}
+
+static bool resolve_wrapped(void)
+{
+	/* dlsym returns an object pointer; POSIX guarantees it converts to a function's. */
+	void *p[3] = { dlsym(RTLD_NEXT, "sigprocmask"), dlsym(RTLD_NEXT, "pthread_sigmask"),
+		       dlsym(RTLD_NEXT, "sigaction") };
+	memcpy(&real_sigprocmask, &p[0], sizeof(p[0]));
+	memcpy(&real_pthread_sigmask, &p[1], sizeof(p[1]));
+	memcpy(&real_sigaction, &p[2], sizeof(p[2]));
+	return real_sigprocmask && real_pthread_sigmask && real_sigaction;
 }
 
 __attribute__((constructor(101))) static void sb_preload_init(void)
@@ -255,7 +325,9 @@ __attribute__((constructor(101))) static void sb_preload_init(void)
 	int saved_errno = errno;
 	const char *what = NULL;
 
-	int r = arm(&what);
+	/* Without the real functions SIGSYS cannot be kept unblocked: stay on notify. */
+	int r = resolve_wrapped() ? arm(&what) : 0;
+	trap_armed = r > 0;
 	if (r < 0 && what && getenv("SYSBROKER_DEBUG")) {
 		char line[256];
 		int k = snprintf(line, sizeof(line), "sysbroker: trap path not armed (%s): %s\n",

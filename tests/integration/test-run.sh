@@ -145,6 +145,19 @@ esac
 check "python3's denied open is logged over trap" \
 	$logmatch "$log" syscall=openat decision=deny path=/etc/hostname transport=trap
 
+# A program that blocks every signal, and a thread started with that mask: a trap with SIGSYS
+# blocked would kill them, so the runtime keeps SIGSYS out of the masks the C library sets.
+out=$(cd "$tmp/work" && run -p "$tmp/python3.policy" -- /usr/bin/python3 -c '
+import signal, threading
+signal.pthread_sigmask(signal.SIG_BLOCK, set(signal.Signals))
+print(open("granted.txt").read().strip())
+t = threading.Thread(target=lambda: print(open("granted.txt").read().strip()))
+t.start(); t.join()
+' 2>&1)
+check "python3 with every signal blocked, and its thread, still reach the broker${out:+: $out}" \
+	[ "$out" = "granted words
+granted words" ]
+
 # --- --user: the program runs as the user, and the broker acts with the user's file rights ------
 : >"$log"
 out=$(run -p "$tmp/python3.policy" --user nobody --cwd "$tmp/work" -- /usr/bin/python3 -c '
