@@ -51,9 +51,16 @@ echo "granted words" >"$tmp/work/granted.txt"
 cat >"$tmp/build.policy" <<EOF
 sysbroker-policy 1
 include $pol/build.policy
-path $tmp/work/** read write create delete list exec
+path $tmp/work/** read write create delete list exec log
 path $tmp/work stat list
 path $tmp/examples/data/** read list
+EOF
+# The same coreutils policy with the data tree's allows logged, so that a successful run leaves
+# records too (allows are not logged by default).
+cat >"$tmp/coreutils-logged.policy" <<EOF
+sysbroker-policy 1
+include $pol/coreutils.policy
+path /**/examples/data/** read list log
 EOF
 cat >"$tmp/python3.policy" <<EOF
 sysbroker-policy 1
@@ -100,12 +107,19 @@ case $(cat "$log") in
 *) ok "the secret's content is nowhere in the log" ;;
 esac
 
-out=$(run -p "$pol/coreutils.policy" -- sort -n "$data/numbers.txt" 2>&1)
+: >"$log"
+out=$(run -p "$tmp/coreutils-logged.policy" -- sort -n "$data/numbers.txt" 2>&1)
 check "sort -n sorts like sort outside" [ "$out" = "$(sort -n "$data/numbers.txt")" ]
+check "sort: its read of the data file was served over trap (logged allow)" \
+	$logmatch "$log" syscall=openat decision=allow path="$data/numbers.txt" perm=read \
+	transport=trap
 
-out=$(run -p "$pol/coreutils.policy" -- sha256sum "$data/README.txt" 2>&1)
+: >"$log"
+out=$(run -p "$tmp/coreutils-logged.policy" -- sha256sum "$data/README.txt" 2>&1)
 check "sha256sum gives the same digest as outside" \
 	[ "$out" = "$(sha256sum "$data/README.txt")" ]
+check "sha256sum: its read was served over trap" \
+	$logmatch "$log" syscall=openat decision=allow path="$data/README.txt" transport=trap
 
 : >"$log"
 # find opens its starting directory to come back to it: start inside the tree (--cwd).
@@ -183,9 +197,20 @@ printf 'hello: hello.c\n\tcc -O2 -o hello hello.c\n\nclean:\n\trm -f hello\n' >"
 out=$(cd "$tmp/work" && run -p "$tmp/build.policy" -- cc -o hello-cc hello.c 2>&1)
 check "cc compiles and links in the work tree${out:+: $out}" [ -x "$tmp/work/hello-cc" ]
 check "the program cc built runs" [ "$("$tmp/work/hello-cc")" = "hello from the sandbox" ]
+check "cc: the compiler read the source over trap" \
+	$logmatch "$log" decision=allow path="$tmp/work/hello.c" perm=read transport=trap
+check "cc: the linker created the output over trap" \
+	$logmatch "$log" decision=allow path="$tmp/work/hello-cc" transport=trap
+: >"$log"
 out=$(cd "$tmp/work" && run -p "$tmp/build.policy" -- make 2>&1)
 check "make runs the build${out:+: $out}" [ -x "$tmp/work/hello" ]
 check "what make built runs" [ "$("$tmp/work/hello")" = "hello from the sandbox" ]
+check "make: the Makefile was read over trap" \
+	$logmatch "$log" decision=allow path="$tmp/work/Makefile" perm=read transport=trap
+check "make: cc, started by make, read the source over trap" \
+	$logmatch "$log" decision=allow path="$tmp/work/hello.c" perm=read transport=trap
+check "make: the program it built was created over trap" \
+	$logmatch "$log" decision=allow path="$tmp/work/hello" transport=trap
 out=$(cd "$tmp/work" && run -p "$tmp/build.policy" -- cc -o /tmp/escaped-hello hello.c 2>&1)
 check "cc cannot write its output outside the granted tree" [ ! -e /tmp/escaped-hello ]
 
