@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -19,7 +20,14 @@
 #include "notify.h"
 #include "trapfilter.h"
 
+/*
+ * Connections are fds: never so many that the broker runs out of them (the launcher needs a few
+ * to kill the tree, the executor a few per call). One process gets at most MAX_PER_PROCESS
+ * channels (one per thread), so that one flooding process cannot starve the others.
+ */
 #define MAX_CONNS 4096
+#define FD_RESERVE 64
+#define MAX_PER_PROCESS 512
 
 enum conn_kind {
 	CONN_CONTROL,
@@ -33,6 +41,7 @@ struct conn {
 	enum conn_kind kind;
 	int fd;
 	pid_t pid; /* channel: the process that uses it (its first sender, as the kernel said) */
+	pid_t creator; /* channel: the process that asked for it */
 	int pidfd; /* channel: that process, for pidfd_getfd */
 	unsigned errors;
 	sb_fd_cb cb; /* callback */
@@ -44,7 +53,7 @@ struct sb_broker {
 	int log_fd;
 	int epfd;
 	struct conn *conns;
-	size_t nconns;
+	size_t nconns, max_conns;
 	bool stop;
 	bool dropped; /* a connection was freed while handling this batch of events */
 	_Alignas(8) uint8_t req[SB_MAX_REQ + 1];
@@ -59,6 +68,11 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 		return -ENOMEM;
 	b->policy = policy;
 	b->log_fd = log_fd;
+	struct rlimit rl;
+	b->max_conns = MAX_CONNS;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < MAX_CONNS + FD_RESERVE)
+		b->max_conns = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : FD_RESERVE;
 	b->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (b->epfd < 0) {
 		int r = -errno;
@@ -71,7 +85,7 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 
 static int add_conn_ex(struct sb_broker *b, enum conn_kind kind, int fd, struct conn **ret)
 {
-	if (b->nconns >= MAX_CONNS)
+	if (b->nconns >= b->max_conns)
 		return -EMFILE;
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -270,9 +284,17 @@ static void on_control(struct sb_broker *b, struct conn *c)
 			drop_conn(b, c);
 		return;
 	}
-	int r = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ? -errno : 0;
+	size_t mine = 0;
+	for (struct conn *k = b->conns; k; k = k->next)
+		mine += k->kind == CONN_CHANNEL && k->creator == cred.pid;
+	int r = mine >= MAX_PER_PROCESS ? -EMFILE : 0;
+	if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		r = -errno;
+	struct conn *nc = NULL;
 	if (r == 0)
-		r = add_conn(b, CONN_CHANNEL, sv[0]);
+		r = add_conn_ex(b, CONN_CHANNEL, sv[0], &nc);
+	if (r == 0)
+		nc->creator = cred.pid;
 	if (r < 0) {
 		safe_close(sv[0]);
 		safe_close(sv[1]);

@@ -23,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <linux/sockios.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -31,6 +34,7 @@
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <dirent.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include "compile.h"
@@ -331,7 +335,7 @@ struct child_args {
 	const struct run_opts *o;
 	const char *prog;
 	char **envp;
-	scmp_filter_ctx main, guard;
+	scmp_filter_ctx main, guard, launcher;
 	int pipe_w;
 	int ctrl; /* our end of the control socket, already at its final number */
 	bool as_user;
@@ -366,6 +370,18 @@ __attribute__((noreturn)) static void child_main(struct child_args *a)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		child_fail(a->pipe_w, "PR_SET_PDEATHSIG: %s", strerror(errno));
 
+	/*
+	 * Only stdin, stdout, stderr and the control socket reach the program: any other fd
+	 * sysbroker inherited (an open file, a socket) would hand it access the policy never
+	 * granted. Close-on-exec rather than closed: the status pipe is still needed.
+	 */
+	if (a->ctrl >= 3) {
+		if (a->ctrl > 3)
+			close_range(3, (unsigned)a->ctrl - 1, CLOSE_RANGE_CLOEXEC);
+		close_range((unsigned)a->ctrl + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+	} else {
+		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	}
 	if (a->o->cwd && chdir(a->o->cwd) < 0)
 		child_fail(a->pipe_w, "cannot change directory to %s: %s", a->o->cwd,
 			   strerror(errno));
@@ -407,7 +423,10 @@ __attribute__((noreturn)) static void child_main(struct child_args *a)
 	int n = snprintf(msg, sizeof(msg), "L%d", probe);
 	if (write(a->pipe_w, msg, (size_t)n + 1) < 0)
 		_exit(EXIT_FAIL);
-	int r = a->guard ? seccomp_load(a->guard) : 0;
+	/* The launcher's and the guard first: the main filter may refuse seccomp(2) itself. */
+	int r = seccomp_load(a->launcher);
+	if (r == 0 && a->guard)
+		r = seccomp_load(a->guard);
 	if (r == 0)
 		r = seccomp_load(a->main);
 	if (r < 0)
@@ -424,26 +443,43 @@ __attribute__((noreturn)) static void child_main(struct child_args *a)
 /* --- the broker's side ---------------------------------------------------------------------- */
 
 /*
- * The broker's own protection, as kernel rules above the policy: the sandboxee may not signal
- * the broker (it may share its uid). Signal targets are ints: compare their low 32 bits only, so
- * that stray upper bits cannot slip past.
+ * The broker's own protection, as kernel rules above the policy. The sandboxee may share the
+ * broker's uid (or be uid 0 without capabilities, which the kernel lets signal every root
+ * process), so it must not name the broker as a signal target in any of the ways the kernel
+ * offers: kill(2) and friends on its pid, its process group or everyone (-1); joining its
+ * process group (then kill(0) would reach it); making it the owner of an fd's SIGIO
+ * (F_SETOWN, FIOSETOWN/SIOCSPGRP, with F_SETSIG choosing SIGKILL); and no signal through a
+ * pidfd at all, since a pidfd may be a /proc directory the filter cannot tell apart. Also
+ * refused: pushing input into the terminal (TIOCSTI, TIOCLINUX), which the sandbox shares with
+ * the user's shell. Arguments are ints: compare their low 32 bits only, so that stray upper
+ * bits cannot slip past.
  */
 static int launcher_rules(pid_t broker, pid_t broker_pgrp, struct sb_sysrule *out, size_t max)
 {
 	const uint64_t lo = 0xffffffffu;
 	const struct {
 		const char *name;
+		int ncond; /* 0: every call */
 		unsigned arg;
 		uint64_t value;
 	} rules[] = {
-		{ "kill", 0, (uint32_t)broker },
-		{ "kill", 0, (uint32_t)-1 },
-		{ "kill", 0, (uint32_t)-broker_pgrp },
-		{ "tkill", 0, (uint32_t)broker },
-		{ "tgkill", 0, (uint32_t)broker },
-		{ "rt_sigqueueinfo", 0, (uint32_t)broker },
-		{ "rt_tgsigqueueinfo", 0, (uint32_t)broker },
-		{ "pidfd_open", 0, (uint32_t)broker },
+		{ "kill", 1, 0, (uint32_t)broker },
+		{ "kill", 1, 0, (uint32_t)-1 },
+		{ "kill", 1, 0, (uint32_t)-broker_pgrp },
+		{ "tkill", 1, 0, (uint32_t)broker },
+		{ "tgkill", 1, 0, (uint32_t)broker },
+		{ "rt_sigqueueinfo", 1, 0, (uint32_t)broker },
+		{ "rt_tgsigqueueinfo", 1, 0, (uint32_t)broker },
+		{ "pidfd_open", 1, 0, (uint32_t)broker },
+		{ "setpgid", 1, 1, (uint32_t)broker_pgrp },
+		{ "pidfd_send_signal", 0, 0, 0 },
+		{ "fcntl", 1, 1, F_SETOWN },
+		{ "fcntl", 1, 1, F_SETOWN_EX },
+		{ "fcntl", 1, 1, F_SETSIG },
+		{ "ioctl", 1, 1, FIOSETOWN },
+		{ "ioctl", 1, 1, SIOCSPGRP },
+		{ "ioctl", 1, 1, TIOCSTI },
+		{ "ioctl", 1, 1, TIOCLINUX },
 	};
 	size_t n = 0;
 	for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
@@ -456,35 +492,55 @@ static int launcher_rules(pid_t broker, pid_t broker_pgrp, struct sb_sysrule *ou
 			.c = { .verdict = SB_DENY, .err = EPERM, .id = UINT32_MAX },
 			.nr = nr,
 			.tier = SB_TIER_RUNTIME,
-			.ncond = 1,
+			.ncond = (unsigned)rules[i].ncond,
 			.cond = { { rules[i].arg, SB_CMP_MASKED_EQ, lo, rules[i].value } },
 		};
 	}
-	/* A pidfd can also be a /proc/PID directory: no signals through pidfds at all. */
-	int nr = seccomp_syscall_resolve_name("pidfd_send_signal");
-	if (nr >= 0 && n < max)
-		out[n++] = (struct sb_sysrule){
-			.c = { .verdict = SB_DENY, .err = EPERM, .id = UINT32_MAX },
-			.nr = nr,
-			.tier = SB_TIER_RUNTIME,
-		};
 	return (int)n;
+}
+
+/*
+ * The launcher's rules go into a filter of their own, stacked under the policy's: inside the
+ * policy's chains they would turn plain kernel decisions (every ioctl, every fcntl) into chains
+ * only the broker could judge. Every rule is "refuse with EPERM", so stacking is exact: the
+ * kernel applies the most restrictive answer of all filters.
+ */
+static int launcher_filter(const struct sb_sysrule *rules, size_t n, scmp_filter_ctx *ret)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r = ctx ? 0 : -ENOMEM;
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct scmp_arg_cmp cmp = SCMP_CMP((unsigned)rules[i].cond[0].arg,
+						   SCMP_CMP_MASKED_EQ, rules[i].cond[0].mask,
+						   rules[i].cond[0].value);
+		r = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ERRNO(EPERM), rules[i].nr,
+						 rules[i].ncond, &cmp);
+	}
+	if (r < 0) {
+		seccomp_release(ctx);
+		return r;
+	}
+	*ret = ctx;
+	return 0;
 }
 
 /*
  * The policy as the sandbox lives under it: the file's rules, the runtime's (base filter
  * variant) and the launcher's. The broker evaluates syscall rules on this very set, so that a
- * chain the kernel hands to it ("broker evaluates") is judged as the filter would have.
- * *copy points into policy; *ret_rules is its rule array, for the caller to free.
+ * chain the kernel hands to it ("broker evaluates") is judged as the filters would have.
+ * *copy points into policy; *ret_rules is its rule array, for the caller to free; the
+ * launcher's rules are its last *ret_nlauncher entries.
  */
 static int effective_policy(const struct sb_policy *p, pid_t broker, struct sb_policy *copy,
-			    struct sb_sysrule **ret_rules)
+			    struct sb_sysrule **ret_rules, size_t *ret_nlauncher)
 {
 	_cleanup_free_ struct sb_sysrule *rt = NULL;
 	int r = sb_policy_with_runtime(p, false, copy, &rt);
 	if (r < 0)
 		return r;
-	struct sb_sysrule extra[16];
+	struct sb_sysrule extra[32];
 	int ne = launcher_rules(broker, getpgrp(), extra, ELEMENTSOF(extra));
 	if (ne < 0)
 		return ne;
@@ -496,14 +552,18 @@ static int effective_policy(const struct sb_policy *p, pid_t broker, struct sb_p
 	copy->sys = all;
 	copy->nsys += (size_t)ne;
 	*ret_rules = all;
+	*ret_nlauncher = (size_t)ne;
 	return 0;
 }
 
-/* The base filter: brokered calls go to the broker over notify. */
-static int base_filter(const struct sb_policy *eff, scmp_filter_ctx *main, scmp_filter_ctx *guard)
+/* The base filter: the policy and the runtime's rules; brokered calls go to notify. */
+static int base_filter(const struct sb_policy *eff, size_t nlauncher, scmp_filter_ctx *main,
+		       scmp_filter_ctx *guard, scmp_filter_ctx *launcher)
 {
 	struct sb_plan *plan = NULL;
-	int r = sb_plan_build_for(eff, false, &plan);
+	struct sb_policy without = *eff;
+	without.nsys -= nlauncher;
+	int r = sb_plan_build_for(&without, false, &plan);
 	if (r == 0)
 		r = sb_plan_filter(plan, false, SCMP_ACT_NOTIFY, main);
 	if (r == 0) {
@@ -511,63 +571,112 @@ static int base_filter(const struct sb_policy *eff, scmp_filter_ctx *main, scmp_
 		if (r < 0)
 			seccomp_release(*main);
 	}
+	if (r == 0) {
+		r = launcher_filter(eff->sys + without.nsys, nlauncher, launcher);
+		if (r < 0) {
+			seccomp_release(*main);
+			if (*guard)
+				seccomp_release(*guard);
+		}
+	}
 	sb_plan_free(plan);
 	return r;
 }
 
-/* Kill every process below us, repeatedly, until none is left: forks cannot outrun SIGKILL. */
+/*
+ * Kill every process below us, repeatedly, until none is left: forks cannot outrun SIGKILL.
+ * Needs no new fd for the directory (/proc was opened at start, before the sandbox could use up
+ * the broker's fds) and no fixed table. Each victim is signalled through a pidfd after its
+ * parent was read again through that pidfd's /proc entry, so a pid reused between the scan
+ * and the kill is never signalled.
+ */
+static int proc_fd = -1;
+
+struct proc_entry {
+	pid_t pid, ppid;
+	bool mark;
+};
+
+static pid_t read_ppid(pid_t pid)
+{
+	char path[32], buf[512];
+	snprintf(path, sizeof(path), "%d/stat", (int)pid);
+	int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t k = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (k <= 0)
+		return -1;
+	buf[k] = 0;
+	/* "pid (comm) state ppid ...": comm may hold anything but its last ')'. */
+	char *rp = strrchr(buf, ')');
+	char st;
+	int ppid;
+	if (!rp || sscanf(rp + 1, " %c %d", &st, &ppid) != 2 || st == 'Z' || st == 'X')
+		return -1;
+	return ppid;
+}
+
 static void kill_tree(pid_t self)
 {
-	for (int round = 0; round < 100; round++) {
-		pid_t pids[4096], ppids[4096];
-		size_t n = 0;
+	if (proc_fd < 0)
+		return;
+	for (int round = 0; round < 1000; round++) {
+		_cleanup_free_ struct proc_entry *v = NULL;
+		size_t n = 0, cap = 0;
 		bool any = false;
-		DIR *d = opendir("/proc");
-		if (!d)
+		int dfd = fcntl(proc_fd, F_DUPFD_CLOEXEC, 3);
+		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+		if (!d) {
+			safe_close(dfd);
 			return;
+		}
+		rewinddir(d);
 		struct dirent *de;
-		while ((de = readdir(d)) && n < ELEMENTSOF(pids)) {
-			char path[300], buf[512];
+		while ((de = readdir(d))) {
 			if (de->d_name[0] < '0' || de->d_name[0] > '9')
 				continue;
-			snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd < 0)
+			pid_t pid = atoi(de->d_name);
+			pid_t ppid = read_ppid(pid);
+			if (ppid < 0)
 				continue;
-			ssize_t k = read(fd, buf, sizeof(buf) - 1);
-			close(fd);
-			if (k <= 0)
-				continue;
-			buf[k] = 0;
-			/* "pid (comm) state ppid ...": comm may hold anything but its last ')'. */
-			char *rp = strrchr(buf, ')');
-			char st;
-			int ppid;
-			if (!rp || sscanf(rp + 1, " %c %d", &st, &ppid) != 2 || st == 'Z')
-				continue;
-			pids[n] = atoi(de->d_name);
-			ppids[n++] = ppid;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				struct proc_entry *nv = reallocarray(v, cap, sizeof(*nv));
+				if (!nv)
+					break;
+				v = nv;
+			}
+			v[n++] = (struct proc_entry){ pid, ppid, false };
 		}
 		closedir(d);
-		/* Descendants of self: mark transitively (the table is small). */
-		bool mark[4096] = { false };
+		/* Descendants of self, marked transitively. */
 		for (bool grew = true; grew;) {
 			grew = false;
 			for (size_t i = 0; i < n; i++) {
-				if (mark[i])
+				if (v[i].mark)
 					continue;
-				bool child = ppids[i] == self;
+				bool child = v[i].ppid == self;
 				for (size_t j = 0; j < n && !child; j++)
-					child = mark[j] && pids[j] == ppids[i];
+					child = v[j].mark && v[j].pid == v[i].ppid;
 				if (child)
-					mark[i] = grew = true;
+					v[i].mark = grew = true;
 			}
 		}
-		for (size_t i = 0; i < n; i++)
-			if (mark[i]) {
-				kill(pids[i], SIGKILL);
+		for (size_t i = 0; i < n; i++) {
+			if (!v[i].mark)
+				continue;
+			int pfd = (int)syscall(SYS_pidfd_open, v[i].pid, 0);
+			if (pfd < 0)
+				continue;
+			/* Still the process we saw (same parent, not reaped and reused)? */
+			if (read_ppid(v[i].pid) == v[i].ppid) {
+				syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
 				any = true;
 			}
+			close(pfd);
+		}
 		if (!any)
 			return;
 		usleep(1000);
@@ -748,6 +857,7 @@ int sb_cmd_run(int argc, char **argv)
 	size_t nenv = 0;
 	_cleanup_free_ char *preload = NULL;
 	sigset_t mask, oldmask;
+	rlim_t nofile_soft = 1024;
 
 	r = parse_args(argc, argv, &o);
 	if (r >= 0) {
@@ -817,9 +927,10 @@ int sb_cmd_run(int argc, char **argv)
 		}
 	}
 
-	r = effective_policy(policy, getpid(), &eff, &eff_rules);
+	size_t nlauncher = 0;
+	r = effective_policy(policy, getpid(), &eff, &eff_rules, &nlauncher);
 	if (r == 0)
-		r = base_filter(&eff, &a.main, &a.guard);
+		r = base_filter(&eff, nlauncher, &a.main, &a.guard, &a.launcher);
 	if (r < 0) {
 		say("cannot build the seccomp filter: %s", strerror(-r));
 		goto out;
@@ -854,6 +965,24 @@ int sb_cmd_run(int argc, char **argv)
 	if (r < 0)
 		goto oom;
 
+	/*
+	 * The broker's own resources: every fd it may need (a channel per sandboxed thread) up to
+	 * the hard limit, /proc opened now so that killing the tree never needs a new fd for the
+	 * directory, and the terminal's stop signals ignored (the sandbox shares the terminal and
+	 * could hand its foreground to the broker's group, then stop it with ^Z).
+	 */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		nofile_soft = rl.rlim_cur;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit raised = { rl.rlim_max, rl.rlim_max };
+		setrlimit(RLIMIT_NOFILE, &raised);
+	}
+	proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (proc_fd < 0) {
+		say("cannot open /proc: %s", strerror(errno));
+		goto out;
+	}
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
 		say("cannot become a subreaper: %s", strerror(errno));
 		goto out;
@@ -875,8 +1004,14 @@ int sb_cmd_run(int argc, char **argv)
 		say("fork: %s", strerror(errno));
 		goto out_mask;
 	}
-	if (st.child == 0)
+	if (st.child == 0) {
+		/* The program gets sysbroker's own soft limit on fds, not the raised one. */
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur == rl.rlim_max)
+			setrlimit(RLIMIT_NOFILE, &(struct rlimit){ nofile_soft, rl.rlim_max });
 		child_main(&a);
+	}
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
 	setpgid(st.child, st.child);
 	safe_close(pfd[1]);
 	a.pipe_w = -1;
@@ -1002,10 +1137,13 @@ out:
 	safe_close(pidfd);
 	safe_close(sfd);
 	safe_close(tfd);
+	proc_fd = safe_close(proc_fd);
 	if (a.main)
 		seccomp_release(a.main);
 	if (a.guard)
 		seccomp_release(a.guard);
+	if (a.launcher)
+		seccomp_release(a.launcher);
 	free(a.groups);
 	free(envp);
 	free(ldvar);

@@ -289,9 +289,13 @@ static const char *const g_file_write[] = {
 	"write", "writev", "pwrite64", "pwritev", "pwritev2", "ftruncate", "fallocate",
 	"fsync", "fdatasync", "sync_file_range", "fchmod", "fchown", "flock", "copy_file_range",
 	"sendfile", "splice", "tee", "close", NULL};
+/*
+ * Not listen(2): on a socket that was never bound it binds one itself, to an ephemeral port on
+ * every address, with no address for the net rules to decide. Name it to allow it.
+ */
 static const char *const g_network[] = {
 	"socket", "socketpair", "getsockopt", "setsockopt", "getsockname", "getpeername",
-	"listen", "accept", "accept4", "recvfrom", "recvmsg", "recvmmsg", "shutdown", NULL};
+	"accept", "accept4", "recvfrom", "recvmsg", "recvmmsg", "shutdown", NULL};
 static const char *const g_process[] = {
 	"fork", "vfork", "clone", "wait4", "waitid", "exit", "exit_group", "getpid", "gettid",
 	"getppid", "getpgid", "setpgid", "getpgrp", "setsid", "getsid", "prctl",
@@ -320,7 +324,7 @@ static const struct sb_group groups[] = {
 	{"@default-runtime", "what the C runtime and dynamic loader need in any program", g_runtime},
 	{"@file-read", "reading and inspecting files already open", g_file_read},
 	{"@file-write", "writing, syncing and resizing files already open", g_file_write},
-	{"@network", "sockets, without connect/bind/sendto/sendmsg (net rules decide those)",
+	{"@network", "sockets, without connect/bind/sendto/sendmsg (net rules decide those) or listen",
 	 g_network},
 	{"@process", "creating, waiting for and signalling processes and threads", g_process},
 	{"@signal", "handling, blocking and sending signals", g_signal},
