@@ -18,6 +18,7 @@
 #include "loop.h"
 #include "macro.h"
 #include "notify.h"
+#include "resolve.h"
 #include "trapfilter.h"
 
 /*
@@ -42,7 +43,7 @@ struct conn {
 	int fd;
 	pid_t pid; /* channel: the process that uses it (its first sender, as the kernel said) */
 	pid_t creator; /* channel: the process that asked for it */
-	int pidfd; /* channel: that process, for pidfd_getfd */
+	int pidfd;     /* channel: that process, for pidfd_getfd */
 	unsigned errors;
 	sb_fd_cb cb; /* callback */
 	void *data;
@@ -307,26 +308,6 @@ static void on_control(struct sb_broker *b, struct conn *c)
 	safe_close(sv[1]);
 }
 
-/* The fd a path is relative to: the caller's dirfd, or its cwd. -1 for absolute paths. */
-static int relative_base(struct conn *c, const char *path, bool has_dirfd, uint64_t dirfd_arg,
-			 int *ret)
-{
-	*ret = -1;
-	if (path && path[0] == '/')
-		return 0;
-	int dfd = (int)dirfd_arg;
-	if (!has_dirfd || dfd == AT_FDCWD) {
-		char p[64];
-		snprintf(p, sizeof(p), "/proc/%d/cwd", (int)c->pid);
-		*ret = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	} else {
-		if (dfd < 0)
-			return -EBADF;
-		*ret = (int)syscall(SYS_pidfd_getfd, c->pidfd, dfd, 0);
-	}
-	return *ret < 0 ? -errno : 0;
-}
-
 /* The preloaded runtime asks for its trap filter, scoped to its own text. */
 static void on_filter(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 {
@@ -452,8 +433,9 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 		bool has_dirfd = dec.shape->dirfd[i] != SB_NOARG;
 		if (!has_path)
 			continue;
-		r = relative_base(c, call.path[i], has_dirfd,
-				  has_dirfd ? req->args[dec.shape->dirfd[i]] : 0, &call.dirfd[i]);
+		r = sb_relative_base(c->pid, c->pidfd, call.path[i], has_dirfd,
+				     has_dirfd ? req->args[dec.shape->dirfd[i]] : 0,
+				     &call.dirfd[i]);
 	}
 	if (r < 0) {
 		rep.ret = r;

@@ -41,6 +41,7 @@
 #include "macro.h"
 #include "notify.h"
 #include "protocol.h"
+#include "resolve.h"
 #include "shape.h"
 
 #ifndef SECCOMP_ADDFD_FLAG_SEND
@@ -193,26 +194,6 @@ static int write_exact(int mem, uint64_t addr, const void *buf, size_t size)
 		put += (size_t)n;
 	}
 	return 0;
-}
-
-/* The fd a path is relative to: the caller's dirfd, or its cwd. -1 for absolute paths. */
-static int relative_base(pid_t pid, int pidfd, const char *path, bool has_dirfd, uint64_t dirfd_arg,
-			 int *ret)
-{
-	*ret = -1;
-	if (path && path[0] == '/')
-		return 0;
-	int dfd = (int)dirfd_arg;
-	if (!has_dirfd || dfd == AT_FDCWD) {
-		char p[64];
-		snprintf(p, sizeof(p), "/proc/%d/cwd", (int)pid);
-		*ret = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	} else {
-		if (dfd < 0)
-			return -EBADF;
-		*ret = (int)syscall(SYS_pidfd_getfd, pidfd, dfd, 0);
-	}
-	return *ret < 0 ? -errno : 0;
 }
 
 /* The shape's memory arguments, copied into st; the same items, in the same order, as the trap
@@ -444,8 +425,8 @@ int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd)
 		bool has_dirfd = sh->dirfd[i] != SB_NOARG;
 		if (sh->path[i] == SB_NOARG)
 			continue;
-		r = relative_base(call.pid, pidfd, call.path[i], has_dirfd,
-				  has_dirfd ? call.args[sh->dirfd[i]] : 0, &call.dirfd[i]);
+		r = sb_relative_base(call.pid, pidfd, call.path[i], has_dirfd,
+				     has_dirfd ? call.args[sh->dirfd[i]] : 0, &call.dirfd[i]);
 	}
 	if (r < 0)
 		return send_resp(listener, id, r, 0);

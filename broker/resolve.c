@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -102,4 +103,24 @@ int sb_resolve(int dirfd, const char *path, enum sb_resolve_mode mode, uint64_t 
 	memcpy(ret->path + plen, ret->last, llen + 1);
 	ret->fd = TAKE_FD(fd);
 	return 0;
+}
+
+/* The fd a path is relative to: the caller's dirfd, or its cwd. -1 for absolute paths. */
+int sb_relative_base(pid_t pid, int pidfd, const char *path, bool has_dirfd, uint64_t dirfd_arg,
+		     int *ret)
+{
+	*ret = -1;
+	if (path && path[0] == '/')
+		return 0;
+	int dfd = (int)dirfd_arg;
+	if (!has_dirfd || dfd == AT_FDCWD) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d/cwd", (int)pid);
+		*ret = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	} else {
+		if (dfd < 0)
+			return -EBADF;
+		*ret = (int)syscall(SYS_pidfd_getfd, pidfd, dfd, 0);
+	}
+	return *ret < 0 ? -errno : 0;
 }

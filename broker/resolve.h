@@ -44,3 +44,11 @@ int sb_resolve(int dirfd, const char *path, enum sb_resolve_mode mode, uint64_t 
 
 /* The canonical path of an open fd, as the kernel names it. -ENOENT if it was deleted. */
 int sb_fd_path(int fd, char *buf, size_t size);
+
+/*
+ * The fd a sandboxee's path is relative to, in *ret: -1 for an absolute path; its cwd
+ * (/proc/PID/cwd) for AT_FDCWD or a call without a dirfd argument; else its dirfd, fetched with
+ * pidfd_getfd. Returns 0 or -errno (EBADF for a negative dirfd other than AT_FDCWD).
+ */
+int sb_relative_base(pid_t pid, int pidfd, const char *path, bool has_dirfd, uint64_t dirfd_arg,
+		     int *ret);
