@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""Writes the decoder's seed corpus: well-formed requests of every shape (x86_64), which the
+fuzzer then mutates. Run from tests/fuzz: ./gen-decode-seeds.py"""
+import struct
+
+MAGIC, VERSION, ARCH = 0x51524253, 1, 0xC000003E
+
+
+def req(typ, nr, args, items):
+    lens = [len(i) for i in items] + [0] * (4 - len(items))
+    head = struct.pack("<IHHIi6QQ4I", MAGIC, VERSION, typ, ARCH, nr, *args, 1, *lens)
+    return head + b"".join(items)
+
+
+seeds = {
+    "openat": req(1, 257, [2**32 - 100, 0, 0o2101, 0o644, 0, 0], [b"/etc/passwd\0"]),
+    "newfstatat": req(1, 262, [3, 0, 0, 0x100, 0, 0], [b"rel/path\0"]),
+    "renameat2": req(1, 316, [2**32 - 100, 0, 5, 0, 1, 0], [b"a\0", b"/b/c\0"]),
+    "symlinkat": req(1, 266, [0, 2**32 - 100, 0, 0, 0, 0], [b"", b"", b"target\0"]),
+    "openat2": req(1, 437, [2**32 - 100, 0, 0, 24, 0, 0],
+                   [b"/x\0", b"", b"", struct.pack("<QQQ", 0o100, 0o600, 0x8)]),
+    "utimensat": req(1, 280, [2**32 - 100, 0, 0, 0, 0, 0],
+                     [b"f\0", b"", b"", struct.pack("<4q", 1, 2, 3, 4)]),
+    "getpid": req(1, 39, [0] * 6, []),
+    "channel": req(2, 0, [0] * 6, []),
+}
+for name, data in seeds.items():
+    with open("corpus/decode/" + name, "wb") as f:
+        f.write(data)
