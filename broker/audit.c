@@ -105,6 +105,8 @@ int sb_audit_write(int fd, const struct sb_call *call, const struct sb_result *r
 		json_object_object_add(o, "path", json_object_new_string(res->path));
 	if (res->path2[0])
 		json_object_object_add(o, "path2", json_object_new_string(res->path2));
+	if (res->addr[0])
+		json_object_object_add(o, "addr", json_object_new_string(res->addr));
 	bool has;
 	uint64_t flags = 0, mode = 0;
 	open_args(call, &has, &flags, &mode);

@@ -37,6 +37,45 @@ int sb_decode_request(const void *buf, size_t len, unsigned audit_arch, struct s
 		return 0;
 	}
 
+	if (sb_shape_is_net(sh)) {
+		/*
+		 * A network call: at most an address (IN) and the bytes sent (DATA), no string.
+		 * Where they come from memory the broker cannot see over the trap (a msghdr), the
+		 * items are optional; broker/net.c decides on them as they are.
+		 */
+		const char *p = (const char *)(req + 1);
+		uint64_t a4 = sh->size_arg != SB_NOARG ? (uint32_t)req->args[sh->size_arg] : 0;
+		if (req->len[SB_ITEM_PATH0] || req->len[SB_ITEM_PATH1] || req->len[SB_ITEM_STRING])
+			return -EPROTO;
+		if (req->len[SB_ITEM_IN] > SB_MAX_ADDR || req->len[SB_ITEM_DATA] > SB_MAX_DATA)
+			return -EPROTO;
+		switch (sh->in_kind) {
+		case SB_IN_SOCKET:
+			if (req->len[SB_ITEM_IN] || req->len[SB_ITEM_DATA])
+				return -EPROTO;
+			break;
+		case SB_IN_SOCKADDR:
+		case SB_IN_SENDTO:
+			if (req->len[SB_ITEM_IN] && req->len[SB_ITEM_IN] != a4)
+				return -EPROTO;
+			if (sh->in_kind == SB_IN_SOCKADDR && req->len[SB_ITEM_DATA])
+				return -EPROTO;
+			if (sh->in_kind == SB_IN_SENDTO && req->len[SB_ITEM_DATA] != req->args[2])
+				return -EPROTO;
+			break;
+		default:
+			break;
+		}
+		for (int i = SB_ITEM_IN; i <= SB_ITEM_DATA; i++) {
+			out->item[i] = req->len[i] ? p : NULL;
+			out->item_len[i] = req->len[i];
+			p += req->len[i];
+		}
+		out->req = req;
+		out->shape = sh;
+		return 0;
+	}
+
 	/* Each item is present exactly when the shape (and the arguments) call for it. */
 	bool want[SB_ITEM_MAX] = {
 		[SB_ITEM_PATH0] = sh->path[0] != SB_NOARG &&

@@ -1482,6 +1482,17 @@ static int64_t dispatch(struct ctx *c)
 	return -ENOSYS;
 }
 
+void sb_result_reset(struct sb_result *res, const struct sb_decision *d)
+{
+	res->ret = 0;
+	res->fd = -1;
+	res->cloexec = false;
+	res->outlen = 0;
+	res->decision = d ? *d : (struct sb_decision){ 0 };
+	res->perm = 0;
+	res->path[0] = res->path2[0] = res->addr[0] = 0;
+}
+
 int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struct sb_result *res)
 {
 	res->ret = 0;
@@ -1491,6 +1502,7 @@ int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struc
 	res->decision = (struct sb_decision){ .verdict = SB_ALLOW, .rule_id = -1 };
 	res->perm = 0;
 	res->path[0] = res->path2[0] = 0;
+	res->addr[0] = 0;
 	if (!policy || !call) {
 		res->ret = -EIO;
 		return -EINVAL;

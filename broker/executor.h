@@ -41,6 +41,7 @@ struct sb_result {
 	int64_t ret;             /* the syscall's return value, or -errno */
 	int fd;                  /* an fd to hand back, or -1; the executor gives up ownership */
 	bool cloexec;            /* the caller asked for O_CLOEXEC */
+	char addr[160];          /* network calls: the address decided on (audit "addr"), or "" */
 	uint8_t out[SB_MAX_OUT]; /* bytes to copy to args[shape->out_arg], outlen of them */
 	size_t outlen;
 	/* for the audit record */
@@ -55,3 +56,6 @@ struct sb_result {
  * returns 0, or -errno only for internal failures (then res->ret is -EIO... never a success).
  */
 int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struct sb_result *res);
+
+/* Forget the previous call (every field but the out buffer's bytes): res->fd -1, no paths. */
+void sb_result_reset(struct sb_result *res, const struct sb_decision *d);

@@ -15,9 +15,12 @@
 #include "audit.h"
 #include "decode.h"
 #include "executor.h"
+#include "layers.h"
 #include "loop.h"
 #include "macro.h"
+#include "net.h"
 #include "notify.h"
+#include "privdrop.h"
 #include "resolve.h"
 #include "trapfilter.h"
 
@@ -57,6 +60,8 @@ struct sb_broker {
 	size_t nconns, max_conns;
 	bool stop;
 	bool dropped; /* a connection was freed while handling this batch of events */
+	/* Later layers sent by sb_sandbox_enter (layers.c). */
+	struct sb_layers *layers;
 	_Alignas(8) uint8_t req[SB_MAX_REQ + 1];
 	_Alignas(8) uint8_t rep[SB_MAX_REP];
 	struct sb_result res;
@@ -335,6 +340,25 @@ static void on_filter(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 	}
 }
 
+/* sb_sandbox_enter's requests: a stricter layer (layers.c), dropping privileges (privdrop.c). */
+static void on_embed(struct sb_broker *b, struct conn *c, size_t n, bool ok)
+{
+	const struct sb_req *req = (const struct sb_req *)b->req;
+	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
+			      .version = SB_PROTO_VERSION,
+			      .seq = req->seq };
+	int r = !ok ? -EPROTO
+		: req->type == SB_REQ_LAYER
+			? sb_layers_request(&b->layers, &b->policy, c->pid, b->req, n)
+			: sb_privdrop_request(c->pid, c->pidfd, b->req, n);
+	if (r == -EPROTO && hostile(b, c, c->pid, "malformed request")) {
+		drop_conn(b, c);
+		return;
+	}
+	rep.ret = r;
+	send_reply(c->fd, &rep, NULL, -1);
+}
+
 static void on_channel(struct sb_broker *b, struct conn *c)
 {
 	struct ucred cred;
@@ -368,6 +392,11 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 		on_filter(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid);
 		return;
 	}
+	if (!trunc && (size_t)n >= sizeof(*req) &&
+	    (req->type == SB_REQ_LAYER || req->type == SB_REQ_PRIVDROP)) {
+		on_embed(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid);
+		return;
+	}
 
 	int r = trunc ? -EPROTO : sb_decode_request(b->req, (size_t)n, SB_AUDIT_ARCH, &dec);
 	if (r == 0 && (nfds || !has_cred))
@@ -391,10 +420,7 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 	struct sb_decision sd;
 	sb_policy_eval_syscall(b->policy, req->nr, req->args, &sd);
 	if (sd.verdict != SB_BROKER || !dec.shape) {
-		memset(res, 0, offsetof(struct sb_result, out));
-		res->fd = -1;
-		res->path[0] = res->path2[0] = 0;
-		res->decision = sd;
+		sb_result_reset(res, &sd);
 		if (sd.verdict == SB_KILL) {
 			syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
 			res->ret = -EPERM;
@@ -413,6 +439,11 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 		if (sd.log && b->log_fd >= 0)
 			sb_audit_write(b->log_fd, &call, res);
 		send_reply(c->fd, &rep, NULL, -1);
+		return;
+	}
+	if (sb_shape_is_net(dec.shape)) {
+		/* Network calls: broker/net.c, which may answer later from a worker thread. */
+		sb_net_serve_trap(b->policy, c->fd, c->pid, c->pidfd, &dec, &sd, b->log_fd);
 		return;
 	}
 
@@ -441,10 +472,7 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 		rep.ret = r;
 		send_reply(c->fd, &rep, NULL, -1);
 	} else {
-		memset(res, 0, offsetof(struct sb_result, out));
-		res->fd = -1;
-		res->path[0] = res->path2[0] = 0;
-		res->outlen = 0;
+		sb_result_reset(res, NULL);
 		sb_execute(b->policy, &call, res);
 		rep.ret = res->ret;
 		rep.outlen = (uint32_t)(res->outlen <= SB_MAX_OUT_WIRE ? res->outlen : 0);
@@ -513,6 +541,7 @@ struct sb_broker *sb_broker_free(struct sb_broker *b)
 		return NULL;
 	while (b->conns)
 		drop_conn(b, b->conns);
+	sb_layers_free(b->layers);
 	safe_close(b->epfd);
 	free(b);
 	return NULL;

@@ -39,6 +39,7 @@
 #include "audit.h"
 #include "executor.h"
 #include "macro.h"
+#include "net.h"
 #include "notify.h"
 #include "protocol.h"
 #include "resolve.h"
@@ -235,17 +236,6 @@ static int copy_args(int mem, const struct sb_shape *sh, struct notify_state *st
 	return 0;
 }
 
-static void reset_result(struct sb_result *res, const struct sb_decision *d)
-{
-	res->ret = 0;
-	res->fd = -1;
-	res->cloexec = false;
-	res->outlen = 0;
-	res->decision = *d;
-	res->perm = 0;
-	res->path[0] = res->path2[0] = 0;
-}
-
 /* Turn the executor's result into the answer; res->ret ends up as what the caller sees. */
 static int answer(int listener, uint64_t id, int mem, const struct sb_call *call,
 		  struct sb_result *res)
@@ -338,7 +328,7 @@ static int serve_by_rule(int listener, uint64_t id, const struct sb_decision *sd
 	uint32_t flags = 0;
 	int r;
 
-	reset_result(res, sd);
+	sb_result_reset(res, sd);
 	switch (sd->verdict) {
 	case SB_ALLOW:
 		/* Decided on the integer arguments the kernel copied: nothing the caller can
@@ -418,6 +408,8 @@ int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd)
 		return 0;
 	if (pidfd < 0 || mem < 0)
 		return send_resp(listener, id, -EIO, 0); /* cannot see its memory: fail closed */
+	if (sb_shape_is_net(call.shape))
+		return sb_net_serve_notify(policy, listener, id, pidfd, mem, &call, &sd, log_fd);
 
 	r = copy_args(mem, call.shape, st, &call);
 	for (int i = 0; i < 2 && r == 0; i++) {
@@ -434,7 +426,7 @@ int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd)
 	if (!id_valid(listener, id))
 		return 0;
 
-	reset_result(res, &sd);
+	sb_result_reset(res, &sd);
 	sb_execute(policy, &call, res);
 	/*
 	 * The record first, as over the trap. It says what was decided; a failure to deliver the

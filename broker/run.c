@@ -41,6 +41,7 @@
 #include "config.h"
 #include "loop.h"
 #include "macro.h"
+#include "net.h"
 #include "policy.h"
 #include "protocol.h"
 #include "run.h"
@@ -512,9 +513,9 @@ static int launcher_filter(const struct sb_sysrule *rules, size_t n, scmp_filter
 	if (r == 0)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct scmp_arg_cmp cmp = SCMP_CMP((unsigned)rules[i].cond[0].arg,
-						   SCMP_CMP_MASKED_EQ, rules[i].cond[0].mask,
-						   rules[i].cond[0].value);
+		struct scmp_arg_cmp cmp =
+			SCMP_CMP((unsigned)rules[i].cond[0].arg, SCMP_CMP_MASKED_EQ,
+				 rules[i].cond[0].mask, rules[i].cond[0].value);
 		r = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ERRNO(EPERM), rules[i].nr,
 						 rules[i].ncond, &cmp);
 	}
@@ -743,15 +744,22 @@ static void on_timeout(struct sb_broker *b, int fd, uint32_t events, void *data)
 }
 
 /* Keep only what acting for the sandboxee needs; with --user, act with its file identity. */
-static int drop_broker_privileges(const struct child_args *a)
+static int drop_broker_privileges(const struct child_args *a, const struct sb_policy *policy)
 {
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		return -errno;
 	if (geteuid() != 0)
 		return 0; /* an unprivileged broker holds nothing to drop */
-	cap_value_t keep[] = { CAP_SYS_PTRACE,      CAP_KILL,   CAP_DAC_OVERRIDE,
-			       CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID };
-	size_t nkeep = ELEMENTSOF(keep);
+	cap_value_t keep[] = {
+		CAP_SYS_PTRACE, CAP_KILL, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,
+		CAP_FSETID,     0
+	};
+	size_t nkeep = ELEMENTSOF(keep) - 1;
+	/*
+	 * The broker binds for the sandboxee: a port below 1024 needs CAP_NET_BIND_SERVICE, kept
+	 * only when a net rule grants bind on such a port (broker/net.c).
+	 */
+	bool bind_low = sb_net_policy_binds_privileged(policy);
 	if (a->as_user) {
 		/* Files are opened and created as the user: no DAC overrides. */
 		if (setgroups((size_t)a->ngroups, a->groups) < 0)
@@ -762,6 +770,8 @@ static int drop_broker_privileges(const struct child_args *a)
 			return -EPERM;
 		nkeep = 2;
 	}
+	if (bind_low)
+		keep[nkeep++] = CAP_NET_BIND_SERVICE;
 	/* The bounding set first: it takes CAP_SETPCAP, which goes next. */
 	for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
 		bool kept = false;
@@ -1093,7 +1103,7 @@ int sb_cmd_run(int argc, char **argv)
 		say("cannot start the broker: %s", strerror(-r));
 		goto kill_child;
 	}
-	r = drop_broker_privileges(&a);
+	r = drop_broker_privileges(&a, &eff);
 	if (r < 0) {
 		say("cannot drop the broker's privileges: %s", strerror(-r));
 		goto kill_child;

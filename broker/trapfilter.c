@@ -171,7 +171,7 @@ static int scoped_program(const struct piece *pc, size_t npc, scmp_filter_ctx ct
 /*
  * Whether the trap filter leaves a syscall to the base filter altogether (lets it through)
  * instead of trapping what the plan sends to the broker:
- *  - a brokered call the trap transport cannot serve (no shape: sockets, xattrs, chown...): over
+ *  - a brokered call the trap transport cannot serve (no shape: xattrs, chown...): over
  *    the trap the broker could only answer ENOSYS;
  *  - exec: over notify the broker checks the file and the kernel runs it for the caller, so the
  *    new image starts with the program's own signal mask and without an exec fd, and a script's

@@ -88,15 +88,32 @@ int sb_plan_filter(const struct sb_plan *plan, bool guard, uint32_t broker_actio
 uint32_t sb_kaction_to_scmp(struct sb_kdecision d, uint32_t broker_action);
 const char *sb_plan_how_name(enum sb_plan_how how);
 
+/* Which filter the runtime's own rules are for. */
+struct sb_runtime_mode {
+	bool for_trap; /* the trap filter (else the base filter of `sysbroker run`) */
+	/*
+	 * sb_sandbox_enter: the trap filter of an application that sandboxes itself. Adds what
+	 * entering does once the filter is loaded (dropping capabilities, no_new_privs) and what a
+	 * later, stricter layer needs (loading one more filter for every thread), and refuses
+	 * rt_sigaction(SIGSYS) the way the application chose.
+	 */
+	bool embed;
+	int sigsys_err;   /* embed: errno of that refusal; 0 means EPERM */
+	bool sigsys_kill; /* embed: kill the process instead */
+};
+
 /*
  * The runtime's own syscalls (policy/runtime.c), at SB_TIER_RUNTIME above every policy rule.
  * for_trap adds what only the trap filter refuses (rt_sigaction of SIGSYS). Returns the number
  * of rules written, or -E2BIG.
  */
 int sb_runtime_rules(struct sb_sysrule *out, size_t max, bool for_trap);
+int sb_runtime_rules_for(struct sb_sysrule *out, size_t max, const struct sb_runtime_mode *mode);
 /*
  * *copy = policy plus the runtime rules; *ret_rules is the new rule array, which the caller
  * frees (the rest of *copy still points into policy). Returns the number of runtime rules.
  */
 int sb_policy_with_runtime(const struct sb_policy *policy, bool for_trap, struct sb_policy *copy,
 			   struct sb_sysrule **ret_rules);
+int sb_policy_with_runtime_for(const struct sb_policy *policy, const struct sb_runtime_mode *mode,
+			       struct sb_policy *copy, struct sb_sysrule **ret_rules);

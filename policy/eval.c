@@ -78,8 +78,8 @@ static void from_default(const struct sb_default *def, struct sb_decision *d)
 	};
 }
 
-int sb_policy_eval_syscall(const struct sb_policy *p, int nr, const uint64_t args[6],
-			   struct sb_decision *ret)
+static int eval_syscall_one(const struct sb_policy *p, int nr, const uint64_t args[6],
+			    struct sb_decision *ret)
 {
 	const struct sb_sysrule *best = NULL;
 
@@ -104,8 +104,8 @@ int sb_policy_eval_syscall(const struct sb_policy *p, int nr, const uint64_t arg
 	return 0;
 }
 
-int sb_policy_eval_path(const struct sb_policy *p, const char *path, uint32_t perm,
-			struct sb_decision *ret)
+static int eval_path_one(const struct sb_policy *p, const char *path, uint32_t perm,
+			 struct sb_decision *ret)
 {
 	const struct sb_pathrule *best = NULL;
 
@@ -191,8 +191,8 @@ static int net_compare(const struct sb_netrule *a, const struct sb_netrule *b)
 	return sb_glob_compare(&a->rank, &b->rank);
 }
 
-int sb_policy_eval_net(const struct sb_policy *p, uint32_t op, const struct sb_net_target *t,
-		       struct sb_decision *ret)
+static int eval_net_one(const struct sb_policy *p, uint32_t op, const struct sb_net_target *t,
+			struct sb_decision *ret)
 {
 	const struct sb_netrule *best = NULL;
 
@@ -222,6 +222,73 @@ int sb_policy_eval_net(const struct sb_policy *p, uint32_t op, const struct sb_n
 		ret->limit = NULL;
 	}
 	return 0;
+}
+
+/*
+ * Layers. A later layer can only tighten: the most severe verdict wins, a tie goes to the later
+ * layer (as the kernel answers with the newest filter's errno when stacked filters tie), and the
+ * decision logs when any layer's does.
+ */
+static int severity(enum sb_verdict v)
+{
+	switch (v) {
+	case SB_ALLOW:
+		return 0;
+	case SB_BROKER:
+		return 1;
+	case SB_DENY:
+		return 2;
+	case SB_KILL:
+		return 3;
+	}
+	return 3;
+}
+
+static void combine(struct sb_decision *acc, const struct sb_decision *d)
+{
+	bool log = acc->log || d->log;
+	if (severity(d->verdict) >= severity(acc->verdict))
+		*acc = *d;
+	acc->log = log;
+}
+
+int sb_policy_eval_syscall(const struct sb_policy *p, int nr, const uint64_t args[6],
+			   struct sb_decision *ret)
+{
+	int r = eval_syscall_one(p, nr, args, ret);
+	for (const struct sb_policy *l = p ? p->next : NULL; r == 0 && l; l = l->next) {
+		struct sb_decision d;
+		r = eval_syscall_one(l, nr, args, &d);
+		if (r == 0)
+			combine(ret, &d);
+	}
+	return r;
+}
+
+int sb_policy_eval_path(const struct sb_policy *p, const char *path, uint32_t perm,
+			struct sb_decision *ret)
+{
+	int r = eval_path_one(p, path, perm, ret);
+	for (const struct sb_policy *l = p ? p->next : NULL; r == 0 && l; l = l->next) {
+		struct sb_decision d;
+		r = eval_path_one(l, path, perm, &d);
+		if (r == 0)
+			combine(ret, &d);
+	}
+	return r;
+}
+
+int sb_policy_eval_net(const struct sb_policy *p, uint32_t op, const struct sb_net_target *t,
+		       struct sb_decision *ret)
+{
+	int r = eval_net_one(p, op, t, ret);
+	for (const struct sb_policy *l = p ? p->next : NULL; r == 0 && l; l = l->next) {
+		struct sb_decision d;
+		r = eval_net_one(l, op, t, &d);
+		if (r == 0)
+			combine(ret, &d);
+	}
+	return r;
 }
 
 int sb_net_target_from_sockaddr(const struct sockaddr *sa, socklen_t len, int sotype,

@@ -34,6 +34,9 @@ SB_API struct sb_policy *sb_policy_free(struct sb_policy *p)
 	for (size_t i = 0; i < p->nnets; i++)
 		free(p->nets[i].pattern);
 	free(p->files);
+	free(p->source_text);
+	free(p->source_name);
+	free(p->source_path);
 	free(p->sys);
 	free(p->paths);
 	free(p->nets);
@@ -196,7 +199,19 @@ SB_API int sb_policy_load_file(const char *path, struct sb_policy **ret_policy,
 		st.ino[0] = s.st_ino;
 		st.n = 1;
 	}
-	return load(data, len, path, &st, ret_policy, ret_error);
+	/* Absolute, so that a broker with another working directory finds the same file. */
+	_cleanup_free_ char *source = realpath(path, NULL);
+	if (!source)
+		source = strdup(path);
+	if (!source)
+		return -ENOMEM;
+	struct sb_policy *p = NULL;
+	r = load(data, len, path, &st, &p, ret_error);
+	if (r < 0)
+		return r;
+	p->source_path = TAKE_PTR(source);
+	*ret_policy = p;
+	return 0;
 }
 
 SB_API int sb_policy_load_string(const char *text, size_t len, const char *name,
@@ -213,7 +228,21 @@ SB_API int sb_policy_load_string(const char *text, size_t len, const char *name,
 			      "cannot read: %s (policies are limited to 1 MiB)", -EFBIG);
 		return -EFBIG;
 	}
-	return load(text, len, name ? name : "<string>", &st, ret_policy, ret_error);
+	_cleanup_free_ char *source = malloc(len + 1);
+	_cleanup_free_ char *source_name = strdup(name ? name : "<string>");
+	if (!source || !source_name)
+		return -ENOMEM;
+	memcpy(source, text, len);
+	source[len] = 0;
+	struct sb_policy *p = NULL;
+	int r = load(text, len, source_name, &st, &p, ret_error);
+	if (r < 0)
+		return r;
+	p->source_text = TAKE_PTR(source);
+	p->source_len = len;
+	p->source_name = TAKE_PTR(source_name);
+	*ret_policy = p;
+	return 0;
 }
 
 SB_API const char *sb_version(void)

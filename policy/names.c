@@ -291,7 +291,7 @@ static const char *const g_file_write[] = {
 	"sendfile", "splice", "tee", "close", NULL};
 /*
  * Not listen(2): on a socket that was never bound it binds one itself, to an ephemeral port on
- * every address, with no address for the net rules to decide. Name it to allow it.
+ * every address. It is brokered: the broker decides it as bind to the socket's own address.
  */
 static const char *const g_network[] = {
 	"socket", "socketpair", "getsockopt", "setsockopt", "getsockname", "getpeername",
@@ -324,7 +324,7 @@ static const struct sb_group groups[] = {
 	{"@default-runtime", "what the C runtime and dynamic loader need in any program", g_runtime},
 	{"@file-read", "reading and inspecting files already open", g_file_read},
 	{"@file-write", "writing, syncing and resizing files already open", g_file_write},
-	{"@network", "sockets, without connect/bind/sendto/sendmsg (net rules decide those) or listen",
+	{"@network", "sockets, without connect/bind/listen/sendto/sendmsg (net rules decide those)",
 	 g_network},
 	{"@process", "creating, waiting for and signalling processes and threads", g_process},
 	{"@signal", "handling, blocking and sending signals", g_signal},
@@ -387,6 +387,7 @@ static const struct {
 	{"execveat", SB_BROKERED_EXEC},   {"connect", SB_BROKERED_NET},
 	{"bind", SB_BROKERED_NET},        {"sendto", SB_BROKERED_NET},
 	{"sendmsg", SB_BROKERED_NET},     {"sendmmsg", SB_BROKERED_NET},
+	{"listen", SB_BROKERED_NET},
 };
 
 /* clang-format on */

@@ -158,6 +158,23 @@ struct sb_policy {
 	size_t nnets;
 	struct sb_default def_sys, def_path, def_net;
 	unsigned nstatements;
+	/*
+	 * Where the policy came from, so that a broker can load it again (a later layer of
+	 * sb_sandbox_enter travels as source, never as memory): the text of a policy loaded from
+	 * memory and the name it was given, or the path of a file (absolute where it could be
+	 * resolved). Exactly one of source_text and source_path is set by the loaders.
+	 */
+	char *source_text;
+	size_t source_len;
+	char *source_name;
+	char *source_path;
+	/*
+	 * The next, later layer (broker side only; NULL for a single policy). The evaluator
+	 * decides every call on every layer and keeps the strictest answer, so a layer can only
+	 * tighten: see sb_policy_eval_syscall(). The compiler ignores it (each layer has a kernel
+	 * filter of its own).
+	 */
+	const struct sb_policy *next;
 };
 
 /* The answer of the evaluator. origin is NULL when a default (or the built-in set) decided. */
@@ -189,7 +206,13 @@ struct sb_policy *sb_policy_new(void);
 int sb_policy_finalize(struct sb_policy *policy, struct sb_policy_error *err);
 int sb_policy_add_file(struct sb_policy *policy, const char *name, const char **ret_name);
 
-/* eval.c */
+/*
+ * eval.c. Each function decides on the policy and on every layer chained behind it (next): the
+ * most severe answer wins (kill, then deny, then "the broker decides by path or address", then
+ * allow), and among answers of the same severity the latest layer's, which is the kernel's own
+ * rule for stacked filters (the newest filter's errno wins a tie). A decision logs when any
+ * layer's does.
+ */
 int sb_policy_eval_syscall(const struct sb_policy *policy, int nr, const uint64_t args[6],
 			   struct sb_decision *ret);
 int sb_policy_eval_path(const struct sb_policy *policy, const char *path, uint32_t perm,

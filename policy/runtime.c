@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The runtime's own syscalls, answered by the kernel above every policy rule. Shared by the
- * launcher's base (notify) filter, the preloaded runtime's trap filter and sb_trap_enter: a
- * syscall the handler makes must be allowed by every filter on the stack, since the kernel
- * applies the most restrictive answer of all of them.
+ * launcher's base (notify) filter, the preloaded runtime's trap filter, sb_trap_enter and
+ * sb_sandbox_enter: a syscall the handler makes must be allowed by every filter on the stack,
+ * since the kernel applies the most restrictive answer of all of them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +13,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "compile.h"
 #include "macro.h"
 #include "sandboxee/protocol.h"
+
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
 
 /*
  * None of it reaches beyond the sandbox: a send without an address goes where the socket is
@@ -24,13 +29,15 @@
  * neither replaced nor ignored (blocking it only gets the process killed at its next trap). No
  * rule trusts an fd number but the exec fd's, whose residual docs/design.md describes.
  */
-int sb_runtime_rules(struct sb_sysrule *out, size_t max, bool for_trap)
+int sb_runtime_rules_for(struct sb_sysrule *out, size_t max, const struct sb_runtime_mode *mode)
 {
+	enum { EVERY, TRAP, BASE, EMBED };
 	const struct {
 		const char *name;
 		enum sb_verdict v;
 		int err;
-		int only; /* 0: every filter, 1: trap filter only, 2: base filter only */
+		int only; /* EVERY filter, the TRAP filters only, the BASE filter only, EMBED only
+			   */
 		unsigned ncond;
 		struct sb_cond cond[2];
 	} rules[] = {
@@ -68,19 +75,68 @@ int sb_runtime_rules(struct sb_sysrule *out, size_t max, bool for_trap)
 		 * flags 0 excludes SECCOMP_FILTER_FLAG_NEW_LISTENER (a listener of the sandboxee's
 		 * own would see brokered calls before the broker).
 		 */
-		{ "seccomp", SB_ALLOW, 0, 2, 1, { { 1, SB_CMP_EQ, UINT64_MAX, 0 } } },
+		{ "seccomp", SB_ALLOW, 0, BASE, 1, { { 1, SB_CMP_EQ, UINT64_MAX, 0 } } },
 		/* The application may not take SIGSYS over once the trap is armed. */
 		{ "rt_sigaction",
 		  SB_DENY,
 		  EPERM,
-		  1,
+		  TRAP,
 		  2,
 		  { { 0, SB_CMP_EQ, UINT64_MAX, SIGSYS }, { 1, SB_CMP_NE, UINT64_MAX, 0 } } },
+		/*
+		 * sb_sandbox_enter loads the filter first and drops privileges after, so that a
+		 * failure to load leaves them in place: dropping capabilities (every set, the
+		 * bounding set, the ambient set) and setting no_new_privs must be answered by the
+		 * kernel. None of them can raise a privilege once the permitted set is empty, which
+		 * entering makes it in every thread: capset(2) then only lowers (a new permitted
+		 * set must be a subset of the old, a new inheritable set of the old inheritable and
+		 * permitted sets), the bounding and ambient sets only shrink (raising an ambient
+		 * capability needs it permitted), and no_new_privs cannot be unset.
+		 */
+		{ "capset", SB_ALLOW, 0, EMBED, 0, { { 0 } } },
+		{ "prctl",
+		  SB_ALLOW,
+		  0,
+		  EMBED,
+		  1,
+		  { { 0, SB_CMP_EQ, UINT64_MAX, PR_CAPBSET_DROP } } },
+		{ "prctl",
+		  SB_ALLOW,
+		  0,
+		  EMBED,
+		  1,
+		  { { 0, SB_CMP_EQ, UINT64_MAX, PR_CAP_AMBIENT } } },
+		{ "prctl",
+		  SB_ALLOW,
+		  0,
+		  EMBED,
+		  1,
+		  { { 0, SB_CMP_EQ, UINT64_MAX, PR_SET_NO_NEW_PRIVS } } },
+		/*
+		 * A later sb_sandbox_enter stacks one more filter on every thread. A filter only
+		 * tightens, and flags exactly TSYNC (with TSYNC_ESRCH where libseccomp finds the
+		 * kernel has it) exclude SECCOMP_FILTER_FLAG_NEW_LISTENER.
+		 */
+		{ "seccomp",
+		  SB_ALLOW,
+		  0,
+		  EMBED,
+		  1,
+		  { { 1, SB_CMP_EQ, UINT64_MAX, SECCOMP_FILTER_FLAG_TSYNC } } },
+		{ "seccomp",
+		  SB_ALLOW,
+		  0,
+		  EMBED,
+		  1,
+		  { { 1, SB_CMP_EQ, UINT64_MAX,
+		      SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH } } },
 	};
 	size_t n = 0;
 	for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
 		int nr = seccomp_syscall_resolve_name(rules[i].name);
-		if (nr < 0 || rules[i].only == (for_trap ? 2 : 1))
+		int only = rules[i].only;
+		if (nr < 0 || (only == TRAP && !mode->for_trap) ||
+		    (only == BASE && mode->for_trap) || (only == EMBED && !mode->embed))
 			continue;
 		if (n >= max)
 			return -E2BIG;
@@ -91,16 +147,35 @@ int sb_runtime_rules(struct sb_sysrule *out, size_t max, bool for_trap)
 			.ncond = rules[i].ncond,
 		};
 		memcpy(out[n].cond, rules[i].cond, sizeof(rules[i].cond));
+		if (only == TRAP && mode->embed) {
+			/* The application chose how its attempts to take SIGSYS over end. */
+			out[n].c.verdict = mode->sigsys_kill ? SB_KILL : SB_DENY;
+			out[n].c.err = mode->sigsys_kill  ? 0
+				       : mode->sigsys_err ? mode->sigsys_err
+							  : EPERM;
+		}
 		n++;
 	}
 	return (int)n;
 }
 
+int sb_runtime_rules(struct sb_sysrule *out, size_t max, bool for_trap)
+{
+	return sb_runtime_rules_for(out, max, &(struct sb_runtime_mode){ .for_trap = for_trap });
+}
+
 int sb_policy_with_runtime(const struct sb_policy *p, bool for_trap, struct sb_policy *copy,
 			   struct sb_sysrule **ret_rules)
 {
+	return sb_policy_with_runtime_for(p, &(struct sb_runtime_mode){ .for_trap = for_trap },
+					  copy, ret_rules);
+}
+
+int sb_policy_with_runtime_for(const struct sb_policy *p, const struct sb_runtime_mode *mode,
+			       struct sb_policy *copy, struct sb_sysrule **ret_rules)
+{
 	struct sb_sysrule extra[32];
-	int n = sb_runtime_rules(extra, ELEMENTSOF(extra), for_trap);
+	int n = sb_runtime_rules_for(extra, ELEMENTSOF(extra), mode);
 	if (n < 0)
 		return n;
 	struct sb_sysrule *sys = calloc(p->nsys + (size_t)n, sizeof(*sys));

@@ -16,24 +16,35 @@
 #include "macro.h"
 #include "runtime.h"
 
-int sb_trap_enter(const struct sb_policy *policy, int ctrl_fd)
+void sb_trap_filters_release(struct sb_trap_filters *f)
 {
+	if (!f)
+		return;
+	if (f->main)
+		seccomp_release(f->main);
+	if (f->guard)
+		seccomp_release(f->guard);
+	free(f->eff_rules);
+	*f = (struct sb_trap_filters){ 0 };
+}
+
+int sb_trap_build(const struct sb_policy *policy, const struct sb_trap_opts *o,
+		  struct sb_trap_filters *ret)
+{
+	struct sb_trap_filters f = { 0 };
 	struct sb_plan *plan = NULL;
-	scmp_filter_ctx main_ctx = NULL, guard_ctx = NULL;
-	struct sigaction sa = { .sa_sigaction = sb_sigsys, .sa_flags = SA_SIGINFO | SA_RESTART };
-	struct sigaction old;
+	struct sb_runtime_mode mode = o->mode;
 	int r;
 
-	if (!policy || ctrl_fd < 0)
+	if (!policy || !ret)
 		return -EINVAL;
-	struct sb_policy copy;
-	_cleanup_free_ struct sb_sysrule *sys = NULL;
-	int nextra = sb_policy_with_runtime(policy, true, &copy, &sys);
+	mode.for_trap = true;
+	int nextra = sb_policy_with_runtime_for(policy, &mode, &f.eff, &f.eff_rules);
 	if (nextra < 0)
 		return nextra;
-	const struct sb_sysrule *extra = sys + policy->nsys;
+	const struct sb_sysrule *extra = f.eff_rules + policy->nsys;
 
-	r = sb_plan_build_for(&copy, true, &plan);
+	r = sb_plan_build_for(&f.eff, true, &plan);
 	/*
 	 * Over the trap the broker can refuse a call but not make an arbitrary syscall for the
 	 * caller, and a syscall the handler makes must never trap. So every syscall whose
@@ -50,35 +61,68 @@ int sb_trap_enter(const struct sb_policy *policy, int ctrl_fd)
 			r = -EOPNOTSUPP;
 	}
 	if (r == 0)
-		r = sb_plan_filter(plan, false, SCMP_ACT_TRAP, &main_ctx);
+		r = sb_plan_filter(plan, false, SCMP_ACT_TRAP, &f.main);
 	if (r == 0)
-		r = sb_plan_filter(plan, true, SCMP_ACT_TRAP, &guard_ctx);
+		r = sb_plan_filter(plan, true, SCMP_ACT_TRAP, &f.guard);
+	/* Every thread of the process, or none: the load fails (ESRCH) if one cannot follow. */
+	if (r == 0 && o->tsync)
+		r = seccomp_attr_set(f.main, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (r == 0 && o->tsync && f.guard)
+		r = seccomp_attr_set(f.guard, SCMP_FLTATR_CTL_TSYNC, 1);
 	sb_plan_free(plan);
-	if (r < 0)
-		goto out;
-
-	/* Every signal blocked while the handler runs: it owns this thread's buffers. */
-	sigfillset(&sa.sa_mask);
-	if (sigaction(SIGSYS, &sa, &old) < 0) {
-		r = -errno;
-		goto out;
+	if (r < 0) {
+		sb_trap_filters_release(&f);
+		return r;
 	}
-	sb_ctrl_fd = ctrl_fd;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	*ret = f;
+	return 0;
+}
+
+int sb_trap_install(const struct sb_trap_filters *f, int ctrl_fd, const struct sb_trap_opts *o)
+{
+	struct sigaction sa = { .sa_sigaction = sb_sigsys, .sa_flags = SA_SIGINFO | SA_RESTART };
+	struct sigaction old;
+	int old_fd = sb_ctrl_fd;
+	int r;
+
+	if (!f || !f->main || (o->handler && ctrl_fd < 0))
+		return -EINVAL;
+	if (o->handler) {
+		/* Every signal blocked while the handler runs: it owns this thread's buffers. */
+		sigfillset(&sa.sa_mask);
+		if (sigaction(SIGSYS, &sa, &old) < 0)
+			return -errno;
+		sb_ctrl_fd = ctrl_fd;
+	}
+	if (o->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		r = -errno;
 		goto restore;
 	}
 	/* The guard first: the main filter may refuse seccomp(2) itself. */
-	r = guard_ctx ? seccomp_load(guard_ctx) : 0;
+	r = f->guard ? seccomp_load(f->guard) : 0;
 	if (r == 0)
-		r = seccomp_load(main_ctx);
+		r = seccomp_load(f->main);
 	if (r == 0)
-		goto out;
+		return 0;
 restore:
-	sigaction(SIGSYS, &old, NULL);
-	sb_ctrl_fd = -1;
-out:
-	seccomp_release(main_ctx);
-	seccomp_release(guard_ctx);
+	if (o->handler) {
+		sigaction(SIGSYS, &old, NULL);
+		sb_ctrl_fd = old_fd;
+	}
+	return r;
+}
+
+int sb_trap_enter(const struct sb_policy *policy, int ctrl_fd)
+{
+	const struct sb_trap_opts o = { .handler = true, .no_new_privs = true };
+	struct sb_trap_filters f;
+
+	if (!policy || ctrl_fd < 0)
+		return -EINVAL;
+	int r = sb_trap_build(policy, &o, &f);
+	if (r < 0)
+		return r;
+	r = sb_trap_install(&f, ctrl_fd, &o);
+	sb_trap_filters_release(&f);
 	return r;
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -30,6 +31,7 @@
 #endif
 
 int sb_ctrl_fd = -1;
+int sb_privdrop_from;
 
 /* One channel per thread. Initial-exec TLS is allocated with the thread, never lazily. */
 struct sb_thread {
@@ -279,6 +281,87 @@ static long add_string(uint8_t **p, uint8_t *end, uint32_t *len, uint64_t ptr)
 }
 
 /*
+ * The socket address (IN item) and the bytes sent (DATA item) of a network call, copied with the
+ * bounds of sandboxee/protocol.h. Where the kernel would refuse the call before looking at the
+ * socket, so do we, with its errno (EINVAL for an address length out of range, EFAULT for a NULL
+ * buffer with a length); EMSGSIZE past SB_MAX_DATA and EOPNOTSUPP for control data are ours
+ * (docs/protocol.md). The broker checks every item again.
+ */
+static long add_net(const struct sb_shape *sh, const uint64_t args[6], uint8_t **p, uint8_t *end,
+		    struct sb_req *req)
+{
+	const struct msghdr *mh;
+	uint64_t addr = 0, alen = 0;
+	long r;
+
+	switch (sh->in_kind) {
+	case SB_IN_SOCKADDR:
+	case SB_IN_SENDTO:
+		addr = args[sh->in_arg];
+		alen = (uint32_t)args[sh->size_arg];
+		if ((int32_t)alen < 0 || alen > SB_MAX_ADDR)
+			return -EINVAL;
+		if (sh->in_kind == SB_IN_SOCKADDR && !addr && alen)
+			return -EFAULT;
+		if (addr && alen) {
+			r = add_item(p, end, &req->len[SB_ITEM_IN], (const void *)(uintptr_t)addr,
+				     (size_t)alen);
+			if (r < 0)
+				return r;
+		}
+		if (sh->in_kind == SB_IN_SOCKADDR || args[2] == 0)
+			return 0;
+		if (args[2] > SB_MAX_DATA)
+			return -EMSGSIZE;
+		if (!args[1])
+			return -EFAULT;
+		return add_item(p, end, &req->len[SB_ITEM_DATA], (const void *)(uintptr_t)args[1],
+				(size_t)args[2]);
+	case SB_IN_MSGHDR:
+	case SB_IN_MMSGHDR:
+		if (sh->in_kind == SB_IN_MMSGHDR && (uint32_t)args[2] == 0)
+			return 0; /* nothing to send: the broker answers 0 */
+		mh = (const struct msghdr *)(uintptr_t)args[sh->in_arg];
+		if (!mh)
+			return -EFAULT;
+		if (mh->msg_controllen)
+			return -EOPNOTSUPP;
+		alen = mh->msg_name ? (uint32_t)mh->msg_namelen : 0;
+		if ((int32_t)alen < 0)
+			return -EINVAL;
+		if (alen > SB_MAX_ADDR)
+			alen = SB_MAX_ADDR; /* the kernel truncates it too */
+		if (alen) {
+			r = add_item(p, end, &req->len[SB_ITEM_IN], mh->msg_name, (size_t)alen);
+			if (r < 0)
+				return r;
+		}
+		if (mh->msg_iovlen > 1024 /* UIO_MAXIOV */)
+			return -EMSGSIZE;
+		if (mh->msg_iovlen && !mh->msg_iov)
+			return -EFAULT;
+		size_t total = 0;
+		for (size_t i = 0; i < mh->msg_iovlen; i++) {
+			const struct iovec *v = &mh->msg_iov[i];
+			if (v->iov_len > SB_MAX_DATA - total)
+				return -EMSGSIZE;
+			if (!v->iov_len)
+				continue;
+			if (!v->iov_base)
+				return -EFAULT;
+			if ((size_t)(end - *p) < v->iov_len)
+				return -EMSGSIZE;
+			sb_memcpy(*p, v->iov_base, v->iov_len);
+			*p += v->iov_len;
+			total += v->iov_len;
+		}
+		req->len[SB_ITEM_DATA] = (uint32_t)total;
+		return 0;
+	}
+	return 0; /* SB_IN_SOCKET: only the fd */
+}
+
+/*
  * Run the file the broker checked: the decision binds to that inode, not to a path that could
  * change before the exec. Returns only on failure. The new image inherits the signal mask: it
  * gets the interrupted code's (mask, in the kernel's format; NULL: unknown), as a native execve
@@ -333,7 +416,11 @@ static long trap_call(long nr, const uint64_t args[6], const void *exec_mask)
 	for (int i = 0; i < 6; i++)
 		req->args[i] = args[i];
 	req->seq = ++t->seq;
-	if (sh) {
+	if (sb_shape_is_net(sh)) {
+		r = add_net(sh, args, &p, end, req);
+		if (r < 0)
+			return r;
+	} else if (sh) {
 		for (int i = 0; i < 2; i++) {
 			if (sh->path[i] == SB_NOARG)
 				continue;
@@ -409,6 +496,11 @@ static long trap_call(long nr, const uint64_t args[6], const void *exec_mask)
 	}
 	if (fd >= 0)
 		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	if (nr == SYS_sendmmsg && rep->ret >= 0 && (uint32_t)args[2] > 0) {
+		/* The broker sent the first message: its length, and one message sent. */
+		((struct mmsghdr *)(uintptr_t)args[1])->msg_len = (unsigned)rep->ret;
+		return 1;
+	}
 	return (long)rep->ret;
 }
 
@@ -417,12 +509,44 @@ long sb_trap_call(long nr, const uint64_t args[6])
 	return trap_call(nr, args, NULL);
 }
 
+/*
+ * Capabilities belong to each thread: sb_sandbox_enter drops its own with libcap, and the broker
+ * asks every other thread that still holds one (SB_REQ_PRIVDROP) with a SIGSYS. Lower the
+ * bounding set (possible only with CAP_SETPCAP, which comes last), empty the ambient set, then
+ * every other set, and set no_new_privs. Each step only lowers; none can fail in a way that
+ * leaves more than before.
+ */
+static void drop_privileges(void)
+{
+	struct {
+		uint32_t version;
+		int pid;
+	} hdr = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+	struct {
+		uint32_t effective, permitted, inheritable;
+	} data[2];
+
+	for (long cap = 0; cap < 64; cap++)
+		if (raw(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0) < 0)
+			break; /* EINVAL past the last capability, EPERM without CAP_SETPCAP */
+	raw(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0);
+	sb_memzero(data, sizeof(data));
+	raw(SYS_capset, (long)&hdr, (long)data, 0, 0, 0, 0);
+	raw(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
+}
+
 void sb_sigsys(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	int saved_errno = errno;
 	uint64_t args[6];
 
+	/* tgkill(2) from the broker: only it can send SI_TKILL with its own pid to us. */
+	if (si->si_code == SI_TKILL && sb_privdrop_from > 0 && si->si_pid == sb_privdrop_from) {
+		drop_privileges();
+		errno = saved_errno;
+		return;
+	}
 	if (si->si_code != SYS_SECCOMP || si->si_arch != SB_AUDIT_ARCH)
 		DIE("sysbroker: SIGSYS that is not a seccomp trap of this architecture\n");
 	for (unsigned i = 0; i < 6; i++)

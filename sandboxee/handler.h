@@ -7,6 +7,11 @@
 
 /* The control socket to the broker; set once before the filter is loaded. */
 extern int sb_ctrl_fd;
+/*
+ * The broker's pid, once sb_sandbox_enter has loaded its filter: a SIGSYS that this pid sent with
+ * tgkill(2) asks the thread to drop its privileges (SB_REQ_PRIVDROP). 0: never.
+ */
+extern int sb_privdrop_from;
 
 /*
  * This thread's channel to the broker, made on first use through sb_ctrl_fd (which must be set):

@@ -11,12 +11,14 @@
 
 #define SB_PROTO_MAGIC_REQ 0x51524253u /* "SBRQ" */
 #define SB_PROTO_MAGIC_REP 0x50524253u /* "SBRP" */
-#define SB_PROTO_VERSION 1
+#define SB_PROTO_VERSION 2             /* 2: the DATA item (network calls) */
 
 enum sb_req_type {
-	SB_REQ_SYSCALL = 1, /* on a thread's channel: one brokered syscall */
-	SB_REQ_CHANNEL = 2, /* on the control socket: "here is my new channel" (SCM_RIGHTS) */
-	SB_REQ_FILTER = 3,  /* on a process's channel: its trap filter, for its text ranges */
+	SB_REQ_SYSCALL = 1,  /* on a thread's channel: one brokered syscall */
+	SB_REQ_CHANNEL = 2,  /* on the control socket: "here is my new channel" (SCM_RIGHTS) */
+	SB_REQ_FILTER = 3,   /* on a process's channel: its trap filter, for its text ranges */
+	SB_REQ_LAYER = 4,    /* sb_sandbox_enter, on a channel: a stricter policy layer */
+	SB_REQ_PRIVDROP = 5, /* sb_sandbox_enter, on a channel: make every thread drop privileges */
 };
 
 /* Payload items, in this order, each present when its length is non-zero. */
@@ -24,7 +26,8 @@ enum {
 	SB_ITEM_PATH0,
 	SB_ITEM_PATH1,
 	SB_ITEM_STRING,
-	SB_ITEM_IN,
+	SB_ITEM_IN,   /* an input struct; for the network calls, the socket address */
+	SB_ITEM_DATA, /* the bytes a network call sends (sendto, sendmsg, sendmmsg) */
 	SB_ITEM_MAX,
 };
 
@@ -39,8 +42,17 @@ struct sb_req {
 	uint32_t len[SB_ITEM_MAX]; /* paths and strings include their NUL */
 };
 
-#define SB_MAX_IN 64 /* largest input struct (open_how is 24, timespec[2] 32) */
-#define SB_MAX_PAYLOAD (3 * PATH_MAX + SB_MAX_IN)
+#define SB_MAX_IN 64    /* largest input struct (open_how is 24, timespec[2] 32) */
+#define SB_MAX_ADDR 128 /* a socket address: sizeof(struct sockaddr_storage) */
+/*
+ * The bytes one send with an address carries through the broker (sendto, sendmsg, the first
+ * message of sendmmsg); beyond it the call fails with EMSGSIZE on both transports. It shares the
+ * per-thread request buffer with the paths (a network call has none), so it costs the handler's
+ * thread-local storage only 4 KiB more than the paths did.
+ */
+#define SB_MAX_DATA 16384
+#define SB_MAX_PAYLOAD (SB_MAX_ADDR + SB_MAX_DATA)
+_Static_assert(SB_MAX_PAYLOAD >= 3 * PATH_MAX + SB_MAX_IN, "paths fit the payload");
 #define SB_MAX_REQ (sizeof(struct sb_req) + SB_MAX_PAYLOAD)
 
 enum {
@@ -99,3 +111,43 @@ struct sb_filter_hdr {
 #define SB_MAX_FILTER_OUT                                                                          \
 	(sizeof(struct sb_filter_hdr) + 2 * SB_MAX_FILTER_INSNS * SB_FILTER_INSN_SIZE)
 #define SB_MAX_FILTER_REP (sizeof(struct sb_rep) + SB_MAX_FILTER_OUT)
+
+/*
+ * SB_REQ_LAYER (sb_sandbox_enter called again): a policy layer, as source, in three steps so
+ * that a failure leaves nothing changed: PREPARE (the broker loads it and keeps it pending for
+ * the sender), then the caller loads the layer's kernel filter, then COMMIT (the broker adds it to
+ * the layers every call is decided by) or ABORT. args[0] is the step; for PREPARE args[1] is
+ * the source's kind, args[2] the errno for rt_sigaction(SIGSYS) (0: EPERM) and args[3] non-zero to
+ * kill instead; the PATH0 item is the file's path (SB_LAYER_FILE) or the policy's name
+ * (SB_LAYER_TEXT), NUL-terminated, and for SB_LAYER_TEXT the STRING item is the text itself, at
+ * most SB_MAX_LAYER_TEXT bytes and not NUL-terminated. Every other field is zero.
+ */
+enum {
+	SB_LAYER_PREPARE = 1,
+	SB_LAYER_COMMIT = 2,
+	SB_LAYER_ABORT = 3,
+};
+enum {
+	SB_LAYER_FILE = 1,
+	SB_LAYER_TEXT = 2,
+};
+#define SB_MAX_LAYER_TEXT 8192
+#define SB_MAX_PENDING_LAYERS 16 /* processes with a layer between PREPARE and COMMIT */
+
+/*
+ * SB_REQ_PRIVDROP: once its filter is loaded, sb_sandbox_enter asks the broker to find the
+ * threads of the sender's process that still hold a capability or lack no_new_privs and to send
+ * each a SIGSYS with tgkill(2); the handler of such a signal (SI_TKILL from the broker's pid)
+ * drops the thread's privileges. args[0] is the round (0, 1, ...): from round 1 on the broker
+ * waits SB_PRIVDROP_WAIT_US first. The reply's ret is the number of threads it signalled (0:
+ * every thread is unprivileged) or -errno. Every other field is zero.
+ */
+#define SB_PRIVDROP_WAIT_US 1000
+#define SB_PRIVDROP_ROUNDS 3000
+
+/*
+ * The broker sb_sandbox_enter starts says it is ready, once, on the control socket before
+ * anything else: a struct sb_rep with seq = SB_HELLO_SEQ and ret its pid, with a pidfd for
+ * itself (SCM_RIGHTS); or ret -errno and no fd when it could not start.
+ */
+#define SB_HELLO_SEQ 0x48454c4c4fULL /* "HELLO" */

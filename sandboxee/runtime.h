@@ -3,6 +3,8 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <seccomp.h>
+#include <stdbool.h>
 
 #include "compile.h"
 #include "policy.h"
@@ -16,6 +18,38 @@
  * that the trap transport cannot serve (see sysbroker check --explain, "broker evaluates").
  */
 int sb_trap_enter(const struct sb_policy *policy, int ctrl_fd);
+
+/* How to enter trap mode: sb_trap_enter's choices are every field false or zero but handler
+ * and no_new_privs. */
+struct sb_trap_opts {
+	struct sb_runtime_mode mode; /* the runtime's own rules (for_trap is implied) */
+	bool tsync;                  /* load for every thread (SECCOMP_FILTER_FLAG_TSYNC) */
+	bool no_new_privs; /* set no_new_privs first (else the caller has CAP_SYS_ADMIN) */
+	bool handler;      /* install the SIGSYS handler and the control socket */
+};
+
+/* The filters of one trap policy, and the policy the broker must decide by. */
+struct sb_trap_filters {
+	scmp_filter_ctx main, guard; /* guard NULL when the plan needs none */
+	struct sb_policy eff;        /* the policy plus the runtime's rules; points into it */
+	struct sb_sysrule *eff_rules;
+};
+
+/*
+ * Build everything that can fail without changing anything: the policy plus the runtime's rules,
+ * its trap plan and filters. Returns 0, or -EOPNOTSUPP (as sb_trap_enter), -ENOMEM, or an error of
+ * libseccomp. Release with sb_trap_filters_release().
+ */
+int sb_trap_build(const struct sb_policy *policy, const struct sb_trap_opts *o,
+		  struct sb_trap_filters *ret);
+/*
+ * Install the handler (o->handler), set no_new_privs (o->no_new_privs) and load the guard filter,
+ * then the main one. Returns 0 or -errno; on failure the handler and the control socket are put
+ * back, while no_new_privs, and a guard filter loaded before the main one failed, stay.
+ * With o->tsync, -ESRCH says that a thread could not be synchronised (it has a filter of its own).
+ */
+int sb_trap_install(const struct sb_trap_filters *f, int ctrl_fd, const struct sb_trap_opts *o);
+void sb_trap_filters_release(struct sb_trap_filters *f);
 
 /**
  * Arm the trap path with programs built elsewhere (by the broker, for the preloaded runtime):

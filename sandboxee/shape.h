@@ -1,14 +1,15 @@
 /* async-signal-safe */
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The shape of every brokered file syscall: which arguments are paths, which are directory fds,
- * which point to an input struct the broker needs, and which receive a result the sandboxee's
- * handler copies back. Shared by the SIGSYS handler (what to copy into a request, where to copy
- * a reply) and the broker (how to decode and execute), so the two cannot disagree.
- * Pure constant data and one lookup: safe in signal context.
+ * The shape of every brokered syscall: which arguments are paths, which are directory fds,
+ * which point to an input struct (or a socket address, or a message) the broker needs, and which
+ * receive a result the sandboxee's handler copies back. Shared by the SIGSYS handler (what to copy
+ * into a request, where to copy a reply) and the broker (how to decode and execute), so the two
+ * cannot disagree. Pure constant data and one lookup: safe in signal context.
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -26,6 +27,20 @@ enum sb_in_kind {
 	SB_IN_NONE = 0,
 	SB_IN_OPEN_HOW, /* struct open_how at in_arg, its size in size_arg (openat2) */
 	SB_IN_TIMES,    /* struct timespec[2] at in_arg, may be NULL (utimensat) */
+	/*
+	 * The network calls (broker/net.c). The socket is always arg0; the address travels as
+	 * the IN item (at most SB_MAX_ADDR bytes), the bytes sent as the DATA item (at most
+	 * SB_MAX_DATA).
+	 */
+	SB_IN_SOCKADDR, /* a socket address at in_arg, its length in size_arg (connect, bind) */
+	SB_IN_SENDTO,   /* sendto: the address as SB_IN_SOCKADDR (may be NULL), the bytes at
+			 * arg1, their length in arg2 */
+	SB_IN_MSGHDR,   /* sendmsg: a struct msghdr at in_arg; its name (may be NULL) and the
+			 * bytes of its iovecs are sent, control data is refused (EOPNOTSUPP) */
+	SB_IN_MMSGHDR,  /* sendmmsg: struct mmsghdr[size_arg] at in_arg; the first message only,
+			 * as SB_IN_MSGHDR (a partial sendmmsg, which the caller must handle
+			 * anyway); its msg_len is written back and the call returns 1 */
+	SB_IN_SOCKET,   /* only the socket (listen) */
 };
 
 struct sb_shape {
@@ -89,9 +104,20 @@ static const struct sb_shape sb_shapes[] = {
 	{ SYS_execve,     { 0, N }, { N, N }, N, 0, N, 0, N, N },
 	{ SYS_chdir,      { 0, N }, { N, N }, N, 0, N, 0, N, N },
 	{ SYS_execveat,   { 1, N }, { 0, N }, N, 0, N, 0, N, N },
+	{ SYS_connect,    { N, N }, { N, N }, N, SB_IN_SOCKADDR, 1, 0, N, 2 },
+	{ SYS_bind,       { N, N }, { N, N }, N, SB_IN_SOCKADDR, 1, 0, N, 2 },
+	{ SYS_sendto,     { N, N }, { N, N }, N, SB_IN_SENDTO, 4, 0, N, 5 },
+	{ SYS_sendmsg,    { N, N }, { N, N }, N, SB_IN_MSGHDR, 1, 0, N, N },
+	{ SYS_sendmmsg,   { N, N }, { N, N }, N, SB_IN_MMSGHDR, 1, 0, N, 2 },
+	{ SYS_listen,     { N, N }, { N, N }, N, SB_IN_SOCKET, N, 0, N, N },
 };
 /* clang-format on */
 #undef N
+
+static inline bool sb_shape_is_net(const struct sb_shape *sh)
+{
+	return sh && sh->in_kind >= SB_IN_SOCKADDR;
+}
 
 static inline const struct sb_shape *sb_shape_lookup(long nr)
 {

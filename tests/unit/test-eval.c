@@ -293,13 +293,105 @@ static void test_builtin_over_group(void **state)
 	sb_policy_free(p);
 }
 
+/*
+ * Layers (sb_sandbox_enter called again): every layer decides, the most severe answer wins, a tie
+ * goes to the later layer, and a decision logs when any layer's does.
+ */
+static void test_layers(void **state)
+{
+	static const char a_text[] = "sysbroker-policy 1\n"               /* 1 */
+				     "allow @default-runtime\n"           /* 2 */
+				     "deny truncate errno EACCES nolog\n" /* 3 */
+				     "kill getppid\n"                     /* 4 */
+				     "path /data/** read log\n"           /* 5 */
+				     "path /data/open/** read write\n"    /* 6 */
+				     "net tcp:127.0.0.1:80 connect\n";    /* 7 */
+	static const char b_text[] =
+		"sysbroker-policy 1\n"                                      /* 1 */
+		"allow @default-runtime\n"                                  /* 2 */
+		"deny write errno EPERM nolog if arg0 == 7\n"               /* 3 */
+		"deny truncate errno EROFS nolog\n"                         /* 4 */
+		"deny getppid\n"                                            /* 5 */
+		"deny openat errno EROFS if arg2 & O_ACCMODE != O_RDONLY\n" /* 6 */
+		"path /data/** read write\n"                                /* 7 */
+		"path /data/secret deny errno ENOENT nolog\n"               /* 8 */
+		"path /etc/passwd read\n";                                  /* 9 */
+	static const char c_text[] = "sysbroker-policy 1\nallow @default-runtime\n"
+				     "path /** read write\nnet tcp:*:* connect\n";
+	struct sb_policy *a = NULL, *b = NULL, *c = NULL;
+	struct sb_policy_error e;
+	struct sb_decision d;
+	uint64_t args[6] = { 0 };
+
+	assert_int_equal(sb_policy_load_string(a_text, sizeof(a_text) - 1, "a", &a, &e), 0);
+	assert_int_equal(sb_policy_load_string(b_text, sizeof(b_text) - 1, "b", &b, &e), 0);
+	assert_int_equal(sb_policy_load_string(c_text, sizeof(c_text) - 1, "c", &c, &e), 0);
+	/* The loaders keep the source, for the broker to load a layer again. */
+	assert_non_null(a->source_text);
+	assert_int_equal(a->source_len, sizeof(a_text) - 1);
+	assert_memory_equal(a->source_text, a_text, sizeof(a_text) - 1);
+	assert_string_equal(a->source_name, "a");
+	assert_null(a->source_path);
+	a->next = b;
+	b->next = c;
+
+	/* Syscalls. */
+	int wr = seccomp_syscall_resolve_name("write");
+	args[0] = 7;
+	assert_int_equal(sb_policy_eval_syscall(a, wr, args, &d), 0);
+	expect(&d, SB_DENY, EPERM, "b:3", "write(7): the second layer refuses");
+	args[0] = 1;
+	assert_int_equal(sb_policy_eval_syscall(a, wr, args, &d), 0);
+	assert_int_equal(d.verdict, SB_ALLOW);
+	assert_int_equal(
+		sb_policy_eval_syscall(a, seccomp_syscall_resolve_name("truncate"), args, &d), 0);
+	expect(&d, SB_DENY, EROFS, "b:4", "two denials: the later layer's errno, as the kernel's");
+	assert_int_equal(
+		sb_policy_eval_syscall(a, seccomp_syscall_resolve_name("getppid"), args, &d), 0);
+	expect(&d, SB_KILL, 0, "a:4", "kill beats a later deny");
+	int op = seccomp_syscall_resolve_name("openat");
+	args[2] = O_RDONLY;
+	assert_int_equal(sb_policy_eval_syscall(a, op, args, &d), 0);
+	expect(&d, SB_BROKER, 0, "default", "openat read: the path rules of every layer decide");
+	args[2] = O_RDWR;
+	assert_int_equal(sb_policy_eval_syscall(a, op, args, &d), 0);
+	expect(&d, SB_DENY, EROFS, "b:6", "openat for writing: the second layer's kernel rule");
+
+	/* Paths: what one layer denies stays denied. */
+	assert_int_equal(sb_policy_eval_path(a, "/data/x", SB_PERM_READ, &d), 0);
+	assert_int_equal(d.verdict, SB_ALLOW);
+	assert_true(d.log); /* the first layer logs it */
+	assert_int_equal(sb_policy_eval_path(a, "/data/x", SB_PERM_WRITE, &d), 0);
+	expect(&d, SB_DENY, EACCES, "a:5", "write granted by later layers only");
+	assert_int_equal(sb_policy_eval_path(a, "/data/open/x", SB_PERM_WRITE, &d), 0);
+	expect(&d, SB_ALLOW, 0, "c:3", "granted by every layer");
+	assert_int_equal(sb_policy_eval_path(a, "/data/secret", SB_PERM_READ, &d), 0);
+	expect(&d, SB_DENY, ENOENT, "b:8", "taken away by the second layer");
+	assert_true(d.log); /* nolog there, but the first layer logs all of /data */
+	assert_int_equal(sb_policy_eval_path(a, "/etc/passwd", SB_PERM_READ, &d), 0);
+	expect(&d, SB_DENY, EACCES, "default", "granted later, denied first: still denied");
+
+	/* Network. */
+	struct sb_net_target t = { .kind = SB_NET_TCP, .family = AF_INET, .port = 80 };
+	inet_pton(AF_INET, "127.0.0.1", t.addr);
+	assert_int_equal(sb_policy_eval_net(a, SB_NET_CONNECT, &t, &d), 0);
+	expect(&d, SB_DENY, EACCES, "default", "the second layer has no net rule");
+	b->next = NULL;
+	a->next = c;
+	assert_int_equal(sb_policy_eval_net(a, SB_NET_CONNECT, &t, &d), 0);
+	expect(&d, SB_ALLOW, 0, "c:4", "every layer allows");
+
+	sb_policy_free(a);
+	sb_policy_free(b);
+	sb_policy_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_syscalls),
-		cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_net),
-		cmocka_unit_test(test_builtin_over_group),
+		cmocka_unit_test(test_syscalls), cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_net),      cmocka_unit_test(test_builtin_over_group),
+		cmocka_unit_test(test_layers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

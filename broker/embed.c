@@ -1,0 +1,651 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * sb_sandbox_enter(): an application sandboxes itself (docs/design.md, "Embedding").
+ *
+ * Everything that can fail is built first (the trap filters, the sockets). Then the broker is
+ * forked, twice so that it is not the application's child (the application's wait(2) never meets
+ * it): it keeps the application's access, runs sysbroker's event loop on the policy it inherited
+ * and nothing of the application's. Then the application installs the SIGSYS handler, sets
+ * no_new_privs unless it holds CAP_SYS_ADMIN, and loads the filters for every thread
+ * (SECCOMP_FILTER_FLAG_TSYNC). Up to here a failure undoes everything but no_new_privs. Only then
+ * are privileges dropped, for good: the calling thread's with libcap, every other thread's by the
+ * broker's SIGSYS (capabilities belong to each thread).
+ *
+ * A later call stacks one more layer: the broker loads the policy again from its source (a file,
+ * or text) and decides every call by all layers; the kernel stacks one more filter.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "compile.h"
+#include "handler.h"
+#include "loop.h"
+#include "macro.h"
+#include "policy.h"
+#include "protocol.h"
+#include "runtime.h"
+#include "sysbroker.h"
+
+/* What the first successful call set up; a later call adds a layer to it. */
+static bool entered;
+/* One call at a time: a second concurrent one gets EBUSY. */
+static atomic_int busy;
+
+#define MAX_OPTS_SIZE 4096
+
+static int copy_opts(const struct sb_enter_opts *in, struct sb_enter_opts *o)
+{
+	*o = (struct sb_enter_opts){ .size = sizeof(*o), .log_fd = -1 };
+	if (!in)
+		return 0;
+	if (in->size < SB_ENTER_OPTS_SIZE_VER0)
+		return -EINVAL;
+	if (in->size > MAX_OPTS_SIZE)
+		return -E2BIG;
+	/* Fields of a later version that this one does not know must be zero, as in openat2(2). */
+	for (size_t i = sizeof(*o); i < in->size; i++)
+		if (((const unsigned char *)in)[i])
+			return -E2BIG;
+	memcpy(o, in, in->size < sizeof(*o) ? in->size : sizeof(*o));
+	if (o->flags & ~(SB_ENTER_LOG | SB_ENTER_SIGSYS_KILL))
+		return -EINVAL;
+	if (o->sigsys_errno < 0 || o->sigsys_errno > 4095 ||
+	    (o->sigsys_errno && (o->flags & SB_ENTER_SIGSYS_KILL)))
+		return -EINVAL;
+	if (!(o->flags & SB_ENTER_LOG)) {
+		o->log_fd = -1;
+		return 0;
+	}
+	int fl = fcntl(o->log_fd, F_GETFL);
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+		return -EBADF;
+	return 0;
+}
+
+/* --- threads ------------------------------------------------------------------------------- */
+
+/* The fields of a thread's /proc status that say what it may do. */
+struct thread_state {
+	bool privileged; /* holds a capability, or lacks no_new_privs */
+	bool blocks_sigsys;
+	bool dead;
+};
+
+static int thread_state(int taskfd, const char *tid, bool nnp_given, struct thread_state *ts)
+{
+	char path[64], buf[4096];
+
+	*ts = (struct thread_state){ 0 };
+	snprintf(path, sizeof(path), "%s/status", tid);
+	_cleanup_close_ int fd = openat(taskfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ts->dead = errno == ENOENT;
+		return ts->dead ? 0 : -errno;
+	}
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		ts->dead = errno == ESRCH;
+		return ts->dead ? 0 : -errno;
+	}
+	buf[n] = 0;
+	for (char *line = buf; line && *line;) {
+		char *next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		unsigned long long v;
+		char st;
+		if (sscanf(line, "State: %c", &st) == 1)
+			ts->dead = st == 'Z' || st == 'X';
+		else if ((sscanf(line, "CapInh: %llx", &v) == 1 ||
+			  sscanf(line, "CapPrm: %llx", &v) == 1 ||
+			  sscanf(line, "CapEff: %llx", &v) == 1 ||
+			  sscanf(line, "CapAmb: %llx", &v) == 1) &&
+			 v != 0)
+			ts->privileged = true;
+		else if (sscanf(line, "NoNewPrivs: %llu", &v) == 1 && v == 0 && !nnp_given)
+			ts->privileged = true;
+		else if (sscanf(line, "SigBlk: %llx", &v) == 1)
+			ts->blocks_sigsys = (v >> (SIGSYS - 1)) & 1;
+		line = next;
+	}
+	return 0;
+}
+
+/*
+ * Can every thread follow? The calling thread must not block SIGSYS (its first trap would kill
+ * it), and a thread that will still hold a privilege once the filter is loaded must not either:
+ * the broker asks it to drop its privileges with a SIGSYS. nnp_given: the load gives every thread
+ * no_new_privs (the caller has it then, and TSYNC passes it on). -EBUSY for a thread that blocks
+ * SIGSYS, -errno when /proc cannot be read.
+ */
+static int check_threads_once(bool nnp_given)
+{
+	char self[32];
+
+	/* The broker needs /proc too: for relative paths and for the other threads. */
+	_cleanup_close_ int taskfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (taskfd < 0)
+		return -errno;
+	int dfd = fcntl(taskfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d) {
+		int r = -errno;
+		safe_close(dfd);
+		return r;
+	}
+	snprintf(self, sizeof(self), "%ld", (long)syscall(SYS_gettid));
+	struct dirent *de;
+	int r = 0;
+	while (r == 0 && (de = readdir(d))) {
+		struct thread_state ts;
+		if (de->d_name[0] < '0' || de->d_name[0] > '9' || strcmp(de->d_name, self) == 0)
+			continue;
+		r = thread_state(taskfd, de->d_name, nnp_given, &ts);
+		if (r == 0 && !ts.dead && ts.privileged && ts.blocks_sigsys)
+			r = -EBUSY;
+	}
+	closedir(d);
+	return r;
+}
+
+static int check_threads(bool nnp_given)
+{
+	sigset_t mask;
+
+	if (pthread_sigmask(SIG_BLOCK, NULL, &mask) != 0 || sigismember(&mask, SIGSYS))
+		return -EBUSY;
+	/* A thread being born blocks every signal until it starts: give it 100 ms. */
+	int r = check_threads_once(nnp_given);
+	for (int i = 0; r == -EBUSY && i < 100; i++) {
+		usleep(1000);
+		r = check_threads_once(nnp_given);
+	}
+	return r;
+}
+
+static int caller_has_sys_admin(bool *ret)
+{
+	cap_flag_value_t v = CAP_CLEAR;
+	cap_t caps = cap_get_proc();
+	if (!caps)
+		return -errno;
+	int r = cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &v) < 0 ? -errno : 0;
+	cap_free(caps);
+	*ret = v == CAP_SET;
+	return r;
+}
+
+/*
+ * The calling thread's privileges, with libcap: the bounding set first (it needs CAP_SETPCAP,
+ * which goes next), the ambient set, every other set, then no_new_privs. none is an empty
+ * capability set made before the filter was loaded, so that nothing here allocates.
+ */
+static int drop_own_privileges(cap_t none)
+{
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		if (cap_drop_bound((cap_value_t)cap) < 0)
+			break; /* EPERM without CAP_SETPCAP: the bounding set stays, harmless */
+	if (cap_reset_ambient() < 0 && errno != EINVAL)
+		return -errno;
+	if (cap_set_proc(none) < 0)
+		return -errno;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+/* --- talking to the broker ----------------------------------------------------------------- */
+
+/* Receive one reply and at most one fd (close-on-exec). */
+static ssize_t recv_reply(int fd, struct sb_rep *rep, int *ret_fd)
+{
+	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+
+	*ret_fd = -1;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+	if (n == 0)
+		return -EIO; /* the broker is gone */
+	if ((size_t)n != sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
+	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		*ret_fd = safe_close(*ret_fd);
+		return -EIO;
+	}
+	return n;
+}
+
+/*
+ * A channel of our own for entering's requests: the thread's own channel belongs to its SIGSYS
+ * handler, which drops replies it did not ask for.
+ */
+static int open_channel(int ctrl)
+{
+	struct sb_req req = { .magic = SB_PROTO_MAGIC_REQ,
+			      .version = SB_PROTO_VERSION,
+			      .type = SB_REQ_CHANNEL,
+			      .arch = SB_AUDIT_ARCH };
+	struct sb_rep rep;
+	int fd;
+
+	/* A plain send: the kernel filter allows it (sendmsg would go to the broker). */
+	if (sendto(ctrl, &req, sizeof(req), MSG_NOSIGNAL, NULL, 0) < 0)
+		return -errno;
+	ssize_t n = recv_reply(ctrl, &rep, &fd);
+	if (n < 0)
+		return (int)n;
+	if (rep.ret != 0 || fd < 0) {
+		safe_close(fd);
+		return rep.ret < 0 ? (int)rep.ret : -EIO;
+	}
+	return fd;
+}
+
+/* One request on our channel; returns the reply's ret. */
+static long call(int ch, struct sb_req *req, const void *payload, size_t len)
+{
+	static uint64_t seq;
+	uint8_t buf[SB_MAX_REQ];
+	struct sb_rep rep;
+	int fd;
+
+	if (sizeof(*req) + len > sizeof(buf))
+		return -E2BIG;
+	req->magic = SB_PROTO_MAGIC_REQ;
+	req->version = SB_PROTO_VERSION;
+	req->arch = SB_AUDIT_ARCH;
+	req->seq = ++seq;
+	memcpy(buf, req, sizeof(*req));
+	if (len)
+		memcpy(buf + sizeof(*req), payload, len);
+	if (sendto(ch, buf, sizeof(*req) + len, MSG_NOSIGNAL, NULL, 0) < 0)
+		return -errno;
+	ssize_t n = recv_reply(ch, &rep, &fd);
+	safe_close(fd);
+	if (n < 0)
+		return n;
+	return rep.seq == req->seq ? (long)rep.ret : -EIO;
+}
+
+/*
+ * Every other thread's privileges: the broker signals each thread that still holds one, and
+ * is asked again until none does.
+ */
+static int drop_all_privileges(int ctrl)
+{
+	_cleanup_close_ int ch = open_channel(ctrl);
+	long r = -ETIMEDOUT;
+
+	if (ch < 0)
+		return ch;
+	for (uint64_t round = 0; round < SB_PRIVDROP_ROUNDS; round++) {
+		struct sb_req req = { .type = SB_REQ_PRIVDROP, .args = { round } };
+		r = call(ch, &req, NULL, 0);
+		if (r <= 0)
+			break;
+		r = -ETIMEDOUT;
+	}
+	return (int)r;
+}
+
+/* --- the broker's process ------------------------------------------------------------------ */
+
+/* Close every fd from 3 up but keep[0] and keep[1] (either may be -1). */
+static void close_others(int a, int b)
+{
+	int keep[2] = { a < b ? a : b, a < b ? b : a };
+	unsigned lo = 3;
+
+	for (int i = 0; i < 2; i++) {
+		if (keep[i] < (int)lo)
+			continue;
+		if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, keep[i] - 1, 0) < 0)
+			for (int fd = (int)lo; fd < keep[i]; fd++)
+				close(fd);
+		lo = (unsigned)keep[i] + 1;
+	}
+	if (syscall(SYS_close_range, lo, ~0U, 0) < 0) {
+		long max = sysconf(_SC_OPEN_MAX);
+		for (long fd = lo; fd < (max > 0 ? max : 65536); fd++)
+			close((int)fd);
+	}
+}
+
+/* Tell the application we are ready (ret: our pid, with a pidfd for us) or why not. */
+static void hello(int ctrl, int err)
+{
+	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
+			      .version = SB_PROTO_VERSION,
+			      .seq = SB_HELLO_SEQ,
+			      .ret = err < 0 ? err : getpid() };
+	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int pidfd = err < 0 ? -1 : (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+	if (err >= 0 && pidfd < 0)
+		rep.ret = -errno;
+	if (pidfd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
+	}
+	if (sendmsg(ctrl, &mh, MSG_NOSIGNAL) < 0)
+		_exit(1);
+	safe_close(pidfd);
+	if (rep.ret < 0)
+		_exit(1);
+}
+
+/*
+ * The broker, in the grandchild. Nothing of the application runs from here on: its signal
+ * handlers are reset before the signals blocked around fork(2) are let in (its pthread_atfork(3)
+ * child handlers did run, in fork(2) itself), its fds are closed, and the process ends with
+ * _exit, never through its atexit(3) handlers.
+ */
+__attribute__((noreturn)) static void broker_main(const struct sb_policy *eff, int ctrl, int log)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, ign = { .sa_handler = SIG_IGN };
+	struct sb_broker *b = NULL;
+	sigset_t none;
+
+	for (int s = 1; s < NSIG; s++)
+		sigaction(s, &dfl, NULL); /* SIGKILL, SIGSTOP and libc's own refuse: fine */
+	/*
+	 * The broker lives as long as the application's processes hold a socket to it, and ends
+	 * when they are gone. Signals meant for the application's process group (^C, a hangup,
+	 * job control, a supervisor's SIGTERM) must not end it first: the application may still
+	 * be cleaning up.
+	 */
+	for (const int *s = (const int[]){ SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGTSTP,
+					   SIGTTIN, SIGTTOU, 0 };
+	     *s; s++)
+		sigaction(*s, &ign, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_NAME, "sysbroker");
+	/* The application cannot read or trace it (it holds the application's access). */
+	int r = prctl(PR_SET_DUMPABLE, 0) < 0 ? -errno : 0;
+
+	/*
+	 * The application's fds stay the application's: a pipe it closes must reach EOF. Keep
+	 * the control socket and the log, and put /dev/null on 0-2 (sanitizer builds keep
+	 * stderr, for their reports).
+	 */
+	int c2 = fcntl(ctrl, F_DUPFD_CLOEXEC, 3);
+	int l2 = log >= 0 ? fcntl(log, F_DUPFD_CLOEXEC, 3) : -1;
+	if (r == 0 && (c2 < 0 || (log >= 0 && l2 < 0)))
+		r = -errno;
+	if (c2 < 0)
+		_exit(1);
+	close_others(c2, l2);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+	const int nstd = 2;
+#else
+	const int nstd = 3;
+#endif
+	for (int fd = 0; fd < nstd; fd++)
+		if (null < 0 || dup2(null, fd) < 0)
+			close(fd);
+	if (null > 2)
+		close(null);
+
+	if (r == 0)
+		r = sb_broker_new(eff, l2, &b);
+	if (r == 0) {
+		r = sb_broker_add_control(b, c2);
+		c2 = r < 0 ? -1 : c2;
+	}
+	hello(c2, r);
+	r = sb_broker_run(b);
+	_exit(r < 0 ? 1 : 0);
+}
+
+/*
+ * Fork the broker (twice: the middle process exits at once, so the broker is nobody's child in
+ * the application) and wait until it says it is ready. ctrl[0] is the broker's end; it is
+ * closed here. On success *ret_pid and *ret_pidfd name the broker.
+ */
+static int start_broker(const struct sb_policy *eff, int ctrl[2], int log_fd, pid_t *ret_pid,
+			int *ret_pidfd)
+{
+	sigset_t all, old;
+	struct sb_rep rep;
+	int status, pidfd;
+
+	/* No handler of the application may run in the children before they reset them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid_t mid = fork();
+	if (mid == 0) {
+		pid_t pid = fork();
+		if (pid == 0)
+			broker_main(eff, ctrl[0], log_fd);
+		_exit(pid < 0 ? errno : 0);
+	}
+	int err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ctrl[0] = safe_close(ctrl[0]);
+	if (mid < 0)
+		return -err;
+	/* ECHILD: the application reaps its children itself (SIGCHLD ignored, or its handler). */
+	pid_t w;
+	do
+		w = waitpid(mid, &status, 0);
+	while (w < 0 && errno == EINTR);
+	/* The middle process's exit status is fork's errno when the broker never started. */
+	int fork_err = w == mid && WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+	ssize_t n = recv_reply(ctrl[1], &rep, &pidfd);
+	if (n < 0)
+		return fork_err ? -fork_err : (int)n;
+	if (rep.seq != SB_HELLO_SEQ || rep.ret <= 0 || pidfd < 0) {
+		safe_close(pidfd);
+		return rep.ret < 0 ? (int)rep.ret : -EIO;
+	}
+	*ret_pid = (pid_t)rep.ret;
+	*ret_pidfd = pidfd;
+	return 0;
+}
+
+static void stop_broker(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	if (pidfd < 0)
+		return;
+	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	/* Readable once it has exited. */
+	while (poll(&p, 1, 10000) < 0 && errno == EINTR)
+		;
+	safe_close(pidfd);
+}
+
+/*
+ * Yama's ptrace_scope 1 lets a process trace its descendants only; the broker is none of ours,
+ * and needs pidfd_getfd(2) on us. The exception replaces any the application had set.
+ */
+static bool allow_broker_ptrace(pid_t pid)
+{
+	char buf[8] = { 0 };
+	_cleanup_close_ int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0 || buf[0] != '1')
+		return false;
+	return prctl(PR_SET_PTRACER, pid, 0, 0, 0) == 0;
+}
+
+/* --- entering ------------------------------------------------------------------------------ */
+
+static struct sb_trap_opts trap_opts(const struct sb_enter_opts *o)
+{
+	return (struct sb_trap_opts){
+		.mode = { .embed = true,
+			  .sigsys_err = o->sigsys_errno,
+			  .sigsys_kill = (o->flags & SB_ENTER_SIGSYS_KILL) != 0 },
+		.tsync = true,
+	};
+}
+
+static int enter_first(const struct sb_policy *policy, const struct sb_enter_opts *o)
+{
+	struct sb_trap_opts to = trap_opts(o);
+	struct sb_trap_filters f = { 0 };
+	int ctrl[2] = { -1, -1 }, pidfd = -1;
+	bool admin = false, ptracer = false;
+	pid_t pid = 0;
+	cap_t none = NULL;
+
+	int r = caller_has_sys_admin(&admin);
+	if (r < 0)
+		return r;
+	/* no_new_privs is the one change a failed load leaves: only where the kernel needs it. */
+	to.no_new_privs = !admin;
+	to.handler = true;
+	r = check_threads(to.no_new_privs || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1);
+	if (r == 0)
+		r = sb_trap_build(policy, &to, &f);
+	if (r < 0)
+		return r;
+	none = cap_init();
+	if (!none)
+		r = -ENOMEM;
+	if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctrl) < 0)
+		r = -errno;
+	if (r == 0)
+		r = start_broker(&f.eff, ctrl, o->log_fd, &pid, &pidfd);
+	if (r == 0) {
+		ptracer = allow_broker_ptrace(pid);
+		r = sb_trap_install(&f, ctrl[1], &to);
+	}
+	sb_trap_filters_release(&f);
+	if (r < 0) {
+		stop_broker(pidfd);
+		if (ptracer)
+			prctl(PR_SET_PTRACER, 0, 0, 0, 0);
+		safe_close(ctrl[0]);
+		safe_close(ctrl[1]);
+		if (none)
+			cap_free(none);
+		return r;
+	}
+
+	/* The filters are in place: nothing from here on can be taken back. */
+	entered = true;
+	safe_close(pidfd);
+	sb_privdrop_from = pid;
+	r = drop_own_privileges(none);
+	if (r == 0)
+		r = drop_all_privileges(ctrl[1]);
+	cap_free(none);
+	return r;
+}
+
+/* A later call: one more layer, in the broker and in the kernel, or nothing at all. */
+static int add_layer(const struct sb_policy *policy, const struct sb_enter_opts *o)
+{
+	struct sb_trap_opts to = trap_opts(o);
+	struct sb_trap_filters f;
+	struct sb_req req = { .type = SB_REQ_LAYER, .args = { SB_LAYER_PREPARE } };
+	const char *item0, *text = NULL;
+	size_t text_len = 0;
+
+	if (o->flags & SB_ENTER_LOG)
+		return -EINVAL; /* the broker's log was chosen on entering */
+	if (policy->source_path) {
+		req.args[1] = SB_LAYER_FILE;
+		item0 = policy->source_path;
+	} else if (policy->source_text && policy->source_name) {
+		req.args[1] = SB_LAYER_TEXT;
+		item0 = policy->source_name;
+		text = policy->source_text;
+		text_len = policy->source_len;
+		if (text_len > SB_MAX_LAYER_TEXT)
+			return -E2BIG;
+	} else {
+		return -EINVAL;
+	}
+	size_t item0_len = strlen(item0) + 1;
+	if (item0_len > PATH_MAX)
+		return -ENAMETOOLONG;
+	req.args[2] = (uint64_t)o->sigsys_errno;
+	req.args[3] = (o->flags & SB_ENTER_SIGSYS_KILL) != 0;
+	req.len[SB_ITEM_PATH0] = (uint32_t)item0_len;
+	req.len[SB_ITEM_STRING] = (uint32_t)text_len;
+
+	int r = sb_trap_build(policy, &to, &f);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int ch = open_channel(sb_ctrl_fd);
+	_cleanup_free_ char *payload = malloc(item0_len + text_len);
+	if (ch < 0 || !payload) {
+		sb_trap_filters_release(&f);
+		return ch < 0 ? ch : -ENOMEM;
+	}
+	memcpy(payload, item0, item0_len);
+	if (text_len)
+		memcpy(payload + item0_len, text, text_len);
+	r = (int)call(ch, &req, payload, item0_len + text_len);
+	if (r == 0) {
+		r = sb_trap_install(&f, -1, &to);
+		req = (struct sb_req){ .type = SB_REQ_LAYER,
+				       .args = { r == 0 ? SB_LAYER_COMMIT : SB_LAYER_ABORT } };
+		long c = call(ch, &req, NULL, 0);
+		if (r == 0)
+			r = (int)c;
+	}
+	sb_trap_filters_release(&f);
+	return r;
+}
+
+SB_API int sb_sandbox_enter(const struct sb_policy *policy, const struct sb_enter_opts *opts)
+{
+	struct sb_enter_opts o;
+	int idle = 0;
+
+	if (!policy)
+		return -EINVAL;
+	int r = copy_opts(opts, &o);
+	if (r < 0)
+		return r;
+	if (!atomic_compare_exchange_strong(&busy, &idle, 1))
+		return -EBUSY;
+	r = entered ? add_layer(policy, &o) : enter_first(policy, &o);
+	atomic_store(&busy, 0);
+	return r;
+}
