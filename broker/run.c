@@ -750,11 +750,20 @@ static int drop_broker_privileges(const struct child_args *a, const struct sb_po
 		return -errno;
 	if (geteuid() != 0)
 		return 0; /* an unprivileged broker holds nothing to drop */
-	cap_value_t keep[] = {
-		CAP_SYS_PTRACE, CAP_KILL, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER,
-		CAP_FSETID,     0
-	};
-	size_t nkeep = ELEMENTSOF(keep) - 1;
+	/*
+	 * Without --user the sandbox is uid 0 with no capabilities, which the kernel lets the
+	 * broker ptrace (pidfd_getfd, /proc/PID/mem) without CAP_SYS_PTRACE: same uid, and its
+	 * (empty) capabilities are a subset of ours. Keeping CAP_SYS_PTRACE there would let the
+	 * broker open, for the sandbox, /proc/PID files of every other root process (a policy
+	 * granting read of everything under /proc would then hand out their environ): a review
+	 * found exactly that.
+	 * With --user, the sandbox's uid differs from ours and CAP_SYS_PTRACE is what reaches it,
+	 * while the user's fsuid keeps other users' /proc files closed.
+	 */
+	cap_value_t keep[] = { CAP_KILL,   CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
+			       CAP_FOWNER, CAP_FSETID,       0,
+			       0 };
+	size_t nkeep = ELEMENTSOF(keep) - 2;
 	/*
 	 * The broker binds for the sandboxee: a port below 1024 needs CAP_NET_BIND_SERVICE, kept
 	 * only when a net rule grants bind on such a port (broker/net.c).
@@ -768,6 +777,8 @@ static int drop_broker_privileges(const struct child_args *a, const struct sb_po
 		setfsuid(a->uid);
 		if ((uid_t)setfsuid((uid_t)-1) != a->uid)
 			return -EPERM;
+		keep[0] = CAP_SYS_PTRACE;
+		keep[1] = CAP_KILL;
 		nkeep = 2;
 	}
 	if (bind_low)
