@@ -70,9 +70,11 @@ static void open_args(const struct sb_call *c, bool *has, uint64_t *flags, uint6
 		return;
 	case SYS_openat2:
 		if (c->in && c->in_len >= sizeof(struct open_how)) {
-			const struct open_how *how = c->in;
-			*flags = how->flags;
-			*mode = how->mode;
+			/* A copy: the item sits in the request wherever the paths before it end. */
+			struct open_how how;
+			memcpy(&how, c->in, sizeof(how));
+			*flags = how.flags;
+			*mode = how.mode;
 			return;
 		}
 		break;

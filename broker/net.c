@@ -429,6 +429,7 @@ static bool execute(const struct sb_policy *policy, struct job *j, const void *a
 		memcpy(&j->addr, addr, addr_len);
 		j->addr_len = (socklen_t)addr_len;
 		j->has_addr = true;
+		addr = &j->addr; /* aligned, and the broker's own copy from here on */
 	}
 
 	if (!addr_len && nr != SYS_listen) {

@@ -826,7 +826,8 @@ static long raw_call(int fd, struct sb_req *req, const void *payload, size_t len
 	req->version = SB_PROTO_VERSION;
 	req->arch = SB_AUDIT_ARCH;
 	memcpy(buf, req, sizeof(*req));
-	memcpy(buf + sizeof(*req), payload, len);
+	if (len)
+		memcpy(buf + sizeof(*req), payload, len);
 	if (send(fd, buf, sizeof(*req) + len, MSG_NOSIGNAL) < 0 ||
 	    recvmsg(fd, &mh, MSG_CMSG_CLOEXEC) != sizeof(rep))
 		return -1000;

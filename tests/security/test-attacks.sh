@@ -176,7 +176,7 @@ for v in dynamic static; do
 	*"race granted="*" secret=0 denied="*" other=0"*) ok "$T: symlink flipped by a sandboxed thread, 4000 opens: granted or EACCES, never the secret ($out)" ;;
 	*) not_ok "$T: symlink flipped by a sandboxed thread, 4000 opens: never the secret ($out)" ;;
 	esac
-	"$tmp/attack" flipper "$root" "$secret" 3 &
+	"$tmp/attack" flipper "$root" "$secret" 3 >/dev/null &
 	flipper=$!
 	sleep 0.3
 	out=$(run base -- "$bin" race "$root" "$secret" 4000 outer)
