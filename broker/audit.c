@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "macro.h"
@@ -82,63 +83,49 @@ static void open_args(const struct sb_call *c, bool *has, uint64_t *flags, uint6
 	*has = false;
 }
 
-int sb_audit_write(int fd, const struct sb_call *call, const struct sb_result *res)
+static char sandbox_id[SB_SANDBOX_ID_LEN + 1];
+
+void sb_audit_set_sandbox(const char *id)
+{
+	snprintf(sandbox_id, sizeof(sandbox_id), "%s", id ? id : "");
+}
+
+const char *sb_audit_sandbox(void)
+{
+	return sandbox_id;
+}
+
+static void now_str(char *tbuf, size_t size)
 {
 	struct timespec ts;
 	struct tm tm;
-	char tbuf[64], rule[PATH_MAX + 32], fbuf[256];
-	_cleanup_free_ char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, call->nr);
-	json_object *o = json_object_new_object();
-
-	if (!o)
-		return -ENOMEM;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(tbuf + n, sizeof(tbuf) - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	size_t n = strftime(tbuf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(tbuf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
 
-	const struct sb_decision *d = &res->decision;
-	bool denied = res->ret < 0 && d->verdict == SB_DENY;
+/* The fields every record starts with. */
+static json_object *record_new(void)
+{
+	char tbuf[64];
+	json_object *o = json_object_new_object();
+	if (!o)
+		return NULL;
+	now_str(tbuf, sizeof(tbuf));
 	json_object_object_add(o, "v", json_object_new_int(SB_AUDIT_SCHEMA));
 	json_object_object_add(o, "time", json_object_new_string(tbuf));
-	json_object_object_add(o, "pid", json_object_new_int(call->pid));
-	json_object_object_add(o, "syscall", json_object_new_string(name ? name : "?"));
-	if (res->path[0])
-		json_object_object_add(o, "path", json_object_new_string(res->path));
-	if (res->path2[0])
-		json_object_object_add(o, "path2", json_object_new_string(res->path2));
-	if (res->addr[0])
-		json_object_object_add(o, "addr", json_object_new_string(res->addr));
-	bool has;
-	uint64_t flags = 0, mode = 0;
-	open_args(call, &has, &flags, &mode);
-	if (has) {
-		json_object_object_add(
-			o, "flags",
-			json_object_new_string(sb_open_flags_str(flags, fbuf, sizeof(fbuf))));
-		if (flags & O_CREAT) {
-			snprintf(fbuf, sizeof(fbuf), "%04llo", (unsigned long long)(mode & 07777));
-			json_object_object_add(o, "mode", json_object_new_string(fbuf));
-		}
-	}
-	if (res->perm)
-		json_object_object_add(o, "perm",
-				       json_object_new_string(sb_perm_name(res->perm)
-								      ? sb_perm_name(res->perm)
-								      : "?"));
-	json_object_object_add(o, "decision", json_object_new_string(denied ? "deny" : "allow"));
-	if (res->ret < 0)
-		json_object_object_add(o, "errno",
-				       json_object_new_string(sb_errno_name((int)-res->ret)));
-	json_object_object_add(o, "rule",
-			       json_object_new_string(sb_decision_rule(d, rule, sizeof(rule))));
-	json_object_object_add(
-		o, "transport",
-		json_object_new_string(call->transport == SB_TRANSPORT_TRAP ? "trap" : "notify"));
+	if (sandbox_id[0])
+		json_object_object_add(o, "sandbox", json_object_new_string(sandbox_id));
+	return o;
+}
 
+/* One write per record, newline included: O_APPEND writers never interleave. */
+static int record_write(int fd, json_object *o)
+{
 	size_t len;
-	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
-	/* One write per record, newline included: O_APPEND writers never interleave. */
+	const char *s = json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	_cleanup_free_ char *line = malloc(len + 2);
 	int r = 0;
 	if (!line)
@@ -154,4 +141,135 @@ int sb_audit_write(int fd, const struct sb_call *call, const struct sb_result *r
 	}
 	json_object_put(o);
 	return r;
+}
+
+/*
+ * The program behind a pid, as the kernel names it: /proc/PID/exe, and argv[0] from
+ * /proc/PID/cmdline (the program's own memory: it may say anything). Read for every record, not
+ * cached: an exec keeps the pid and its start time but changes both.
+ */
+static void add_program(json_object *o, pid_t pid)
+{
+	char p[64], buf[PATH_MAX];
+	snprintf(p, sizeof(p), "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(p, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = 0;
+		json_object_object_add(o, "exe", json_object_new_string(buf));
+	}
+	snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)pid);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		buf[n] = 0;
+		/* Not valid UTF-8 would still be a JSON string: json-c escapes control bytes only.
+		 */
+		json_object_object_add(o, "argv0", json_object_new_string(buf));
+	}
+}
+
+static void perms_str(uint32_t perms, char *buf, size_t size)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (uint32_t b = SB_PERM_READ; b <= SB_PERM_LIST; b <<= 1)
+		if ((perms & b) && sb_perm_name(b))
+			o += (size_t)snprintf(buf + o, o < size ? size - o : 0, "%s%s",
+					      o ? " " : "", sb_perm_name(b));
+	if (o == 0)
+		snprintf(buf, size, "stat");
+}
+
+/* One record: decision is "allow", "deny" or "would-deny". */
+static int write_one(int fd, const struct sb_call *call, const struct sb_result *res,
+		     const struct sb_decision *d, const char *decision, int err, const char *path,
+		     const char *path2, uint32_t perm, uint32_t perms, const char *limit)
+{
+	char rule[PATH_MAX + 32], fbuf[256];
+	_cleanup_free_ char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, call->nr);
+	json_object *o = record_new();
+
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "pid", json_object_new_int(call->pid));
+	add_program(o, call->pid);
+	json_object_object_add(o, "syscall", json_object_new_string(name ? name : "?"));
+	if (path && path[0])
+		json_object_object_add(o, "path", json_object_new_string(path));
+	if (path2 && path2[0])
+		json_object_object_add(o, "path2", json_object_new_string(path2));
+	if (res->addr[0])
+		json_object_object_add(o, "addr", json_object_new_string(res->addr));
+	bool has;
+	uint64_t flags = 0, mode = 0;
+	open_args(call, &has, &flags, &mode);
+	if (has) {
+		json_object_object_add(
+			o, "flags",
+			json_object_new_string(sb_open_flags_str(flags, fbuf, sizeof(fbuf))));
+		if (flags & O_CREAT) {
+			snprintf(fbuf, sizeof(fbuf), "%04llo", (unsigned long long)(mode & 07777));
+			json_object_object_add(o, "mode", json_object_new_string(fbuf));
+		}
+	}
+	if (perm) {
+		json_object_object_add(
+			o, "perm",
+			json_object_new_string(sb_perm_name(perm) ? sb_perm_name(perm) : "?"));
+		perms_str(perms ? perms : perm, fbuf, sizeof(fbuf));
+		json_object_object_add(o, "perms", json_object_new_string(fbuf));
+	}
+	json_object_object_add(o, "decision", json_object_new_string(decision));
+	if (err > 0)
+		json_object_object_add(o, "errno", json_object_new_string(sb_errno_name(err)));
+	if (d->verdict == SB_KILL)
+		json_object_object_add(o, "action", json_object_new_string("kill"));
+	if (limit && limit[0])
+		json_object_object_add(o, "limit", json_object_new_string(limit));
+	json_object_object_add(o, "rule",
+			       json_object_new_string(sb_decision_rule(d, rule, sizeof(rule))));
+	json_object_object_add(
+		o, "transport",
+		json_object_new_string(call->transport == SB_TRANSPORT_TRAP ? "trap" : "notify"));
+	return record_write(fd, o);
+}
+
+int sb_audit_write(int fd, const struct sb_call *call, const struct sb_result *res)
+{
+	int r = 0;
+	for (unsigned i = 0; i < res->nlearned && i < SB_MAX_LEARNED; i++) {
+		const struct sb_learned *l = &res->learned[i];
+		int err = l->decision.verdict == SB_DENY
+				  ? (l->decision.err > 0 ? l->decision.err
+							 : (l->perm ? EACCES : EPERM))
+				  : 0;
+		int e = write_one(fd, call, res, &l->decision, "would-deny", err, l->path, NULL,
+				  l->perm, l->perms, NULL);
+		if (e < 0 && r == 0)
+			r = e;
+	}
+	const struct sb_decision *d = &res->decision;
+	/* A call let through in learn mode has its records; its allow is logged only if asked. */
+	if (res->nlearned && !d->log && !res->limit[0])
+		return r;
+	bool denied = res->ret < 0 && d->verdict == SB_DENY;
+	int e = write_one(fd, call, res, d, denied ? "deny" : "allow",
+			  res->ret < 0 ? (int)-res->ret : 0, res->path, res->path2, res->perm,
+			  res->perms, res->limit);
+	return r < 0 ? r : e;
+}
+
+int sb_audit_event(int fd, pid_t pid, const char *decision, const char *key, const char *value)
+{
+	json_object *o = record_new();
+	if (!o)
+		return -ENOMEM;
+	if (pid > 0)
+		json_object_object_add(o, "pid", json_object_new_int(pid));
+	json_object_object_add(o, "decision", json_object_new_string(decision));
+	if (key && value)
+		json_object_object_add(o, key, json_object_new_string(value));
+	return record_write(fd, o);
 }

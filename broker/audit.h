@@ -4,10 +4,26 @@
 
 #include "executor.h"
 
-#define SB_AUDIT_SCHEMA 1
+/* The record format, docs/sysbroker-audit.5. 2: sandbox, exe, argv0, perms, limit, action, and
+ * the decisions "would-deny", "reload" and "reload-error". */
+#define SB_AUDIT_SCHEMA 2
+#define SB_SANDBOX_ID_LEN 16
 
-/* Append the record of one brokered call to fd. Returns 0 or -errno. */
+/*
+ * Append the records of one brokered call to fd: one "would-deny" record per denial let through
+ * in learn mode (res->learned), then the call's own. Returns 0 or -errno.
+ */
 int sb_audit_write(int fd, const struct sb_call *call, const struct sb_result *res);
+/* Whether a call leaves records: its rule logs (log), it was over a limit, or it learned. */
+static inline bool sb_audit_wanted(const struct sb_result *res, bool log)
+{
+	return log || res->decision.log || res->limit[0] || res->nlearned;
+}
+/* A record that is not a call: {"v","time","sandbox","pid","decision",KEY:VALUE}. */
+int sb_audit_event(int fd, pid_t pid, const char *decision, const char *key, const char *value);
+/* The sandbox id every record carries ("" for none); set once, before records are written. */
+void sb_audit_set_sandbox(const char *id);
+const char *sb_audit_sandbox(void);
 
 /* "O_WRONLY|O_CREAT|O_CLOEXEC" for open(2) flags, into buf. */
 const char *sb_open_flags_str(uint64_t flags, char *buf, size_t size);

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "macro.h"
 #include "policy.h"
+#include "auditlog.h"
 #include "run.h"
 
 #define EXIT_USAGE 2
@@ -25,7 +26,13 @@ static void usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  run -p POLICY [OPTIONS] [--] PROG [ARGS...]\n"
-	      "                              run PROG under the policy; see 'sysbroker run --help'\n"
+	      "                              run PROG under the policy; see 'sysbroker run "
+	      "--help'\n"
+	      "  audit [OPTIONS] [LOG...]    summarise audit logs; --suggest prints the policy\n"
+	      "                              lines that would allow what was denied; see\n"
+	      "                              'sysbroker audit --help'\n"
+	      "  reload (--pid PID | --sandbox ID)\n"
+	      "                              make a running broker read its policy again\n"
 	      "  check [--explain] FILE...   validate policy files; with --explain, print the\n"
 	      "                              compiled plan: the kernel's decision per syscall and\n"
 	      "                              the path and network rules in the order they are "
@@ -35,9 +42,12 @@ static void usage(FILE *f)
 	      "  -h, --help                  show this help and exit\n"
 	      "  -V, --version               show the version and exit\n"
 	      "\n"
-	      "Exit status of run: PROG's, or 124-127 for sysbroker's own failures (see run --help).\n"
+	      "Exit status of run: PROG's, or 124-127 for sysbroker's own failures (see run "
+	      "--help).\n"
 	      "Exit status of check: 0 when every file is valid, 1 when a file could not be read,\n"
 	      "2 when a policy is invalid or the command line is wrong.\n"
+	      "Exit status of audit and reload: 0 done, 1 a log could not be read or no such\n"
+	      "broker, 2 the command line is wrong.\n"
 	      "See sysbroker(1) and sysbroker.policy(5).\n",
 	      f);
 }
@@ -339,6 +349,10 @@ int main(int argc, char **argv)
 		return cmd_check(argc - optind, argv + optind);
 	if (strcmp(cmd, "run") == 0)
 		return sb_cmd_run(argc - optind, argv + optind);
+	if (strcmp(cmd, "reload") == 0)
+		return sb_cmd_reload(argc - optind, argv + optind);
+	if (strcmp(cmd, "audit") == 0)
+		return sb_cmd_audit(argc - optind, argv + optind);
 	if (strcmp(cmd, "help") == 0) {
 		usage(stdout);
 		return 0;

@@ -37,7 +37,9 @@
 
 #include "executor.h"
 #include "macro.h"
+#include "quota.h"
 #include "resolve.h"
+#include "util.h"
 
 /* The kernel's own values where glibc's differ (glibc's O_LARGEFILE is 0 on 64-bit, and its
  * O_TMPFILE includes O_DIRECTORY). */
@@ -73,7 +75,9 @@ struct ctx {
 	const struct sb_policy *policy;
 	const struct sb_call *call;
 	struct sb_result *res;
-	bool denied;           /* res->decision is a denial: keep it for the audit record */
+	bool denied;         /* res->decision is a denial: keep it for the audit record */
+	uint64_t counted[4]; /* statements whose limits this call was counted against */
+	unsigned ncounted;
 	const char *path[2];   /* the path arguments with /proc/self rewritten, or NULL */
 	char buf[2][PATH_MAX]; /* storage for path[] */
 };
@@ -255,7 +259,7 @@ static int decision_errno(const struct sb_decision *d)
 }
 
 /* Keep the first denial (or else the latest decision) and the paths for the audit record. */
-static void record(struct ctx *c, int slot, const char *path, uint32_t perm,
+static void record(struct ctx *c, int slot, const char *path, uint32_t perm, uint32_t perms,
 		   const struct sb_decision *d)
 {
 	copy_path(slot ? c->res->path2 : c->res->path, path);
@@ -263,7 +267,56 @@ static void record(struct ctx *c, int slot, const char *path, uint32_t perm,
 		return;
 	c->res->decision = *d;
 	c->res->perm = perm;
+	c->res->perms = perms;
 	c->denied = d->verdict != SB_ALLOW;
+}
+
+/*
+ * Learn mode: a denial the policy may learn is let through, and kept for its "would-deny"
+ * record (the same path and permissions once per call). Returns true when it was.
+ */
+static bool learn(struct ctx *c, const char *path, uint32_t perm, uint32_t perms,
+		  const struct sb_decision *d)
+{
+	struct sb_result *res = c->res;
+	if (!c->policy->learn || !sb_decision_learnable(d))
+		return false;
+	for (unsigned i = 0; i < res->nlearned; i++)
+		if (res->learned[i].perms == perms && strcmp(res->learned[i].path, path) == 0)
+			return true;
+	if (res->nlearned < SB_MAX_LEARNED) {
+		struct sb_learned *l = &res->learned[res->nlearned++];
+		l->decision = *d;
+		l->perm = perm;
+		l->perms = perms;
+		copy_path(l->path, path);
+	}
+	return true;
+}
+
+/*
+ * Limits: an allow by a limited rule counts once per call and statement; over a limit the call
+ * is refused with the rule's errno and the record names the limit.
+ */
+static void apply_limits(struct ctx *c, struct sb_decision *d)
+{
+	if (d->verdict != SB_ALLOW || !d->limit)
+		return;
+	for (unsigned i = 0; i < c->ncounted; i++)
+		if (c->counted[i] == d->key)
+			return;
+	char what[sizeof(c->res->limit)];
+	int e = sb_limits_take(d, what, sizeof(what));
+	if (e == 0) {
+		if (c->ncounted < ELEMENTSOF(c->counted))
+			c->counted[c->ncounted++] = d->key;
+		return;
+	}
+	d->verdict = SB_DENY;
+	d->err = -e;
+	d->log = true;
+	if (!c->denied)
+		sb_strlcpy(c->res->limit, what, sizeof(c->res->limit));
 }
 
 /*
@@ -294,7 +347,12 @@ static int decide(struct ctx *c, int slot, const char *path, uint32_t perm)
 			break;
 		}
 	}
-	record(c, slot, path, named, &d);
+	apply_limits(c, &d);
+	if (d.verdict != SB_ALLOW && learn(c, path, named, perm, &d)) {
+		copy_path(slot ? c->res->path2 : c->res->path, path);
+		return 0;
+	}
+	record(c, slot, path, named, perm, &d);
 	return decision_errno(&d);
 }
 
@@ -311,9 +369,12 @@ static int decide_default(struct ctx *c, uint32_t perm)
 		.rule_id = -1,
 	};
 
+	if (d.verdict != SB_ALLOW && learn(c, "", perm, perm, &d))
+		return 0;
 	if (!c->denied) {
 		c->res->decision = d;
 		c->res->perm = perm;
+		c->res->perms = perm;
 		c->denied = d.verdict != SB_ALLOW;
 	}
 	return decision_errno(&d);
@@ -477,7 +538,9 @@ static int no_widening(struct ctx *c, int from_slot, const char *from, const cha
 			continue;
 		evaluate(c, from, bit, &at_from);
 		if (at_from.verdict != SB_ALLOW) {
-			record(c, from_slot, from, bit, &at_from);
+			if (learn(c, from, bit, bit, &at_from))
+				continue;
+			record(c, from_slot, from, bit, bit, &at_from);
 			return decision_errno(&at_from);
 		}
 	}
@@ -1482,6 +1545,28 @@ static int64_t dispatch(struct ctx *c)
 	return -ENOSYS;
 }
 
+enum sb_verdict sb_syscall_carry(const struct sb_policy *policy, int nr, const uint64_t args[6],
+				 struct sb_decision *sd, struct sb_result *res)
+{
+	if (sd->verdict == SB_ALLOW && sd->limit) {
+		int e = sb_limits_take(sd, res->limit, sizeof(res->limit));
+		if (e < 0) {
+			sd->verdict = SB_DENY;
+			sd->err = -e;
+			sd->log = true;
+		}
+	}
+	if ((sd->verdict == SB_DENY || sd->verdict == SB_KILL) && policy->learn &&
+	    sb_syscall_learnable(nr, args, sd)) {
+		res->learned[0] = (struct sb_learned){ .decision = *sd };
+		res->nlearned = 1;
+		res->limit[0] = 0;
+		*sd = (struct sb_decision){ .verdict = SB_ALLOW, .rule_id = -1 };
+	}
+	res->decision = *sd;
+	return sd->verdict;
+}
+
 void sb_result_reset(struct sb_result *res, const struct sb_decision *d)
 {
 	res->ret = 0;
@@ -1489,8 +1574,10 @@ void sb_result_reset(struct sb_result *res, const struct sb_decision *d)
 	res->cloexec = false;
 	res->outlen = 0;
 	res->decision = d ? *d : (struct sb_decision){ 0 };
-	res->perm = 0;
+	res->perm = res->perms = 0;
 	res->path[0] = res->path2[0] = res->addr[0] = 0;
+	res->limit[0] = 0;
+	res->nlearned = 0;
 }
 
 int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struct sb_result *res)
@@ -1500,9 +1587,11 @@ int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struc
 	res->cloexec = false;
 	res->outlen = 0;
 	res->decision = (struct sb_decision){ .verdict = SB_ALLOW, .rule_id = -1 };
-	res->perm = 0;
+	res->perm = res->perms = 0;
 	res->path[0] = res->path2[0] = 0;
 	res->addr[0] = 0;
+	res->limit[0] = 0;
+	res->nlearned = 0;
 	if (!policy || !call) {
 		res->ret = -EIO;
 		return -EINVAL;

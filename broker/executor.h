@@ -37,6 +37,15 @@ struct sb_call {
 	size_t in_len;
 };
 
+/* Learn mode: a denial the broker let through, for its "would-deny" audit record. */
+#define SB_MAX_LEARNED 4
+struct sb_learned {
+	struct sb_decision decision;
+	uint32_t perm;  /* the permission that was missing (SB_PERM_*), 0 for a syscall rule */
+	uint32_t perms; /* every permission the call needed there */
+	char path[PATH_MAX];
+};
+
 struct sb_result {
 	int64_t ret;             /* the syscall's return value, or -errno */
 	int fd;                  /* an fd to hand back, or -1; the executor gives up ownership */
@@ -49,6 +58,11 @@ struct sb_result {
 	uint32_t perm;        /* the permission that was checked (SB_PERM_*), 0 if none */
 	char path[PATH_MAX];  /* the canonical path decided on, "" if none */
 	char path2[PATH_MAX]; /* second path (rename, link), "" if none */
+	uint32_t perms;       /* every permission asked for with perm, 0 if none */
+	char limit[48];       /* the limit the call was over ("at most 3"), "" if none */
+	/* Learn mode: the denials let through; each gets a "would-deny" record. */
+	struct sb_learned learned[SB_MAX_LEARNED];
+	unsigned nlearned;
 };
 
 /*
@@ -56,6 +70,15 @@ struct sb_result {
  * returns 0, or -errno only for internal failures (then res->ret is -EIO... never a success).
  */
 int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struct sb_result *res);
+
+/*
+ * A call the syscall rules decided (sd, from sb_policy_eval_syscall): counts it against the
+ * deciding rule's limits (over a limit, *sd becomes the rule's denial and res->limit says which)
+ * and, in learn mode, turns a learnable denial into an allow noted in res->learned. Returns the
+ * verdict to carry out; res->decision is *sd. Call after sb_result_reset(res, sd).
+ */
+enum sb_verdict sb_syscall_carry(const struct sb_policy *policy, int nr, const uint64_t args[6],
+				 struct sb_decision *sd, struct sb_result *res);
 
 /* Forget the previous call (every field but the out buffer's bytes): res->fd -1, no paths. */
 void sb_result_reset(struct sb_result *res, const struct sb_decision *d);

@@ -169,6 +169,11 @@ int sb_broker_add_fd(struct sb_broker *b, int fd, sb_fd_cb cb, void *data)
 	return 0;
 }
 
+void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy)
+{
+	b->policy = policy;
+}
+
 void sb_broker_stop(struct sb_broker *b)
 {
 	b->stop = true;
@@ -177,15 +182,10 @@ void sb_broker_stop(struct sb_broker *b)
 /* A hostile or broken message: say so in the log, never crash. */
 static void log_protocol(struct sb_broker *b, pid_t pid, const char *what)
 {
-	char line[256];
 	if (b->log_fd < 0)
 		return;
-	int n = snprintf(line, sizeof(line),
-			 "{\"v\":1,\"pid\":%d,\"decision\":\"protocol-error\",\"error\":\"%s\"}\n",
-			 (int)pid, what);
-	if (n > 0 && write(b->log_fd, line, (size_t)n) < 0) {
-		/* Nothing better to do with a failing log than to keep serving. */
-	}
+	/* Nothing better to do with a failing log than to keep serving. */
+	sb_audit_event(b->log_fd, pid, "protocol-error", "error", what);
 }
 
 /* recvmsg with room for credentials and fds; fds that arrive are returned in fds[]. */
@@ -322,7 +322,9 @@ static void on_filter(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 			      .seq = req->seq };
 	_cleanup_free_ void *out = NULL;
 	size_t outlen = 0;
-	int r = ok ? sb_filter_reply(b->policy, c->pid, b->req, n, &out, &outlen) : -EPROTO;
+	int r = ok ? sb_filter_reply(b->policy->kernel ? b->policy->kernel : b->policy, c->pid,
+				     b->req, n, &out, &outlen)
+		   : -EPROTO;
 	if (r == -EPROTO && hostile(b, c, c->pid, "malformed filter request")) {
 		drop_conn(b, c);
 		return;
@@ -421,6 +423,8 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 	sb_policy_eval_syscall(b->policy, req->nr, req->args, &sd);
 	if (sd.verdict != SB_BROKER || !dec.shape) {
 		sb_result_reset(res, &sd);
+		if (sd.verdict != SB_BROKER)
+			sb_syscall_carry(b->policy, req->nr, req->args, &sd, res);
 		if (sd.verdict == SB_KILL) {
 			syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
 			res->ret = -EPERM;
@@ -436,7 +440,7 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 					.transport = SB_TRANSPORT_TRAP };
 		memcpy(call.args, req->args, sizeof(call.args));
 		/* The record first: it is on disk before the program can act on the answer. */
-		if (sd.log && b->log_fd >= 0)
+		if (sb_audit_wanted(res, sd.log) && b->log_fd >= 0)
 			sb_audit_write(b->log_fd, &call, res);
 		send_reply(c->fd, &rep, NULL, -1);
 		return;
@@ -478,7 +482,7 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 		rep.outlen = (uint32_t)(res->outlen <= SB_MAX_OUT_WIRE ? res->outlen : 0);
 		if (res->fd >= 0)
 			rep.flags |= SB_REP_FD | (res->cloexec ? SB_REP_CLOEXEC : 0);
-		if (res->decision.log && b->log_fd >= 0)
+		if (sb_audit_wanted(res, false) && b->log_fd >= 0)
 			sb_audit_write(b->log_fd, &call, res);
 		if (send_reply(c->fd, &rep, res->out, res->fd) < 0)
 			log_protocol(b, c->pid, "cannot send reply");

@@ -28,5 +28,10 @@ int sb_broker_add_notify(struct sb_broker *b, int listener);
 /* Watch one of the caller's fds (signalfd, timerfd...); the broker owns it from now on. */
 typedef void (*sb_fd_cb)(struct sb_broker *b, int fd, uint32_t events, void *data);
 int sb_broker_add_fd(struct sb_broker *b, int fd, sb_fd_cb cb, void *data);
+/*
+ * Decide every later call with policy (a reload); the old one must outlive the broker, since a
+ * network worker may still hold a decision that points into it.
+ */
+void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy);
 /* Make sb_broker_run return after the current event. */
 void sb_broker_stop(struct sb_broker *b);

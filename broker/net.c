@@ -37,6 +37,7 @@
 #include "audit.h"
 #include "macro.h"
 #include "net.h"
+#include "quota.h"
 #include "protocol.h"
 #include "resolve.h"
 
@@ -229,7 +230,7 @@ static int answer(struct job *j)
 	struct sb_result *res = &j->res;
 	int64_t ret = res->ret;
 
-	if ((res->decision.log || j->log) && j->log_fd >= 0)
+	if (sb_audit_wanted(res, j->log) && j->log_fd >= 0)
 		sb_audit_write(j->log_fd, &j->call, res);
 	if (j->transport == SB_TRANSPORT_TRAP) {
 		struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
@@ -478,6 +479,21 @@ static bool execute(const struct sb_policy *policy, struct job *j, const void *a
 		if (d.verdict == SB_ALLOW && j->send && (j->flags & MSG_FASTOPEN) &&
 		    sb_policy_eval_net(policy, SB_NET_CONNECT, &t, &d) < 0)
 			default_decision(policy, &d);
+	}
+	if (d.verdict == SB_ALLOW && d.limit) {
+		int e = sb_limits_take(&d, res->limit, sizeof(res->limit));
+		if (e < 0) {
+			d.verdict = SB_DENY;
+			d.err = -e;
+			d.log = true;
+		}
+	}
+	if (d.verdict != SB_ALLOW && policy->learn && sb_decision_learnable(&d)) {
+		/* Learn mode: perform it, and record what would have been refused. */
+		res->learned[0] = (struct sb_learned){ .decision = d };
+		res->nlearned = 1;
+		res->limit[0] = 0;
+		d = (struct sb_decision){ .verdict = SB_ALLOW, .rule_id = -1 };
 	}
 	res->decision = d;
 	r = decision_errno(&d);

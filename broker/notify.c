@@ -322,13 +322,18 @@ static void call_close(struct sb_call *call)
 }
 
 /* A call the syscall rules decide alone, or a brokered call the executor does not serve. */
-static int serve_by_rule(int listener, uint64_t id, const struct sb_decision *sd,
-			 const struct sb_call *call, struct sb_result *res, int log_fd)
+static int serve_by_rule(const struct sb_policy *policy, int listener, uint64_t id,
+			 const struct sb_decision *sd, const struct sb_call *call,
+			 struct sb_result *res, int log_fd)
 {
 	uint32_t flags = 0;
 	int r;
+	struct sb_decision d = *sd;
 
 	sb_result_reset(res, sd);
+	if (d.verdict != SB_BROKER)
+		sb_syscall_carry(policy, call->nr, call->args, &d, res);
+	sd = &d;
 	switch (sd->verdict) {
 	case SB_ALLOW:
 		/* Decided on the integer arguments the kernel copied: nothing the caller can
@@ -352,7 +357,7 @@ static int serve_by_rule(int listener, uint64_t id, const struct sb_decision *sd
 		break;
 	}
 	/* The record first: it is on disk before the program can act on the answer. */
-	if (sd->log && log_fd >= 0)
+	if (sb_audit_wanted(res, sd->log) && log_fd >= 0)
 		sb_audit_write(log_fd, call, res);
 	r = send_resp(listener, id, res->ret, flags);
 	return r;
@@ -398,7 +403,7 @@ int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd)
 	sb_policy_eval_syscall(policy, call.nr, call.args, &sd);
 	call.shape = sb_shape_lookup(call.nr);
 	if (sd.verdict != SB_BROKER || !call.shape)
-		return serve_by_rule(listener, id, &sd, &call, res, log_fd);
+		return serve_by_rule(policy, listener, id, &sd, &call, res, log_fd);
 
 	/* Both opened by pid, then validated: from here they name the caller. */
 	_cleanup_close_ int pidfd = open_pidfd(call.pid);
@@ -432,7 +437,7 @@ int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd)
 	 * The record first, as over the trap. It says what was decided; a failure to deliver the
 	 * answer afterwards (the caller's buffer unwritable, its fd table full) is the caller's.
 	 */
-	if ((res->decision.log || sd.log) && log_fd >= 0)
+	if (sb_audit_wanted(res, sd.log) && log_fd >= 0)
 		sb_audit_write(log_fd, &call, res);
 	r = answer(listener, id, mem, &call, res);
 	res->fd = safe_close(res->fd);

@@ -28,6 +28,7 @@
 #include <linux/sockios.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -37,6 +38,7 @@
 #include <linux/close_range.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "compile.h"
 #include "config.h"
 #include "loop.h"
@@ -65,6 +67,7 @@ struct run_opts {
 	size_t nenv;
 	bool clearenv;
 	double timeout;
+	bool learn;
 	char **argv;
 };
 
@@ -90,7 +93,14 @@ static void usage(FILE *f)
 	      "  -e, --env KEY=VAL     set a variable in PROG's environment (repeatable)\n"
 	      "  -i, --clearenv        start PROG with an empty environment (before --env)\n"
 	      "  -t, --timeout SECS    kill the whole sandboxed tree after SECS seconds\n"
+	      "  -L, --learn           learn mode: let what the policy would deny run, and log it\n"
+	      "                        as \"would-deny\" (the built-in dangerous set stays "
+	      "denied)\n"
 	      "  -h, --help            show this help and exit\n"
+	      "\n"
+	      "The audit log's records carry a sandbox id (also in PROG's environment as\n"
+	      "SYSBROKER_SANDBOX); 'sysbroker reload --sandbox ID' or '--pid PID' makes this\n"
+	      "process read the policy again. SIGHUP is forwarded to PROG.\n"
 	      "\n"
 	      "Exit status: PROG's; 128+N if it was killed by signal N; 124 on --timeout;\n"
 	      "125 if sysbroker failed (bad command line or policy, cannot set up);\n"
@@ -119,6 +129,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		{ "env", required_argument, NULL, 'e' },
 		{ "clearenv", no_argument, NULL, 'i' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "learn", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -130,7 +141,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return EXIT_FAIL;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+p:l:u:C:e:it:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:l:u:C:e:it:Lh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->policy = optarg;
@@ -153,6 +164,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'i':
 			o->clearenv = true;
+			break;
+		case 'L':
+			o->learn = true;
 			break;
 		case 't': {
 			char *end;
@@ -684,10 +698,88 @@ static void kill_tree(pid_t self)
 	}
 }
 
+/* A policy read by a reload, kept until the end (a network worker may still point into it). */
+struct loaded {
+	struct sb_policy *policy;
+	struct sb_policy eff;
+	struct sb_sysrule *rules;
+};
+
 struct loop_ctx {
 	struct run_state *st;
 	pid_t self;
+	/* reload */
+	int reload_sig;
+	const char *policy_path; /* absolute: the broker never changes directory, but be sure */
+	const char *preload;
+	bool learn;
+	const struct sb_policy *kernel; /* the policy the filters were built from */
+	int log_fd;
+	struct loaded *loaded;
+	size_t nloaded;
 };
+
+/*
+ * Read the policy files again. A valid policy decides every later brokered call (the kernel's
+ * decisions of the first one stay: sb_policy.kernel); an invalid one changes nothing. Either way
+ * the log says so.
+ */
+static void reload(struct sb_broker *b, struct loop_ctx *lc)
+{
+	struct sb_policy *np = NULL;
+	struct sb_policy_error err;
+	char msg[sizeof(err.file) + sizeof(err.message) + 64];
+	int r = sb_policy_load_file(lc->policy_path, &np, &err);
+	if (r < 0) {
+		if (err.line)
+			snprintf(msg, sizeof(msg), "%s:%u:%u: error: %s", err.file, err.line,
+				 err.column, err.message);
+		else
+			snprintf(msg, sizeof(msg), "%s: error: %s", err.file, err.message);
+	} else if (allow_runtime(np, lc->preload) < 0) {
+		snprintf(msg, sizeof(msg), "the runtime's path %s cannot be granted", lc->preload);
+		r = -EINVAL;
+	}
+	struct loaded *v = r < 0 ? NULL : reallocarray(lc->loaded, lc->nloaded + 1, sizeof(*v));
+	if (r == 0 && !v) {
+		snprintf(msg, sizeof(msg), "out of memory");
+		r = -ENOMEM;
+	}
+	if (r == 0) {
+		lc->loaded = v;
+		struct loaded *l = &v[lc->nloaded];
+		*l = (struct loaded){ .policy = np };
+		np->learn = lc->learn;
+		size_t nlauncher = 0;
+		r = effective_policy(np, lc->self, &l->eff, &l->rules, &nlauncher);
+		if (r < 0)
+			snprintf(msg, sizeof(msg), "%s", strerror(-r));
+	}
+	if (r < 0) {
+		sb_policy_free(np);
+		if (lc->log_fd >= 0)
+			sb_audit_event(lc->log_fd, 0, "reload-error", "error", msg);
+		else
+			say("reload: %s (the policy in force stays)", msg);
+		return;
+	}
+	struct loaded *l = &lc->loaded[lc->nloaded++];
+	l->eff.kernel = lc->kernel;
+	sb_broker_set_policy(b, &l->eff);
+	if (lc->log_fd >= 0)
+		sb_audit_event(lc->log_fd, 0, "reload", "policy", lc->policy_path);
+}
+
+static void loaded_free(struct loop_ctx *lc)
+{
+	for (size_t i = 0; i < lc->nloaded; i++) {
+		free(lc->loaded[i].rules);
+		sb_policy_free(lc->loaded[i].policy);
+	}
+	free(lc->loaded);
+	lc->loaded = NULL;
+	lc->nloaded = 0;
+}
 
 static void reap(struct sb_broker *b, struct loop_ctx *lc)
 {
@@ -716,6 +808,10 @@ static void on_signal(struct sb_broker *b, int fd, uint32_t events, void *data)
 	struct signalfd_siginfo si;
 
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if ((int)si.ssi_signo == lc->reload_sig) {
+			reload(b, lc);
+			continue;
+		}
 		switch (si.ssi_signo) {
 		case SIGCHLD:
 			reap(b, lc);
@@ -862,6 +958,83 @@ static bool is_listener(int fd)
 	return strcmp(link, "anon_inode:seccomp notify") == 0;
 }
 
+static int make_sandbox_id(char id[SB_SANDBOX_ID_LEN + 1])
+{
+	uint8_t raw[SB_SANDBOX_ID_LEN / 2];
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -errno;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+/* --- the registry of running sandboxes, for `sysbroker reload --sandbox` -------------------- */
+
+int sb_registry_dir(char *buf, size_t size, bool create)
+{
+	const char *env = getenv("SYSBROKER_RUNDIR");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (env && *env)
+		snprintf(buf, size, "%s", env);
+	else if (geteuid() == 0)
+		snprintf(buf, size, "/run/sysbroker");
+	else if (xdg && *xdg == '/')
+		snprintf(buf, size, "%s/sysbroker", xdg);
+	else
+		snprintf(buf, size, "/tmp/sysbroker-%u", (unsigned)geteuid());
+	if (create && mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	/* Ours alone: a directory (not a symlink) that we own, not writable by others. */
+	struct stat st;
+	if (lstat(buf, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return -EPERM;
+	return 0;
+}
+
+unsigned long long sb_process_start_time(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	/* Field 22; the fields after comm's last ')' start with field 3. */
+	char *p = strrchr(buf, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+/*
+ * RUNDIR/ID holds "PID STARTTIME": enough for `reload --sandbox` to find this process and to
+ * tell it from a later process with the same pid. Best effort: without it, --pid still works.
+ */
+static void registry_add(const char *id, char *path, size_t size)
+{
+	char dir[PATH_MAX], line[64];
+	path[0] = 0;
+	if (sb_registry_dir(dir, sizeof(dir), true) < 0)
+		return;
+	if ((size_t)snprintf(path, size, "%.*s/%s", (int)(size - SB_SANDBOX_ID_LEN - 2), dir, id) >=
+	    size)
+		return;
+	_cleanup_close_ int fd =
+		open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int n = snprintf(line, sizeof(line), "%d %llu\n", (int)getpid(),
+			 sb_process_start_time(getpid()));
+	if (fd < 0 || write(fd, line, (size_t)n) != n) {
+		if (fd >= 0)
+			unlink(path);
+		path[0] = 0;
+	}
+}
+
 int sb_cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
@@ -879,6 +1052,9 @@ int sb_cmd_run(int argc, char **argv)
 	_cleanup_free_ char *preload = NULL;
 	sigset_t mask, oldmask;
 	rlim_t nofile_soft = 1024;
+	struct loop_ctx lc = { .st = &st, .self = getpid(), .log_fd = -1 };
+	_cleanup_free_ char *policy_abs = NULL;
+	char sandbox[SB_SANDBOX_ID_LEN + 1], sbvar[64], registry[PATH_MAX] = "";
 
 	r = parse_args(argc, argv, &o);
 	if (r >= 0) {
@@ -902,6 +1078,15 @@ int sb_cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	policy->learn = o.learn;
+	policy_abs = realpath(o.policy, NULL);
+	if (!policy_abs || make_sandbox_id(sandbox) < 0) {
+		say("%s: %s", o.policy, strerror(errno));
+		goto out;
+	}
+	sb_audit_set_sandbox(sandbox);
+	snprintf(sbvar, sizeof(sbvar), "SYSBROKER_SANDBOX=%s", sandbox);
+
 	/* The program's environment: PATH decides where PROG is found, as with env(1). */
 	if (!o.clearenv)
 		for (char **e = environ; *e; e++)
@@ -910,6 +1095,8 @@ int sb_cmd_run(int argc, char **argv)
 	for (size_t i = 0; i < o.nenv; i++)
 		if (env_set(&envp, &nenv, o.env[i]) < 0)
 			goto oom;
+	if (env_set(&envp, &nenv, sbvar) < 0)
+		goto oom;
 	ret = find_program(o.argv[0], env_get(envp, nenv, "PATH"), prog, sizeof(prog));
 	if (ret != 0)
 		goto out;
@@ -920,7 +1107,8 @@ int sb_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	struct sb_decision d;
-	if (sb_policy_eval_path(policy, canon, SB_PERM_EXEC, &d) < 0 || d.verdict != SB_ALLOW) {
+	if ((sb_policy_eval_path(policy, canon, SB_PERM_EXEC, &d) < 0 || d.verdict != SB_ALLOW) &&
+	    !(o.learn && sb_decision_learnable(&d))) {
 		char rule[PATH_MAX + 32];
 		say("%s: the policy does not allow exec (%s)", canon,
 		    sb_decision_rule(&d, rule, sizeof(rule)));
@@ -1013,6 +1201,9 @@ int sb_cmd_run(int argc, char **argv)
 					   SIGUSR1, SIGUSR2, 0 };
 	     *s; s++)
 		sigaddset(&mask, *s);
+	/* Reload: the broker's own signal, never forwarded (SIGHUP belongs to the program). */
+	lc.reload_sig = SB_RELOAD_SIGNAL;
+	sigaddset(&mask, lc.reload_sig);
 	sigprocmask(SIG_BLOCK, &mask, &oldmask);
 
 	a.o = &o;
@@ -1087,7 +1278,12 @@ int sb_cmd_run(int argc, char **argv)
 		r = sb_broker_add_control(b, sv[0]);
 		sv[0] = -1;
 	}
-	struct loop_ctx lc = { .st = &st, .self = getpid() };
+	lc.policy_path = policy_abs;
+	lc.preload = preload;
+	lc.learn = o.learn;
+	lc.kernel = &eff;
+	lc.log_fd = log_fd;
+	registry_add(sandbox, registry, sizeof(registry));
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (r == 0 && sfd >= 0) {
 		r = sb_broker_add_fd(b, sfd, on_signal, &lc);
@@ -1150,6 +1346,9 @@ oom:
 	ret = EXIT_FAIL;
 out:
 	sb_broker_free(b);
+	if (registry[0])
+		unlink(registry);
+	loaded_free(&lc);
 	safe_close(sv[0]);
 	safe_close(sv[1]);
 	safe_close(pfd[0]);
@@ -1171,4 +1370,125 @@ out:
 	free(o.env);
 	sb_policy_free(policy);
 	return ret;
+}
+
+/* --- sysbroker reload ------------------------------------------------------------------------ */
+
+static void reload_usage(FILE *f)
+{
+	fputs("Usage: sysbroker reload (--pid PID | --sandbox ID)\n"
+	      "\n"
+	      "Make the broker of a running 'sysbroker run' read its policy files again.\n"
+	      "\n"
+	      "  -p, --pid PID         the broker's pid (the 'sysbroker run' process)\n"
+	      "  -s, --sandbox ID      the sandbox id of its audit records (SYSBROKER_SANDBOX)\n"
+	      "  -h, --help            show this help and exit\n"
+	      "\n"
+	      "The outcome is in the audit log: a \"reload\" or a \"reload-error\" record.\n"
+	      "Exit status: 0 the broker was asked; 1 no such broker; 2 bad command line.\n",
+	      f);
+}
+
+/* Whether pid is a sysbroker process (its comm), started at start (0: any). */
+static bool is_broker(pid_t pid, unsigned long long start)
+{
+	char path[64], comm[32];
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, comm, sizeof(comm) - 1);
+	if (n <= 0)
+		return false;
+	comm[n] = 0;
+	comm[strcspn(comm, "\n")] = 0;
+	if (strcmp(comm, "sysbroker") != 0)
+		return false;
+	return start == 0 || sb_process_start_time(pid) == start;
+}
+
+int sb_cmd_reload(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "sandbox", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *pid_s = NULL, *id = NULL;
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+p:s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			pid_s = optarg;
+			break;
+		case 's':
+			id = optarg;
+			break;
+		case 'h':
+			reload_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr,
+				"sysbroker reload: %s '%s'\nTry 'sysbroker reload --help'.\n",
+				c == ':' ? "option needs an argument:" : "unknown option",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind < argc || !pid_s == !id) {
+		fprintf(stderr, "sysbroker reload: give exactly one of --pid and --sandbox\n"
+				"Try 'sysbroker reload --help'.\n");
+		return 2;
+	}
+	pid_t pid = 0;
+	unsigned long long start = 0;
+	if (pid_s) {
+		char *end;
+		errno = 0;
+		long v = strtol(pid_s, &end, 10);
+		if (errno || end == pid_s || *end || v <= 0 || v > INT32_MAX) {
+			fprintf(stderr, "sysbroker reload: not a pid: '%s'\n", pid_s);
+			return 2;
+		}
+		pid = (pid_t)v;
+	} else {
+		char dir[PATH_MAX], path[PATH_MAX + 32], line[64];
+		bool hex = strlen(id) == SB_SANDBOX_ID_LEN;
+		for (const char *k = id; hex && *k; k++)
+			hex = (*k >= '0' && *k <= '9') || (*k >= 'a' && *k <= 'f');
+		if (!hex) {
+			fprintf(stderr,
+				"sysbroker reload: not a sandbox id: '%s' (16 hex digits)\n", id);
+			return 2;
+		}
+		int r = sb_registry_dir(dir, sizeof(dir), false);
+		snprintf(path, sizeof(path), "%s/%s", dir, id);
+		_cleanup_close_ int fd = r < 0 ? -1 : open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, line, sizeof(line) - 1) : -1;
+		int p = 0;
+		if (n > 0) {
+			line[n] = 0;
+			if (sscanf(line, "%d %llu", &p, &start) != 2)
+				p = 0;
+		}
+		if (p <= 0 || start == 0) {
+			fprintf(stderr, "sysbroker reload: no sandbox %s\n", id);
+			return 1;
+		}
+		pid = p;
+	}
+	if (!is_broker(pid, start)) {
+		fprintf(stderr, "sysbroker reload: %d is not a running sysbroker%s\n", (int)pid,
+			id ? " (the sandbox has ended)" : "");
+		return 1;
+	}
+	if (kill(pid, SB_RELOAD_SIGNAL) < 0) {
+		fprintf(stderr, "sysbroker reload: %d: %s\n", (int)pid, strerror(errno));
+		return 1;
+	}
+	return 0;
 }

@@ -31,6 +31,9 @@ static struct sb_kdecision kdecision(enum sb_verdict v, int err, bool log, bool 
 
 static struct sb_kdecision rule_kdecision(const struct sb_plan *plan, const struct sb_sysrule *r)
 {
+	/* Learning: the broker lets the call run and logs it as "would-deny". */
+	if (plan->learn && sb_sysrule_learnable(r))
+		return kdecision(SB_ALLOW, 0, true, false, plan->trap);
 	return kdecision(r->c.verdict, r->c.err, r->c.log,
 			 r->c.limit.at_most != 0 || r->c.limit.rate_n != 0, plan->trap);
 }
@@ -327,7 +330,12 @@ int sb_plan_build_for(const struct sb_policy *p, bool trap, struct sb_plan **ret
 	if (!plan)
 		return -ENOMEM;
 	plan->trap = trap;
-	plan->def = kdecision(p->def_sys.verdict, p->def_sys.err, p->def_sys.log, false, trap);
+	plan->learn = p->learn;
+	if (p->learn && sb_default_learnable(&p->def_sys))
+		plan->def = kdecision(SB_ALLOW, 0, true, false, trap);
+	else
+		plan->def =
+			kdecision(p->def_sys.verdict, p->def_sys.err, p->def_sys.log, false, trap);
 
 	/* Every brokered syscall gets a plan even if no rule names it. */
 	enum sb_brokered_kind kind;

@@ -58,7 +58,9 @@ struct sb_plan_sys {
 };
 
 struct sb_plan {
-	bool trap; /* built for the trap transport: logged or limited allows stay in the kernel */
+	bool trap;  /* built for the trap transport: logged or limited allows stay in the kernel */
+	bool learn; /* policy->learn: learnable denials go to the broker (or, over the trap, on to
+		     * the base filter, which sends them to the broker) */
 	struct sb_kdecision def;
 	struct sb_plan_sys *sys; /* sorted by syscall number */
 	size_t nsys;

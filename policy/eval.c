@@ -56,13 +56,16 @@ bool sb_sysrule_beats(const struct sb_sysrule *a, const struct sb_sysrule *b)
 
 static void from_rule(const struct sb_rule_common *c, bool builtin, struct sb_decision *d)
 {
+	bool limited = c->limit.at_most || c->limit.rate_n;
 	*d = (struct sb_decision){
 		.verdict = c->verdict,
 		.err = c->verdict == SB_DENY ? c->err : 0,
 		.log = c->log,
 		.builtin = builtin,
 		.origin = builtin ? NULL : &c->origin,
-		.limit = (c->limit.at_most || c->limit.rate_n) ? &c->limit : NULL,
+		.limit = limited ? &c->limit : NULL,
+		.limit_err = limited ? c->err : 0,
+		.key = c->key,
 		.rule_id = builtin ? -1 : (int)c->id,
 	};
 }
@@ -94,6 +97,7 @@ static int eval_syscall_one(const struct sb_policy *p, int nr, const uint64_t ar
 	}
 	if (best) {
 		from_rule(&best->c, best->tier == SB_TIER_BUILTIN, ret);
+		ret->runtime = best->tier == SB_TIER_RUNTIME;
 		return 0;
 	}
 	if (sb_syscall_brokered(nr) != SB_BROKERED_NO) {
@@ -255,6 +259,17 @@ static void combine(struct sb_decision *acc, const struct sb_decision *d)
 int sb_policy_eval_syscall(const struct sb_policy *p, int nr, const uint64_t args[6],
 			   struct sb_decision *ret)
 {
+	if (p && p->kernel) {
+		/* A reloaded policy: the kernel's own decisions of the first one stand. */
+		struct sb_decision k;
+		int r = sb_policy_eval_syscall(p->kernel, nr, args, &k);
+		bool in_kernel = k.verdict == SB_KILL || (k.verdict == SB_DENY && !k.log);
+		if (r == 0 && in_kernel &&
+		    !(p->kernel->learn && sb_syscall_learnable(nr, args, &k))) {
+			*ret = k;
+			return 0;
+		}
+	}
 	int r = eval_syscall_one(p, nr, args, ret);
 	for (const struct sb_policy *l = p ? p->next : NULL; r == 0 && l; l = l->next) {
 		struct sb_decision d;
@@ -354,6 +369,37 @@ int sb_net_target_from_sockaddr(const struct sockaddr *sa, socklen_t len, int so
 	else
 		return -EPROTONOSUPPORT;
 	return 0;
+}
+
+bool sb_sysrule_learnable(const struct sb_sysrule *r)
+{
+	if (r->tier != SB_TIER_GROUP && r->tier != SB_TIER_NAME && r->tier != SB_TIER_COND)
+		return false;
+	if (!((r->c.verdict == SB_DENY && r->c.log) || r->c.verdict == SB_KILL))
+		return false;
+	return sb_syscall_brokered(r->nr) == SB_BROKERED_NO;
+}
+
+bool sb_default_learnable(const struct sb_default *def)
+{
+	return (def->verdict == SB_DENY && def->log) || def->verdict == SB_KILL;
+}
+
+bool sb_syscall_learnable(int nr, const uint64_t args[6], const struct sb_decision *d)
+{
+	if (d->builtin || d->runtime)
+		return false;
+	if (!((d->verdict == SB_DENY && d->log) || d->verdict == SB_KILL))
+		return false;
+	if (sb_syscall_brokered(nr) != SB_BROKERED_NO)
+		return false;
+	/* A policy rule naming a dangerous syscall decides it, but learning never opens one. */
+	return !sb_dangerous_matches(nr, args);
+}
+
+bool sb_decision_learnable(const struct sb_decision *d)
+{
+	return d->verdict == SB_DENY && d->log && !d->builtin && !d->runtime;
 }
 
 const char *sb_decision_rule(const struct sb_decision *d, char *buf, size_t size)

@@ -443,10 +443,28 @@ static int too_many(struct sb_parser *p, int r)
 	return r;
 }
 
+/* FNV-1a over the file's name and the statement's words: the statement's identity. */
+static uint64_t statement_key(const struct sb_parser *p)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *parts[2] = { p->file ? p->file : "", "\n" };
+	for (size_t k = 0; k < 2; k++)
+		for (const char *c = parts[k]; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
+	for (unsigned i = 0; i < p->ntoks; i++) {
+		for (const char *c = p->toks[i].s; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
+		/* A separator no word holds, marked for quoted words. */
+		h = (h ^ (p->toks[i].quoted ? 2u : 1u)) * 0x100000001b3ULL;
+	}
+	return h ? h : 1;
+}
+
 static struct sb_rule_common common(struct sb_parser *p, enum sb_verdict v, const struct mods *m,
 				    int default_errno)
 {
 	return (struct sb_rule_common){
+		.key = statement_key(p),
 		.verdict = v,
 		.err = m->has_errno ? m->err : default_errno,
 		.log = m->has_log ? m->log : v == SB_DENY,

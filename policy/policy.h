@@ -66,6 +66,12 @@ struct sb_rule_common {
 	struct sb_origin origin;
 	unsigned id;  /* index of the statement, shared by every syscall a statement names */
 	unsigned seq; /* position in policy order; later wins among equals */
+	/*
+	 * The statement's identity across a reload: a hash of its file's name and its words
+	 * (comments and blanks aside). The broker keys the counters of limits by it, so a
+	 * statement that is still there, unchanged, keeps its count when the policy is read again.
+	 */
+	uint64_t key;
 };
 
 /* How specific a syscall rule is: a higher tier wins. */
@@ -175,6 +181,18 @@ struct sb_policy {
 	 * filter of its own).
 	 */
 	const struct sb_policy *next;
+	/*
+	 * Learn mode (`sysbroker run --learn`): the compiler sends every learnable denial
+	 * (sb_sysrule_learnable) to the broker instead of answering it in the kernel, and the
+	 * broker lets it run and logs it as "would-deny". The evaluator ignores it.
+	 */
+	bool learn;
+	/*
+	 * After a reload: the policy the sandbox's kernel filters were built from. Filters cannot
+	 * be removed, so what that policy decides in the kernel (a kill, a deny that is not logged)
+	 * still stands; sb_policy_eval_syscall answers with it, and trap filters are built from it.
+	 */
+	const struct sb_policy *kernel;
 };
 
 /* The answer of the evaluator. origin is NULL when a default (or the built-in set) decided. */
@@ -185,7 +203,10 @@ struct sb_decision {
 	bool builtin; /* decided by the built-in dangerous set */
 	const struct sb_origin *origin;
 	const struct sb_limit *limit; /* the deciding rule's limits, NULL if none */
+	int limit_err;                /* errno once over a limit (with limit) */
+	uint64_t key;                 /* the deciding statement's key (sb_rule_common.key), or 0 */
 	int rule_id;                  /* statement id, -1 for defaults and built-ins */
+	bool runtime;                 /* decided by a runtime or launcher rule (SB_TIER_RUNTIME) */
 };
 
 /* parse.c: text to rules. include_cb loads and parses an included file (NULL: includes fail). */
@@ -231,6 +252,22 @@ int sb_policy_eval_net(const struct sb_policy *policy, uint32_t op, const struct
 		       struct sb_decision *ret);
 bool sb_sysrule_matches(const struct sb_sysrule *r, const uint64_t args[6]);
 bool sb_sysrule_beats(const struct sb_sysrule *a, const struct sb_sysrule *b);
+/*
+ * Learn mode. A kernel rule the compiler may hand to the broker when learning: a logged deny or
+ * a kill written in the policy (not the built-in set, not the runtime's or launcher's rules) on a
+ * syscall that is not brokered. The broker still enforces a learnable decision when the call
+ * also matches the built-in dangerous set (sb_syscall_learnable).
+ */
+bool sb_sysrule_learnable(const struct sb_sysrule *r);
+/* Whether the default syscall decision is learnable: a logged deny, or kill. */
+bool sb_default_learnable(const struct sb_default *def);
+/* Whether the broker may let a call the syscall rules refused run in learn mode. */
+bool sb_syscall_learnable(int nr, const uint64_t args[6], const struct sb_decision *d);
+/* Whether a path or net denial may run in learn mode: logged, and not built in. */
+bool sb_decision_learnable(const struct sb_decision *d);
+/* Whether the built-in dangerous set refuses this call (its conditions included). */
+bool sb_dangerous_matches(int nr, const uint64_t args[6]);
+
 /* "FILE:LINE", "builtin" or "default" into buf. */
 const char *sb_decision_rule(const struct sb_decision *d, char *buf, size_t size);
 

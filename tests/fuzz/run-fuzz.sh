@@ -17,15 +17,17 @@ if [ ! -f "$dir/build.ninja" ]; then
 fi
 ninja -C "$dir" >/dev/null
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-for t in policy decode; do
+for t in policy decode audit; do
 	work=$(mktemp -d)
 	cp tests/fuzz/corpus/$t/* "$work/"
 	echo "== fuzz-$t for ${secs}s"
 	(cd "$dir" && "./tests/fuzz/fuzz-$t" -max_total_time="$secs" -print_final_stats=1 \
 		-max_len=16384 "$work" 2>&1 | grep -E "stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|Done" || true)
-	# libFuzzer exits non-zero on a crash; check for its artifact.
-	if ls "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-* >/dev/null 2>&1; then
-		echo "run-fuzz: fuzz-$t found a failing input: $(ls "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-* 2>/dev/null)" >&2
+	# libFuzzer exits non-zero on a crash; check for its artifact. (ls fails when any one of
+	# the patterns matches nothing, so look at what it printed, not at its status.)
+	found=$(ls "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-* 2>/dev/null || true)
+	if [ -n "$found" ]; then
+		echo "run-fuzz: fuzz-$t found a failing input: $found" >&2
 		rm -rf "$work"
 		exit 1
 	fi

@@ -1,0 +1,1085 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `sysbroker audit`: the reader of audit logs, and what it makes of them.
+ *
+ * Every line is parsed on its own and checked field by field; anything else (not JSON, not an
+ * object, a field of the wrong type, a schema this reader does not know, a line cut short) is
+ * reported with its line number and skipped. Denials are grouped in a hash table by program,
+ * syscall, target, decision, errno and rule; suggestions are built from the same records.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auditlog.h"
+#include "macro.h"
+
+#define EXIT_USAGE 2
+/* A directory with at least this many denied names becomes one glob. */
+#define GLOB_MIN 3
+
+/* --- one record ------------------------------------------------------------------------------ */
+
+void sb_audit_rec_clear(struct sb_audit_rec *r)
+{
+	char **s[] = {
+		&r->time,  &r->sandbox, &r->exe,       &r->argv0,  &r->syscall,  &r->path,
+		&r->path2, &r->addr,    &r->perm,      &r->perms,  &r->decision, &r->err,
+		&r->rule,  &r->limit,   &r->transport, &r->action, &r->error,    &r->policy
+	};
+	for (size_t i = 0; i < ELEMENTSOF(s); i++) {
+		free(*s[i]);
+		*s[i] = NULL;
+	}
+	r->v = 0;
+	r->pid = -1;
+}
+
+static int take_string(json_object *o, const char *key, char **out, char *why, size_t whysize)
+{
+	json_object *f;
+	if (!json_object_object_get_ex(o, key, &f) || json_object_is_type(f, json_type_null))
+		return 0;
+	if (!json_object_is_type(f, json_type_string)) {
+		snprintf(why, whysize, "field \"%s\" is not a string", key);
+		return -EINVAL;
+	}
+	const char *s = json_object_get_string(f);
+	size_t n = (size_t)json_object_get_string_len(f);
+	/* An embedded NUL would cut the string: refuse rather than read something else. */
+	if (memchr(s, 0, n)) {
+		snprintf(why, whysize, "field \"%s\" holds a NUL byte", key);
+		return -EINVAL;
+	}
+	*out = strndup(s, n);
+	return *out ? 0 : -ENOMEM;
+}
+
+int sb_audit_parse_line(const char *line, size_t len, struct sb_audit_rec *rec, char *why,
+			size_t whysize)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} fields[] = {
+#define F(k, m) { k, offsetof(struct sb_audit_rec, m) }
+		F("time", time),     F("sandbox", sandbox),   F("exe", exe),
+		F("argv0", argv0),   F("syscall", syscall),   F("path", path),
+		F("path2", path2),   F("addr", addr),         F("perm", perm),
+		F("perms", perms),   F("decision", decision), F("errno", err),
+		F("rule", rule),     F("limit", limit),       F("transport", transport),
+		F("action", action), F("error", error),       F("policy", policy),
+#undef F
+	};
+	memset(rec, 0, sizeof(*rec));
+	rec->pid = -1;
+	why[0] = 0;
+	if (len > SB_AUDIT_MAX_LINE) {
+		snprintf(why, whysize, "line longer than %d bytes", SB_AUDIT_MAX_LINE);
+		return -EINVAL;
+	}
+	json_tokener *tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	json_object *o = json_tokener_parse_ex(tok, line, (int)len);
+	enum json_tokener_error e = json_tokener_get_error(tok);
+	size_t used = o ? json_tokener_get_parse_end(tok) : 0;
+	json_tokener_free(tok);
+	int r = 0;
+	if (!o) {
+		snprintf(why, whysize, "not JSON (%s)",
+			 e == json_tokener_continue ? "cut short" : json_tokener_error_desc(e));
+		return -EINVAL;
+	}
+	for (size_t i = used; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
+			snprintf(why, whysize, "text after the record");
+			r = -EINVAL;
+			goto out;
+		}
+	if (!json_object_is_type(o, json_type_object)) {
+		snprintf(why, whysize, "not a JSON object");
+		r = -EINVAL;
+		goto out;
+	}
+	json_object *f;
+	if (!json_object_object_get_ex(o, "v", &f) || !json_object_is_type(f, json_type_int)) {
+		snprintf(why, whysize, "no schema version \"v\"");
+		r = -EINVAL;
+		goto out;
+	}
+	int64_t v = json_object_get_int64(f);
+	if (v != 1 && v != 2) {
+		snprintf(why, whysize, "unknown schema version %lld", (long long)v);
+		r = -EINVAL;
+		goto out;
+	}
+	rec->v = (int)v;
+	if (json_object_object_get_ex(o, "pid", &f)) {
+		int64_t p = json_object_is_type(f, json_type_int) ? json_object_get_int64(f) : -1;
+		if (p < 0 || p > INT32_MAX) {
+			snprintf(why, whysize, "field \"pid\" is not a pid");
+			r = -EINVAL;
+			goto out;
+		}
+		rec->pid = (long)p;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(fields) && r == 0; i++)
+		r = take_string(o, fields[i].key, (char **)((char *)rec + fields[i].off), why,
+				whysize);
+	if (r == 0 && !rec->decision) {
+		snprintf(why, whysize, "no \"decision\"");
+		r = -EINVAL;
+	}
+out:
+	json_object_put(o);
+	if (r < 0)
+		sb_audit_rec_clear(rec);
+	if (r == -ENOMEM && !why[0])
+		snprintf(why, whysize, "out of memory");
+	return r;
+}
+
+/* --- times --------------------------------------------------------------------------------- */
+
+int sb_audit_parse_time(const char *s, char *out, size_t size)
+{
+	int Y, M, D, h = 0, m = 0, sec = 0, ms = 0, n = 0;
+	char unit;
+	long long amount;
+
+	if (!s || size < 32)
+		return -EINVAL;
+	if (sscanf(s, "%lld%c%n", &amount, &unit, &n) == 2 && s[n] == 0 && amount >= 0 &&
+	    amount < 100LL * 365 * 86400 && strchr("smhd", unit)) {
+		long long mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400;
+		time_t t = time(NULL) - (time_t)(amount * mult);
+		struct tm tm;
+		if (!gmtime_r(&t, &tm))
+			return -EINVAL;
+		strftime(out, size, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+		return 0;
+	}
+	n = 0;
+	if (sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3 || n != 10)
+		return -EINVAL;
+	const char *p = s + 10;
+	if (*p == 'T' || *p == ' ') {
+		int k = 0;
+		if (sscanf(p + 1, "%2d:%2d%n", &h, &m, &k) != 2 || k != 5)
+			return -EINVAL;
+		p += 6;
+		if (*p == ':') {
+			if (sscanf(p + 1, "%2d%n", &sec, &k) != 1 || k != 2)
+				return -EINVAL;
+			p += 3;
+			if (*p == '.') {
+				if (sscanf(p + 1, "%3d%n", &ms, &k) != 1 || k != 3)
+					return -EINVAL;
+				p += 4;
+			}
+		}
+	}
+	if (*p == 'Z')
+		p++;
+	if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 || Y < 0 ||
+	    h < 0 || m < 0 || sec < 0 || ms < 0)
+		return -EINVAL;
+	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Y, M, D, h, m, sec, ms);
+	return 0;
+}
+
+/* --- aggregation --------------------------------------------------------------------------- */
+
+struct group {
+	char *key; /* every field below, joined: the hash key */
+	char *exe, *argv0, *syscall, *target, *perms, *decision, *err, *rule, *limit;
+	bool is_addr;
+	unsigned long count;
+	char *first, *last;
+};
+
+/* One path the suggestions must grant. */
+struct spath {
+	char *path;
+	uint32_t perms;
+	unsigned long count;
+	bool done;
+};
+
+/* One net grant or one syscall. */
+struct sother {
+	char *what; /* "net ADDR OP" or "allow NAME" */
+	unsigned long count;
+};
+
+struct sb_audit {
+	struct sb_audit_opts o;
+	unsigned long records, malformed, matched, denials, reloads, reload_errors, protocol;
+	char *last_reload_error;
+	struct group **tab; /* open addressing */
+	size_t tabsize, ngroups;
+	struct spath *paths;
+	size_t npaths, cpaths;
+	struct sother *others;
+	size_t nothers, cothers;
+	/* denials the suggestions leave out, and why */
+	unsigned long skipped_builtin, skipped_limit, skipped_nopath, skipped_family;
+};
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+int sb_audit_new(const struct sb_audit_opts *opts, struct sb_audit **ret)
+{
+	struct sb_audit *a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->o = *opts;
+	if (!a->o.decisions)
+		a->o.decisions = SB_AUDIT_D_DENY | SB_AUDIT_D_WOULD_DENY;
+	a->tabsize = 256;
+	a->tab = calloc(a->tabsize, sizeof(*a->tab));
+	if (!a->tab) {
+		free(a);
+		return -ENOMEM;
+	}
+	*ret = a;
+	return 0;
+}
+
+static void group_free(struct group *g)
+{
+	if (!g)
+		return;
+	free(g->key);
+	free(g->exe);
+	free(g->argv0);
+	free(g->syscall);
+	free(g->target);
+	free(g->perms);
+	free(g->decision);
+	free(g->err);
+	free(g->rule);
+	free(g->limit);
+	free(g->first);
+	free(g->last);
+	free(g);
+}
+
+struct sb_audit *sb_audit_free(struct sb_audit *a)
+{
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < a->tabsize; i++)
+		group_free(a->tab[i]);
+	free(a->tab);
+	for (size_t i = 0; i < a->npaths; i++)
+		free(a->paths[i].path);
+	free(a->paths);
+	for (size_t i = 0; i < a->nothers; i++)
+		free(a->others[i].what);
+	free(a->others);
+	free(a->last_reload_error);
+	free(a);
+	return NULL;
+}
+
+unsigned long sb_audit_malformed(const struct sb_audit *a)
+{
+	return a->malformed;
+}
+
+static unsigned decision_bit(const char *d)
+{
+	if (strcmp(d, "allow") == 0)
+		return SB_AUDIT_D_ALLOW;
+	if (strcmp(d, "deny") == 0)
+		return SB_AUDIT_D_DENY;
+	if (strcmp(d, "would-deny") == 0)
+		return SB_AUDIT_D_WOULD_DENY;
+	if (strcmp(d, "reload") == 0)
+		return SB_AUDIT_D_RELOAD;
+	if (strcmp(d, "reload-error") == 0)
+		return SB_AUDIT_D_RELOAD_ERROR;
+	if (strcmp(d, "protocol-error") == 0)
+		return SB_AUDIT_D_PROTOCOL_ERROR;
+	return SB_AUDIT_D_OTHER;
+}
+
+static char *dup0(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+static int tab_grow(struct sb_audit *a)
+{
+	size_t n = a->tabsize * 2;
+	struct group **t = calloc(n, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->tabsize; i++) {
+		if (!a->tab[i])
+			continue;
+		size_t k = hash(a->tab[i]->key) & (n - 1);
+		while (t[k])
+			k = (k + 1) & (n - 1);
+		t[k] = a->tab[i];
+	}
+	free(a->tab);
+	a->tab = t;
+	a->tabsize = n;
+	return 0;
+}
+
+static int add_group(struct sb_audit *a, const struct sb_audit_rec *r)
+{
+	const char *target = r->path ? r->path : r->addr ? r->addr : "";
+	const char *parts[] = { r->exe ? r->exe : r->argv0,
+				r->syscall,
+				target,
+				r->perms ? r->perms : r->perm,
+				r->decision,
+				r->err,
+				r->rule,
+				r->limit };
+	size_t len = 1;
+	for (size_t i = 0; i < ELEMENTSOF(parts); i++)
+		len += (parts[i] ? strlen(parts[i]) : 0) + 1;
+	_cleanup_free_ char *key = malloc(len);
+	if (!key)
+		return -ENOMEM;
+	size_t o = 0;
+	for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+		size_t n = parts[i] ? strlen(parts[i]) : 0;
+		memcpy(key + o, parts[i] ? parts[i] : "", n);
+		o += n;
+		key[o++] = '\x1f';
+	}
+	key[o] = 0;
+
+	size_t k = hash(key) & (a->tabsize - 1);
+	while (a->tab[k] && strcmp(a->tab[k]->key, key) != 0)
+		k = (k + 1) & (a->tabsize - 1);
+	struct group *g = a->tab[k];
+	if (!g) {
+		if (2 * (a->ngroups + 1) > a->tabsize) {
+			if (tab_grow(a) < 0)
+				return -ENOMEM;
+			return add_group(a, r);
+		}
+		g = calloc(1, sizeof(*g));
+		if (!g)
+			return -ENOMEM;
+		g->key = TAKE_PTR(key);
+		g->exe = dup0(r->exe);
+		g->argv0 = dup0(r->argv0);
+		g->syscall = dup0(r->syscall);
+		g->target = dup0(target);
+		g->is_addr = !r->path && r->addr;
+		g->perms = dup0(r->perms ? r->perms : r->perm);
+		g->decision = dup0(r->decision);
+		g->err = dup0(r->err);
+		g->rule = dup0(r->rule);
+		g->limit = dup0(r->limit);
+		g->first = dup0(r->time);
+		g->last = dup0(r->time);
+		a->tab[k] = g;
+		a->ngroups++;
+		if (!g->exe || !g->argv0 || !g->syscall || !g->target || !g->perms ||
+		    !g->decision || !g->err || !g->rule || !g->limit || !g->first || !g->last)
+			return -ENOMEM;
+	}
+	g->count++;
+	if (r->time) {
+		/* ISO 8601 in UTC compares as text. */
+		if (!g->first[0] || strcmp(r->time, g->first) < 0) {
+			free(g->first);
+			g->first = dup0(r->time);
+		}
+		if (strcmp(r->time, g->last) > 0) {
+			free(g->last);
+			g->last = dup0(r->time);
+		}
+		if (!g->first || !g->last)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static uint32_t perm_bits(const char *words)
+{
+	static const char *const names[] = { "stat",   "read", "write", "create",
+					     "delete", "exec", "list" };
+	uint32_t bits = 0;
+	if (!words)
+		return 0;
+	for (const char *p = words; *p;) {
+		size_t n = strcspn(p, " ");
+		for (size_t i = 0; i < ELEMENTSOF(names); i++)
+			if (strlen(names[i]) == n && strncmp(p, names[i], n) == 0)
+				bits |= 1u << i;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return bits;
+}
+
+static int add_path(struct sb_audit *a, const char *path, uint32_t perms)
+{
+	for (size_t i = 0; i < a->npaths; i++)
+		if (strcmp(a->paths[i].path, path) == 0) {
+			a->paths[i].perms |= perms;
+			a->paths[i].count++;
+			return 0;
+		}
+	if (a->npaths == a->cpaths) {
+		size_t n = a->cpaths ? a->cpaths * 2 : 16;
+		struct spath *v = reallocarray(a->paths, n, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		a->paths = v;
+		a->cpaths = n;
+	}
+	char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	a->paths[a->npaths++] = (struct spath){ .path = p, .perms = perms, .count = 1 };
+	return 0;
+}
+
+static int add_other(struct sb_audit *a, const char *what)
+{
+	for (size_t i = 0; i < a->nothers; i++)
+		if (strcmp(a->others[i].what, what) == 0) {
+			a->others[i].count++;
+			return 0;
+		}
+	if (a->nothers == a->cothers) {
+		size_t n = a->cothers ? a->cothers * 2 : 16;
+		struct sother *v = reallocarray(a->others, n, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		a->others = v;
+		a->cothers = n;
+	}
+	char *w = strdup(what);
+	if (!w)
+		return -ENOMEM;
+	a->others[a->nothers++] = (struct sother){ .what = w, .count = 1 };
+	return 0;
+}
+
+/* A syscall name as the policy would name it: letters, digits and '_' only. */
+static bool plain_name(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+static bool plain_addr(const char *s)
+{
+	if (strncmp(s, "tcp:", 4) && strncmp(s, "udp:", 4) && strncmp(s, "unix:", 5))
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == '"' || *s == '#' || *s == '\\' ||
+		    (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+/* What a denial contributes to the suggestions. */
+static int suggest_from(struct sb_audit *a, const struct sb_audit_rec *r)
+{
+	if (r->rule && strcmp(r->rule, "builtin") == 0) {
+		a->skipped_builtin++;
+		return 0;
+	}
+	if (r->limit) {
+		a->skipped_limit++;
+		return 0;
+	}
+	if (r->addr) {
+		const char *op = NULL, *s = r->syscall ? r->syscall : "";
+		if (strcmp(s, "connect") == 0)
+			op = "connect";
+		else if (strcmp(s, "bind") == 0 || strcmp(s, "listen") == 0)
+			op = "bind";
+		else if (strncmp(s, "send", 4) == 0)
+			op = "send";
+		if (!op || !plain_addr(r->addr)) {
+			a->skipped_family++;
+			return 0;
+		}
+		char what[512];
+		if ((size_t)snprintf(what, sizeof(what), "net %s %s", r->addr, op) >=
+		    sizeof(what)) {
+			a->skipped_family++;
+			return 0;
+		}
+		return add_other(a, what);
+	}
+	if (r->perm || r->perms) {
+		if (!r->path || r->path[0] != '/' || strlen(r->path) >= PATH_MAX) {
+			a->skipped_nopath++;
+			return 0;
+		}
+		uint32_t bits = perm_bits(r->perms) | perm_bits(r->perm);
+		return add_path(a, r->path, bits ? bits : 1);
+	}
+	if (!plain_name(r->syscall)) {
+		a->skipped_nopath++;
+		return 0;
+	}
+	char what[96];
+	snprintf(what, sizeof(what), "allow %s", r->syscall);
+	return add_other(a, what);
+}
+
+static bool wanted(const struct sb_audit *a, const struct sb_audit_rec *r)
+{
+	if (!(decision_bit(r->decision) & a->o.decisions))
+		return false;
+	if (a->o.pid >= 0 && r->pid != a->o.pid)
+		return false;
+	if (a->o.syscall && (!r->syscall || strcmp(r->syscall, a->o.syscall) != 0))
+		return false;
+	if (a->o.since && (!r->time || strcmp(r->time, a->o.since) < 0))
+		return false;
+	return true;
+}
+
+static int consume(struct sb_audit *a, const struct sb_audit_rec *r)
+{
+	unsigned bit = decision_bit(r->decision);
+	a->records++;
+	if (bit == SB_AUDIT_D_RELOAD)
+		a->reloads++;
+	if (bit == SB_AUDIT_D_PROTOCOL_ERROR)
+		a->protocol++;
+	if (bit == SB_AUDIT_D_RELOAD_ERROR) {
+		a->reload_errors++;
+		free(a->last_reload_error);
+		a->last_reload_error = dup0(r->error);
+	}
+	if (!wanted(a, r))
+		return 0;
+	a->matched++;
+	if (bit & (SB_AUDIT_D_DENY | SB_AUDIT_D_WOULD_DENY))
+		a->denials++;
+	int e = add_group(a, r);
+	if (e == 0 && a->o.suggest && (bit & (SB_AUDIT_D_DENY | SB_AUDIT_D_WOULD_DENY)))
+		e = suggest_from(a, r);
+	return e;
+}
+
+int sb_audit_feed(struct sb_audit *a, FILE *in, const char *name, FILE *err)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	unsigned long lineno = 0;
+	char why[128];
+
+	for (;;) {
+		errno = 0;
+		ssize_t n = getline(&line, &cap, in);
+		if (n < 0) {
+			if (errno == ENOMEM)
+				return -ENOMEM;
+			return ferror(in) ? -(errno ? errno : EIO) : 0;
+		}
+		lineno++;
+		size_t len = (size_t)n;
+		bool newline = len > 0 && line[len - 1] == '\n';
+		if (newline)
+			len--;
+		size_t blank = 0;
+		while (blank < len &&
+		       (line[blank] == ' ' || line[blank] == '\t' || line[blank] == '\r'))
+			blank++;
+		if (blank == len)
+			continue;
+		struct sb_audit_rec rec;
+		int r = sb_audit_parse_line(line, len, &rec, why, sizeof(why));
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			a->malformed++;
+			if (err)
+				fprintf(err, "sysbroker audit: %s:%lu: skipped: %s%s\n", name,
+					lineno, why,
+					newline ? ""
+						: " (no newline: the last record was cut short?)");
+			continue;
+		}
+		r = consume(a, &rec);
+		sb_audit_rec_clear(&rec);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* --- reports ------------------------------------------------------------------------------- */
+
+static int cmp_group(const void *x, const void *y)
+{
+	const struct group *a = *(const struct group *const *)x,
+			   *b = *(const struct group *const *)y;
+	int c = strcmp(a->exe[0] ? a->exe : a->argv0, b->exe[0] ? b->exe : b->argv0);
+	if (c)
+		return c;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	c = strcmp(a->syscall, b->syscall);
+	return c ? c : strcmp(a->key, b->key);
+}
+
+static struct group **sorted_groups(const struct sb_audit *a)
+{
+	struct group **v = calloc(a->ngroups + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < a->tabsize; i++)
+		if (a->tab[i])
+			v[n++] = a->tab[i];
+	qsort(v, n, sizeof(*v), cmp_group);
+	return v;
+}
+
+static void json_add_str(json_object *o, const char *k, const char *v)
+{
+	if (v && v[0])
+		json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static int report_json(const struct sb_audit *a, struct group **v, FILE *out)
+{
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	if (!o || !arr) {
+		json_object_put(o);
+		json_object_put(arr);
+		return -ENOMEM;
+	}
+	json_object_object_add(o, "records", json_object_new_int64((int64_t)a->records));
+	json_object_object_add(o, "malformed", json_object_new_int64((int64_t)a->malformed));
+	json_object_object_add(o, "matched", json_object_new_int64((int64_t)a->matched));
+	json_object_object_add(o, "denials", json_object_new_int64((int64_t)a->denials));
+	json_object_object_add(o, "reloads", json_object_new_int64((int64_t)a->reloads));
+	json_object_object_add(o, "reload_errors",
+			       json_object_new_int64((int64_t)a->reload_errors));
+	for (size_t i = 0; i < a->ngroups; i++) {
+		const struct group *g = v[i];
+		json_object *e = json_object_new_object();
+		if (!e)
+			break;
+		json_add_str(e, "exe", g->exe);
+		json_add_str(e, "argv0", g->argv0);
+		json_add_str(e, "syscall", g->syscall);
+		json_add_str(e, g->is_addr ? "addr" : "path", g->target);
+		json_add_str(e, "perms", g->perms);
+		json_add_str(e, "decision", g->decision);
+		json_add_str(e, "errno", g->err);
+		json_add_str(e, "limit", g->limit);
+		json_add_str(e, "rule", g->rule);
+		json_object_object_add(e, "count", json_object_new_int64((int64_t)g->count));
+		json_add_str(e, "first", g->first);
+		json_add_str(e, "last", g->last);
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(o, "groups", arr);
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE |
+							  JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_SPACED));
+	json_object_put(o);
+	return 0;
+}
+
+/* Printable: control bytes and non-ASCII bytes as \xNN, so a hostile log cannot drive the
+ * terminal. */
+static void put_safe(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
+static int report_text(const struct sb_audit *a, struct group **v, FILE *out)
+{
+	fprintf(out, "%lu records, %lu matched", a->records, a->matched);
+	if (a->malformed)
+		fprintf(out, ", %lu malformed lines skipped", a->malformed);
+	if (a->reloads || a->reload_errors)
+		fprintf(out, ", %lu reloads, %lu failed reloads", a->reloads, a->reload_errors);
+	if (a->protocol)
+		fprintf(out, ", %lu protocol errors", a->protocol);
+	fputs("\n", out);
+	if (a->last_reload_error) {
+		fputs("last failed reload: ", out);
+		put_safe(out, a->last_reload_error);
+		fputs("\n", out);
+	}
+	const char *prog = NULL;
+	for (size_t i = 0; i < a->ngroups; i++) {
+		const struct group *g = v[i];
+		const char *p = g->exe[0] ? g->exe : g->argv0;
+		if (!prog || strcmp(prog, p) != 0) {
+			prog = p;
+			fputs("\n", out);
+			put_safe(out, p[0] ? p : "(unknown program)");
+			if (g->exe[0] && g->argv0[0] && strcmp(g->exe, g->argv0) != 0) {
+				fputs(" (", out);
+				put_safe(out, g->argv0);
+				fputs(")", out);
+			}
+			fputs("\n", out);
+		}
+		fprintf(out, "  %6lu  %-10s ", g->count, g->decision);
+		put_safe(out, g->syscall[0] ? g->syscall : "-");
+		if (g->target[0]) {
+			fputs(" ", out);
+			put_safe(out, g->target);
+		}
+		if (g->perms[0]) {
+			fputs(" [", out);
+			put_safe(out, g->perms);
+			fputs("]", out);
+		}
+		if (g->err[0]) {
+			fputs(" ", out);
+			put_safe(out, g->err);
+		}
+		if (g->limit[0]) {
+			fputs(" over '", out);
+			put_safe(out, g->limit);
+			fputs("'", out);
+		}
+		fputs(" by ", out);
+		put_safe(out, g->rule[0] ? g->rule : "?");
+		if (g->first[0]) {
+			fputs("  ", out);
+			put_safe(out, g->first);
+			if (strcmp(g->first, g->last) != 0) {
+				fputs(" .. ", out);
+				put_safe(out, g->last);
+			}
+		}
+		fputs("\n", out);
+	}
+	return 0;
+}
+
+/* A path pattern as one word of the policy language. Wildcards in a name become '?'. */
+static void put_pattern(FILE *out, const char *dir, const char *tail)
+{
+	char buf[PATH_MAX + 8];
+	bool quote = false;
+	size_t n = 0;
+	for (const char *p = dir; *p && n < PATH_MAX; p++)
+		buf[n++] = *p == '*' ? '?' : *p;
+	snprintf(buf + n, sizeof(buf) - n, "%s", tail);
+	for (char *p = buf; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("/._+-@,:~%*?", *p)))
+			quote = true;
+	if (!quote) {
+		fputs(buf, out);
+		return;
+	}
+	fputc('"', out);
+	for (char *p = buf; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', out);
+		if ((unsigned char)*p < 0x20)
+			fputc('?', out); /* a control byte cannot be written; '?' matches it */
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void put_perms(FILE *out, uint32_t bits)
+{
+	static const char *const names[] = { "stat",   "read", "write", "create",
+					     "delete", "exec", "list" };
+	bool any = false;
+	for (size_t i = 1; i < ELEMENTSOF(names); i++)
+		if (bits & (1u << i)) {
+			fprintf(out, " %s", names[i]);
+			any = true;
+		}
+	if (!any)
+		fputs(" stat", out);
+}
+
+static int cmp_path(const void *x, const void *y)
+{
+	return strcmp(((const struct spath *)x)->path, ((const struct spath *)y)->path);
+}
+
+static size_t parent_len(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? (size_t)(s - p) : 0;
+}
+
+static unsigned depth(const char *p, size_t len)
+{
+	unsigned d = 0;
+	for (size_t i = 0; i < len; i++)
+		d += p[i] == '/';
+	return d;
+}
+
+static int report_suggest(struct sb_audit *a, FILE *out)
+{
+	unsigned long lines = 0, covered = 0;
+	fputs("# sysbroker audit --suggest: policy lines that allow what was denied.\n"
+	      "# Review them, then append them to the policy (a file of its own needs a\n"
+	      "# 'sysbroker-policy 1' line first, and an include).\n",
+	      out);
+	if (a->npaths)
+		qsort(a->paths, a->npaths, sizeof(*a->paths), cmp_path);
+	/*
+	 * Paths: names in one directory group by it. GLOB_MIN or more names in a directory at least
+	 * two levels deep become one glob, DIR + "/" + "*", with the union of their permissions;
+	 * never a glob on "/" or a top-level directory, and never "**".
+	 */
+	for (size_t i = 0; i < a->npaths; i++) {
+		if (a->paths[i].done)
+			continue;
+		const char *p = a->paths[i].path;
+		size_t pl = parent_len(p);
+		size_t names = 0;
+		uint32_t perms = 0;
+		unsigned long count = 0;
+		for (size_t k = i; k < a->npaths; k++) {
+			const char *q = a->paths[k].path;
+			if (!a->paths[k].done && parent_len(q) == pl && strncmp(q, p, pl) == 0)
+				names++;
+		}
+		if (names >= GLOB_MIN && depth(p, pl) >= 2) {
+			for (size_t k = i; k < a->npaths; k++) {
+				const char *q = a->paths[k].path;
+				if (a->paths[k].done || parent_len(q) != pl ||
+				    strncmp(q, p, pl) != 0)
+					continue;
+				perms |= a->paths[k].perms;
+				count += a->paths[k].count;
+				a->paths[k].done = true;
+			}
+			char dir[PATH_MAX];
+			snprintf(dir, sizeof(dir), "%.*s", (int)pl, p);
+			fputs("path ", out);
+			put_pattern(out, dir, "/*");
+			put_perms(out, perms);
+			fprintf(out, "    # %lu denial%s, %zu names in %s\n", count,
+				count == 1 ? "" : "s", names, "this directory");
+		} else {
+			a->paths[i].done = true;
+			fputs("path ", out);
+			put_pattern(out, p, "");
+			put_perms(out, a->paths[i].perms);
+			count = a->paths[i].count;
+			fprintf(out, "    # %lu denial%s\n", count, count == 1 ? "" : "s");
+		}
+		lines++;
+		covered += count;
+	}
+	for (size_t i = 0; i < a->nothers; i++) {
+		fprintf(out, "%s    # %lu denial%s\n", a->others[i].what, a->others[i].count,
+			a->others[i].count == 1 ? "" : "s");
+		lines++;
+		covered += a->others[i].count;
+	}
+	fprintf(out, "# %lu line%s covering %lu denial%s\n", lines, lines == 1 ? "" : "s", covered,
+		covered == 1 ? "" : "s");
+	if (a->skipped_builtin)
+		fprintf(out,
+			"# not suggested: %lu denials by the built-in dangerous set (allow them by "
+			"name only if you must)\n",
+			a->skipped_builtin);
+	if (a->skipped_limit)
+		fprintf(out, "# not suggested: %lu calls over a limit (raise the rule's limit)\n",
+			a->skipped_limit);
+	if (a->skipped_nopath)
+		fprintf(out, "# not suggested: %lu denials without a path or syscall name\n",
+			a->skipped_nopath);
+	if (a->skipped_family)
+		fprintf(out,
+			"# not suggested: %lu network denials of an address family or call net "
+			"rules do not name\n",
+			a->skipped_family);
+	return 0;
+}
+
+int sb_audit_report(struct sb_audit *a, FILE *out)
+{
+	if (a->o.suggest)
+		return report_suggest(a, out) < 0 || ferror(out) ? -EIO : 0;
+	_cleanup_free_ struct group **v = sorted_groups(a);
+	if (!v)
+		return -ENOMEM;
+	int r = a->o.json ? report_json(a, v, out) : report_text(a, v, out);
+	return r < 0 || ferror(out) ? -EIO : 0;
+}
+
+/* --- the command ----------------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fputs("Usage: sysbroker audit [OPTIONS] [LOG...]\n"
+	      "\n"
+	      "Read audit logs (JSON Lines; standard input for none or -) and print the denials,\n"
+	      "grouped by program, syscall and path or address, with counts, first and last time\n"
+	      "and the deciding rule.\n"
+	      "\n"
+	      "  -j, --json            print the groups as JSON\n"
+	      "  -s, --suggest         print policy lines that would allow what was denied\n"
+	      "  -S, --since TIME      only records from TIME on (2024-05-01, 2024-05-01T10:00,\n"
+	      "                        or 30s, 10m, 2h, 1d ago); times are UTC\n"
+	      "  -p, --pid PID         only records of this pid\n"
+	      "  -c, --syscall NAME    only records of this syscall\n"
+	      "  -d, --decision LIST   only these decisions (comma-separated: deny, would-deny,\n"
+	      "                        allow, reload, reload-error, protocol-error); default\n"
+	      "                        deny,would-deny\n"
+	      "  -h, --help            show this help and exit\n"
+	      "\n"
+	      "Lines that are not records are reported on standard error with their line number\n"
+	      "and skipped. Exit status: 0 done; 1 a LOG could not be read; 2 bad command line.\n"
+	      "See sysbroker(1) and sysbroker-audit(5).\n",
+	      f);
+}
+
+int sb_cmd_audit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "suggest", no_argument, NULL, 's' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "syscall", required_argument, NULL, 'c' },
+		{ "decision", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sb_audit_opts o = { .pid = -1 };
+	char since[40];
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+jsS:p:c:d:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			o.json = true;
+			break;
+		case 's':
+			o.suggest = true;
+			break;
+		case 'S':
+			if (sb_audit_parse_time(optarg, since, sizeof(since)) < 0) {
+				fprintf(stderr, "sysbroker audit: not a time: '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.since = since;
+			break;
+		case 'p': {
+			char *end;
+			errno = 0;
+			long v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 0 || v > INT32_MAX) {
+				fprintf(stderr, "sysbroker audit: not a pid: '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			o.pid = v;
+			break;
+		}
+		case 'c':
+			o.syscall = optarg;
+			break;
+		case 'd': {
+			_cleanup_free_ char *list = strdup(optarg);
+			char *save = NULL;
+			if (!list)
+				return EXIT_USAGE;
+			for (char *w = strtok_r(list, ",", &save); w;
+			     w = strtok_r(NULL, ",", &save)) {
+				unsigned bit = decision_bit(w);
+				if (bit == SB_AUDIT_D_OTHER) {
+					fprintf(stderr, "sysbroker audit: unknown decision '%s'\n",
+						w);
+					return EXIT_USAGE;
+				}
+				o.decisions |= bit;
+			}
+			if (!o.decisions) {
+				fprintf(stderr, "sysbroker audit: --decision wants a list\n");
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "sysbroker audit: %s '%s'\nTry 'sysbroker audit --help'.\n",
+				c == ':' ? "option needs an argument:" : "unknown option",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (o.json && o.suggest) {
+		fprintf(stderr, "sysbroker audit: --json and --suggest exclude each other\n");
+		return EXIT_USAGE;
+	}
+	struct sb_audit *a = NULL;
+	if (sb_audit_new(&o, &a) < 0) {
+		fprintf(stderr, "sysbroker audit: out of memory\n");
+		return 1;
+	}
+	int ret = 0;
+	char *stdin_only[] = { "-", NULL };
+	char **logs = optind < argc ? argv + optind : stdin_only;
+	for (; *logs; logs++) {
+		bool is_stdin = strcmp(*logs, "-") == 0;
+		FILE *f = is_stdin ? stdin : fopen(*logs, "re");
+		if (!f) {
+			fprintf(stderr, "sysbroker audit: %s: %s\n", *logs, strerror(errno));
+			ret = 1;
+			continue;
+		}
+		int r = sb_audit_feed(a, f, is_stdin ? "(stdin)" : *logs, stderr);
+		if (r < 0) {
+			fprintf(stderr, "sysbroker audit: %s: %s\n", *logs, strerror(-r));
+			ret = 1;
+		}
+		if (!is_stdin)
+			fclose(f);
+	}
+	if (sb_audit_report(a, stdout) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "sysbroker audit: cannot write the report\n");
+		ret = 1;
+	}
+	sb_audit_free(a);
+	return ret;
+}

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `sysbroker audit` on a table of logs, good and broken: what it reports, what it suggests, and
+ * which lines it skips (by number). The reader runs on real streams (fmemopen/open_memstream).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "auditlog.h"
+#include "macro.h"
+
+#define R(fields) "{\"v\":2,\"time\":\"2024-05-01T10:00:00.000Z\"," fields "}\n"
+#define DENY_OPEN(path, perm)                                                                      \
+	R("\"pid\":7,\"exe\":\"/usr/bin/"                                                          \
+	  "app\",\"argv0\":\"app\",\"syscall\":\"openat\",\"path\":\"" path "\",\"perm\":\"" perm  \
+	  "\",\"perms\":\"" perm "\",\"decision\":\"deny\","                                       \
+	  "\"errno\":\"EACCES\",\"rule\":\"default\",\"transport\":\"trap\"")
+
+struct run {
+	char *out, *err;
+	unsigned long malformed;
+	int feed;
+};
+
+static struct run audit(const char *log, const struct sb_audit_opts *o)
+{
+	struct run r = { 0 };
+	size_t ol = 0, el = 0;
+	FILE *in = fmemopen((void *)log, strlen(log), "r");
+	FILE *out = open_memstream(&r.out, &ol), *err = open_memstream(&r.err, &el);
+	struct sb_audit *a = NULL;
+	assert_non_null(in);
+	assert_int_equal(sb_audit_new(o, &a), 0);
+	r.feed = sb_audit_feed(a, in, "log", err);
+	assert_int_equal(sb_audit_report(a, out), 0);
+	r.malformed = sb_audit_malformed(a);
+	sb_audit_free(a);
+	fclose(in);
+	fclose(out);
+	fclose(err);
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+/* The table: a log, options, and what must (and must not) appear. */
+struct row {
+	const char *name;
+	const char *log;
+	struct sb_audit_opts o;
+	unsigned long malformed;
+	const char *out[4];    /* substrings of the report */
+	const char *notout[2]; /* not in the report */
+	const char *err[3];    /* substrings of the error output */
+};
+
+static const struct row rows[] = {
+	{ "empty", "", { .pid = -1 }, 0, { "0 records, 0 matched" }, { NULL }, { NULL } },
+	{ "blank lines only", "\n  \n\t\n", { .pid = -1 }, 0, { "0 records" }, { NULL }, { NULL } },
+	{ "one denial",
+	  DENY_OPEN("/etc/shadow", "read"),
+	  { .pid = -1 },
+	  0,
+	  { "1 records, 1 matched", "/usr/bin/app (app)",
+	    "1  deny       openat /etc/shadow [read] EACCES by default" },
+	  { NULL },
+	  { NULL } },
+	{ "counts and first/last",
+	  DENY_OPEN("/etc/a", "read") DENY_OPEN(
+		  "/etc/a",
+		  "read") "{\"v\":2,\"time\":\"2024-05-01T11:00:00.000Z\",\"pid\":7,\"exe\":\"/usr/"
+			  "bin/app\","
+			  "\"syscall\":\"openat\",\"path\":\"/etc/"
+			  "a\",\"perm\":\"read\",\"perms\":\"read\","
+			  "\"decision\":\"deny\",\"errno\":\"EACCES\",\"rule\":\"default\"}\n",
+	  { .pid = -1 },
+	  0,
+	  { "3  deny", "2024-05-01T10:00:00.000Z .. 2024-05-01T11:00:00.000Z" },
+	  { NULL },
+	  { NULL } },
+	{ "allows are not denials",
+	  R("\"pid\":1,\"syscall\":\"openat\",\"path\":\"/"
+	    "x\",\"decision\":\"allow\",\"rule\":\"a:1\""),
+	  { .pid = -1 },
+	  0,
+	  { "1 records, 0 matched" },
+	  { "/x" },
+	  { NULL } },
+	{ "schema 1 records are read",
+	  "{\"v\":1,\"time\":\"2024-01-01T00:00:00.000Z\",\"pid\":3,\"syscall\":\"openat\","
+	  "\"path\":\"/old\",\"perm\":\"read\",\"decision\":\"deny\",\"errno\":\"EACCES\","
+	  "\"rule\":\"p:2\",\"transport\":\"notify\"}\n"
+	  "{\"v\":1,\"pid\":3,\"decision\":\"protocol-error\",\"error\":\"malformed request\"}\n",
+	  { .pid = -1 },
+	  0,
+	  { "2 records, 1 matched", "/old [read] EACCES by p:2", "1 protocol errors" },
+	  { NULL },
+	  { NULL } },
+	{ "broken lines: numbered, skipped, the rest read",
+	  "not json\n" DENY_OPEN(
+		  "/etc/b",
+		  "read") "[1,2]\n{\"v\":2}\n{\"v\":9,\"decision\":\"deny\"}\n"
+			  "{\"v\":2,\"decision\":3}\n{\"v\":2,\"decision\":\"deny\",\"pid\":-4}\n"
+			  "{\"v\":2,\"decision\":\"deny\"} "
+			  "trailing\n{\"v\":2,\"decision\":\"deny\",\"path\":\"a\\u0000b\"}\n"
+			  "{\"v\":2,\"decision\":\"deny\",\"syscall\":\"open",
+	  { .pid = -1 },
+	  9,
+	  { "1 records, 1 matched", "/etc/b" },
+	  { NULL },
+	  { "log:1: skipped: not JSON", "log:3: skipped: not a JSON object",
+	    "log:10: skipped: not JSON (cut short) (no newline" } },
+	{ "a line too long is refused, not read",
+	  "{\"v\":2,\"decision\":\"deny\",\"path\":\"/"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}"
+	  "\n",
+	  { .pid = -1 },
+	  0,
+	  { "1 records" },
+	  { NULL },
+	  { NULL } },
+	{ "control bytes are escaped in the summary",
+	  R("\"pid\":1,\"syscall\":\"openat\",\"path\":\"/t/\\u001b[2Jx\",\"perm\":\"read\","
+	    "\"decision\":\"deny\",\"errno\":\"EACCES\",\"rule\":\"default\""),
+	  { .pid = -1 },
+	  0,
+	  { "/t/\\x1b[2Jx" },
+	  { "\x1b" },
+	  { NULL } },
+	{ "filters: pid",
+	  DENY_OPEN("/etc/c", "read")
+		  R("\"pid\":8,\"syscall\":\"openat\",\"path\":\"/etc/d\","
+		    "\"perm\":\"read\",\"decision\":\"deny\",\"rule\":\"default\""),
+	  { .pid = 8 },
+	  0,
+	  { "2 records, 1 matched", "/etc/d" },
+	  { "/etc/c" },
+	  { NULL } },
+	{ "filters: syscall and decision",
+	  DENY_OPEN("/etc/c", "read") R("\"pid\":8,\"syscall\":\"getdents64\",\"decision\":"
+					"\"would-deny\",\"errno\":\"ENOSYS\",\"rule\":\"p:3\""),
+	  { .pid = -1, .syscall = "getdents64", .decisions = SB_AUDIT_D_WOULD_DENY },
+	  0,
+	  { "1 matched", "would-deny getdents64 ENOSYS by p:3" },
+	  { "/etc/c" },
+	  { NULL } },
+	{ "filters: since",
+	  DENY_OPEN(
+		  "/etc/early",
+		  "read") "{\"v\":2,\"time\":\"2024-06-01T00:00:00.000Z\",\"pid\":1,\"syscall\":"
+			  "\"openat\","
+			  "\"path\":\"/etc/"
+			  "late\",\"perm\":\"read\",\"decision\":\"deny\",\"rule\":\"default\"}\n",
+	  { .pid = -1, .since = "2024-05-15T00:00:00.000Z" },
+	  0,
+	  { "1 matched", "/etc/late" },
+	  { "/etc/early" },
+	  { NULL } },
+	{ "reload events are counted",
+	  R("\"decision\":\"reload\",\"policy\":\"/p\"")
+		  R("\"decision\":\"reload-error\",\"error\":\"p:2:3: error: bad\""),
+	  { .pid = -1 },
+	  0,
+	  { "1 reloads, 1 failed reloads", "last failed reload: p:2:3: error: bad" },
+	  { NULL },
+	  { NULL } },
+	{ "json",
+	  DENY_OPEN("/etc/j", "read"),
+	  { .pid = -1, .json = true },
+	  0,
+	  { "\"records\": 1", "\"path\": \"/etc/j\"", "\"count\": 1" },
+	  { NULL },
+	  { NULL } },
+	{ "suggest: a directory of many names becomes one glob",
+	  DENY_OPEN("/srv/w/in/a", "read") DENY_OPEN("/srv/w/in/b", "read")
+		  DENY_OPEN("/srv/w/in/c", "read write") DENY_OPEN("/srv/w/in/c", "read"),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "path /srv/w/in/* read write    # 4 denials, 3 names in this directory",
+	    "# 1 line covering 4 denials" },
+	  { "/srv/w/in/a" },
+	  { NULL } },
+	{ "suggest: two names stay exact",
+	  DENY_OPEN("/srv/w/a", "read") DENY_OPEN("/srv/w/b", "create write"),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "path /srv/w/a read    # 1 denial", "path /srv/w/b write create    # 1 denial" },
+	  { "*" },
+	  { NULL } },
+	{ "suggest: never a glob on / or a top-level directory",
+	  DENY_OPEN("/a", "read") DENY_OPEN("/b", "read") DENY_OPEN("/c", "read") DENY_OPEN(
+		  "/etc/x", "read") DENY_OPEN("/etc/y", "read") DENY_OPEN("/etc/z", "read"),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "path /a read", "path /etc/z read", "# 6 lines covering 6 denials" },
+	  { "*" },
+	  { NULL } },
+	{ "suggest: syscalls, net, built-ins, limits",
+	  R("\"pid\":1,\"syscall\":\"getdents64\",\"decision\":\"would-deny\",\"errno\":"
+	    "\"ENOSYS\",\"rule\":\"default\"")
+		  R("\"pid\":1,\"syscall\":\"getdents64\",\"decision\":\"deny\",\"errno\":"
+		    "\"ENOSYS\",\"rule\":\"default\"")
+			  R("\"pid\":1,\"syscall\":\"connect\",\"addr\":\"tcp:127.0.0.1:8080\","
+			    "\"decision\":\"deny\",\"errno\":\"EACCES\",\"rule\":\"default\"")
+				  R("\"pid\":1,\"syscall\":\"ptrace\",\"decision\":\"deny\","
+				    "\"errno\":\"EPERM\",\"rule\":\"builtin\"")
+					  R("\"pid\":1,\"syscall\":\"openat\",\"path\":\"/q/x\","
+					    "\"perm\":\"create\",\"decision\":\"deny\",\"errno\":"
+					    "\"EDQUOT\",\"limit\":\"at most 3\",\"rule\":\"p:4\"")
+						  R("\"pid\":1,\"syscall\":\"connect\",\"addr\":"
+						    "\"family:16\",\"decision\":\"deny\","
+						    "\"rule\":\"default\""),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "allow getdents64    # 2 denials", "net tcp:127.0.0.1:8080 connect    # 1 denial",
+	    "1 denials by the built-in dangerous set", "1 calls over a limit" },
+	  { "ptrace\n", "/q/x" },
+	  { NULL } },
+	{ "suggest: odd names are quoted, wildcards narrowed",
+	  DENY_OPEN("/srv/w/my file #1", "read") DENY_OPEN("/srv/w/star*name", "read"),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "path \"/srv/w/my file #1\" read", "path /srv/w/star?name read" },
+	  { NULL },
+	  { NULL } },
+	{ "suggest: hostile syscall names are not policy",
+	  R("\"pid\":1,\"syscall\":\"read\\nallow ptrace\",\"decision\":\"deny\",\"rule\":\"d\""),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "1 denials without a path or syscall name" },
+	  { "allow ptrace" },
+	  { NULL } },
+};
+
+static void test_table(void **state)
+{
+	for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+		const struct row *t = &rows[i];
+		struct run r = audit(t->log, &t->o);
+		print_message("# %s\n", t->name);
+		if (r.feed != 0 || r.malformed != t->malformed)
+			fail_msg("%s: feed %d, %lu malformed (want %lu)\n%s", t->name, r.feed,
+				 r.malformed, t->malformed, r.err);
+		for (size_t k = 0; k < ELEMENTSOF(t->out) && t->out[k]; k++)
+			if (!strstr(r.out, t->out[k]))
+				fail_msg("%s: no '%s' in:\n%s", t->name, t->out[k], r.out);
+		for (size_t k = 0; k < ELEMENTSOF(t->notout) && t->notout[k]; k++)
+			if (strstr(r.out, t->notout[k]))
+				fail_msg("%s: '%s' in:\n%s", t->name, t->notout[k], r.out);
+		for (size_t k = 0; k < ELEMENTSOF(t->err) && t->err[k]; k++)
+			if (!strstr(r.err, t->err[k]))
+				fail_msg("%s: no '%s' in errors:\n%s", t->name, t->err[k], r.err);
+		run_free(&r);
+	}
+}
+
+/* A line longer than the limit is skipped with its number, and the next one is read. */
+static void test_long_line(void **state)
+{
+	size_t n = SB_AUDIT_MAX_LINE + 100;
+	static const char head[] = "{\"v\":2,\"decision\":\"deny\",\"path\":\"/";
+	static const char tail[] = "\"}\n" DENY_OPEN("/after", "read");
+	char *log = calloc(1, sizeof(head) + n + sizeof(tail));
+	assert_non_null(log);
+	memcpy(log, head, sizeof(head) - 1);
+	for (size_t i = 0; i < n; i++)
+		log[sizeof(head) - 1 + i] = 'a';
+	memcpy(log + sizeof(head) - 1 + n, tail, sizeof(tail));
+	struct sb_audit_opts o = { .pid = -1 };
+	struct run r = audit(log, &o);
+	assert_int_equal(r.malformed, 1);
+	assert_non_null(strstr(r.err, "log:1: skipped: line longer than"));
+	assert_non_null(strstr(r.out, "/after"));
+	run_free(&r);
+	free(log);
+}
+
+static void test_parse_time(void **state)
+{
+	char t[40];
+	assert_int_equal(sb_audit_parse_time("2024-05-01", t, sizeof(t)), 0);
+	assert_string_equal(t, "2024-05-01T00:00:00.000Z");
+	assert_int_equal(sb_audit_parse_time("2024-05-01T10:20", t, sizeof(t)), 0);
+	assert_string_equal(t, "2024-05-01T10:20:00.000Z");
+	assert_int_equal(sb_audit_parse_time("2024-05-01 10:20:30.456Z", t, sizeof(t)), 0);
+	assert_string_equal(t, "2024-05-01T10:20:30.456Z");
+	assert_int_equal(sb_audit_parse_time("10m", t, sizeof(t)), 0);
+	assert_int_equal(strlen(t), 24);
+	const char *bad[] = { "",    "yesterday", "2024-13-01", "2024-05-01T25:00", "2024-05-01X",
+			      "10y", "-5m",       "2024-5-1" };
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		if (sb_audit_parse_time(bad[i], t, sizeof(t)) == 0)
+			fail_msg("'%s' was taken as a time", bad[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_parse_time),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
