@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <pthread.h>
 #include <linux/openat2.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -120,8 +121,52 @@ static json_object *record_new(void)
 	return o;
 }
 
-/* One write per record, newline included: O_APPEND writers never interleave. */
-static int record_write(int fd, json_object *o)
+/*
+ * The log's rate: a sandbox that makes denied calls in a loop must not fill the disk or keep the
+ * broker writing instead of serving. A token bucket of SB_AUDIT_BURST records refilled at
+ * SB_AUDIT_RATE per second; what does not fit is counted, and a record that fits is preceded,
+ * at most once a second, by one "suppressed" record with the count so far. Shared by the loop and
+ * the network workers, hence the lock.
+ */
+static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
+static double rate_tokens = SB_AUDIT_BURST;
+static struct timespec rate_last;
+static unsigned long rate_dropped;
+static time_t rate_reported;
+
+static bool rate_take(unsigned long *ret_dropped)
+{
+	struct timespec now;
+	bool ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&rate_lock);
+	if (rate_last.tv_sec || rate_last.tv_nsec) {
+		double dt = (double)(now.tv_sec - rate_last.tv_sec) +
+			    (double)(now.tv_nsec - rate_last.tv_nsec) / 1e9;
+		rate_tokens += dt * SB_AUDIT_RATE;
+		if (rate_tokens > SB_AUDIT_BURST)
+			rate_tokens = SB_AUDIT_BURST;
+	}
+	rate_last = now;
+	ok = rate_tokens >= 1.0;
+	*ret_dropped = 0;
+	if (ok) {
+		rate_tokens -= 1.0;
+		/* One "suppressed" record a second at most, or it would double the flood. */
+		if (rate_dropped && now.tv_sec != rate_reported) {
+			*ret_dropped = rate_dropped;
+			rate_dropped = 0;
+			rate_reported = now.tv_sec;
+		}
+	} else {
+		rate_dropped++;
+	}
+	pthread_mutex_unlock(&rate_lock);
+	return ok;
+}
+
+static int line_write(int fd, json_object *o)
 {
 	size_t len;
 	const char *s = json_object_to_json_string_length(
@@ -141,6 +186,39 @@ static int record_write(int fd, json_object *o)
 	}
 	json_object_put(o);
 	return r;
+}
+
+static void write_suppressed(int fd, unsigned long n)
+{
+	json_object *s = record_new();
+	if (!s)
+		return;
+	json_object_object_add(s, "decision", json_object_new_string("suppressed"));
+	json_object_object_add(s, "count", json_object_new_int64((int64_t)n));
+	line_write(fd, s);
+}
+
+void sb_audit_flush(int fd)
+{
+	pthread_mutex_lock(&rate_lock);
+	unsigned long n = rate_dropped;
+	rate_dropped = 0;
+	pthread_mutex_unlock(&rate_lock);
+	if (n && fd >= 0)
+		write_suppressed(fd, n);
+}
+
+/* One write per record, newline included: O_APPEND writers never interleave. */
+static int record_write(int fd, json_object *o)
+{
+	unsigned long dropped;
+	if (!rate_take(&dropped)) {
+		json_object_put(o);
+		return 0;
+	}
+	if (dropped)
+		write_suppressed(fd, dropped);
+	return line_write(fd, o);
 }
 
 /*

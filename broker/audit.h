@@ -2,6 +2,11 @@
 /* The audit log: one JSON object per line, written with a single write(2). */
 #pragma once
 
+/* At most SB_AUDIT_RATE records a second, in bursts of SB_AUDIT_BURST; the rest are counted
+ * in a "suppressed" record. */
+#define SB_AUDIT_RATE 2000.0
+#define SB_AUDIT_BURST 20000.0
+
 #include "executor.h"
 
 /* The record format, docs/sysbroker-audit.5. 2: sandbox, exe, argv0, perms, limit, action, and
@@ -14,6 +19,8 @@
  * in learn mode (res->learned), then the call's own. Returns 0 or -errno.
  */
 int sb_audit_write(int fd, const struct sb_call *call, const struct sb_result *res);
+/* Write the "suppressed" record of what the rate limit left out and has not reported yet. */
+void sb_audit_flush(int fd);
 /* Whether a call leaves records: its rule logs (log), it was over a limit, or it learned. */
 static inline bool sb_audit_wanted(const struct sb_result *res, bool log)
 {

@@ -79,7 +79,7 @@ int sb_audit_parse_line(const char *line, size_t len, struct sb_audit_rec *rec, 
 	rec->pid = -1;
 	why[0] = 0;
 	if (len > SB_AUDIT_MAX_LINE) {
-		snprintf(why, whysize, "line longer than %d bytes", SB_AUDIT_MAX_LINE);
+		snprintf(why, whysize, "line longer than %ld bytes", SB_AUDIT_MAX_LINE);
 		return -EINVAL;
 	}
 	json_tokener *tok = json_tokener_new();
@@ -492,7 +492,7 @@ static bool plain_name(const char *s)
 
 static bool plain_addr(const char *s)
 {
-	if (strncmp(s, "tcp:", 4) && strncmp(s, "udp:", 4) && strncmp(s, "unix:", 5))
+	if (strncmp(s, "tcp:", 4) != 0 && strncmp(s, "udp:", 4) != 0 && strncmp(s, "unix:", 5) != 0)
 		return false;
 	for (; *s; s++)
 		if ((unsigned char)*s <= ' ' || *s == '"' || *s == '#' || *s == '\\' ||

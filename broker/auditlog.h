@@ -19,7 +19,7 @@ struct sb_audit_rec {
 };
 
 /* Longest line read; a longer one is reported as malformed. */
-#define SB_AUDIT_MAX_LINE (64 * 1024)
+#define SB_AUDIT_MAX_LINE (64 * 1024L)
 
 /*
  * Parse one line (without its newline). Returns 0 and fills rec (free with

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "arch.h"
 #include "compile.h"
 #include "handler.h"
@@ -435,6 +436,7 @@ __attribute__((noreturn)) static void broker_main(const struct sb_policy *eff, i
 	}
 	hello(c2, r);
 	r = sb_broker_run(b);
+	sb_audit_flush(l2);
 	_exit(r < 0 ? 1 : 0);
 }
 

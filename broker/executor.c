@@ -631,7 +631,7 @@ static int open_create(struct ctx *c, int flags, unsigned mode, uint64_t rflags)
 	_cleanup_close_ int hopfd = -1; /* the directory of a dangling symlink being followed */
 	char target[PATH_MAX], hop[PATH_MAX];
 	int hops = 0, retried = 0, e;
-	mode_t um;
+	mode_t um = 0;
 	bool have_um = false;
 
 	for (;;) {
@@ -725,7 +725,7 @@ static int open_tmpfile(struct ctx *c, int flags, unsigned mode, uint64_t rflags
 {
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
 	struct stat st;
-	mode_t um;
+	mode_t um = 0;
 	int e = lookup(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, rflags, &r);
 
 	if (e < 0)
@@ -1060,7 +1060,7 @@ static int do_mkdir(struct ctx *c, unsigned mode)
 {
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
 	char name[NAME_MAX + 2];
-	mode_t um;
+	mode_t um = 0;
 
 	if (!c->path[0])
 		return -EFAULT;

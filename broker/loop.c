@@ -30,7 +30,7 @@
  * channels (one per thread), so that one flooding process cannot starve the others.
  */
 #define MAX_CONNS 4096
-#define FD_RESERVE 64
+#define FD_RESERVE 64UL
 #define MAX_PER_PROCESS 512
 
 enum conn_kind {
@@ -299,7 +299,7 @@ static void on_control(struct sb_broker *b, struct conn *c)
 	struct conn *nc = NULL;
 	if (r == 0)
 		r = add_conn_ex(b, CONN_CHANNEL, sv[0], &nc);
-	if (r == 0)
+	if (r == 0 && nc)
 		nc->creator = cred.pid;
 	if (r < 0) {
 		safe_close(sv[0]);

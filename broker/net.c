@@ -324,7 +324,7 @@ static int start_worker(struct job *j)
 	int r = pthread_attr_init(&attr);
 	if (r == 0) {
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, 256 * 1024);
+		pthread_attr_setstacksize(&attr, (size_t)256 * 1024);
 		/* Signals stay with the loop (its signalfd): workers start with all blocked. */
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -368,8 +368,8 @@ int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd)
 	struct notify_state *st = NULL;
 	char p[64];
 	int r = get_state(&st);
-	if (r < 0)
-		return r;
+	if (r < 0 || !st)
+		return r < 0 ? r : -ENOMEM;
 
 	/* RECV blocks while the filter has users and nothing is pending: look first. */
 	struct pollfd pfd = { .fd = listener, .events = POLLIN };

@@ -1319,6 +1319,7 @@ int sb_cmd_run(int argc, char **argv)
 	/* Children that exited before the signalfd existed. */
 	reap(b, &lc);
 	r = sb_broker_run(b);
+	sb_audit_flush(log_fd);
 	if (r < 0) {
 		say("broker failed: %s", strerror(-r));
 		goto kill_child;

@@ -162,7 +162,8 @@ static int scoped_program(const struct piece *pc, size_t npc, scmp_filter_ctx ct
 	if (!prog)
 		return -ENOMEM;
 	prefix(pc, npc, prog);
-	memcpy(prog + npre, body, nbody * sizeof(*prog));
+	if (nbody)
+		memcpy(prog + npre, body, nbody * sizeof(*prog));
 	*ret = prog;
 	*ret_len = npre + nbody;
 	return 0;
@@ -314,7 +315,7 @@ static int decode_filter_request(const void *msg, size_t len, struct sb_text_ran
 /* A small /proc file that holds one number in the given base. */
 static int read_number(const char *path, int base, unsigned long *ret)
 {
-	char buf[64];
+	char buf[64] = "";
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
@@ -340,7 +341,7 @@ static int read_number(const char *path, int base, unsigned long *ret)
 static int aslr_on(pid_t pid)
 {
 	char path[64];
-	unsigned long v;
+	unsigned long v = 0;
 
 	if (pid <= 0)
 		return -EOPNOTSUPP;
@@ -357,7 +358,7 @@ int sb_filter_reply(const struct sb_policy *p, pid_t pid, const void *msg, size_
 {
 	struct sb_text_range r[SB_MAX_TEXT_RANGES];
 	_cleanup_free_ struct sock_filter *main_prog = NULL, *guard_prog = NULL;
-	size_t nr, main_len, guard_len;
+	size_t nr = 0, main_len = 0, guard_len = 0;
 
 	if (!p || !out || !outlen)
 		return -EINVAL;
@@ -376,7 +377,8 @@ int sb_filter_reply(const struct sb_policy *p, pid_t pid, const void *msg, size_
 	if (!buf)
 		return -ENOMEM;
 	memcpy(buf, &hdr, sizeof(hdr));
-	memcpy(buf + sizeof(hdr), main_prog, main_len * sizeof(struct sock_filter));
+	if (main_len)
+		memcpy(buf + sizeof(hdr), main_prog, main_len * sizeof(struct sock_filter));
 	if (guard_len)
 		memcpy(buf + sizeof(hdr) + main_len * sizeof(struct sock_filter), guard_prog,
 		       guard_len * sizeof(struct sock_filter));

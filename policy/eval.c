@@ -261,7 +261,7 @@ int sb_policy_eval_syscall(const struct sb_policy *p, int nr, const uint64_t arg
 {
 	if (p && p->kernel) {
 		/* A reloaded policy: the kernel's own decisions of the first one stand. */
-		struct sb_decision k;
+		struct sb_decision k = { 0 };
 		int r = sb_policy_eval_syscall(p->kernel, nr, args, &k);
 		bool in_kernel = k.verdict == SB_KILL || (k.verdict == SB_DENY && !k.log);
 		if (r == 0 && in_kernel &&

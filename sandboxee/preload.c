@@ -179,7 +179,7 @@ static int parse_reply(uint8_t *buf, size_t len, struct sock_fprog *main_prog,
 	const struct sb_rep *rep = (const struct sb_rep *)buf;
 	struct sb_filter_hdr h;
 
-	if (rep->outlen < sizeof(h))
+	if (len < sizeof(*rep) + sizeof(h) || rep->outlen < sizeof(h))
 		return -EPROTO;
 	memcpy(&h, buf + sizeof(*rep), sizeof(h));
 	if (h.main_len == 0 || h.main_len > SB_MAX_FILTER_INSNS ||
@@ -190,7 +190,6 @@ static int parse_reply(uint8_t *buf, size_t len, struct sock_fprog *main_prog,
 	*main_prog = (struct sock_fprog){ .len = (unsigned short)h.main_len, .filter = insns };
 	*guard = (struct sock_fprog){ .len = (unsigned short)h.guard_len,
 				      .filter = insns + h.main_len };
-	(void)len;
 	return 0;
 }
 

@@ -109,7 +109,7 @@ struct sb_filter_hdr {
 #define SB_FILTER_INSN_SIZE 8
 #define SB_MAX_FILTER_INSNS 4096 /* BPF_MAXINSNS */
 #define SB_MAX_FILTER_OUT                                                                          \
-	(sizeof(struct sb_filter_hdr) + 2 * SB_MAX_FILTER_INSNS * SB_FILTER_INSN_SIZE)
+	(sizeof(struct sb_filter_hdr) + 2UL * SB_MAX_FILTER_INSNS * SB_FILTER_INSN_SIZE)
 #define SB_MAX_FILTER_REP (sizeof(struct sb_rep) + SB_MAX_FILTER_OUT)
 
 /*

@@ -10,6 +10,7 @@
  *   escape tiocsti                          push input into the terminal
  *   escape listen                           listen on an unbound socket
  *   escape flood                            ask for channels until refused, then spin
+ *   escape opens N PATH                     N denied opens of PATH
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -96,6 +97,14 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "listen") == 0) {
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 		TRY("listen-unbound", SYS_listen, s, 8);
+		return 0;
+	}
+	if (strcmp(cmd, "opens") == 0 && argc == 4) {
+		/* Denied opens in a loop: the log must not take them all. */
+		long n = atol(argv[2]), denied = 0;
+		for (long i = 0; i < n; i++)
+			denied += syscall(SYS_openat, AT_FDCWD, argv[3], O_RDONLY, 0) < 0;
+		printf("opens denied=%ld\n", denied);
 		return 0;
 	}
 	if (strcmp(cmd, "flood") == 0) {
