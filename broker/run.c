@@ -1347,8 +1347,16 @@ oom:
 	ret = EXIT_FAIL;
 out:
 	sb_broker_free(b);
-	if (registry[0])
+	if (registry[0]) {
+		/*
+		 * With --user the broker's file identity is the user's, who cannot remove an entry
+		 * from root's registry: take back our own (the euid is still ours, so no
+		 * capability is needed for that).
+		 */
+		if (a.as_user)
+			setfsuid(geteuid());
 		unlink(registry);
+	}
 	loaded_free(&lc);
 	safe_close(sv[0]);
 	safe_close(sv[1]);

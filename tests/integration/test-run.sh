@@ -174,7 +174,7 @@ granted words" ]
 
 # --- --user: the program runs as the user, and the broker acts with the user's file rights ------
 : >"$log"
-out=$(run -p "$tmp/python3.policy" --user nobody --cwd "$tmp/work" -- /usr/bin/python3 -c '
+out=$(SYSBROKER_RUNDIR=$tmp/rundir run -p "$tmp/python3.policy" --user nobody --cwd "$tmp/work" -- /usr/bin/python3 -c '
 import os
 print(os.getuid(), os.getgid(), open("granted.txt").read().strip())
 try:
@@ -184,6 +184,8 @@ except PermissionError as e:
 ' 2>&1)
 check "--user nobody: uid and gid are nobody's, granted file read${out:+: $out}" \
 	[ "$(printf '%s\n' "$out" | head -n 1)" = "65534 65534 granted words" ]
+check "--user nobody: the broker removed its reload registry entry at exit" \
+	[ -d "$tmp/rundir" -a -z "$(ls -A "$tmp/rundir")" ]
 check "--user nobody: a create the policy allows is refused by the file system (root's dir)" \
 	[ "$(printf '%s\n' "$out" | tail -n 1)" = "create 13" -a ! -e "$tmp/work/by-nobody.txt" ]
 
