@@ -37,6 +37,7 @@
 #include "audit.h"
 #include "macro.h"
 #include "net.h"
+#include "notify.h"
 #include "quota.h"
 #include "protocol.h"
 #include "resolve.h"
@@ -248,17 +249,7 @@ static int answer(struct job *j)
 		off_t at = (off_t)(a[1] + offsetof(struct mmsghdr, msg_len));
 		ret = pwrite(j->mem, &len, sizeof(len), at) == sizeof(len) ? 1 : -EFAULT;
 	}
-	struct seccomp_notif_resp resp = { .id = j->tag };
-	if (ret < 0)
-		resp.error = (int32_t)ret;
-	else
-		resp.val = ret;
-	int r;
-	do
-		r = ioctl(j->answer_fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-	while (r < 0 && errno == EINTR);
-	/* ENOENT: the task died or a signal interrupted its call; nobody is waiting. */
-	return r < 0 && errno != ENOENT ? -errno : 0;
+	return sb_notify_send(j->answer_fd, j->tag, ret, 0);
 }
 
 /* The blocking part: connect, or a send that found the socket's buffer full. */
@@ -588,21 +579,6 @@ void sb_net_serve_trap(const struct sb_policy *policy, int chan_fd, pid_t pid, i
 	job_free(j);
 }
 
-static int read_exact(int mem, uint64_t addr, void *buf, size_t size)
-{
-	for (size_t got = 0; got < size;) {
-		if (addr + got < addr)
-			return -EFAULT;
-		ssize_t n = pread(mem, (uint8_t *)buf + got, size - got, (off_t)(addr + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EFAULT;
-		got += (size_t)n;
-	}
-	return 0;
-}
-
 /* The items the trap handler would send (sandboxee/handler.c, add_net), from the caller's memory.
  */
 static int copy_net_args(int mem, const struct sb_call *call, uint8_t *addr, size_t *addr_len,
@@ -624,7 +600,7 @@ static int copy_net_args(int mem, const struct sb_call *call, uint8_t *addr, siz
 		if (sh->in_kind == SB_IN_SOCKADDR && !a && alen)
 			return -EFAULT;
 		if (a && alen) {
-			r = read_exact(mem, a, addr, (size_t)alen);
+			r = sb_notify_read(mem, a, addr, (size_t)alen);
 			if (r < 0)
 				return r;
 			*addr_len = (size_t)alen;
@@ -635,7 +611,7 @@ static int copy_net_args(int mem, const struct sb_call *call, uint8_t *addr, siz
 			return -EMSGSIZE;
 		if (!args[1])
 			return -EFAULT;
-		r = read_exact(mem, args[1], data, (size_t)args[2]);
+		r = sb_notify_read(mem, args[1], data, (size_t)args[2]);
 		if (r == 0)
 			*data_len = (size_t)args[2];
 		return r;
@@ -646,7 +622,7 @@ static int copy_net_args(int mem, const struct sb_call *call, uint8_t *addr, siz
 			return 0;
 		if (!args[sh->in_arg])
 			return -EFAULT;
-		r = read_exact(mem, args[sh->in_arg], &mh, sizeof(mh));
+		r = sb_notify_read(mem, args[sh->in_arg], &mh, sizeof(mh));
 		if (r < 0)
 			return r;
 		if (mh.msg_controllen)
@@ -657,7 +633,8 @@ static int copy_net_args(int mem, const struct sb_call *call, uint8_t *addr, siz
 		if (alen > SB_MAX_ADDR)
 			alen = SB_MAX_ADDR;
 		if (alen) {
-			r = read_exact(mem, (uint64_t)(uintptr_t)mh.msg_name, addr, (size_t)alen);
+			r = sb_notify_read(mem, (uint64_t)(uintptr_t)mh.msg_name, addr,
+					   (size_t)alen);
 			if (r < 0)
 				return r;
 			*addr_len = (size_t)alen;
@@ -669,7 +646,8 @@ static int copy_net_args(int mem, const struct sb_call *call, uint8_t *addr, siz
 		size_t total = 0;
 		for (size_t i = 0; i < mh.msg_iovlen; i++) {
 			struct iovec v;
-			r = read_exact(mem, (uint64_t)(uintptr_t)(mh.msg_iov + i), &v, sizeof(v));
+			r = sb_notify_read(mem, (uint64_t)(uintptr_t)(mh.msg_iov + i), &v,
+					   sizeof(v));
 			if (r < 0)
 				return r;
 			if (v.iov_len > SB_MAX_DATA - total)
@@ -678,8 +656,8 @@ static int copy_net_args(int mem, const struct sb_call *call, uint8_t *addr, siz
 				continue;
 			if (!v.iov_base)
 				return -EFAULT;
-			r = read_exact(mem, (uint64_t)(uintptr_t)v.iov_base, data + total,
-				       v.iov_len);
+			r = sb_notify_read(mem, (uint64_t)(uintptr_t)v.iov_base, data + total,
+					   v.iov_len);
 			if (r < 0)
 				return r;
 			total += v.iov_len;
@@ -692,15 +670,6 @@ static int copy_net_args(int mem, const struct sb_call *call, uint8_t *addr, siz
 	}
 }
 
-static bool id_valid(int listener, uint64_t id)
-{
-	int r;
-	do
-		r = ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id);
-	while (r < 0 && errno == EINTR);
-	return r == 0;
-}
-
 int sb_net_serve_notify(const struct sb_policy *policy, int listener, uint64_t id, int pidfd,
 			int mem, const struct sb_call *call, const struct sb_decision *sd,
 			int log_fd)
@@ -709,10 +678,7 @@ int sb_net_serve_notify(const struct sb_policy *policy, int listener, uint64_t i
 	size_t addr_len, data_len;
 	struct job *j = job_new(call, sd);
 	if (!j) {
-		struct seccomp_notif_resp resp = { .id = id, .error = -ENOMEM };
-		return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT
-			       ? -errno
-			       : 0;
+		return sb_notify_send(listener, id, -ENOMEM, 0);
 	}
 	j->transport = SB_TRANSPORT_NOTIFY;
 	j->answer_fd = listener;
@@ -722,7 +688,7 @@ int sb_net_serve_notify(const struct sb_policy *policy, int listener, uint64_t i
 	j->log_fd = log_fd;
 	int r = copy_net_args(mem, call, addr, &addr_len, data, &data_len);
 	/* The copies must be the caller's: check again before acting on them. */
-	if (!id_valid(listener, id)) {
+	if (!sb_notify_id_valid(listener, id)) {
 		job_free(j);
 		return 0;
 	}

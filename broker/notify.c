@@ -85,8 +85,7 @@ static int get_state(struct notify_state **ret)
 	return 0;
 }
 
-/* Whether the notification still waits for its answer, i.e. its task is the one that asked. */
-static bool id_valid(int listener, uint64_t id)
+bool sb_notify_id_valid(int listener, uint64_t id)
 {
 	int r;
 	do
@@ -95,8 +94,7 @@ static bool id_valid(int listener, uint64_t id)
 	return r == 0;
 }
 
-/* Answer with a value, an error (ret < 0), or "let the kernel run it" (CONTINUE). */
-static int send_resp(int listener, uint64_t id, int64_t ret, uint32_t flags)
+int sb_notify_send(int listener, uint64_t id, int64_t ret, uint32_t flags)
 {
 	struct seccomp_notif_resp resp = { .id = id, .flags = flags };
 	int r;
@@ -170,13 +168,15 @@ static int read_string(int mem, uint64_t addr, char buf[PATH_MAX])
 	return -ENAMETOOLONG;
 }
 
-static int read_exact(int mem, uint64_t addr, void *buf, size_t size)
+int sb_notify_read(int mem, uint64_t addr, void *buf, size_t size)
 {
 	for (size_t got = 0; got < size;) {
+		if (addr + got < addr)
+			return -EFAULT;
 		ssize_t n = pread(mem, (uint8_t *)buf + got, size - got, (off_t)(addr + got));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0 || addr + got < addr)
+		if (n <= 0)
 			return -EFAULT;
 		got += (size_t)n;
 	}
@@ -227,7 +227,7 @@ static int copy_args(int mem, const struct sb_shape *sh, struct notify_state *st
 							   : 2 * sizeof(struct timespec);
 		if (n > SB_MAX_IN)
 			return -E2BIG;
-		r = read_exact(mem, args[sh->in_arg], st->in, (size_t)n);
+		r = sb_notify_read(mem, args[sh->in_arg], st->in, (size_t)n);
 		if (r < 0)
 			return r;
 		call->in = n ? st->in : NULL;
@@ -254,7 +254,7 @@ static int answer(int listener, uint64_t id, int mem, const struct sb_call *call
 		 * and no_new_privs means the new image gains no privilege.
 		 */
 		res->fd = safe_close(res->fd);
-		return send_resp(listener, id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+		return sb_notify_send(listener, id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 	}
 	if (res->fd >= 0 && nr == SYS_chdir) {
 		/*
@@ -264,7 +264,7 @@ static int answer(int listener, uint64_t id, int mem, const struct sb_call *call
 		 * standing in another directory grants nothing.
 		 */
 		res->fd = safe_close(res->fd);
-		return send_resp(listener, id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+		return sb_notify_send(listener, id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 	}
 	int fl = res->fd >= 0 ? fcntl(res->fd, F_GETFL) : 0;
 	if (fl < 0 || (fl & O_PATH)) {
@@ -277,7 +277,7 @@ static int answer(int listener, uint64_t id, int mem, const struct sb_call *call
 		 */
 		res->fd = safe_close(res->fd);
 		res->ret = -EOPNOTSUPP;
-		return send_resp(listener, id, res->ret, 0);
+		return sb_notify_send(listener, id, res->ret, 0);
 	}
 	if (res->fd >= 0) {
 		/* Install and answer in one step: the fd number is the syscall's result. */
@@ -299,7 +299,7 @@ static int answer(int listener, uint64_t id, int mem, const struct sb_call *call
 			return 0;
 		/* Not installed (EMFILE...): the notification is still ours to answer. */
 		res->ret = -errno;
-		int r = send_resp(listener, id, res->ret, 0);
+		int r = sb_notify_send(listener, id, res->ret, 0);
 		/* EINPROGRESS: an interrupted ADDFD+SEND already answered it. */
 		return r == -EINPROGRESS ? 0 : r;
 	}
@@ -312,7 +312,7 @@ static int answer(int listener, uint64_t id, int mem, const struct sb_call *call
 		if (!addr || write_exact(mem, addr, res->out, len) < 0)
 			res->ret = -EFAULT;
 	}
-	return send_resp(listener, id, res->ret, 0);
+	return sb_notify_send(listener, id, res->ret, 0);
 }
 
 static void call_close(struct sb_call *call)
@@ -345,7 +345,7 @@ static int serve_by_rule(const struct sb_policy *policy, int listener, uint64_t 
 		break;
 	case SB_KILL: {
 		_cleanup_close_ int pidfd = open_pidfd(call->pid);
-		if (pidfd >= 0 && id_valid(listener, id))
+		if (pidfd >= 0 && sb_notify_id_valid(listener, id))
 			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		res->ret = -EPERM;
 		break;
@@ -359,7 +359,7 @@ static int serve_by_rule(const struct sb_policy *policy, int listener, uint64_t 
 	/* The record first: it is on disk before the program can act on the answer. */
 	if (sb_audit_wanted(res, sd->log) && log_fd >= 0)
 		sb_audit_write(log_fd, call, res);
-	r = send_resp(listener, id, res->ret, flags);
+	r = sb_notify_send(listener, id, res->ret, flags);
 	return r;
 }
 
@@ -387,7 +387,7 @@ int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd)
 
 	const uint64_t id = n->id;
 	if (n->data.arch != SB_AUDIT_ARCH)
-		return send_resp(listener, id, -ENOSYS, 0);
+		return sb_notify_send(listener, id, -ENOSYS, 0);
 
 	_cleanup_(call_close) struct sb_call call = {
 		.nr = n->data.nr,
@@ -409,10 +409,11 @@ int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd)
 	_cleanup_close_ int pidfd = open_pidfd(call.pid);
 	snprintf(p, sizeof(p), "/proc/%d/mem", (int)call.pid);
 	_cleanup_close_ int mem = open(p, O_RDWR | O_CLOEXEC);
-	if (!id_valid(listener, id))
+	if (!sb_notify_id_valid(listener, id))
 		return 0;
 	if (pidfd < 0 || mem < 0)
-		return send_resp(listener, id, -EIO, 0); /* cannot see its memory: fail closed */
+		return sb_notify_send(listener, id, -EIO,
+				      0); /* cannot see its memory: fail closed */
 	if (sb_shape_is_net(call.shape))
 		return sb_net_serve_notify(policy, listener, id, pidfd, mem, &call, &sd, log_fd);
 
@@ -426,9 +427,9 @@ int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd)
 				     has_dirfd ? call.args[sh->dirfd[i]] : 0, &call.dirfd[i]);
 	}
 	if (r < 0)
-		return send_resp(listener, id, r, 0);
+		return sb_notify_send(listener, id, r, 0);
 	/* The cwd was opened by pid too, and the copies must be the caller's: check again. */
-	if (!id_valid(listener, id))
+	if (!sb_notify_id_valid(listener, id))
 		return 0;
 
 	sb_result_reset(res, &sd);

@@ -8,6 +8,10 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "policy.h"
 
 /**
@@ -25,3 +29,13 @@
  *         -ENOTTY (not a listener), or the errno of a reply the kernel refused.
  */
 int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd);
+
+/* Whether the notification still waits for its answer, i.e. its task is the one that asked. */
+bool sb_notify_id_valid(int listener, uint64_t id);
+/*
+ * Answer with a value, an error (ret < 0), or "let the kernel run it" (flags CONTINUE).
+ * Returns 0, also when nobody waits any more (ENOENT), or -errno. Safe from any thread.
+ */
+int sb_notify_send(int listener, uint64_t id, int64_t ret, uint32_t flags);
+/* size bytes at addr in the caller, through its /proc/PID/mem fd: 0 or -EFAULT. */
+int sb_notify_read(int mem, uint64_t addr, void *buf, size_t size);
