@@ -117,7 +117,8 @@ static int eval_path_one(const struct sb_policy *p, const char *path, uint32_t p
 		return -EINVAL;
 	for (size_t i = 0; i < p->npaths; i++) {
 		const struct sb_pathrule *r = &p->paths[i];
-		if (!sb_glob_match(r->pattern, path))
+		if (!sb_glob_could_match(r->pattern, &r->rank, path) ||
+		    !sb_glob_match(r->pattern, path))
 			continue;
 		if (!best) {
 			best = r;

@@ -5,6 +5,7 @@
  * allocation and no recursion, so hostile paths cannot make the broker slow.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "policy.h"
@@ -119,7 +120,23 @@ struct sb_glob_rank sb_glob_specificity(const char *pattern)
 			r.literals++;
 		}
 	}
+	/* The literal directory prefix: cut at the first wildcard, then back to a '/'. */
+	size_t lit = strcspn(pattern, "*?");
+	if (lit < len)
+		while (lit > 0 && pattern[lit] != '/')
+			lit--;
+	while (lit > 0 && pattern[lit - 1] == '/')
+		lit--;
+	/* Components are split on runs of slashes; a byte compare would not be. */
+	if (memmem(pattern, lit, "//", 2) == NULL && lit <= UINT16_MAX)
+		r.prefix = (unsigned)lit;
 	return r;
+}
+
+bool sb_glob_could_match(const char *pattern, const struct sb_glob_rank *r, const char *path)
+{
+	size_t n = r->prefix;
+	return n == 0 || (strncmp(pattern, path, n) == 0 && (path[n] == '/' || path[n] == 0));
 }
 
 int sb_glob_compare(const struct sb_glob_rank *a, const struct sb_glob_rank *b)

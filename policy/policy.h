@@ -112,6 +112,13 @@ struct sb_glob_rank {
 	unsigned literals; /* characters that are not wildcards */
 	unsigned dstars;   /* number of "**" components */
 	unsigned stars;    /* number of '*' and '?' outside "**" */
+	/*
+	 * Not a rank: the length of the pattern's literal directory prefix (up to the last '/'
+	 * before its first wildcard, the whole pattern if it has none, trailing slashes cut), which
+	 * every path it matches starts with, followed by '/' or the end. 0: no such prefix (the
+	 * pattern has none, or has "//" in it). sb_glob_could_match() checks it.
+	 */
+	unsigned prefix;
 };
 
 struct sb_pathrule {
@@ -273,6 +280,8 @@ const char *sb_decision_rule(const struct sb_decision *d, char *buf, size_t size
 
 /* glob.c */
 bool sb_glob_match(const char *pattern, const char *path);
+/* A cheap test that can only say no: false when pattern (ranked as r) cannot match path. */
+bool sb_glob_could_match(const char *pattern, const struct sb_glob_rank *r, const char *path);
 /* '*' and '?' over the whole string, '/' not special (abstract socket names). */
 bool sb_glob_match_flat(const char *pattern, const char *name);
 struct sb_glob_rank sb_glob_specificity(const char *pattern);

@@ -51,6 +51,40 @@ static void test_match(void **state)
 				 cases[i].match);
 }
 
+/*
+ * The evaluator skips a rule when sb_glob_could_match() says no: it must never say no to a path
+ * the pattern matches (checked on every pattern against every path), and it should say no to
+ * paths outside the pattern's literal directory.
+ */
+static void test_could_match(void **state)
+{
+	static const char *const patterns[] = {
+		"/", "/a", "/a/", "/a//b", "//a/b", "/a/b/", "/a/*", "/a/**", "/a/**/z", "/**",
+		"/a*b*c", "/usr/bin/python3*", "/usr/lib/python3*/**", "/*/*/x", "/a/?", "/a/b?/c",
+		"/a/b/c", "/ab", "/a/b//", "/etc/hostname",
+	};
+	static const char *const paths[] = {
+		"/", "/a", "/ab", "/a/b", "/a/b/c", "/a/z", "/a/x/z", "/aXbYc", "/usr/bin/python3",
+		"/usr/bin/python3.11", "/usr/bin/python", "/usr/lib/python3.11/os.py", "/p/q/x",
+		"/a/x", "/a/bq/c", "/etc/hostname", "/etc/hostnames", "/etc",
+	};
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		struct sb_glob_rank r = sb_glob_specificity(patterns[i]);
+		for (size_t j = 0; j < sizeof(paths) / sizeof(paths[0]); j++)
+			if (sb_glob_match(patterns[i], paths[j]) &&
+			    !sb_glob_could_match(patterns[i], &r, paths[j]))
+				fail_msg("%s matches %s but could_match says no", patterns[i],
+					 paths[j]);
+	}
+	struct sb_glob_rank r = sb_glob_specificity("/etc/hostname");
+	assert_false(sb_glob_could_match("/etc/hostname", &r, "/usr/lib/x"));
+	assert_false(sb_glob_could_match("/etc/hostname", &r, "/etc/hostnames"));
+	r = sb_glob_specificity("/usr/lib/python3*/**");
+	assert_int_equal(r.prefix, strlen("/usr/lib"));
+	assert_false(sb_glob_could_match("/usr/lib/python3*/**", &r, "/usr/libexec/x"));
+	assert_true(sb_glob_could_match("/usr/lib/python3*/**", &r, "/usr/lib/python2/x"));
+}
+
 /* A hostile path against many "**" must stay fast (polynomial): this would hang otherwise. */
 static void test_pathological(void **state)
 {
@@ -96,6 +130,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_pathological),
+		cmocka_unit_test(test_could_match),
 		cmocka_unit_test(test_specificity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
