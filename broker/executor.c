@@ -574,7 +574,6 @@ static uint32_t open_perms(int flags, bool dir)
 static int open_existing(struct ctx *c, struct sb_resolved *r, int flags)
 {
 	struct stat st;
-	char link[32];
 	int err = 0, e;
 
 	if (fstat(r->fd, &st) < 0)
@@ -604,8 +603,11 @@ static int open_existing(struct ctx *c, struct sb_resolved *r, int flags)
 	bool special = !S_ISREG(st.st_mode) && !dir;
 	int oflags = (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_DIRECTORY)) | O_CLOEXEC |
 		     O_NOCTTY | (special ? O_NONBLOCK : 0);
-	fd_link(r->fd, link);
-	_cleanup_close_ int fd = open(link, oflags);
+	char name[16];
+	int fds = sb_fd_name(r->fd, name);
+	if (fds < 0)
+		return fds;
+	_cleanup_close_ int fd = openat(fds, name, oflags);
 	if (fd < 0)
 		return -errno;
 	if (special && !(flags & O_NONBLOCK)) {

@@ -42,6 +42,14 @@ struct sb_resolved {
 int sb_resolve(int dirfd, const char *path, enum sb_resolve_mode mode, uint64_t rflags,
 	       struct sb_resolved *ret);
 
+/*
+ * The broker's /proc/PID/fd directory (O_PATH, kept open; reopened after a fork), or -errno. Do
+ * not close it. sb_fd_name() writes fd's name in it ("7") to buf and returns the directory: an
+ * openat(dir, buf, ...) then reopens fd's object as /proc/self/fd/N would.
+ */
+int sb_self_fds(void);
+int sb_fd_name(int fd, char buf[16]);
+
 /* The canonical path of an open fd, as the kernel names it. -ENOENT if it was deleted. */
 int sb_fd_path(int fd, char *buf, size_t size);
 
