@@ -8,7 +8,9 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sched.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch.h"
@@ -32,6 +34,12 @@
 #define MAX_CONNS 4096
 #define FD_RESERVE 64UL
 #define MAX_PER_PROCESS 512
+/*
+ * After answering, poll for the next request this long before sleeping in epoll_wait: about the
+ * cost of the cross-CPU wake-up it saves (docs/performance.md). SYSBROKER_SPIN_NS overrides it.
+ */
+#define SB_BROKER_SPIN_NS 25000L
+#define SB_BROKER_SPIN_MAX_NS 10000000L
 
 enum conn_kind {
 	CONN_CONTROL,
@@ -60,6 +68,8 @@ struct sb_broker {
 	size_t nconns, max_conns;
 	bool stop;
 	bool dropped; /* a connection was freed while handling this batch of events */
+	bool served;  /* a channel's request was answered in this batch */
+	long spin_ns; /* how long to poll for the next request before sleeping */
 	/* Later layers sent by sb_sandbox_enter (layers.c). */
 	struct sb_layers *layers;
 	_Alignas(8) uint8_t req[SB_MAX_REQ + 1];
@@ -74,6 +84,15 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 		return -ENOMEM;
 	b->policy = policy;
 	b->log_fd = log_fd;
+	b->spin_ns = SB_BROKER_SPIN_NS;
+	const char *e = getenv("SYSBROKER_SPIN_NS");
+	if (e && *e) {
+		char *end;
+		errno = 0;
+		long v = strtol(e, &end, 10);
+		if (errno == 0 && *end == 0 && v >= 0 && v <= SB_BROKER_SPIN_MAX_NS)
+			b->spin_ns = v;
+	}
 	struct rlimit rl;
 	b->max_conns = MAX_CONNS;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
@@ -503,13 +522,39 @@ static void on_notify(struct sb_broker *b, struct conn *c, uint32_t events)
 	drop_conn(b, c);
 }
 
+static long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/*
+ * Spin, then block: right after answering a thread, its next request is likely to follow soon,
+ * and a sleeping wake-up across CPUs costs far more than polling for a few microseconds.
+ */
+static int wait_events(struct sb_broker *b, struct epoll_event *ev, int max)
+{
+	if (b->served && b->spin_ns > 0) {
+		long deadline = now_ns() + b->spin_ns;
+		do {
+			int n = epoll_wait(b->epfd, ev, max, 0);
+			if (n != 0)
+				return n;
+			sched_yield();
+		} while (now_ns() < deadline);
+	}
+	return epoll_wait(b->epfd, ev, max, -1);
+}
+
 int sb_broker_run(struct sb_broker *b)
 {
 	struct epoll_event ev[16];
 
 	umask(0);
 	while (b->nconns > 0 && !b->stop) {
-		int n = epoll_wait(b->epfd, ev, ELEMENTSOF(ev), -1);
+		int n = wait_events(b, ev, ELEMENTSOF(ev));
+		b->served = false;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -522,9 +567,11 @@ int sb_broker_run(struct sb_broker *b)
 				break;
 			case CONN_CHANNEL:
 				on_channel(b, c);
+				b->served = true;
 				break;
 			case CONN_NOTIFY:
 				on_notify(b, c, ev[i].events);
+				b->served = true;
 				break;
 			case CONN_CALLBACK:
 				c->cb(b, c->fd, ev[i].events, c->data);

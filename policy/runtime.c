@@ -47,6 +47,8 @@ int sb_runtime_rules_for(struct sb_sysrule *out, size_t max, const struct sb_run
 		{ "gettid", SB_ALLOW, 0, 0, 0, { { 0 } } },
 		{ "fstat", SB_ALLOW, 0, 0, 0, { { 0 } } },
 		{ "getpid", SB_ALLOW, 0, 0, 0, { { 0 } } },
+		/* Waiting for an answer: yield the CPU between polls (handler.h). */
+		{ "sched_yield", SB_ALLOW, 0, 0, 0, { { 0 } } },
 		/* Signal 0 only: "is this thread still alive", to reclaim dead threads' channels.
 		 */
 		{ "tgkill", SB_ALLOW, 0, 0, 1, { { 2, SB_CMP_EQ, UINT64_MAX, 0 } } },

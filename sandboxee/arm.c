@@ -9,10 +9,26 @@
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "handler.h"
 #include "runtime.h"
+
+/* SYSBROKER_SPIN_POLLS=N overrides how often the handler polls before it sleeps (handler.h). */
+void sb_spin_setup(void)
+{
+	const char *e = getenv("SYSBROKER_SPIN_POLLS");
+	char *end;
+	long n;
+
+	if (!e || !*e)
+		return;
+	errno = 0;
+	n = strtol(e, &end, 10);
+	if (errno == 0 && *end == 0 && n >= 0 && n <= 1000000)
+		sb_spin_polls = (int)n;
+}
 
 static int load(const struct sock_fprog *prog)
 {
@@ -34,6 +50,7 @@ int sb_trap_arm(int ctrl_fd, const struct sock_fprog *main, const struct sock_fp
 	if (sigaction(SIGSYS, &sa, &old) < 0)
 		return -errno;
 	sb_ctrl_fd = ctrl_fd;
+	sb_spin_setup();
 	/* The guard first: the main program may refuse seccomp(2) itself. */
 	r = guard && guard->len > 0 ? load(guard) : 0;
 	if (r == 0)

@@ -93,6 +93,7 @@ int sb_trap_install(const struct sb_trap_filters *f, int ctrl_fd, const struct s
 		if (sigaction(SIGSYS, &sa, &old) < 0)
 			return -errno;
 		sb_ctrl_fd = ctrl_fd;
+		sb_spin_setup();
 	}
 	if (o->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		r = -errno;

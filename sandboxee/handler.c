@@ -32,6 +32,7 @@
 
 int sb_ctrl_fd = -1;
 int sb_privdrop_from;
+int sb_spin_polls = SB_SPIN_POLLS_DEFAULT;
 
 /* One channel per thread. Initial-exec TLS is allocated with the thread, never lazily. */
 struct sb_thread {
@@ -91,7 +92,7 @@ static long send_msg(int fd, const void *buf, size_t len)
 }
 
 /* Receive one reply; *ret_fd gets a passed fd (close-on-exec) or -1. */
-static long recv_reply(int fd, void *buf, size_t size, int *ret_fd)
+static long recv_reply(int fd, void *buf, size_t size, int *ret_fd, bool poll)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = size };
 	union {
@@ -106,7 +107,8 @@ static long recv_reply(int fd, void *buf, size_t size, int *ret_fd)
 
 	*ret_fd = -1;
 	do
-		n = raw(SYS_recvmsg, fd, (long)&mh, MSG_CMSG_CLOEXEC, 0, 0, 0);
+		n = raw(SYS_recvmsg, fd, (long)&mh, MSG_CMSG_CLOEXEC | (poll ? MSG_DONTWAIT : 0), 0,
+			0, 0);
 	while (n == -EINTR);
 	if (n < 0)
 		return n;
@@ -207,7 +209,7 @@ static int channel(void)
 	if (r < 0)
 		return (int)r;
 	struct sb_rep *rep = (struct sb_rep *)t->rep;
-	r = recv_reply(sb_ctrl_fd, t->rep, sizeof(t->rep), &fd);
+	r = recv_reply(sb_ctrl_fd, t->rep, sizeof(t->rep), &fd, false);
 	if (r == 0)
 		r = -ECONNRESET;
 	else if (r > 0 && ((size_t)r != sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
@@ -452,8 +454,13 @@ static long trap_call(long nr, const uint64_t args[6], const void *exec_mask)
 	if (r < 0)
 		return -EIO;
 	struct sb_rep *rep = (struct sb_rep *)t->rep;
-	for (;;) {
-		r = recv_reply(ch, t->rep, sizeof(t->rep), &fd);
+	for (int polls = sb_spin_polls;;) {
+		r = recv_reply(ch, t->rep, sizeof(t->rep), &fd, polls > 0);
+		if (r == -EAGAIN && polls > 0) {
+			polls--;
+			raw(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+			continue;
+		}
 		if (r <= 0)
 			return -EIO; /* the broker is gone: fail closed */
 		if ((size_t)r < sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
