@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -70,6 +72,7 @@ struct sb_broker {
 	bool dropped; /* a connection was freed while handling this batch of events */
 	bool served;  /* a channel's request was answered in this batch */
 	long spin_ns; /* how long to poll for the next request before sleeping */
+	bool sync_wake; /* notify: hand over on the waker's CPU */
 	/* Later layers sent by sb_sandbox_enter (layers.c). */
 	struct sb_layers *layers;
 	_Alignas(8) uint8_t req[SB_MAX_REQ + 1];
@@ -85,6 +88,7 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 	b->policy = policy;
 	b->log_fd = log_fd;
 	b->spin_ns = SB_BROKER_SPIN_NS;
+	b->sync_wake = !getenv("SYSBROKER_NO_SYNC_WAKE");
 	const char *e = getenv("SYSBROKER_SPIN_NS");
 	if (e && *e) {
 		char *end;
@@ -167,8 +171,23 @@ int sb_broker_add_control(struct sb_broker *b, int ctrl_fd)
 	return r;
 }
 
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS _IOW('!', 4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 int sb_broker_add_notify(struct sb_broker *b, int listener)
 {
+	/*
+	 * Since Linux 6.6 the kernel can hand a notification and its answer over on the waker's
+	 * CPU, as a same-CPU switch instead of a wake-up across CPUs. Older kernels refuse the
+	 * flag (EINVAL); the wake-ups are then ordinary.
+	 */
+	if (b->sync_wake)
+		(void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+			    (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
 	int r = add_conn(b, CONN_NOTIFY, listener);
 	if (r < 0)
 		safe_close(listener);
