@@ -16,7 +16,7 @@ int sb_decode_request(const void *buf, size_t len, unsigned audit_arch, struct s
 	if (len < sizeof(*req) || len > SB_MAX_REQ)
 		return -EPROTO;
 	if (req->magic != SB_PROTO_MAGIC_REQ || req->version != SB_PROTO_VERSION ||
-	    req->type != SB_REQ_SYSCALL)
+	    (req->type != SB_REQ_SYSCALL && req->type != SB_REQ_SYSCALL_SLOT))
 		return -EPROTO;
 	if (req->arch != audit_arch)
 		return -EAFNOSUPPORT;

@@ -210,12 +210,15 @@ static int drop_own_privileges(cap_t none)
 
 /* --- talking to the broker ----------------------------------------------------------------- */
 
-/* Receive one reply and at most one fd (close-on-exec). */
+/*
+ * Receive one reply and at most one fd (close-on-exec). A channel reply may bring a reply slot
+ * too (it may be the answer to a handler's request, on the shared control socket): closed.
+ */
 static ssize_t recv_reply(int fd, struct sb_rep *rep, int *ret_fd)
 {
 	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = { .msg_iov = &iov,
@@ -230,10 +233,18 @@ static ssize_t recv_reply(int fd, struct sb_rep *rep, int *ret_fd)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		if (c->cmsg_len == CMSG_LEN(sizeof(int))) {
 			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+		} else if (c->cmsg_len == CMSG_LEN(2 * sizeof(int))) {
+			int two[2];
+			memcpy(two, CMSG_DATA(c), sizeof(two));
+			*ret_fd = two[0];
+			safe_close(two[1]);
+		}
+	}
 	if (n == 0)
 		return -EIO; /* the broker is gone */
 	if ((size_t)n != sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
@@ -263,7 +274,8 @@ static int open_channel(int ctrl)
 	ssize_t n = recv_reply(ctrl, &rep, &fd);
 	if (n < 0)
 		return (int)n;
-	if (rep.ret != 0 || fd < 0) {
+	/* ret > 0 names a reply slot: this reply answered a handler's request. Not used here. */
+	if (rep.ret < 0 || fd < 0) {
 		safe_close(fd);
 		return rep.ret < 0 ? (int)rep.ret : -EIO;
 	}

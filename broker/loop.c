@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -55,12 +56,26 @@ struct conn {
 	enum conn_kind kind;
 	int fd;
 	pid_t pid; /* channel: the process that uses it (its first sender, as the kernel said) */
-	pid_t creator; /* channel: the process that asked for it */
-	int pidfd;     /* channel: that process, for pidfd_getfd */
+	pid_t creator;         /* channel: the process that asked for it */
+	int pidfd;             /* channel: that process, for pidfd_getfd */
+	struct sb_slot *slot;  /* channel: its reply slot (shared with the sandboxee), or NULL */
+	struct region *region; /* channel: the region slot is in */
+	unsigned slot_idx;
 	unsigned errors;
 	sb_fd_cb cb; /* callback */
 	void *data;
 };
+
+/* The reply slots of one sandboxee process (SB_REQ_REGION), shared by its channels. */
+struct region {
+	struct region *next;
+	pid_t pid;
+	int memfd;
+	uint8_t *map;
+	uint64_t used; /* a bit per slot */
+	unsigned refs; /* channels with a slot here, plus none: freed with the last */
+};
+_Static_assert(SB_REGION_SLOTS <= 64, "a bit per slot");
 
 struct sb_broker {
 	const struct sb_policy *policy;
@@ -69,10 +84,13 @@ struct sb_broker {
 	struct conn *conns;
 	size_t nconns, max_conns;
 	bool stop;
-	bool dropped; /* a connection was freed while handling this batch of events */
-	bool served;  /* a channel's request was answered in this batch */
-	long spin_ns; /* how long to poll for the next request before sleeping */
-	bool sync_wake; /* notify: hand over on the waker's CPU */
+	bool dropped;      /* a connection was freed while handling this batch of events */
+	bool served;       /* a channel's request was answered in this batch */
+	long spin_ns;      /* how long to poll for the next request before sleeping */
+	bool sync_wake;    /* notify: hand over on the waker's CPU */
+	bool notify_sync;  /* a listener took SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP */
+	uint32_t peer_cpu; /* the last answered thread's CPU + 1, as its slot says (a hint) */
+	struct region *regions;
 	/* Later layers sent by sb_sandbox_enter (layers.c). */
 	struct sb_layers *layers;
 	_Alignas(8) uint8_t req[SB_MAX_REQ + 1];
@@ -147,6 +165,8 @@ static int add_conn(struct sb_broker *b, enum conn_kind kind, int fd)
 	return add_conn_ex(b, kind, fd, NULL);
 }
 
+static void slot_release(struct sb_broker *b, struct conn *c);
+
 static void drop_conn(struct sb_broker *b, struct conn *c)
 {
 	epoll_ctl(b->epfd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -158,6 +178,7 @@ static void drop_conn(struct sb_broker *b, struct conn *c)
 		c->next->prev = c->prev;
 	safe_close(c->fd);
 	safe_close(c->pidfd);
+	slot_release(b, c);
 	free(c);
 	b->nconns--;
 	b->dropped = true;
@@ -185,9 +206,9 @@ int sb_broker_add_notify(struct sb_broker *b, int listener)
 	 * CPU, as a same-CPU switch instead of a wake-up across CPUs. Older kernels refuse the
 	 * flag (EINVAL); the wake-ups are then ordinary.
 	 */
-	if (b->sync_wake)
-		(void)ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
-			    (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+	if (b->sync_wake && ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+				  (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0)
+		b->notify_sync = true;
 	int r = add_conn(b, CONN_NOTIFY, listener);
 	if (r < 0)
 		safe_close(listener);
@@ -284,6 +305,117 @@ static int send_reply(int fd, const struct sb_rep *rep, const void *out, int pas
 	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
 }
 
+/*
+ * A process's reply slots: a memfd sealed at its size (so that the sandboxee can neither shrink
+ * it under the broker's mapping nor grow it), mapped here too.
+ */
+static struct region *region_new(struct sb_broker *b, pid_t pid)
+{
+	struct region *g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->pid = pid;
+	g->memfd = memfd_create("sysbroker-slots", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (g->memfd < 0 || ftruncate(g->memfd, SB_REGION_SIZE) < 0 ||
+	    fcntl(g->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		goto fail;
+	g->map = mmap(NULL, SB_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g->memfd, 0);
+	if (g->map == MAP_FAILED)
+		goto fail;
+	g->next = b->regions;
+	b->regions = g;
+	return g;
+fail:
+	safe_close(g->memfd);
+	free(g);
+	return NULL;
+}
+
+static struct region *region_find(struct sb_broker *b, pid_t pid)
+{
+	for (struct region *g = b->regions; g; g = g->next)
+		if (g->pid == pid)
+			return g;
+	return NULL;
+}
+
+/* Give channel c a free slot of region g: 0, or -ENOSPC when all are taken. */
+static int slot_take(struct region *g, struct conn *c)
+{
+	for (unsigned i = 0; i < SB_REGION_SLOTS; i++) {
+		if (g->used & (1ULL << i))
+			continue;
+		g->used |= 1ULL << i;
+		g->refs++;
+		c->region = g;
+		c->slot_idx = i;
+		c->slot = (struct sb_slot *)(g->map + (size_t)i * SB_SLOT_SIZE);
+		/* A slot starts clean: nothing of its last user's answers is left in it. */
+		memset(c->slot, 0, SB_SLOT_SIZE);
+		return 0;
+	}
+	return -ENOSPC;
+}
+
+static void region_free(struct sb_broker *b, struct region *g)
+{
+	for (struct region **pp = &b->regions; *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	munmap(g->map, SB_REGION_SIZE);
+	safe_close(g->memfd);
+	free(g);
+}
+
+static void slot_release(struct sb_broker *b, struct conn *c)
+{
+	struct region *g = c->region;
+	if (!g)
+		return;
+	g->used &= ~(1ULL << c->slot_idx);
+	c->region = NULL;
+	c->slot = NULL;
+	if (--g->refs == 0)
+		region_free(b, g);
+}
+
+/*
+ * Answer a syscall request: in the channel's slot when it asked for that (and the fd, if any,
+ * over the socket first), else on the socket. The broker only writes the slot; of what the
+ * sandboxee may have scribbled there it reads `waiting`, to send at most one wake-up, and the
+ * CPU hint, to decide whether to spin.
+ */
+static int answer(struct sb_broker *b, struct conn *c, bool in_slot, const struct sb_rep *rep,
+		  const void *out, int pass_fd)
+{
+	struct sb_slot *s = c->slot;
+	if (!in_slot || !s)
+		return send_reply(c->fd, rep, out, pass_fd);
+	int r = 0;
+	memcpy(s->rep, rep, sizeof(*rep));
+	if (rep->outlen)
+		memcpy(s->rep + sizeof(*rep), out, rep->outlen);
+	int cpu = sched_getcpu();
+	__atomic_store_n(&s->broker_cpu, cpu >= 0 ? (uint32_t)cpu + 1 : 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->done, (uint32_t)rep->seq, __ATOMIC_SEQ_CST);
+	bool waiting = __atomic_exchange_n(&s->waiting, 0, __ATOMIC_SEQ_CST);
+	if (pass_fd >= 0) {
+		/* The fd, after done: it is the wake-up too. */
+		struct sb_rep h = *rep;
+		h.outlen = 0;
+		r = send_reply(c->fd, &h, NULL, pass_fd);
+	} else if (waiting) {
+		struct sb_rep wake = { .magic = SB_PROTO_MAGIC_REP,
+				       .version = SB_PROTO_VERSION,
+				       .flags = SB_REP_WAKE };
+		r = send_reply(c->fd, &wake, NULL, -1);
+	}
+	b->peer_cpu = __atomic_load_n(&s->client_cpu, __ATOMIC_RELAXED);
+	return r;
+}
+
 /* Count a protocol error on a connection; a peer that keeps sending garbage is cut off. */
 #define MAX_PROTOCOL_ERRORS 64
 static bool hostile(struct sb_broker *b, struct conn *c, pid_t pid, const char *what)
@@ -339,6 +471,14 @@ static void on_control(struct sb_broker *b, struct conn *c)
 		r = add_conn_ex(b, CONN_CHANNEL, sv[0], &nc);
 	if (r == 0 && nc)
 		nc->creator = cred.pid;
+	/* Without a slot the channel still works, over the socket alone. */
+	struct region *g =
+		r == 0 && nc && (req->args[0] & SB_CHANNEL_SLOT) ? region_find(b, cred.pid) : NULL;
+	if (g && slot_take(g, nc) == 0) {
+		rep.ret = (int64_t)nc->slot_idx + 1;
+		/* Whose region: the reply may reach another process that shares the socket. */
+		rep.seq = (uint64_t)cred.pid;
+	}
 	if (r < 0) {
 		safe_close(sv[0]);
 		safe_close(sv[1]);
@@ -349,6 +489,44 @@ static void on_control(struct sb_broker *b, struct conn *c)
 	}
 	send_reply(c->fd, &rep, NULL, sv[1]);
 	safe_close(sv[1]);
+}
+
+/* SB_REQ_REGION: the sender's reply slots (made on its first request), and one for this channel. */
+static void on_region(struct sb_broker *b, struct conn *c, size_t n, bool ok)
+{
+	const struct sb_req *req = (const struct sb_req *)b->req;
+	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
+			      .version = SB_PROTO_VERSION,
+			      .seq = req->seq };
+	bool empty = n == sizeof(*req) && req->nr == 0;
+	for (int i = 0; i < 6; i++)
+		empty = empty && req->args[i] == 0;
+	for (int i = 0; i < SB_ITEM_MAX; i++)
+		empty = empty && req->len[i] == 0;
+	int r = ok && empty && req->arch == SB_AUDIT_ARCH ? 0 : -EPROTO;
+	if (r == -EPROTO && hostile(b, c, c->pid, "malformed region request")) {
+		drop_conn(b, c);
+		return;
+	}
+	struct region *g = NULL;
+	if (r == 0) {
+		g = region_find(b, c->pid);
+		if (!g)
+			g = region_new(b, c->pid);
+		if (!g)
+			r = -ENOMEM;
+	}
+	/* A slot of another process's region (its channel reply came to this one): swap it. */
+	if (r == 0 && c->region && c->region != g)
+		slot_release(b, c);
+	if (r == 0 && !c->slot)
+		r = slot_take(g, c);
+	if (g && g->refs == 0) {
+		region_free(b, g); /* made for nothing */
+		g = NULL;
+	}
+	rep.ret = r == 0 ? (int64_t)c->slot_idx : r;
+	send_reply(c->fd, &rep, NULL, r == 0 && g ? g->memfd : -1);
 }
 
 /* The preloaded runtime asks for its trap filter, scoped to its own text. */
@@ -432,13 +610,20 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 		on_filter(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid);
 		return;
 	}
+	if (!trunc && (size_t)n >= sizeof(*req) && req->type == SB_REQ_REGION) {
+		on_region(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid);
+		return;
+	}
 	if (!trunc && (size_t)n >= sizeof(*req) &&
 	    (req->type == SB_REQ_LAYER || req->type == SB_REQ_PRIVDROP)) {
 		on_embed(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid);
 		return;
 	}
 
+	bool in_slot = !trunc && (size_t)n >= sizeof(*req) && req->type == SB_REQ_SYSCALL_SLOT;
 	int r = trunc ? -EPROTO : sb_decode_request(b->req, (size_t)n, SB_AUDIT_ARCH, &dec);
+	if (r == 0 && in_slot && !c->slot)
+		r = -EPROTO;
 	if (r == 0 && (nfds || !has_cred))
 		r = -EPROTO;
 	/* Another process on a channel already in use: not how the runtime works. */
@@ -447,7 +632,7 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 	if (r < 0) {
 		bool cut = hostile(b, c, has_cred ? cred.pid : 0, "malformed request");
 		rep.ret = -EPROTO;
-		send_reply(c->fd, &rep, NULL, -1);
+		answer(b, c, in_slot, &rep, NULL, -1);
 		if (cut)
 			drop_conn(b, c);
 		return;
@@ -480,7 +665,7 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 		/* The record first: it is on disk before the program can act on the answer. */
 		if (sb_audit_wanted(res, sd.log) && b->log_fd >= 0)
 			sb_audit_write(b->log_fd, &call, res);
-		send_reply(c->fd, &rep, NULL, -1);
+		answer(b, c, in_slot, &rep, NULL, -1);
 		return;
 	}
 	if (sb_shape_is_net(dec.shape)) {
@@ -512,7 +697,7 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 	}
 	if (r < 0) {
 		rep.ret = r;
-		send_reply(c->fd, &rep, NULL, -1);
+		answer(b, c, in_slot, &rep, NULL, -1);
 	} else {
 		sb_result_reset(res, NULL);
 		sb_execute(b->policy, &call, res);
@@ -522,7 +707,7 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 			rep.flags |= SB_REP_FD | (res->cloexec ? SB_REP_CLOEXEC : 0);
 		if (sb_audit_wanted(res, false) && b->log_fd >= 0)
 			sb_audit_write(b->log_fd, &call, res);
-		if (send_reply(c->fd, &rep, res->out, res->fd) < 0)
+		if (answer(b, c, in_slot, &rep, res->out, res->fd) < 0)
 			log_protocol(b, c->pid, "cannot send reply");
 		safe_close(res->fd);
 	}
@@ -554,7 +739,10 @@ static long now_ns(void)
  */
 static int wait_events(struct sb_broker *b, struct epoll_event *ev, int max)
 {
-	if (b->served && b->spin_ns > 0) {
+	/* Not when the thread we answered runs on this CPU: it could not ask while we spin. */
+	int cpu = b->peer_cpu ? sched_getcpu() : -1;
+	bool same_cpu = cpu >= 0 && b->peer_cpu == (uint32_t)cpu + 1;
+	if (b->served && b->spin_ns > 0 && !same_cpu) {
 		long deadline = now_ns() + b->spin_ns;
 		do {
 			int n = epoll_wait(b->epfd, ev, max, 0);
@@ -574,6 +762,7 @@ int sb_broker_run(struct sb_broker *b)
 	while (b->nconns > 0 && !b->stop) {
 		int n = wait_events(b, ev, ELEMENTSOF(ev));
 		b->served = false;
+		b->peer_cpu = 0;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -590,7 +779,11 @@ int sb_broker_run(struct sb_broker *b)
 				break;
 			case CONN_NOTIFY:
 				on_notify(b, c, ev[i].events);
-				b->served = true;
+				/*
+				 * A synchronous hand-over puts the caller on this CPU: spinning
+				 * here would only keep it from running.
+				 */
+				b->served = b->served || !b->notify_sync;
 				break;
 			case CONN_CALLBACK:
 				c->cb(b, c->fd, ev[i].events, c->data);

@@ -74,3 +74,9 @@ static inline uint64_t sb_uc_ip(const ucontext_t *uc)
 {
 	return (uint64_t)uc->uc_mcontext.pc;
 }
+
+/* A spinning thread's pause between two looks at shared memory. */
+static inline void sb_cpu_relax(void)
+{
+	__asm__ __volatile__("yield" ::: "memory");
+}

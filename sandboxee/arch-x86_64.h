@@ -98,3 +98,9 @@ static inline uint64_t sb_uc_ip(const ucontext_t *uc)
 {
 	return (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
 }
+
+/* A spinning thread's pause between two looks at shared memory. */
+static inline void sb_cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}

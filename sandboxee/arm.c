@@ -8,26 +8,142 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "arch.h"
+
 #include "handler.h"
+#include "protocol.h"
 #include "runtime.h"
 
-/* SYSBROKER_SPIN_POLLS=N overrides how often the handler polls before it sleeps (handler.h). */
+/* A poll of the socket (a recv that finds nothing, a sched_yield) costs about this much here:
+ * tests/bench/bench-costs. Only calls without a reply slot poll. */
+#define SB_POLL_NS 600L
+#define SB_SPIN_NS_MAX 10000000L
+
+/* A forked child owns its copy of the memory; a vfork child never runs this. */
+static void atfork_child(void)
+{
+	__atomic_store_n(&sb_owner_pid, (int)getpid(), __ATOMIC_RELAXED);
+}
+
+static long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000L + ts.tv_nsec;
+}
+
+/*
+ * How long the handler spins before it sleeps: SYSBROKER_SPIN_NS (0 .. 10 s; default
+ * SB_SPIN_NS_DEFAULT), turned into pauses by timing 1000 of them, since a pause costs from a few
+ * to over a hundred cycles depending on the CPU. Also names this process as the owner of the
+ * handler's caches (handler.h).
+ */
 void sb_spin_setup(void)
 {
-	const char *e = getenv("SYSBROKER_SPIN_POLLS");
-	char *end;
-	long n;
+	static bool registered;
+	const char *e = getenv("SYSBROKER_SPIN_NS");
+	long ns = SB_SPIN_NS_DEFAULT;
 
-	if (!e || !*e)
+	if (e && *e) {
+		char *end;
+		errno = 0;
+		long n = strtol(e, &end, 10);
+		if (errno == 0 && *end == 0 && n >= 0 && n <= SB_SPIN_NS_MAX)
+			ns = n;
+	}
+	__atomic_store_n(&sb_owner_pid, (int)getpid(), __ATOMIC_RELAXED);
+	if (!registered)
+		registered = pthread_atfork(NULL, NULL, atfork_child) == 0;
+	long t0 = now_ns();
+	for (int i = 0; i < 1000; i++)
+		sb_cpu_relax();
+	long pause_ns = (now_ns() - t0) / 1000;
+	if (pause_ns < 1)
+		pause_ns = 1;
+	sb_spin_iters = ns / pause_ns;
+	sb_spin_polls = ns / SB_POLL_NS;
+}
+
+/*
+ * This process's reply slots (SB_REQ_REGION), asked for on the calling thread's channel and
+ * mapped here, before the filter is loaded: the handler never maps memory, and the kernel filter
+ * needs no rule for it. Kept from forked children (MADV_DONTFORK): a child could otherwise forge
+ * its parent's answers. Without them every call goes over the socket alone, so a failure here
+ * is not an error.
+ */
+bool sb_region_setup(void)
+{
+	int pid = (int)getpid();
+	if (sb_region && sb_region_pid == pid)
+		return false;
+	int ch = sb_channel_get();
+	if (ch < 0)
+		return false;
+	struct sb_req req = { .magic = SB_PROTO_MAGIC_REQ,
+			      .version = SB_PROTO_VERSION,
+			      .type = SB_REQ_REGION,
+			      .arch = SB_AUDIT_ARCH,
+			      .seq = SB_REGION_SEQ };
+	if (sendto(ch, &req, sizeof(req), MSG_NOSIGNAL, NULL, 0) != (ssize_t)sizeof(req))
+		return false;
+	struct sb_rep rep;
+	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf) };
+	ssize_t n;
+	do
+		n = recvmsg(ch, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	int memfd = -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n > 0 && c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&memfd, CMSG_DATA(c), sizeof(int));
+	if (n != (ssize_t)sizeof(rep) || rep.magic != SB_PROTO_MAGIC_REP ||
+	    rep.seq != SB_REGION_SEQ || rep.ret < 0 || rep.ret >= SB_REGION_SLOTS || memfd < 0) {
+		if (memfd >= 0)
+			close(memfd);
+		return false;
+	}
+	void *m = mmap(NULL, SB_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+	close(memfd);
+	if (m == MAP_FAILED)
+		return false;
+	if (madvise(m, SB_REGION_SIZE, MADV_DONTFORK) < 0) {
+		munmap(m, SB_REGION_SIZE);
+		return false;
+	}
+	sb_region = m;
+	__atomic_store_n(&sb_region_pid, pid, __ATOMIC_RELAXED);
+	sb_channel_set_slot((struct sb_slot *)((uint8_t *)m + (size_t)rep.ret * SB_SLOT_SIZE));
+	return true;
+}
+
+/* Undo sb_region_setup() when arming fails: nothing may be left behind. */
+void sb_region_drop(void)
+{
+	if (!sb_region || sb_region_pid != (int)getpid())
 		return;
-	errno = 0;
-	n = strtol(e, &end, 10);
-	if (errno == 0 && *end == 0 && n >= 0 && n <= 1000000)
-		sb_spin_polls = (int)n;
+	sb_channel_set_slot(NULL);
+	munmap(sb_region, SB_REGION_SIZE);
+	sb_region = NULL;
+	sb_region_pid = 0;
 }
 
 static int load(const struct sock_fprog *prog)

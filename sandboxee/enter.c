@@ -83,6 +83,7 @@ int sb_trap_install(const struct sb_trap_filters *f, int ctrl_fd, const struct s
 	struct sigaction sa = { .sa_sigaction = sb_sigsys, .sa_flags = SA_SIGINFO | SA_RESTART };
 	struct sigaction old;
 	int old_fd = sb_ctrl_fd;
+	bool had_channel = false, mapped = false;
 	int r;
 
 	if (!f || !f->main || (o->handler && ctrl_fd < 0))
@@ -94,6 +95,8 @@ int sb_trap_install(const struct sb_trap_filters *f, int ctrl_fd, const struct s
 			return -errno;
 		sb_ctrl_fd = ctrl_fd;
 		sb_spin_setup();
+		had_channel = sb_channel_cached();
+		mapped = sb_region_setup();
 	}
 	if (o->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		r = -errno;
@@ -107,6 +110,11 @@ int sb_trap_install(const struct sb_trap_filters *f, int ctrl_fd, const struct s
 		return 0;
 restore:
 	if (o->handler) {
+		/* The reply slots and the channel asked for them: gone again. */
+		if (mapped)
+			sb_region_drop();
+		if (!had_channel)
+			sb_channel_close();
 		sigaction(SIGSYS, &old, NULL);
 		sb_ctrl_fd = old_fd;
 	}

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/prctl.h>
+#include <sys/rseq.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -32,7 +33,11 @@
 
 int sb_ctrl_fd = -1;
 int sb_privdrop_from;
-int sb_spin_polls = SB_SPIN_POLLS_DEFAULT;
+long sb_spin_iters;
+long sb_spin_polls;
+int sb_owner_pid;
+struct sb_slot *sb_region;
+int sb_region_pid;
 
 /* One channel per thread. Initial-exec TLS is allocated with the thread, never lazily. */
 struct sb_thread {
@@ -40,6 +45,7 @@ struct sb_thread {
 	long tid;     /* the thread that made the channel; differs after fork */
 	dev_t dev;    /* the channel socket's identity, to tell it from a reused fd number */
 	ino_t ino;
+	struct sb_slot *slot; /* the channel's reply slot, or NULL */
 	uint64_t seq;
 	_Alignas(8) uint8_t req[SB_MAX_REQ];
 	_Alignas(8) uint8_t rep[SB_MAX_REP];
@@ -91,12 +97,15 @@ static long send_msg(int fd, const void *buf, size_t len)
 	return raw(SYS_sendto, fd, (long)buf, (long)len, MSG_NOSIGNAL, 0, 0);
 }
 
-/* Receive one reply; *ret_fd gets a passed fd (close-on-exec) or -1. */
-static long recv_reply(int fd, void *buf, size_t size, int *ret_fd, bool poll)
+/*
+ * Receive one message; fds[0..1] get the fds passed with it (close-on-exec) or -1. With poll,
+ * -EAGAIN when there is none yet.
+ */
+static long recv_msg(int fd, void *buf, size_t size, int fds[2], bool poll)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = size };
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} u;
 	struct msghdr mh = { .msg_iov = &iov,
@@ -105,7 +114,7 @@ static long recv_reply(int fd, void *buf, size_t size, int *ret_fd, bool poll)
 			     .msg_controllen = sizeof(u.buf) };
 	long n;
 
-	*ret_fd = -1;
+	fds[0] = fds[1] = -1;
 	do
 		n = raw(SYS_recvmsg, fd, (long)&mh, MSG_CMSG_CLOEXEC | (poll ? MSG_DONTWAIT : 0), 0,
 			0, 0);
@@ -114,10 +123,32 @@ static long recv_reply(int fd, void *buf, size_t size, int *ret_fd, bool poll)
 		return n;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			sb_memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+		    c->cmsg_len >= CMSG_LEN(sizeof(int)) &&
+		    c->cmsg_len <= CMSG_LEN(2 * sizeof(int)))
+			sb_memcpy(fds, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0));
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 		return -EPROTO;
+	return n;
+}
+
+static void close_fds(int fds[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			raw(SYS_close, fds[i], 0, 0, 0, 0, 0);
+	fds[0] = fds[1] = -1;
+}
+
+/* One reply and at most one fd (more is a protocol error: closed, -EPROTO). */
+static long recv_reply(int fd, void *buf, size_t size, int *ret_fd, bool poll)
+{
+	int fds[2];
+	long n = recv_msg(fd, buf, size, fds, poll);
+	if (fds[1] >= 0) {
+		close_fds(fds);
+		return n < 0 ? n : -EPROTO;
+	}
+	*ret_fd = fds[0];
 	return n;
 }
 
@@ -136,9 +167,12 @@ static struct {
 	ino_t ino;
 } sb_slots[SB_TRACKED];
 
-static void reclaim(void)
+/*
+ * Only in the owner process (see channel()): a vfork child shares this array with its parent and
+ * must not free the parent's entries.
+ */
+static void reclaim(long pid)
 {
-	long pid = raw(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	struct stat st;
 
 	for (int i = 0; i < SB_TRACKED; i++) {
@@ -171,63 +205,112 @@ static void track(long tid, int fd, dev_t dev, ino_t ino)
 }
 
 /*
- * This thread's channel, made on first use (and again in a forked child). The broker makes the
- * socketpair and hands one end back on the control socket; the request is a plain send, so the
- * kernel filter needs no rule that trusts an fd number. Replies on the control socket are
- * interchangeable (each carries a fresh channel, bound to whichever process uses it first), so
- * threads and processes that share it may take each other's without harm.
+ * A new channel from the broker, and in *ret_slot its reply slot in this process's region (NULL
+ * for none; asked for with want_slot). The broker makes the socketpair itself and hands one end
+ * back on the control socket; the request is a plain send, so the kernel filter needs no rule
+ * that trusts an fd number. Replies on the control socket are interchangeable (each carries a
+ * fresh channel, bound to whichever process uses it first), so threads and processes that share
+ * it may take each other's without harm: a slot is used only by a thread that asked for one.
  */
-static int channel(void)
+static int new_channel(struct sb_thread *t, bool want_slot, struct sb_slot **ret_slot)
 {
-	struct sb_thread *t = &sb_thread;
-	long tid = raw(SYS_gettid, 0, 0, 0, 0, 0, 0);
-	struct stat st;
-	int fd;
-
-	if (t->fd_plus1 && t->tid == tid)
-		return t->fd_plus1 - 1;
-	/*
-	 * Made by another thread: our parent's before a fork (close the inherited copy), or a
-	 * vfork child's, which wrote into our memory but never into our fd table (then the
-	 * number may be one of the program's own fds: close it only if it is that socket).
-	 */
-	if (t->fd_plus1 && raw(SYS_fstat, t->fd_plus1 - 1, (long)&st, 0, 0, 0, 0) == 0 &&
-	    st.st_dev == t->dev && st.st_ino == t->ino)
-		raw(SYS_close, t->fd_plus1 - 1, 0, 0, 0, 0, 0);
-	t->fd_plus1 = 0;
-	if (sb_ctrl_fd < 0)
-		return -ENOTCONN;
-	reclaim();
-
 	struct sb_req req;
+	int fds[2];
+
+	*ret_slot = NULL;
 	sb_memzero(&req, sizeof(req));
 	req.magic = SB_PROTO_MAGIC_REQ;
 	req.version = SB_PROTO_VERSION;
 	req.type = SB_REQ_CHANNEL;
 	req.arch = SB_AUDIT_ARCH;
+	req.args[0] = want_slot ? SB_CHANNEL_SLOT : 0;
 	long r = send_msg(sb_ctrl_fd, &req, sizeof(req));
 	if (r < 0)
 		return (int)r;
 	struct sb_rep *rep = (struct sb_rep *)t->rep;
-	r = recv_reply(sb_ctrl_fd, t->rep, sizeof(t->rep), &fd, false);
+	r = recv_msg(sb_ctrl_fd, t->rep, sizeof(t->rep), fds, false);
 	if (r == 0)
 		r = -ECONNRESET;
 	else if (r > 0 && ((size_t)r != sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
-			   rep->ret != 0 || fd < 0))
+			   rep->ret < 0 || rep->ret > SB_REGION_SLOTS || fds[0] < 0 || fds[1] >= 0))
 		r = -EPROTO;
 	if (r < 0) {
-		if (fd >= 0)
-			raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		close_fds(fds);
 		return (int)r;
 	}
+	/* A slot in our region only: the reply may have been meant for another process. */
+	if (want_slot && rep->ret > 0 && rep->seq == (uint64_t)sb_region_pid)
+		*ret_slot = (struct sb_slot *)((uint8_t *)sb_region +
+					       (size_t)(rep->ret - 1) * SB_SLOT_SIZE);
+	return fds[0];
+}
+
+/*
+ * This thread's channel, made on first use (and again in a forked child), with its reply slot in
+ * t->slot when it has one.
+ *
+ * Channels are cached in the thread's own storage, which a vfork child (posix_spawn) shares with
+ * its parent: such a child must leave that storage and the tracking array alone. It cannot be
+ * told from a forked child by its memory, so the process that owns the memory is named in
+ * sb_owner_pid, set when the trap is armed and by the fork handler in a forked child (arm.c).
+ * Anyone else (a vfork child, or a child of a raw clone) gets a channel for the one call,
+ * without a slot, and closes it after (*temp). Slots are for the process that mapped the region
+ * (a forked child has none: the region is not inherited).
+ */
+static int channel(bool *temp)
+{
+	struct sb_thread *t = &sb_thread;
+	long tid = raw(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	struct sb_slot *slot;
+	struct stat st;
+	int fd;
+
+	*temp = false;
+	if (t->fd_plus1 && t->tid == tid)
+		return t->fd_plus1 - 1;
+	if (sb_ctrl_fd < 0)
+		return -ENOTCONN;
+	long pid = raw(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	if (pid != __atomic_load_n(&sb_owner_pid, __ATOMIC_RELAXED)) {
+		*temp = true;
+		return new_channel(t, false, &slot);
+	}
+	/*
+	 * Made by another thread: our parent's before a fork (close the inherited copy), or a dead
+	 * thread's whose storage glibc gave us. The number may be one of the program's own fds by
+	 * now: close it only if it is that socket.
+	 */
+	if (t->fd_plus1 && raw(SYS_fstat, t->fd_plus1 - 1, (long)&st, 0, 0, 0, 0) == 0 &&
+	    st.st_dev == t->dev && st.st_ino == t->ino)
+		raw(SYS_close, t->fd_plus1 - 1, 0, 0, 0, 0, 0);
+	t->fd_plus1 = 0;
+	t->slot = NULL;
+	reclaim(pid);
+
+	bool want_slot = sb_region && __atomic_load_n(&sb_region_pid, __ATOMIC_RELAXED) == pid;
+	fd = new_channel(t, want_slot, &slot);
+	if (fd < 0)
+		return fd;
 	if (raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) == 0) {
 		t->dev = st.st_dev;
 		t->ino = st.st_ino;
 		track(tid, fd, st.st_dev, st.st_ino);
 	}
+	t->slot = slot;
 	t->fd_plus1 = fd + 1;
 	t->tid = tid;
 	return fd;
+}
+
+bool sb_channel_cached(void)
+{
+	return sb_thread.fd_plus1 && sb_thread.tid == raw(SYS_gettid, 0, 0, 0, 0, 0, 0);
+}
+
+/* The calling thread's channel got slot from SB_REQ_REGION (arm.c). */
+void sb_channel_set_slot(struct sb_slot *slot)
+{
+	sb_thread.slot = slot;
 }
 
 /*
@@ -236,7 +319,16 @@ static int channel(void)
  */
 int sb_channel_get(void)
 {
-	return channel();
+	bool temp;
+	if (!__atomic_load_n(&sb_owner_pid, __ATOMIC_RELAXED))
+		__atomic_store_n(&sb_owner_pid, (int)raw(SYS_getpid, 0, 0, 0, 0, 0, 0),
+				 __ATOMIC_RELAXED);
+	int fd = channel(&temp);
+	if (fd >= 0 && temp) {
+		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		return -EBUSY; /* not this process's to keep */
+	}
+	return fd;
 }
 
 void sb_channel_close(void)
@@ -247,7 +339,7 @@ void sb_channel_close(void)
 
 	if (!t->fd_plus1 || t->tid != tid)
 		return;
-	/* Forget its slot: only this thread writes slots that hold its tid. */
+	/* Forget its entry: only this thread writes entries that hold its tid. */
 	for (int i = 0; i < SB_TRACKED; i++) {
 		long cur = tid;
 		if (!atomic_compare_exchange_strong(&sb_slots[i].tid, &cur, -1))
@@ -258,6 +350,7 @@ void sb_channel_close(void)
 			break;
 	}
 	raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	t->slot = NULL;
 	t->fd_plus1 = 0;
 }
 
@@ -396,7 +489,181 @@ static long exec_checked(int fd, uint64_t argv, uint64_t envp, const void *mask)
 	return r;
 }
 
-static long trap_call(long nr, const uint64_t args[6], const void *exec_mask)
+/* The CPU this thread runs on (glibc's rseq area), or -1. */
+static int my_cpu(void)
+{
+	if (__rseq_size < offsetof(struct rseq, cpu_id) + sizeof(uint32_t))
+		return -1;
+	const struct rseq *rs =
+		(const struct rseq *)((const char *)__builtin_thread_pointer() + __rseq_offset);
+	return (int)__atomic_load_n(&rs->cpu_id, __ATOMIC_RELAXED);
+}
+
+/*
+ * The answer on the socket: poll it sb_spin_polls times (yielding in between), then sleep on it.
+ * Returns the message's length, with t->rep holding it and *ret_fd its fd, or -EIO.
+ */
+static long wait_socket(struct sb_thread *t, int ch, uint64_t seq, int *ret_fd)
+{
+	struct sb_rep *rep = (struct sb_rep *)t->rep;
+	long r;
+	int fd;
+
+	for (long polls = sb_spin_polls;;) {
+		r = recv_reply(ch, t->rep, sizeof(t->rep), &fd, polls > 0);
+		if (r == -EAGAIN && polls > 0) {
+			polls--;
+			raw(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+			continue;
+		}
+		if (r <= 0)
+			return -EIO;
+		if ((size_t)r < sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
+		    rep->outlen > (size_t)r - sizeof(*rep)) {
+			if (fd >= 0)
+				raw(SYS_close, fd, 0, 0, 0, 0, 0);
+			return -EIO;
+		}
+		if (rep->seq == seq && !(rep->flags & SB_REP_WAKE))
+			break;
+		/* A stale reply (a request abandoned earlier) or wake-up: drop it. */
+		if (fd >= 0)
+			raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	}
+	*ret_fd = fd;
+	return r;
+}
+
+#define SB_YIELD_EVERY 64 /* pauses; a power of two */
+
+static bool slot_done(const struct sb_slot *s, uint32_t seq)
+{
+	return __atomic_load_n(&s->done, __ATOMIC_SEQ_CST) == seq;
+}
+
+/*
+ * Sleep until one message comes on the channel: 1 for a wake-up, 2 for this call's fd (kept in
+ * *fd: the broker sends it before it marks the slot done), 3 for the whole answer (in *answer),
+ * 0 for anything else (dropped), -EIO when the broker is gone; with poll, 4 when nothing came.
+ */
+static long slot_sleep(int ch, uint64_t seq, int *fd, struct sb_rep *answer, bool poll)
+{
+	/* Big enough for a header; anything longer is truncated, so stale. */
+	_Alignas(8) uint8_t buf[sizeof(struct sb_rep) + 8];
+	struct sb_rep *m = (struct sb_rep *)buf;
+	int fds[2];
+	long r = recv_msg(ch, buf, sizeof(buf), fds, poll);
+
+	if (r == -EAGAIN && poll)
+		return 4;
+	if (r <= 0 && r != -EPROTO) {
+		close_fds(fds);
+		return -EIO;
+	}
+	if (r < (long)sizeof(*m) || m->magic != SB_PROTO_MAGIC_REP || fds[1] >= 0) {
+		close_fds(fds);
+		return 0;
+	}
+	if (m->flags & SB_REP_WAKE) {
+		close_fds(fds);
+		return 1;
+	}
+	if (m->seq == seq && !(m->flags & SB_REP_FD) && m->outlen == 0 && fds[0] < 0) {
+		/* Answered on the socket after all (a request the broker refused outright). */
+		*answer = *m;
+		return 3;
+	}
+	if (m->seq != seq || !(m->flags & SB_REP_FD) || fds[0] < 0) {
+		close_fds(fds);
+		return 0;
+	}
+	if (*fd >= 0)
+		raw(SYS_close, *fd, 0, 0, 0, 0, 0);
+	*fd = fds[0];
+	return 2;
+}
+
+/*
+ * The answer in the slot: spin on it for sb_spin_iters pauses unless the broker last ran on this
+ * very CPU (it cannot answer while we spin there), then sleep on the socket. Returns 0 with the
+ * answer in t->rep and *ret_fd its fd, or -EIO.
+ *
+ * Sleeping: set waiting, check done, sleep. The broker, once done, takes the flag; it then sends
+ * a wake-up, or for an answer with an fd the fd itself (always sent, after done). "armed" is
+ * whether our flag may still be up: if so once done, we take it back, or, when the broker took
+ * it first, receive the wake-up it sent, so that none is left over for a later call.
+ */
+static long wait_slot(struct sb_thread *t, int ch, struct sb_slot *s, uint64_t seq64, int *ret_fd)
+{
+	uint32_t seq = (uint32_t)seq64;
+	int fd = -1, cpu = my_cpu();
+	struct sb_rep *rep = (struct sb_rep *)t->rep, other;
+	bool armed = false;
+	long r;
+
+	*ret_fd = -1;
+	bool spin = sb_spin_iters > 0 &&
+		    !(cpu >= 0 &&
+		      __atomic_load_n(&s->broker_cpu, __ATOMIC_RELAXED) == (uint32_t)cpu + 1);
+	for (long i = 0; spin && i < sb_spin_iters && !slot_done(s, seq); i++) {
+		sb_cpu_relax();
+		/* Now and then let another thread of this CPU run: it may have work. */
+		if ((i & (SB_YIELD_EVERY - 1)) == SB_YIELD_EVERY - 1)
+			raw(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+	}
+	while (!slot_done(s, seq)) {
+		if (!armed) {
+			__atomic_store_n(&s->waiting, 1, __ATOMIC_SEQ_CST);
+			armed = true;
+			continue; /* check done once more before sleeping */
+		}
+		r = slot_sleep(ch, seq64, &fd, rep, false);
+		if (r < 0 || r == 3) {
+			__atomic_store_n(&s->waiting, 0, __ATOMIC_RELAXED);
+			if (fd >= 0)
+				raw(SYS_close, fd, 0, 0, 0, 0, 0);
+			return r == 3 ? 0 : -EIO; /* 3: answered on the socket */
+		}
+		if (r == 1 || r == 2)
+			armed = false; /* the broker took the flag */
+	}
+
+	/* The answer, copied out of shared memory once, then checked. */
+	sb_memcpy(rep, s->rep, sizeof(*rep));
+	if (rep->magic != SB_PROTO_MAGIC_REP || rep->outlen > SB_MAX_OUT_WIRE ||
+	    rep->seq != seq64) {
+		if (armed)
+			__atomic_store_n(&s->waiting, 0, __ATOMIC_RELAXED);
+		if (fd >= 0)
+			raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		return -EIO;
+	}
+	sb_memcpy(t->rep + sizeof(*rep), s->rep + sizeof(*rep), rep->outlen);
+	bool has_fd = rep->flags & SB_REP_FD;
+	if (armed && __atomic_exchange_n(&s->waiting, 0, __ATOMIC_SEQ_CST))
+		armed = false; /* taken back: nothing more comes */
+	/*
+	 * Still armed: the broker took the flag, and its wake-up (or the fd) is on the way. The fd
+	 * follows done within microseconds: poll for it first, unless the broker is on this CPU.
+	 */
+	long polls = spin ? sb_spin_polls : 0;
+	while ((armed && !has_fd) || (has_fd && fd < 0)) {
+		r = slot_sleep(ch, seq64, &fd, &other, polls > 0);
+		if (r < 0)
+			return -EIO;
+		if (r == 1)
+			armed = false;
+		if (r == 4) {
+			polls--;
+			sb_cpu_relax();
+		}
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static long call_on(int ch, struct sb_slot *slot, long nr, const uint64_t args[6],
+		    const void *exec_mask)
 {
 	const struct sb_shape *sh = sb_shape_lookup(nr);
 	struct sb_thread *t = &sb_thread;
@@ -405,14 +672,13 @@ static long trap_call(long nr, const uint64_t args[6], const void *exec_mask)
 	long r;
 	int fd;
 
-	int ch = channel();
-	if (ch < 0)
-		return -EIO; /* no broker, no access: fail closed */
-
+	/* Network calls may be answered later, from the broker's workers: on the socket. */
+	if (sb_shape_is_net(sh))
+		slot = NULL;
 	sb_memzero(req, sizeof(*req));
 	req->magic = SB_PROTO_MAGIC_REQ;
 	req->version = SB_PROTO_VERSION;
-	req->type = SB_REQ_SYSCALL;
+	req->type = slot ? SB_REQ_SYSCALL_SLOT : SB_REQ_SYSCALL;
 	req->arch = SB_AUDIT_ARCH;
 	req->nr = (int32_t)nr;
 	for (int i = 0; i < 6; i++)
@@ -450,31 +716,19 @@ static long trap_call(long nr, const uint64_t args[6], const void *exec_mask)
 		}
 	}
 
+	if (slot) {
+		/* A hint for the broker: spinning for our next request is useless on our CPU. */
+		int cpu = my_cpu();
+		__atomic_store_n(&slot->client_cpu, cpu >= 0 ? (uint32_t)cpu + 1 : 0,
+				 __ATOMIC_RELAXED);
+	}
 	r = send_msg(ch, t->req, (size_t)(p - t->req));
 	if (r < 0)
 		return -EIO;
 	struct sb_rep *rep = (struct sb_rep *)t->rep;
-	for (int polls = sb_spin_polls;;) {
-		r = recv_reply(ch, t->rep, sizeof(t->rep), &fd, polls > 0);
-		if (r == -EAGAIN && polls > 0) {
-			polls--;
-			raw(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
-			continue;
-		}
-		if (r <= 0)
-			return -EIO; /* the broker is gone: fail closed */
-		if ((size_t)r < sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
-		    rep->outlen > (size_t)r - sizeof(*rep)) {
-			if (fd >= 0)
-				raw(SYS_close, fd, 0, 0, 0, 0, 0);
-			return -EIO;
-		}
-		if (rep->seq == req->seq)
-			break;
-		/* A stale reply (a request abandoned earlier): drop it. */
-		if (fd >= 0)
-			raw(SYS_close, fd, 0, 0, 0, 0, 0);
-	}
+	r = slot ? wait_slot(t, ch, slot, req->seq, &fd) : wait_socket(t, ch, req->seq, &fd);
+	if (r < 0)
+		return -EIO; /* the broker is gone: fail closed */
 
 	if (rep->outlen && sh && sh->out_kind != SB_OUT_NONE) {
 		size_t cap = rep->outlen;
@@ -509,6 +763,18 @@ static long trap_call(long nr, const uint64_t args[6], const void *exec_mask)
 		return 1;
 	}
 	return (long)rep->ret;
+}
+
+static long trap_call(long nr, const uint64_t args[6], const void *exec_mask)
+{
+	bool temp;
+	int ch = channel(&temp);
+	if (ch < 0)
+		return -EIO; /* no broker, no access: fail closed */
+	long r = call_on(ch, temp ? NULL : sb_thread.slot, nr, args, exec_mask);
+	if (temp)
+		raw(SYS_close, ch, 0, 0, 0, 0, 0);
+	return r;
 }
 
 long sb_trap_call(long nr, const uint64_t args[6])

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* The control socket to the broker; set once before the filter is loaded. */
@@ -13,15 +14,33 @@ extern int sb_ctrl_fd;
  */
 extern int sb_privdrop_from;
 /*
- * How many times the handler polls its channel for the broker's answer, yielding the CPU between
- * polls, before it sleeps on it; 0: sleep at once. A poll costs about 0.6 µs here, and a sleeping
- * wake-up across CPUs about 25 µs: 40 polls spin about as long as the wake-up they may save,
- * which bounds the waste at twice the best choice (docs/performance.md). SYSBROKER_SPIN_POLLS
- * overrides it when the trap is armed.
+ * Waiting for the broker: spin, then sleep (docs/performance.md). sb_spin_iters is how many
+ * pauses a thread spins on its reply slot, sb_spin_polls how many times it polls its socket
+ * (yielding in between) where it has no slot; both come from SYSBROKER_SPIN_NS (default
+ * SB_SPIN_NS_DEFAULT, the cost of the cross-CPU wake-up they may save) in sb_spin_setup(), which
+ * measures a pause. sb_owner_pid is the process whose memory the handler's caches live in (set
+ * there too, and in a forked child by a fork handler): any other process is a vfork child
+ * sharing it, and leaves the caches alone.
  */
-#define SB_SPIN_POLLS_DEFAULT 40
-extern int sb_spin_polls;
+#define SB_SPIN_NS_DEFAULT 25000L
+extern long sb_spin_iters;
+extern long sb_spin_polls;
+extern int sb_owner_pid;
+/*
+ * The reply slots of this process (SB_REGION_SLOTS of them), mapped by sb_spin_setup() in
+ * process sb_region_pid, or NULL. sb_channel_set_slot() gives the calling thread's channel its
+ * slot.
+ */
+struct sb_slot;
+extern struct sb_slot *sb_region;
+extern int sb_region_pid;
+void sb_channel_set_slot(struct sb_slot *slot);
 void sb_spin_setup(void); /* not signal context: reads the environment */
+/* Not signal context (arm.c): map the reply slots (true if it did), or unmap them again. */
+bool sb_region_setup(void);
+void sb_region_drop(void);
+/* Whether the calling thread has a channel of its own. */
+bool sb_channel_cached(void);
 
 /*
  * This thread's channel to the broker, made on first use through sb_ctrl_fd (which must be set):

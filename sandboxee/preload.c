@@ -239,12 +239,16 @@ static int arm(const char **what)
 	r = buf ? ask_filter(ch, rg, n, buf, SB_MAX_FILTER_REP, &len) : -ENOMEM;
 	if (r == 0)
 		r = parse_reply(buf, len, &main, &guard);
+	/* The reply slots, before the filter: mapping memory is not the handler's business. */
+	bool mapped = r == 0 && sb_region_setup();
 	if (r == 0) {
 		*what = "loading the filter";
 		r = sb_trap_arm(fd, &main, guard.len ? &guard : NULL);
 	}
 	free(buf);
 	if (r < 0) {
+		if (mapped)
+			sb_region_drop();
 		sb_channel_close();
 		sb_ctrl_fd = old_fd;
 	}

@@ -11,7 +11,7 @@
 
 #define SB_PROTO_MAGIC_REQ 0x51524253u /* "SBRQ" */
 #define SB_PROTO_MAGIC_REP 0x50524253u /* "SBRP" */
-#define SB_PROTO_VERSION 2             /* 2: the DATA item (network calls) */
+#define SB_PROTO_VERSION 3             /* 2: the DATA item (network calls); 3: reply slots */
 
 enum sb_req_type {
 	SB_REQ_SYSCALL = 1,  /* on a thread's channel: one brokered syscall */
@@ -19,7 +19,48 @@ enum sb_req_type {
 	SB_REQ_FILTER = 3,   /* on a process's channel: its trap filter, for its text ranges */
 	SB_REQ_LAYER = 4,    /* sb_sandbox_enter, on a channel: a stricter policy layer */
 	SB_REQ_PRIVDROP = 5, /* sb_sandbox_enter, on a channel: make every thread drop privileges */
+	SB_REQ_SYSCALL_SLOT = 6, /* SB_REQ_SYSCALL, answered in the channel's reply slot */
+	SB_REQ_REGION = 7,       /* on a channel: the process's reply slots, and one for it */
 };
+
+/*
+ * Reply slots: memory the broker and one sandboxee thread share, so that the thread can spin on
+ * its answer instead of sleeping on the socket. A process gets SB_REGION_SLOTS of them at once,
+ * as one sealed memfd (SB_REQ_REGION, asked and mapped when the trap is armed, before the filter
+ * is loaded: a handler never maps memory). The reply to SB_REQ_REGION has ret = the requesting
+ * channel's slot index, or -errno, and the memfd. A SB_REQ_CHANNEL request with args[0] =
+ * SB_CHANNEL_SLOT asks for a slot in the sender's region too: the reply's ret is then its index
+ * + 1 and its seq the pid whose region it is in (the reply may reach another process sharing
+ * the control socket, which must then not use the slot), or ret 0 for none (every slot taken, or
+ * no region); without it ret is 0.
+ *
+ * The request still goes over the socket (its sender's pid is the kernel's word, not the
+ * sandboxee's), and so do fds. The broker only ever writes a slot, except `waiting`, which it
+ * reads as a hint (and the CPU hint): nothing the sandboxee scribbles there can make the broker
+ * do more than send one message. For SB_REQ_SYSCALL_SLOT the broker
+ *   1. writes the reply (struct sb_rep and its output) to rep, and its CPU to broker_cpu;
+ *   2. stores the low 32 bits of the request's seq in done;
+ *   3. clears waiting; then, when an fd comes with the answer, sends the reply's header with the
+ *      fd over the socket, else, if waiting was set, a wake-up: a struct sb_rep with flags
+ *      SB_REP_WAKE and seq 0.
+ * A thread that stops spinning sets waiting, checks done again, and then sleeps on the socket.
+ * A request the broker refuses outright (malformed, or asking for a slot the channel does not
+ * have) may be answered on the socket instead.
+ */
+#define SB_CHANNEL_SLOT 1u
+#define SB_REGION_SEQ 0x534c4f5453ULL /* "SLOTS": the seq of a SB_REQ_REGION request */
+
+struct sb_slot {
+	uint32_t done;       /* low 32 bits of the seq of the reply in rep (written last) */
+	uint32_t waiting;    /* set by the thread before it sleeps on the socket */
+	uint32_t broker_cpu; /* hint: the CPU the broker answered on, plus 1 (0: unknown) */
+	uint32_t client_cpu; /* hint: the CPU the thread asked from, plus 1 (0: unknown) */
+	uint8_t pad[48];     /* the reply starts on its own cache line */
+	uint8_t rep[];       /* struct sb_rep + output, at most SB_MAX_REP bytes */
+};
+#define SB_SLOT_SIZE 8192UL
+#define SB_REGION_SLOTS 64
+#define SB_REGION_SIZE (SB_REGION_SLOTS * SB_SLOT_SIZE)
 
 /* Payload items, in this order, each present when its length is non-zero. */
 enum {
@@ -59,6 +100,7 @@ enum {
 	SB_REP_FD =
 		1u << 0, /* an fd rides along (SCM_RIGHTS); ret is meaningless until installed */
 	SB_REP_CLOEXEC = 1u << 1, /* the program asked for O_CLOEXEC on it */
+	SB_REP_WAKE = 1u << 2,    /* a wake-up for a thread sleeping on its slot; nothing else */
 };
 
 struct sb_rep {
@@ -81,6 +123,7 @@ struct sb_rep {
  */
 #define SB_EXEC_FD 1019
 #define SB_MAX_REP (sizeof(struct sb_rep) + SB_MAX_OUT_WIRE)
+_Static_assert(sizeof(struct sb_slot) + SB_MAX_REP <= SB_SLOT_SIZE, "the reply fits the slot");
 
 /*
  * SB_REQ_FILTER: the preloaded runtime asks, on its own channel, for the trap filter of its

@@ -3,7 +3,7 @@
 fuzzer then mutates. Run from tests/fuzz: ./gen-decode-seeds.py"""
 import struct
 
-MAGIC, VERSION, ARCH = 0x51524253, 2, 0xC000003E  # sandboxee/protocol.h
+MAGIC, VERSION, ARCH = 0x51524253, 3, 0xC000003E  # sandboxee/protocol.h
 
 
 def req(typ, nr, args, items):
@@ -16,6 +16,8 @@ def req(typ, nr, args, items):
 seeds = {
     "openat": req(1, 257, [2**32 - 100, 0, 0o2101, 0o644, 0, 0], [b"/etc/passwd\0"]),
     "newfstatat": req(1, 262, [3, 0, 0, 0x100, 0, 0], [b"rel/path\0"]),
+    # SB_REQ_SYSCALL_SLOT: the same call, answered in the channel's reply slot.
+    "newfstatat-slot": req(6, 262, [2**32 - 100, 0, 0, 0, 0, 0], [b"/etc/hostname\0"]),
     "renameat2": req(1, 316, [2**32 - 100, 0, 5, 0, 1, 0], [b"a\0", b"/b/c\0"]),
     "symlinkat": req(1, 266, [0x1000, 2**32 - 100, 0x2000, 0, 0, 0], [b"link\0", b"", b"target\0"]),
     "openat2": req(1, 437, [2**32 - 100, 0x1000, 0x2000, 24, 0, 0],

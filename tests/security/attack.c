@@ -24,6 +24,8 @@
  *   sig-mask|sig-ign|sig-ign-raw|sig-replace|sig-replace-raw|sigaltstack|sig-forge ROOT SECRET
  *   proto ROOT SECRET            hand-made requests on the control socket and a channel
  *   chanclose ROOT SECRET        close / dup2 over the channel and control fds
+ *   slots ROOT SECRET            the reply slots: shrink them, read them from a forked child,
+ *                                scribble over them while asking
  *   flood ROOT THREADS SECONDS   THREADS threads of brokered stats (SECONDS 0: forever)
  *   danger                       the built-in dangerous set
  *   danger-safe                  a harmless subset of it, for a native control run
@@ -722,6 +724,109 @@ static int cmd_chanclose(const char *root, const char *secret)
 	return 0;
 }
 
+/* ---- slots: the reply slots shared with the broker ----------------------------------------
+ */
+
+static uint8_t *region_lo, *region_hi;
+
+/* The reply slots' mapping, as /proc/self/maps names it. */
+static int find_region(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (strstr(line, "sysbroker-slots") && sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
+			region_lo = (uint8_t *)lo;
+			region_hi = (uint8_t *)hi;
+		}
+	}
+	if (f)
+		fclose(f);
+	return region_lo ? 0 : -ENOENT;
+}
+
+/* Random bytes over every slot, waiting and done words included, until told to stop. */
+static void *slot_scribbler(void *arg)
+{
+	(void)arg;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	while (!atomic_load(&stop))
+		for (uint8_t *p = region_lo; p + 8 <= region_hi; p += 8) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			__atomic_store_n((uint64_t *)p, x, __ATOMIC_RELAXED);
+		}
+	return NULL;
+}
+
+static const char *slot_secret;
+static void *slot_asker(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		long r = sc(SYS_openat, AT_FDCWD, (long)slot_secret, O_RDONLY, 0, 0);
+		if (r >= 0)
+			report("open-secret-forged", r);
+	}
+	return NULL;
+}
+
+static int cmd_slots(const char *root, const char *secret)
+{
+	both_opens(root, secret, "before");
+	printf("region %s\n", find_region() == 0 ? "found" : "missing");
+	fflush(stdout);
+	if (!region_lo)
+		return 0;
+	/* An fd on the memfd, to shrink it under the broker's mapping: not without privilege. */
+	char mf[128];
+	snprintf(mf, sizeof(mf), "/proc/self/map_files/%lx-%lx", (unsigned long)region_lo,
+		 (unsigned long)region_hi);
+	long fd = sc(SYS_openat, AT_FDCWD, (long)mf, O_RDWR, 0, 0);
+	report("map-files-open", fd);
+	if (fd >= 0)
+		report("map-files-truncate", sc(SYS_ftruncate, fd, 0, 0, 0, 0));
+	/* A forked child does not get its parent's slots (it could forge the parent's answers). */
+	pid_t pid = fork();
+	if (pid == 0) {
+		volatile uint8_t v = region_lo[0];
+		(void)v;
+		_exit(0);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	printf("fork-child-reads-slots %s\n",
+	       WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV ? "segv" : "read");
+	/*
+	 * Scribble over every slot while another thread keeps asking. That thread fools only
+	 * itself: a forged answer names one of its own fds, never the secret (shown if it
+	 * happens), and a forged "done" may leave it waiting for good; it is left behind.
+	 */
+	pthread_t t, a;
+	atomic_store(&stop, 0);
+	slot_secret = secret;
+	if (pthread_create(&t, NULL, slot_scribbler, NULL) == 0 &&
+	    pthread_create(&a, NULL, slot_asker, NULL) == 0) {
+		struct timespec ts = { 0, 300 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		atomic_store(&stop, 1);
+		pthread_join(t, NULL);
+		pthread_detach(a);
+	}
+	both_opens(root, secret, "after-scribble");
+	/* The broker still serves a fresh process. */
+	pid = fork();
+	if (pid == 0) {
+		both_opens(root, secret, "child-after-scribble");
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	fflush(stdout);
+	_exit(0); /* the asker may still wait */
+}
+
 /* ---- flood ------------------------------------------------------------------------------------
  */
 
@@ -1001,6 +1106,8 @@ int main(int argc, char **argv)
 		return cmd_sig(cmd, argv[2], argv[3]);
 	if (strcmp(cmd, "proto") == 0 && argc == 4)
 		return cmd_proto(argv[2], argv[3]);
+	if (strcmp(cmd, "slots") == 0 && argc == 4)
+		return cmd_slots(argv[2], argv[3]);
 	if (strcmp(cmd, "chanclose") == 0 && argc == 4)
 		return cmd_chanclose(argv[2], argv[3]);
 	if (strcmp(cmd, "flood") == 0 && argc == 5)

@@ -396,6 +396,27 @@ for v in dynamic static; do
 		secret_unread "$out" "$T chanclose"
 		untouched "$T chanclose"
 	fi
+	# The reply slots are memory the sandboxee shares with the broker: it can write anything
+	# there, which must fool no one but itself.
+	if [ $v = dynamic ]; then
+		mktree "$s"
+		out=$(run proc --timeout 20 -- "$bin" slots "$root" "$secret")
+		check "$T: the process has its reply slots mapped" \
+			sh -c 'printf "%s\n" "$0" | grep -qx "region found"' "$out"
+		# /proc/** is granted here, and the broker may be able to open map_files: then the
+		# seals must hold.
+		check "$T slots: the slots' memfd cannot be shrunk under the broker (map_files, seals)" \
+			sh -c 'printf "%s\n" "$0" | grep -q -e "^map-files-open ret=-1 " \
+				-e "^map-files-truncate ret=-1 errno=EPERM"' "$out"
+		check "$T slots: a forked child cannot read its parent's slots (MADV_DONTFORK)" \
+			sh -c 'printf "%s\n" "$0" | grep -qx "fork-child-reads-slots segv"' "$out"
+		held "$out" open-secret-after-scribble EACCES "$T (after scribbling over the slots)"
+		allowed "$out" open-granted-after-scribble "$T (after scribbling over the slots)"
+		held "$out" open-secret-child-after-scribble EACCES "$T (a new process, after)"
+		allowed "$out" open-granted-child-after-scribble "$T (a new process, after)"
+		secret_unread "$out" "$T slots"
+		untouched "$T slots"
+	fi
 	# The static program has no channel of its own; closing the control socket leaves notify.
 	if [ $v = static ]; then
 		out=$(run base --timeout 20 -- "$bin" chanclose "$root" "$secret")

@@ -7,8 +7,10 @@ lib=$1
 src=$2
 # syscall(2) is a thin wrapper; __errno_location reads the thread's errno slot (the handler
 # saves and restores errno); __stack_chk_fail is the stack protector's abort path;
-# _GLOBAL_OFFSET_TABLE_ is a linker symbol, not a call.
-allowed="syscall __errno_location __stack_chk_fail _GLOBAL_OFFSET_TABLE_"
+# _GLOBAL_OFFSET_TABLE_ is a linker symbol, not a call; __rseq_offset and __rseq_size are
+# glibc's constants that locate the thread's rseq area, whose cpu_id the handler reads (data,
+# not calls).
+allowed="syscall __errno_location __stack_chk_fail _GLOBAL_OFFSET_TABLE_ __rseq_offset __rseq_size"
 n=0
 fail=0
 for f in "$src"/sandboxee/*.c; do
