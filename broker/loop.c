@@ -70,7 +70,9 @@ struct conn {
 struct region {
 	struct region *next;
 	pid_t pid;
-	int memfd;
+	int pidfd;  /* its owner: a region is never found for a later process of the same pid */
+	bool found; /* still on the list (its owner was alive when last looked up) */
+	int memfd;  /* until sent (once); then the mappings keep the memory */
 	uint8_t *map;
 	uint64_t used; /* a bit per slot */
 	unsigned refs; /* channels with a slot here, plus none: freed with the last */
@@ -91,6 +93,7 @@ struct sb_broker {
 	bool notify_sync;  /* a listener took SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP */
 	uint32_t peer_cpu; /* the last answered thread's CPU + 1, as its slot says (a hint) */
 	struct region *regions;
+	size_t nregions; /* each holds a pidfd (and a memfd until sent): counted as connections */
 	/* Later layers sent by sb_sandbox_enter (layers.c). */
 	struct sb_layers *layers;
 	_Alignas(8) uint8_t req[SB_MAX_REQ + 1];
@@ -311,10 +314,16 @@ static int send_reply(int fd, const struct sb_rep *rep, const void *out, int pas
  */
 static struct region *region_new(struct sb_broker *b, pid_t pid)
 {
+	if (b->nconns + 2 * (b->nregions + 1) > b->max_conns)
+		return NULL; /* no fds to spare: calls go over the sockets alone */
 	struct region *g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
 	g->pid = pid;
+	g->memfd = -1;
+	g->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (g->pidfd < 0)
+		goto fail;
 	g->memfd = memfd_create("sysbroker-slots", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (g->memfd < 0 || ftruncate(g->memfd, SB_REGION_SIZE) < 0 ||
 	    fcntl(g->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
@@ -324,18 +333,43 @@ static struct region *region_new(struct sb_broker *b, pid_t pid)
 		goto fail;
 	g->next = b->regions;
 	b->regions = g;
+	g->found = true;
+	b->nregions++;
 	return g;
 fail:
 	safe_close(g->memfd);
+	safe_close(g->pidfd);
 	free(g);
 	return NULL;
 }
 
+static void region_unlist(struct sb_broker *b, struct region *g)
+{
+	if (!g->found)
+		return;
+	for (struct region **pp = &b->regions; *pp; pp = &(*pp)->next)
+		if (*pp == g) {
+			*pp = g->next;
+			break;
+		}
+	g->found = false;
+}
+
+/*
+ * The region of process pid. One whose owner has exited is taken off the list (it lives on
+ * while channels hold slots in it): a later process with the same pid must never get memory
+ * that a process sharing the dead one's memory (clone with CLONE_VM) can still reach.
+ */
 static struct region *region_find(struct sb_broker *b, pid_t pid)
 {
-	for (struct region *g = b->regions; g; g = g->next)
-		if (g->pid == pid)
+	for (struct region *g = b->regions, *next; g; g = next) {
+		next = g->next;
+		if (g->pid != pid)
+			continue;
+		if (syscall(SYS_pidfd_send_signal, g->pidfd, 0, NULL, 0) == 0)
 			return g;
+		region_unlist(b, g);
+	}
 	return NULL;
 }
 
@@ -359,14 +393,12 @@ static int slot_take(struct region *g, struct conn *c)
 
 static void region_free(struct sb_broker *b, struct region *g)
 {
-	for (struct region **pp = &b->regions; *pp; pp = &(*pp)->next)
-		if (*pp == g) {
-			*pp = g->next;
-			break;
-		}
+	region_unlist(b, g);
 	munmap(g->map, SB_REGION_SIZE);
 	safe_close(g->memfd);
+	safe_close(g->pidfd);
 	free(g);
+	b->nregions--;
 }
 
 static void slot_release(struct sb_broker *b, struct conn *c)
@@ -382,8 +414,8 @@ static void slot_release(struct sb_broker *b, struct conn *c)
 }
 
 /*
- * Answer a syscall request: in the channel's slot when it asked for that (and the fd, if any,
- * over the socket first), else on the socket. The broker only writes the slot; of what the
+ * Answer a syscall request: in the channel's slot when it asked for that (and then the fd, if
+ * any, over the socket), else on the socket. The broker only writes the slot; of what the
  * sandboxee may have scribbled there it reads `waiting`, to send at most one wake-up, and the
  * CPU hint, to decide whether to spin.
  */
@@ -399,7 +431,7 @@ static int answer(struct sb_broker *b, struct conn *c, bool in_slot, const struc
 		memcpy(s->rep + sizeof(*rep), out, rep->outlen);
 	int cpu = sched_getcpu();
 	__atomic_store_n(&s->broker_cpu, cpu >= 0 ? (uint32_t)cpu + 1 : 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->done, (uint32_t)rep->seq, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->done, rep->seq, __ATOMIC_SEQ_CST);
 	bool waiting = __atomic_exchange_n(&s->waiting, 0, __ATOMIC_SEQ_CST);
 	if (pass_fd >= 0) {
 		/* The fd, after done: it is the wake-up too. */
@@ -498,7 +530,7 @@ static void on_region(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
 			      .version = SB_PROTO_VERSION,
 			      .seq = req->seq };
-	bool empty = n == sizeof(*req) && req->nr == 0;
+	bool empty = n == sizeof(*req) && req->nr == 0 && req->seq == SB_REGION_SEQ;
 	for (int i = 0; i < 6; i++)
 		empty = empty && req->args[i] == 0;
 	for (int i = 0; i < SB_ITEM_MAX; i++)
@@ -511,6 +543,15 @@ static void on_region(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 	struct region *g = NULL;
 	if (r == 0) {
 		g = region_find(b, c->pid);
+		/*
+		 * Handed out already: this is a new image of the process (after execve) or a
+		 * second request. Either way a fresh region; the old one lives on for its
+		 * channels.
+		 */
+		if (g && g->memfd < 0) {
+			region_unlist(b, g);
+			g = NULL;
+		}
 		if (!g)
 			g = region_new(b, c->pid);
 		if (!g)
@@ -527,6 +568,9 @@ static void on_region(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 	}
 	rep.ret = r == 0 ? (int64_t)c->slot_idx : r;
 	send_reply(c->fd, &rep, NULL, r == 0 && g ? g->memfd : -1);
+	/* The memfd goes out once, to the image that maps it: the mappings keep it. */
+	if (r == 0 && g)
+		g->memfd = safe_close(g->memfd);
 }
 
 /* The preloaded runtime asks for its trap filter, scoped to its own text. */

@@ -25,7 +25,7 @@
 #include "runtime.h"
 
 /* A poll of the socket (a recv that finds nothing, a sched_yield) costs about this much here:
- * tests/bench/bench-costs. Only calls without a reply slot poll. */
+ * tests/bench/bench-costs. Calls without a reply slot poll; so does a call waiting for its fd. */
 #define SB_POLL_NS 600L
 #define SB_SPIN_NS_MAX 10000000L
 
@@ -107,14 +107,23 @@ bool sb_region_setup(void)
 			     .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf) };
 	ssize_t n;
-	do
-		n = recvmsg(ch, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
 	int memfd = -1;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n > 0 && c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(&memfd, CMSG_DATA(c), sizeof(int));
+	/* The channel may have carried calls before: skip what is left of them (wake-ups). */
+	for (;;) {
+		mh.msg_controllen = sizeof(u.buf);
+		do
+			n = recvmsg(ch, &mh, MSG_CMSG_CLOEXEC);
+		while (n < 0 && errno == EINTR);
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n > 0 && c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+			    c->cmsg_len == CMSG_LEN(sizeof(int)))
+				memcpy(&memfd, CMSG_DATA(c), sizeof(int));
+		if (n <= 0 || (n == (ssize_t)sizeof(rep) && rep.seq == SB_REGION_SEQ))
+			break;
+		if (memfd >= 0)
+			close(memfd);
+		memfd = -1;
+	}
 	if (n != (ssize_t)sizeof(rep) || rep.magic != SB_PROTO_MAGIC_REP ||
 	    rep.seq != SB_REGION_SEQ || rep.ret < 0 || rep.ret >= SB_REGION_SLOTS || memfd < 0) {
 		if (memfd >= 0)
@@ -130,7 +139,7 @@ bool sb_region_setup(void)
 		return false;
 	}
 	sb_region = m;
-	__atomic_store_n(&sb_region_pid, pid, __ATOMIC_RELAXED);
+	__atomic_store_n(&sb_region_pid, pid, __ATOMIC_RELEASE); /* after sb_region */
 	sb_channel_set_slot((struct sb_slot *)((uint8_t *)m + (size_t)rep.ret * SB_SLOT_SIZE));
 	return true;
 }
@@ -141,9 +150,9 @@ void sb_region_drop(void)
 	if (!sb_region || sb_region_pid != (int)getpid())
 		return;
 	sb_channel_set_slot(NULL);
+	__atomic_store_n(&sb_region_pid, 0, __ATOMIC_RELEASE);
 	munmap(sb_region, SB_REGION_SIZE);
 	sb_region = NULL;
-	sb_region_pid = 0;
 }
 
 static int load(const struct sock_fprog *prog)

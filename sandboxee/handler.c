@@ -98,10 +98,10 @@ static long send_msg(int fd, const void *buf, size_t len)
 }
 
 /*
- * Receive one message; fds[0..1] get the fds passed with it (close-on-exec) or -1. With poll,
- * -EAGAIN when there is none yet.
+ * Receive one message; fds[0..1] get the fds passed with it (close-on-exec) or -1, and *lost
+ * says whether an fd was dropped on the way. With poll, -EAGAIN when there is none yet.
  */
-static long recv_msg(int fd, void *buf, size_t size, int fds[2], bool poll)
+static long recv_msg(int fd, void *buf, size_t size, int fds[2], bool poll, bool *lost)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = size };
 	union {
@@ -126,8 +126,10 @@ static long recv_msg(int fd, void *buf, size_t size, int fds[2], bool poll)
 		    c->cmsg_len >= CMSG_LEN(sizeof(int)) &&
 		    c->cmsg_len <= CMSG_LEN(2 * sizeof(int)))
 			sb_memcpy(fds, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0));
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+	if (mh.msg_flags & MSG_TRUNC)
 		return -EPROTO;
+	/* An fd came but could not be installed (RLIMIT_NOFILE, an LSM): the kernel dropped it. */
+	*lost = (mh.msg_flags & MSG_CTRUNC) != 0;
 	return n;
 }
 
@@ -139,11 +141,14 @@ static void close_fds(int fds[2])
 	fds[0] = fds[1] = -1;
 }
 
-/* One reply and at most one fd (more is a protocol error: closed, -EPROTO). */
-static long recv_reply(int fd, void *buf, size_t size, int *ret_fd, bool poll)
+/*
+ * One reply and at most one fd (more is a protocol error: closed, -EPROTO); *lost as for
+ * recv_msg().
+ */
+static long recv_reply(int fd, void *buf, size_t size, int *ret_fd, bool poll, bool *lost)
 {
 	int fds[2];
-	long n = recv_msg(fd, buf, size, fds, poll);
+	long n = recv_msg(fd, buf, size, fds, poll, lost);
 	if (fds[1] >= 0) {
 		close_fds(fds);
 		return n < 0 ? n : -EPROTO;
@@ -228,9 +233,15 @@ static int new_channel(struct sb_thread *t, bool want_slot, struct sb_slot **ret
 	if (r < 0)
 		return (int)r;
 	struct sb_rep *rep = (struct sb_rep *)t->rep;
-	r = recv_msg(sb_ctrl_fd, t->rep, sizeof(t->rep), fds, false);
+	bool lost = false;
+	r = recv_msg(sb_ctrl_fd, t->rep, sizeof(t->rep), fds, false, &lost);
 	if (r == 0)
 		r = -ECONNRESET;
+	else if (r > 0 && lost)
+		r = -EMFILE;
+	else if (r > 0 && (size_t)r == sizeof(*rep) && rep->magic == SB_PROTO_MAGIC_REP &&
+		 rep->ret < 0 && fds[0] < 0)
+		r = rep->ret < -4095 ? -EPROTO : rep->ret; /* the broker's refusal, as it said */
 	else if (r > 0 && ((size_t)r != sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
 			   rep->ret < 0 || rep->ret > SB_REGION_SLOTS || fds[0] < 0 || fds[1] >= 0))
 		r = -EPROTO;
@@ -287,7 +298,7 @@ static int channel(bool *temp)
 	t->slot = NULL;
 	reclaim(pid);
 
-	bool want_slot = sb_region && __atomic_load_n(&sb_region_pid, __ATOMIC_RELAXED) == pid;
+	bool want_slot = __atomic_load_n(&sb_region_pid, __ATOMIC_ACQUIRE) == pid && sb_region;
 	fd = new_channel(t, want_slot, &slot);
 	if (fd < 0)
 		return fd;
@@ -299,6 +310,8 @@ static int channel(bool *temp)
 	t->slot = slot;
 	t->fd_plus1 = fd + 1;
 	t->tid = tid;
+	/* Sequence numbers of their own: a slot given to another thread never matches ours. */
+	t->seq = (uint64_t)tid << 32;
 	return fd;
 }
 
@@ -510,7 +523,8 @@ static long wait_socket(struct sb_thread *t, int ch, uint64_t seq, int *ret_fd)
 	int fd;
 
 	for (long polls = sb_spin_polls;;) {
-		r = recv_reply(ch, t->rep, sizeof(t->rep), &fd, polls > 0);
+		bool lost = false;
+		r = recv_reply(ch, t->rep, sizeof(t->rep), &fd, polls > 0, &lost);
 		if (r == -EAGAIN && polls > 0) {
 			polls--;
 			raw(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
@@ -524,6 +538,12 @@ static long wait_socket(struct sb_thread *t, int ch, uint64_t seq, int *ret_fd)
 				raw(SYS_close, fd, 0, 0, 0, 0, 0);
 			return -EIO;
 		}
+		if (rep->seq == seq && !(rep->flags & SB_REP_WAKE) && lost) {
+			if (fd >= 0)
+				raw(SYS_close, fd, 0, 0, 0, 0, 0);
+			return -EMFILE; /* our fd, dropped: as the kernel says when a table is full
+					 */
+		}
 		if (rep->seq == seq && !(rep->flags & SB_REP_WAKE))
 			break;
 		/* A stale reply (a request abandoned earlier) or wake-up: drop it. */
@@ -536,15 +556,17 @@ static long wait_socket(struct sb_thread *t, int ch, uint64_t seq, int *ret_fd)
 
 #define SB_YIELD_EVERY 64 /* pauses; a power of two */
 
-static bool slot_done(const struct sb_slot *s, uint32_t seq)
+static bool slot_done(const struct sb_slot *s, uint64_t seq)
 {
 	return __atomic_load_n(&s->done, __ATOMIC_SEQ_CST) == seq;
 }
 
 /*
  * Sleep until one message comes on the channel: 1 for a wake-up, 2 for this call's fd (kept in
- * *fd: the broker sends it before it marks the slot done), 3 for the whole answer (in *answer),
- * 0 for anything else (dropped), -EIO when the broker is gone; with poll, 4 when nothing came.
+ * *fd: the broker sends it right after it marks the slot done), 3 for the whole answer (in
+ * *answer),
+ * 5 for this call's fd dropped on the way (the fd table is full), 0 for anything else (dropped),
+ * -EIO when the broker is gone; with poll, 4 when nothing came.
  */
 static long slot_sleep(int ch, uint64_t seq, int *fd, struct sb_rep *answer, bool poll)
 {
@@ -552,7 +574,8 @@ static long slot_sleep(int ch, uint64_t seq, int *fd, struct sb_rep *answer, boo
 	_Alignas(8) uint8_t buf[sizeof(struct sb_rep) + 8];
 	struct sb_rep *m = (struct sb_rep *)buf;
 	int fds[2];
-	long r = recv_msg(ch, buf, sizeof(buf), fds, poll);
+	bool lost = false;
+	long r = recv_msg(ch, buf, sizeof(buf), fds, poll, &lost);
 
 	if (r == -EAGAIN && poll)
 		return 4;
@@ -567,6 +590,10 @@ static long slot_sleep(int ch, uint64_t seq, int *fd, struct sb_rep *answer, boo
 	if (m->flags & SB_REP_WAKE) {
 		close_fds(fds);
 		return 1;
+	}
+	if (m->seq == seq && (m->flags & SB_REP_FD) && lost) {
+		close_fds(fds);
+		return 5; /* this call's fd, dropped on the way */
 	}
 	if (m->seq == seq && !(m->flags & SB_REP_FD) && m->outlen == 0 && fds[0] < 0) {
 		/* Answered on the socket after all (a request the broker refused outright). */
@@ -595,7 +622,7 @@ static long slot_sleep(int ch, uint64_t seq, int *fd, struct sb_rep *answer, boo
  */
 static long wait_slot(struct sb_thread *t, int ch, struct sb_slot *s, uint64_t seq64, int *ret_fd)
 {
-	uint32_t seq = (uint32_t)seq64;
+	uint64_t seq = seq64;
 	int fd = -1, cpu = my_cpu();
 	struct sb_rep *rep = (struct sb_rep *)t->rep, other;
 	bool armed = false;
@@ -618,11 +645,12 @@ static long wait_slot(struct sb_thread *t, int ch, struct sb_slot *s, uint64_t s
 			continue; /* check done once more before sleeping */
 		}
 		r = slot_sleep(ch, seq64, &fd, rep, false);
-		if (r < 0 || r == 3) {
+		if (r < 0 || r == 3 || r == 5) {
 			__atomic_store_n(&s->waiting, 0, __ATOMIC_RELAXED);
 			if (fd >= 0)
 				raw(SYS_close, fd, 0, 0, 0, 0, 0);
-			return r == 3 ? 0 : -EIO; /* 3: answered on the socket */
+			/* 3: answered on the socket; 5: our fd was dropped */
+			return r == 3 ? 0 : r == 5 ? -EMFILE : -EIO;
 		}
 		if (r == 1 || r == 2)
 			armed = false; /* the broker took the flag */
@@ -649,8 +677,11 @@ static long wait_slot(struct sb_thread *t, int ch, struct sb_slot *s, uint64_t s
 	long polls = spin ? sb_spin_polls : 0;
 	while ((armed && !has_fd) || (has_fd && fd < 0)) {
 		r = slot_sleep(ch, seq64, &fd, &other, polls > 0);
-		if (r < 0)
-			return -EIO;
+		if (r < 0 || r == 5) {
+			if (fd >= 0)
+				raw(SYS_close, fd, 0, 0, 0, 0, 0);
+			return r == 5 ? -EMFILE : -EIO;
+		}
 		if (r == 1)
 			armed = false;
 		if (r == 4) {
@@ -727,13 +758,20 @@ static long call_on(int ch, struct sb_slot *slot, long nr, const uint64_t args[6
 		return -EIO;
 	struct sb_rep *rep = (struct sb_rep *)t->rep;
 	r = slot ? wait_slot(t, ch, slot, req->seq, &fd) : wait_socket(t, ch, req->seq, &fd);
+	if (r == -EMFILE)
+		return r;
 	if (r < 0)
 		return -EIO; /* the broker is gone: fail closed */
 
 	if (rep->outlen && sh && sh->out_kind != SB_OUT_NONE) {
+		/* Never more than the caller's object, whatever the answer says. */
 		size_t cap = rep->outlen;
 		if (sh->out_kind == SB_OUT_READLINK && cap > args[sh->size_arg])
 			cap = (size_t)args[sh->size_arg];
+		if (sh->out_kind == SB_OUT_STAT && cap > sizeof(struct stat))
+			cap = sizeof(struct stat);
+		if (sh->out_kind == SB_OUT_STATX && cap > sizeof(struct statx))
+			cap = sizeof(struct statx);
 		if (args[sh->out_arg] == 0)
 			return -EFAULT;
 		sb_memcpy((void *)(uintptr_t)args[sh->out_arg], t->rep + sizeof(*rep), cap);

@@ -27,7 +27,7 @@ extern long sb_spin_iters;
 extern long sb_spin_polls;
 extern int sb_owner_pid;
 /*
- * The reply slots of this process (SB_REGION_SLOTS of them), mapped by sb_spin_setup() in
+ * The reply slots of this process (SB_REGION_SLOTS of them), mapped by sb_region_setup() in
  * process sb_region_pid, or NULL. sb_channel_set_slot() gives the calling thread's channel its
  * slot.
  */

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SB_PROTO_MAGIC_REQ 0x51524253u /* "SBRQ" */
@@ -39,7 +40,7 @@ enum sb_req_type {
  * reads as a hint (and the CPU hint): nothing the sandboxee scribbles there can make the broker
  * do more than send one message. For SB_REQ_SYSCALL_SLOT the broker
  *   1. writes the reply (struct sb_rep and its output) to rep, and its CPU to broker_cpu;
- *   2. stores the low 32 bits of the request's seq in done;
+ *   2. stores the request's seq in done;
  *   3. clears waiting; then, when an fd comes with the answer, sends the reply's header with the
  *      fd over the socket, else, if waiting was set, a wake-up: a struct sb_rep with flags
  *      SB_REP_WAKE and seq 0.
@@ -51,11 +52,11 @@ enum sb_req_type {
 #define SB_REGION_SEQ 0x534c4f5453ULL /* "SLOTS": the seq of a SB_REQ_REGION request */
 
 struct sb_slot {
-	uint32_t done;       /* low 32 bits of the seq of the reply in rep (written last) */
+	uint64_t done;       /* the seq of the reply in rep (written last) */
 	uint32_t waiting;    /* set by the thread before it sleeps on the socket */
 	uint32_t broker_cpu; /* hint: the CPU the broker answered on, plus 1 (0: unknown) */
 	uint32_t client_cpu; /* hint: the CPU the thread asked from, plus 1 (0: unknown) */
-	uint8_t pad[48];     /* the reply starts on its own cache line */
+	uint8_t pad[44];     /* the reply starts on its own cache line */
 	uint8_t rep[];       /* struct sb_rep + output, at most SB_MAX_REP bytes */
 };
 #define SB_SLOT_SIZE 8192UL
@@ -124,6 +125,7 @@ struct sb_rep {
 #define SB_EXEC_FD 1019
 #define SB_MAX_REP (sizeof(struct sb_rep) + SB_MAX_OUT_WIRE)
 _Static_assert(sizeof(struct sb_slot) + SB_MAX_REP <= SB_SLOT_SIZE, "the reply fits the slot");
+_Static_assert(offsetof(struct sb_slot, rep) == 64, "the reply starts on its own cache line");
 
 /*
  * SB_REQ_FILTER: the preloaded runtime asks, on its own channel, for the trap filter of its

@@ -24,6 +24,7 @@
  *   sig-mask|sig-ign|sig-ign-raw|sig-replace|sig-replace-raw|sigaltstack|sig-forge ROOT SECRET
  *   proto ROOT SECRET            hand-made requests on the control socket and a channel
  *   chanclose ROOT SECRET        close / dup2 over the channel and control fds
+ *   fdlimit ROOT                 a brokered open with the fd table full
  *   slots ROOT SECRET            the reply slots: shrink them, read them from a forked child,
  *                                scribble over them while asking
  *   flood ROOT THREADS SECONDS   THREADS threads of brokered stats (SECONDS 0: forever)
@@ -55,6 +56,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -827,6 +829,27 @@ static int cmd_slots(const char *root, const char *secret)
 	_exit(0); /* the asker may still wait */
 }
 
+/* ---- fdlimit: an fd the broker passes that the fd table has no room for ----------------------
+ */
+
+static int cmd_fdlimit(const char *root)
+{
+	struct rlimit rl = { 64, 64 };
+	int fds[64], n = 0;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		printf("setrlimit failed: %s\n", strerror(errno));
+		return 1;
+	}
+	while (n < 64 && (fds[n] = dup(0)) >= 0)
+		n++;
+	printf("table full after %d dups (%s)\n", n, n < 64 ? strerror(errno) : "no error");
+	OPEN(sc, "open-granted-at-limit", AT_FDCWD, cat(root, "/granted.txt"), O_RDONLY);
+	while (n > 0)
+		close(fds[--n]);
+	OPEN(sc, "open-granted-below-limit", AT_FDCWD, cat(root, "/granted.txt"), O_RDONLY);
+	return 0;
+}
+
 /* ---- flood ------------------------------------------------------------------------------------
  */
 
@@ -1106,6 +1129,8 @@ int main(int argc, char **argv)
 		return cmd_sig(cmd, argv[2], argv[3]);
 	if (strcmp(cmd, "proto") == 0 && argc == 4)
 		return cmd_proto(argv[2], argv[3]);
+	if (strcmp(cmd, "fdlimit") == 0 && argc == 3)
+		return cmd_fdlimit(argv[2]);
 	if (strcmp(cmd, "slots") == 0 && argc == 4)
 		return cmd_slots(argv[2], argv[3]);
 	if (strcmp(cmd, "chanclose") == 0 && argc == 4)

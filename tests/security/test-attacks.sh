@@ -417,6 +417,11 @@ for v in dynamic static; do
 		secret_unread "$out" "$T slots"
 		untouched "$T slots"
 	fi
+	# A brokered open when the fd table is full fails like a native one, and does not hang.
+	mktree "$s"
+	out=$(run base --timeout 20 -- "$bin" fdlimit "$root")
+	held "$out" open-granted-at-limit EMFILE "$T (fd table full)"
+	allowed "$out" open-granted-below-limit "$T (room again)"
 	# The static program has no channel of its own; closing the control socket leaves notify.
 	if [ $v = static ]; then
 		out=$(run base --timeout 20 -- "$bin" chanclose "$root" "$secret")
