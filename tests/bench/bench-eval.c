@@ -48,7 +48,8 @@ int main(int argc, char **argv)
 	for (long i = 0; i < n; i++)
 		sb_policy_eval_syscall(p, SYS_newfstatat, args, &d);
 	double t2 = now_ns();
-	printf("%s: %zu path rules, %zu syscall rules; path %.0f ns, syscall %.0f ns per decision\n",
+	printf("%s: %zu path rules, %zu syscall rules; path %.0f ns, syscall %.0f ns per "
+	       "decision\n",
 	       argv[1], p->npaths, p->nsys, (t1 - t0) / (double)n, (t2 - t1) / (double)n);
 	sb_policy_free(p);
 	return 0;
