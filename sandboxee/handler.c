@@ -612,18 +612,18 @@ static long slot_sleep(int ch, uint64_t seq, int *fd, struct sb_rep *answer, boo
 
 /*
  * The answer in the slot: spin on it for sb_spin_iters pauses unless the broker last ran on this
- * very CPU (it cannot answer while we spin there), then sleep on the socket. Returns 0 with the
- * answer in t->rep and *ret_fd its fd, or -EIO.
+ * very CPU (cpu: ours, or -1; it cannot answer while we spin there), then sleep on the socket.
+ * Returns 0 with the answer in t->rep and *ret_fd its fd, or -EIO.
  *
  * Sleeping: set waiting, check done, sleep. The broker, once done, takes the flag; it then sends
  * a wake-up, or for an answer with an fd the fd itself (always sent, after done). "armed" is
  * whether our flag may still be up: if so once done, we take it back, or, when the broker took
  * it first, receive the wake-up it sent, so that none is left over for a later call.
  */
-static long wait_slot(struct sb_thread *t, int ch, struct sb_slot *s, uint64_t seq64, int *ret_fd)
+static long wait_slot(struct sb_thread *t, int ch, struct sb_slot *s, uint64_t seq, int cpu,
+		      int *ret_fd)
 {
-	uint64_t seq = seq64;
-	int fd = -1, cpu = my_cpu();
+	int fd = -1;
 	struct sb_rep *rep = (struct sb_rep *)t->rep, other;
 	bool armed = false;
 	long r;
@@ -644,7 +644,7 @@ static long wait_slot(struct sb_thread *t, int ch, struct sb_slot *s, uint64_t s
 			armed = true;
 			continue; /* check done once more before sleeping */
 		}
-		r = slot_sleep(ch, seq64, &fd, rep, false);
+		r = slot_sleep(ch, seq, &fd, rep, false);
 		if (r < 0 || r == 3 || r == 5) {
 			__atomic_store_n(&s->waiting, 0, __ATOMIC_RELAXED);
 			if (fd >= 0)
@@ -658,8 +658,7 @@ static long wait_slot(struct sb_thread *t, int ch, struct sb_slot *s, uint64_t s
 
 	/* The answer, copied out of shared memory once, then checked. */
 	sb_memcpy(rep, s->rep, sizeof(*rep));
-	if (rep->magic != SB_PROTO_MAGIC_REP || rep->outlen > SB_MAX_OUT_WIRE ||
-	    rep->seq != seq64) {
+	if (rep->magic != SB_PROTO_MAGIC_REP || rep->outlen > SB_MAX_OUT_WIRE || rep->seq != seq) {
 		if (armed)
 			__atomic_store_n(&s->waiting, 0, __ATOMIC_RELAXED);
 		if (fd >= 0)
@@ -676,7 +675,7 @@ static long wait_slot(struct sb_thread *t, int ch, struct sb_slot *s, uint64_t s
 	 */
 	long polls = spin ? sb_spin_polls : 0;
 	while ((armed && !has_fd) || (has_fd && fd < 0)) {
-		r = slot_sleep(ch, seq64, &fd, &other, polls > 0);
+		r = slot_sleep(ch, seq, &fd, &other, polls > 0);
 		if (r < 0 || r == 5) {
 			if (fd >= 0)
 				raw(SYS_close, fd, 0, 0, 0, 0, 0);
@@ -747,9 +746,9 @@ static long call_on(int ch, struct sb_slot *slot, long nr, const uint64_t args[6
 		}
 	}
 
+	int cpu = slot ? my_cpu() : -1;
 	if (slot) {
 		/* A hint for the broker: spinning for our next request is useless on our CPU. */
-		int cpu = my_cpu();
 		__atomic_store_n(&slot->client_cpu, cpu >= 0 ? (uint32_t)cpu + 1 : 0,
 				 __ATOMIC_RELAXED);
 	}
@@ -757,7 +756,7 @@ static long call_on(int ch, struct sb_slot *slot, long nr, const uint64_t args[6
 	if (r < 0)
 		return -EIO;
 	struct sb_rep *rep = (struct sb_rep *)t->rep;
-	r = slot ? wait_slot(t, ch, slot, req->seq, &fd) : wait_socket(t, ch, req->seq, &fd);
+	r = slot ? wait_slot(t, ch, slot, req->seq, cpu, &fd) : wait_socket(t, ch, req->seq, &fd);
 	if (r == -EMFILE)
 		return r;
 	if (r < 0)
