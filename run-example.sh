@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 ./.ci/install-deps
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build >/dev/null
-sb=$PWD/build/broker/sysbroker
+sb=$PWD/build/cli/sysbroker
 if [ "$(id -u)" -ne 0 ]; then
 	echo "note: not root; sysbroker run works unprivileged too, as here" >&2
 fi

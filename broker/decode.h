@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "protocol.h"
-#include "shape.h"
+#include "syscalls.h"
 
 struct sb_decoded {
 	const struct sb_req *req;

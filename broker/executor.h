@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 #include "policy.h"
-#include "shape.h"
+#include "syscalls.h"
 
 #define SB_MAX_OUT 4096 /* largest result copied back: readlink buffer; stat/statx are smaller */
 

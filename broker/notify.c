@@ -43,7 +43,7 @@
 #include "notify.h"
 #include "protocol.h"
 #include "resolve.h"
-#include "shape.h"
+#include "syscalls.h"
 
 #ifndef SECCOMP_ADDFD_FLAG_SEND
 #define SECCOMP_ADDFD_FLAG_SEND (1UL << 1) /* Linux 5.14 */

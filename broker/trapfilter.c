@@ -23,7 +23,7 @@
 #include "arch.h"
 #include "compile.h"
 #include "macro.h"
-#include "shape.h"
+#include "syscalls.h"
 #include "trapfilter.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__

@@ -351,62 +351,23 @@ const struct sb_group *sb_group_lookup(const char *name)
 }
 
 /*
- * Every syscall that takes a path or a socket address. The kernel cannot look at pointed-to
- * memory safely, so none of these may be allowed by a kernel rule: the broker decides them.
+ * Every syscall that takes a path or a socket address: the rows of the one syscall table
+ * (common/syscalls.h). The kernel cannot look at pointed-to memory safely, so none of these may
+ * be allowed by a kernel rule: the broker decides them.
  */
-/* clang-format off */
-static const struct {
-	const char *name;
-	enum sb_brokered_kind kind;
-} brokered[] = {
-	{"open", SB_BROKERED_PATH},       {"openat", SB_BROKERED_PATH},
-	{"openat2", SB_BROKERED_PATH},    {"creat", SB_BROKERED_PATH},
-	{"stat", SB_BROKERED_PATH},       {"lstat", SB_BROKERED_PATH},
-	{"newfstatat", SB_BROKERED_PATH}, {"statx", SB_BROKERED_PATH},
-	{"access", SB_BROKERED_PATH},     {"faccessat", SB_BROKERED_PATH},
-	{"faccessat2", SB_BROKERED_PATH}, {"readlink", SB_BROKERED_PATH},
-	{"readlinkat", SB_BROKERED_PATH}, {"mkdir", SB_BROKERED_PATH},
-	{"mkdirat", SB_BROKERED_PATH},    {"unlink", SB_BROKERED_PATH},
-	{"unlinkat", SB_BROKERED_PATH},   {"rmdir", SB_BROKERED_PATH},
-	{"rename", SB_BROKERED_PATH},     {"renameat", SB_BROKERED_PATH},
-	{"renameat2", SB_BROKERED_PATH},  {"link", SB_BROKERED_PATH},
-	{"linkat", SB_BROKERED_PATH},     {"symlink", SB_BROKERED_PATH},
-	{"symlinkat", SB_BROKERED_PATH},  {"chmod", SB_BROKERED_PATH},
-	{"fchmodat", SB_BROKERED_PATH},   {"truncate", SB_BROKERED_PATH},
-	{"utimensat", SB_BROKERED_PATH},  {"utime", SB_BROKERED_PATH},
-	{"utimes", SB_BROKERED_PATH},     {"futimesat", SB_BROKERED_PATH},
-	{"chown", SB_BROKERED_PATH},      {"lchown", SB_BROKERED_PATH},
-	{"fchownat", SB_BROKERED_PATH},   {"mknod", SB_BROKERED_PATH},
-	{"mknodat", SB_BROKERED_PATH},    {"chdir", SB_BROKERED_PATH},
-	{"statfs", SB_BROKERED_PATH},     {"getxattr", SB_BROKERED_PATH},
-	{"lgetxattr", SB_BROKERED_PATH},  {"setxattr", SB_BROKERED_PATH},
-	{"lsetxattr", SB_BROKERED_PATH},  {"listxattr", SB_BROKERED_PATH},
-	{"llistxattr", SB_BROKERED_PATH}, {"removexattr", SB_BROKERED_PATH},
-	{"lremovexattr", SB_BROKERED_PATH}, {"inotify_add_watch", SB_BROKERED_PATH},
-	{"fanotify_mark", SB_BROKERED_PATH}, {"execve", SB_BROKERED_EXEC},
-	{"execveat", SB_BROKERED_EXEC},   {"connect", SB_BROKERED_NET},
-	{"bind", SB_BROKERED_NET},        {"sendto", SB_BROKERED_NET},
-	{"sendmsg", SB_BROKERED_NET},     {"sendmmsg", SB_BROKERED_NET},
-	{"listen", SB_BROKERED_NET},
-};
-
-/* clang-format on */
-
 enum sb_brokered_kind sb_syscall_brokered(int nr)
 {
-	for (size_t i = 0; i < ELEMENTSOF(brokered); i++)
-		if (seccomp_syscall_resolve_name(brokered[i].name) == nr)
-			return brokered[i].kind;
-	return SB_BROKERED_NO;
+	const struct sb_shape *sh = sb_syscall_lookup(nr);
+	return sh ? (enum sb_brokered_kind)sh->kind : SB_BROKERED_NO;
 }
 
 const char *sb_brokered_name(size_t i, enum sb_brokered_kind *ret_kind)
 {
-	if (i >= ELEMENTSOF(brokered))
+	if (i >= SB_NSHAPES)
 		return NULL;
 	if (ret_kind)
-		*ret_kind = brokered[i].kind;
-	return brokered[i].name;
+		*ret_kind = (enum sb_brokered_kind)sb_shapes[i].kind;
+	return sb_shapes[i].name;
 }
 
 /*

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "sysbroker.h"
+#include "syscalls.h"
 
 #define SB_POLICY_FORMAT 1
 #define SB_MAX_INCLUDE_DEPTH 16
@@ -299,12 +300,6 @@ struct sb_group {
 const struct sb_group *sb_group_lookup(const char *name);
 const struct sb_group *sb_groups(size_t *ret_n);
 
-enum sb_brokered_kind {
-	SB_BROKERED_NO = 0,
-	SB_BROKERED_PATH,
-	SB_BROKERED_EXEC,
-	SB_BROKERED_NET,
-};
 enum sb_brokered_kind sb_syscall_brokered(int nr);
 /* The i-th brokered syscall name, NULL past the end. */
 const char *sb_brokered_name(size_t i, enum sb_brokered_kind *ret_kind);

@@ -17,7 +17,7 @@
 
 #include "compile.h"
 #include "macro.h"
-#include "sandboxee/protocol.h"
+#include "protocol.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)

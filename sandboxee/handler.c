@@ -25,7 +25,7 @@
 #include "arch.h"
 #include "handler.h"
 #include "protocol.h"
-#include "shape.h"
+#include "syscalls.h"
 
 #ifndef SYS_SECCOMP
 #define SYS_SECCOMP 1 /* si_code of a seccomp trap; only <asm-generic/siginfo.h> names it */

@@ -315,7 +315,7 @@ def run_threads(w, t, n, warm, acc, all_cpus, pinned):
 def start_workers(a, data, policy, out):
     worker = os.path.join(a.build, "tests", "bench", "sbbench")
     static = os.path.join(a.build, "tests", "bench", "sbbench-static")
-    sysbroker = os.path.join(a.build, "broker", "sysbroker")
+    sysbroker = os.path.join(a.build, "cli", "sysbroker")
     for p in (worker, static, sysbroker):
         if not os.access(p, os.X_OK):
             raise ScenarioError(f"setup: {p} is missing (build {a.build} first)")

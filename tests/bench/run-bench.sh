@@ -93,7 +93,7 @@ if [ -z "$nobuild" ]; then
 		echo "run-bench: meson setup $build failed (see $log)" >&2
 		exit 1
 	fi
-	if ! ninja -C "$build" tests/bench/sbbench tests/bench/sbbench-static broker/sysbroker \
+	if ! ninja -C "$build" tests/bench/sbbench tests/bench/sbbench-static cli/sysbroker \
 		>"$log" 2>&1; then
 		echo "run-bench: building in $build failed (see $log)" >&2
 		exit 1

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The SIGSYS register maps build for every supported architecture, whatever the build machine:
-# sandboxee/arch-aarch64.h with the aarch64 cross compiler, arch-x86_64.h with the native one on
+# common/arch-aarch64.h with the aarch64 cross compiler, arch-x86_64.h with the native one on
 # x86_64. Every accessor is used, the objects call nothing (no undefined symbols: the maps are
 # meant for SIGSYS context), and arch.h refuses an unknown architecture.
 #
@@ -61,7 +61,7 @@ compile() {
 	use_all "$header" "$arch" >"$tmp/$name.c"
 	for o in -O0 -O2; do
 		# shellcheck disable=SC2086
-		if ! out=$("$cc" $flags $o -I"$src/sandboxee" -c "$tmp/$name.c" -o "$tmp/$name.o" 2>&1); then
+		if ! out=$("$cc" $flags $o -I"$src/common" -c "$tmp/$name.c" -o "$tmp/$name.o" 2>&1); then
 			not_ok "$name $o compiles with $cc: $(echo "$out" | head -5)"
 			continue
 		fi
@@ -91,7 +91,7 @@ esac
 # arch.h names the problem on an architecture it has no map for.
 echo '#include "arch.h"' >"$tmp/none.c"
 # shellcheck disable=SC2086
-out=$("$cross" $flags -U__aarch64__ -I"$src/sandboxee" -c "$tmp/none.c" -o "$tmp/none.o" 2>&1)
+out=$("$cross" $flags -U__aarch64__ -I"$src/common" -c "$tmp/none.c" -o "$tmp/none.o" 2>&1)
 case $out in
 *'sysbroker: unsupported architecture'*) ok "arch.h refuses an unknown architecture" ;;
 *) not_ok "arch.h refuses an unknown architecture (got: $(echo "$out" | head -3))" ;;
@@ -105,7 +105,7 @@ if [ -r /usr/include/cmocka.h ] && [ -r /usr/include/seccomp.h ] &&
 	mkdir "$tmp/inc"
 	cp /usr/include/cmocka.h /usr/include/seccomp.h /usr/include/seccomp-syscalls.h "$tmp/inc/"
 	# shellcheck disable=SC2086
-	if out=$("$cross" $flags -Wno-unused-parameter -I"$tmp/inc" -I"$src" \
+	if out=$("$cross" $flags -Wno-unused-parameter -I"$tmp/inc" -I"$src" -I"$src/common" \
 		-c "$src/tests/unit/test-arch.c" -o "$tmp/test-arch.o" 2>&1); then
 		ok "tests/unit/test-arch.c compiles for aarch64"
 	else

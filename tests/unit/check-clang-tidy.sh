@@ -16,7 +16,7 @@ if [ ! -f "$build/compile_commands.json" ]; then
 fi
 n=0
 fail=0
-for f in "$src"/policy/*.c "$src"/broker/*.c "$src"/sandboxee/*.c; do
+for f in "$src"/common/*.c "$src"/policy/*.c "$src"/broker/*.c "$src"/sandboxee/*.c "$src"/lib/*.c "$src"/cli/*.c; do
 	n=$((n + 1))
 	out=$(clang-tidy -p "$build" --quiet "$f" 2>/dev/null | grep -E "(warning|error):")
 	if [ -z "$out" ]; then

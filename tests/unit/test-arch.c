@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <seccomp.h>
 
-#include "sandboxee/arch.h"
+#include "arch.h"
 
 #define ANSWER 777        /* not in -4095..-1, so syscall() passes it through */
 #define ERRNO_MARK EL3HLT /* an errno no step of the test sets */

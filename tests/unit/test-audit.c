@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "auditlog.h"
+#include "report.h"
 #include "macro.h"
 
 #define R(fields) "{\"v\":2,\"time\":\"2024-05-01T10:00:00.000Z\"," fields "}\n"

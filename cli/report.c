@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "auditlog.h"
+#include "report.h"
 #include "macro.h"
 
 #define EXIT_USAGE 2

@@ -281,7 +281,7 @@ static char *preload_path(void)
 
 	if (env && *env)
 		return realpath(env, NULL);
-	/* Run from the build tree: broker/sysbroker next to sandboxee/. */
+	/* Run from the build tree: cli/sysbroker next to sandboxee/. */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = 0;

@@ -13,7 +13,7 @@
 #include "config.h"
 #include "macro.h"
 #include "policy.h"
-#include "auditlog.h"
+#include "report.h"
 #include "run.h"
 
 #define EXIT_USAGE 2

@@ -1,0 +1,232 @@
+/* async-signal-safe */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The one syscall table. A row for every brokered syscall: its name, what kind of rule decides
+ * it, which executor operation performs it, which arguments are paths, which are directory fds,
+ * which point to an input struct (or a socket address, or a message) the broker needs, which
+ * receive a result the sandboxee's handler copies back, and which integers the operation takes.
+ * Everything else derives from it: the policy layer's brokered set (policy/names.c), the SIGSYS
+ * handler's request builder, the broker's decoder, both transports and the executor's dispatch.
+ * Pure constant data and lookups: safe in signal context.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+
+#define SB_NOARG 0xff
+
+/* What kind of rule decides a brokered syscall. */
+enum sb_brokered_kind {
+	SB_BROKERED_NO = 0, /* not brokered: kernel rules and the default decide */
+	SB_BROKERED_PATH,   /* path rules */
+	SB_BROKERED_EXEC,   /* path rules, exec permission (served over notify only) */
+	SB_BROKERED_NET,    /* net rules (broker/net.c) */
+};
+
+/* The executor's operation for a row (broker/executor.c has one function per operation). */
+enum sb_op {
+	SB_OP_NONE = 0, /* brokered but not served: refused with ENOSYS */
+	SB_OP_OPEN,     /* iarg: flags, mode */
+	SB_OP_OPENAT2,  /* struct open_how in the IN item */
+	SB_OP_STAT,     /* iarg: AT_* flags */
+	SB_OP_STATX,    /* iarg: AT_* flags, mask */
+	SB_OP_ACCESS,   /* iarg: mode, AT_* flags */
+	SB_OP_READLINK, /* the capacity in size_arg */
+	SB_OP_MKDIR,    /* iarg: mode */
+	SB_OP_UNLINK,   /* iarg: AT_REMOVEDIR or 0 */
+	SB_OP_RENAME,   /* iarg: RENAME_* flags */
+	SB_OP_LINK,     /* iarg: AT_* flags */
+	SB_OP_SYMLINK,  /* the target is the string */
+	SB_OP_CHMOD,    /* iarg: mode */
+	SB_OP_TRUNCATE, /* iarg: length */
+	SB_OP_UTIMENS,  /* iarg: AT_* flags; the times in the IN item */
+	SB_OP_EXEC,     /* iarg: AT_* flags */
+	SB_OP_CHDIR,
+	SB_OP_NET, /* broker/net.c, by in_kind */
+};
+
+/* Special cases, so that no consumer tests a syscall number. */
+enum sb_shape_flag {
+	SB_SHAPE_NULL_PATH = 1u << 0, /* a NULL path acts on the dirfd itself (utimensat) */
+	SB_SHAPE_FIRST_MSG = 1u << 1, /* the first message of an array only (sendmmsg) */
+};
+
+enum sb_out_kind {
+	SB_OUT_NONE = 0,
+	SB_OUT_STAT,     /* struct stat at out_arg */
+	SB_OUT_STATX,    /* struct statx at out_arg */
+	SB_OUT_READLINK, /* bytes at out_arg, capacity in size_arg; ret is the length */
+};
+
+enum sb_in_kind {
+	SB_IN_NONE = 0,
+	SB_IN_OPEN_HOW, /* struct open_how at in_arg, its size in size_arg (openat2) */
+	SB_IN_TIMES,    /* struct timespec[2] at in_arg, may be NULL (utimensat) */
+	/*
+	 * The network calls (broker/net.c). The socket is always arg0; the address travels as
+	 * the IN item (at most SB_MAX_ADDR bytes), the bytes sent as the DATA item (at most
+	 * SB_MAX_DATA).
+	 */
+	SB_IN_SOCKADDR, /* a socket address at in_arg, its length in size_arg (connect, bind) */
+	SB_IN_SENDTO,   /* sendto: the address as SB_IN_SOCKADDR (may be NULL), the bytes at
+			 * arg1, their length in arg2 */
+	SB_IN_MSGHDR,   /* sendmsg: a struct msghdr at in_arg; its name (may be NULL) and the
+			 * bytes of its iovecs are sent, control data is refused (EOPNOTSUPP) */
+	SB_IN_MMSGHDR,  /* sendmmsg: struct mmsghdr[size_arg] at in_arg; the first message only,
+			 * as SB_IN_MSGHDR (a partial sendmmsg, which the caller must handle
+			 * anyway); its msg_len is written back and the call returns 1 */
+	SB_IN_SOCKET,   /* only the socket (listen) */
+};
+
+struct sb_shape {
+	int nr;
+	const char *name;
+	uint8_t kind;     /* enum sb_brokered_kind */
+	uint8_t op;       /* enum sb_op */
+	uint8_t flags;    /* enum sb_shape_flag */
+	uint8_t path[2];  /* argument index of each path, SB_NOARG if none */
+	uint8_t dirfd[2]; /* argument index of the dirfd each path is relative to, or SB_NOARG */
+	uint8_t string;   /* a string that is not a path to resolve (symlink target), or SB_NOARG */
+	uint8_t in_kind, in_arg;
+	uint8_t out_kind, out_arg;
+	uint8_t size_arg; /* capacity (readlink) or struct size (openat2), or SB_NOARG */
+	uint8_t iarg[2];  /* the integer arguments the operation takes, SB_NOARG for none (0) */
+	uint32_t ifixed;  /* or'ed into the first: what the syscall implies (lstat, rmdir, creat) */
+};
+
+#define N SB_NOARG
+#define P SB_BROKERED_PATH
+#define X SB_BROKERED_EXEC
+#define T SB_BROKERED_NET
+/*
+ * name, kind, op, flags, paths, dirfds, string, in kind/arg, out kind/arg, size arg, iargs,
+ * fixed flags. A row of op SB_OP_NONE is brokered (so kernel rules cannot allow it) but refused.
+ */
+#define R(name, kind, op, fl, p0, p1, d0, d1, str, ik, ia, ok, oa, sz, i0, i1, fixed)              \
+	{                                                                                          \
+		SYS_##name, #name, kind, op, fl, { p0, p1 }, { d0, d1 }, str, ik, ia, ok, oa, sz,  \
+			{ i0, i1 }, fixed                                                          \
+	}
+/* clang-format off */
+static const struct sb_shape sb_shapes[] = {
+#ifdef SYS_open
+	R(open,       P, SB_OP_OPEN,     0, 0, N, N, N, N, 0, N, 0, N, N, 1, 2, 0),
+#endif
+	R(openat,     P, SB_OP_OPEN,     0, 1, N, 0, N, N, 0, N, 0, N, N, 2, 3, 0),
+	R(openat2,    P, SB_OP_OPENAT2,  0, 1, N, 0, N, N, SB_IN_OPEN_HOW, 2, 0, N, 3, N, N, 0),
+#ifdef SYS_creat
+	R(creat,      P, SB_OP_OPEN,     0, 0, N, N, N, N, 0, N, 0, N, N, N, 1,
+	  O_CREAT | O_WRONLY | O_TRUNC),
+#endif
+#ifdef SYS_stat
+	R(stat,       P, SB_OP_STAT,     0, 0, N, N, N, N, 0, N, SB_OUT_STAT, 1, N, N, N, 0),
+	R(lstat,      P, SB_OP_STAT,     0, 0, N, N, N, N, 0, N, SB_OUT_STAT, 1, N, N, N,
+	  AT_SYMLINK_NOFOLLOW),
+#endif
+	R(newfstatat, P, SB_OP_STAT,     0, 1, N, 0, N, N, 0, N, SB_OUT_STAT, 2, N, 3, N, 0),
+	R(statx,      P, SB_OP_STATX,    0, 1, N, 0, N, N, 0, N, SB_OUT_STATX, 4, N, 2, 3, 0),
+#ifdef SYS_access
+	R(access,     P, SB_OP_ACCESS,   0, 0, N, N, N, N, 0, N, 0, N, N, 1, N, 0),
+#endif
+	R(faccessat,  P, SB_OP_ACCESS,   0, 1, N, 0, N, N, 0, N, 0, N, N, 2, N, 0),
+	R(faccessat2, P, SB_OP_ACCESS,   0, 1, N, 0, N, N, 0, N, 0, N, N, 2, 3, 0),
+#ifdef SYS_readlink
+	R(readlink,   P, SB_OP_READLINK, 0, 0, N, N, N, N, 0, N, SB_OUT_READLINK, 1, 2, N, N, 0),
+#endif
+	R(readlinkat, P, SB_OP_READLINK, 0, 1, N, 0, N, N, 0, N, SB_OUT_READLINK, 2, 3, N, N, 0),
+#ifdef SYS_mkdir
+	R(mkdir,      P, SB_OP_MKDIR,    0, 0, N, N, N, N, 0, N, 0, N, N, 1, N, 0),
+#endif
+	R(mkdirat,    P, SB_OP_MKDIR,    0, 1, N, 0, N, N, 0, N, 0, N, N, 2, N, 0),
+#ifdef SYS_unlink
+	R(unlink,     P, SB_OP_UNLINK,   0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(rmdir,      P, SB_OP_UNLINK,   0, 0, N, N, N, N, 0, N, 0, N, N, N, N, AT_REMOVEDIR),
+	R(rename,     P, SB_OP_RENAME,   0, 0, 1, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(link,       P, SB_OP_LINK,     0, 0, 1, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(symlink,    P, SB_OP_SYMLINK,  0, 1, N, N, N, 0, 0, N, 0, N, N, N, N, 0),
+	R(chmod,      P, SB_OP_CHMOD,    0, 0, N, N, N, N, 0, N, 0, N, N, 1, N, 0),
+#endif
+	R(unlinkat,   P, SB_OP_UNLINK,   0, 1, N, 0, N, N, 0, N, 0, N, N, 2, N, 0),
+#ifdef SYS_renameat
+	R(renameat,   P, SB_OP_RENAME,   0, 1, 3, 0, 2, N, 0, N, 0, N, N, N, N, 0),
+#endif
+	R(renameat2,  P, SB_OP_RENAME,   0, 1, 3, 0, 2, N, 0, N, 0, N, N, 4, N, 0),
+	R(linkat,     P, SB_OP_LINK,     0, 1, 3, 0, 2, N, 0, N, 0, N, N, 4, N, 0),
+	R(symlinkat,  P, SB_OP_SYMLINK,  0, 2, N, 1, N, 0, 0, N, 0, N, N, N, N, 0),
+	R(fchmodat,   P, SB_OP_CHMOD,    0, 1, N, 0, N, N, 0, N, 0, N, N, 2, N, 0),
+	R(truncate,   P, SB_OP_TRUNCATE, 0, 0, N, N, N, N, 0, N, 0, N, N, 1, N, 0),
+	R(utimensat,  P, SB_OP_UTIMENS,  SB_SHAPE_NULL_PATH, 1, N, 0, N, N, SB_IN_TIMES, 2, 0, N, N,
+	  3, N, 0),
+	R(execve,     X, SB_OP_EXEC,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(chdir,      P, SB_OP_CHDIR,    0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(execveat,   X, SB_OP_EXEC,     0, 1, N, 0, N, N, 0, N, 0, N, N, 4, N, 0),
+	R(connect,    T, SB_OP_NET,      0, N, N, N, N, N, SB_IN_SOCKADDR, 1, 0, N, 2, N, N, 0),
+	R(bind,       T, SB_OP_NET,      0, N, N, N, N, N, SB_IN_SOCKADDR, 1, 0, N, 2, N, N, 0),
+	R(sendto,     T, SB_OP_NET,      0, N, N, N, N, N, SB_IN_SENDTO, 4, 0, N, 5, N, N, 0),
+	R(sendmsg,    T, SB_OP_NET,      0, N, N, N, N, N, SB_IN_MSGHDR, 1, 0, N, N, N, N, 0),
+	R(sendmmsg,   T, SB_OP_NET,      SB_SHAPE_FIRST_MSG, N, N, N, N, N, SB_IN_MMSGHDR, 1, 0, N,
+	  2, N, N, 0),
+	R(listen,     T, SB_OP_NET,      0, N, N, N, N, N, SB_IN_SOCKET, N, 0, N, N, N, N, 0),
+	/* Brokered, not served yet: refused with ENOSYS. */
+#ifdef SYS_utime
+	R(utime,      P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(utimes,     P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(futimesat,  P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
+	R(chown,      P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(lchown,     P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(mknod,      P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+#endif
+	R(fchownat,   P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
+	R(mknodat,    P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
+	R(statfs,     P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(getxattr,   P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(lgetxattr,  P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(setxattr,   P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(lsetxattr,  P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(listxattr,  P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(llistxattr, P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(removexattr, P, SB_OP_NONE,    0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(lremovexattr, P, SB_OP_NONE,   0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(inotify_add_watch, P, SB_OP_NONE, 0, 1, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(fanotify_mark, P, SB_OP_NONE,  0, 4, N, 3, N, N, 0, N, 0, N, N, N, N, 0),
+};
+/* clang-format on */
+#undef R
+#undef T
+#undef X
+#undef P
+#undef N
+
+#define SB_NSHAPES (sizeof(sb_shapes) / sizeof(sb_shapes[0]))
+
+static inline bool sb_shape_is_net(const struct sb_shape *sh)
+{
+	return sh && sh->kind == SB_BROKERED_NET;
+}
+
+/* The row of syscall nr, served or not; NULL for a syscall that is not brokered. */
+static inline const struct sb_shape *sb_syscall_lookup(long nr)
+{
+	for (size_t i = 0; i < SB_NSHAPES; i++)
+		if (sb_shapes[i].nr == nr)
+			return &sb_shapes[i];
+	return NULL;
+}
+
+/* The row of a syscall the broker serves (its request is built, decoded and executed). */
+static inline const struct sb_shape *sb_shape_lookup(long nr)
+{
+	const struct sb_shape *sh = sb_syscall_lookup(nr);
+	return sh && sh->op != SB_OP_NONE ? sh : NULL;
+}
+
+/* Path i of a call is absent: no such argument, or a NULL one where the row allows it. */
+static inline bool sb_shape_no_path(const struct sb_shape *sh, int i, const uint64_t args[6])
+{
+	return sh->path[i] == SB_NOARG ||
+	       ((sh->flags & SB_SHAPE_NULL_PATH) && args[sh->path[i]] == 0);
+}
