@@ -74,6 +74,7 @@
 struct ctx {
 	const struct sb_policy *policy;
 	const struct sb_call *call;
+	const struct sb_shape *sh; /* the call's row of the syscall table */
 	struct sb_result *res;
 	bool denied;         /* res->decision is a denial: keep it for the audit record */
 	uint64_t counted[4]; /* statements whose limits this call was counted against */
@@ -1458,93 +1459,104 @@ static int do_chdir(struct ctx *c)
 	return 0;
 }
 
+/*
+ * The operations of the syscall table (common/syscalls.h), one function each. A row gives the
+ * operation its integer arguments: v0 is the first (or'ed with what the syscall implies: lstat's
+ * AT_SYMLINK_NOFOLLOW, rmdir's AT_REMOVEDIR, creat's open flags), v1 the second.
+ */
+typedef int64_t (*op_fn)(struct ctx *c, uint64_t v0, uint64_t v1);
+
+static int64_t op_open(struct ctx *c, uint64_t flags, uint64_t mode)
+{
+	return sys_open(c, flags, mode);
+}
+static int64_t op_openat2(struct ctx *c, uint64_t v0, uint64_t v1)
+{
+	return sys_openat2(c);
+}
+static int64_t op_stat(struct ctx *c, uint64_t flags, uint64_t v1)
+{
+	return sys_newfstatat(c, (int)flags);
+}
+static int64_t op_statx(struct ctx *c, uint64_t flags, uint64_t mask)
+{
+	return sys_statx(c, (int)flags, (unsigned)mask);
+}
+static int64_t op_access(struct ctx *c, uint64_t mode, uint64_t flags)
+{
+	return do_access(c, (int)mode, (int)flags);
+}
+static int64_t op_readlink(struct ctx *c, uint64_t v0, uint64_t v1)
+{
+	return do_readlink(c, c->call->args[c->sh->size_arg]);
+}
+static int64_t op_mkdir(struct ctx *c, uint64_t mode, uint64_t v1)
+{
+	return do_mkdir(c, (unsigned)mode);
+}
+static int64_t op_unlink(struct ctx *c, uint64_t flags, uint64_t v1)
+{
+	return do_unlink(c, (int)flags);
+}
+static int64_t op_rename(struct ctx *c, uint64_t flags, uint64_t v1)
+{
+	return do_rename(c, (unsigned)flags);
+}
+static int64_t op_link(struct ctx *c, uint64_t flags, uint64_t v1)
+{
+	return do_link(c, (int)flags);
+}
+static int64_t op_symlink(struct ctx *c, uint64_t v0, uint64_t v1)
+{
+	return do_symlink(c);
+}
+static int64_t op_chmod(struct ctx *c, uint64_t mode, uint64_t v1)
+{
+	return do_chmod(c, (unsigned)mode);
+}
+static int64_t op_truncate(struct ctx *c, uint64_t length, uint64_t v1)
+{
+	return do_truncate(c, (int64_t)length);
+}
+static int64_t op_utimens(struct ctx *c, uint64_t flags, uint64_t v1)
+{
+	return do_utimensat(c, (int)flags);
+}
+static int64_t op_exec(struct ctx *c, uint64_t flags, uint64_t v1)
+{
+	return do_exec(c, (int)flags);
+}
+static int64_t op_chdir(struct ctx *c, uint64_t v0, uint64_t v1)
+{
+	return do_chdir(c);
+}
+
+static const op_fn ops[] = {
+	[SB_OP_OPEN] = op_open,         [SB_OP_OPENAT2] = op_openat2,
+	[SB_OP_STAT] = op_stat,         [SB_OP_STATX] = op_statx,
+	[SB_OP_ACCESS] = op_access,     [SB_OP_READLINK] = op_readlink,
+	[SB_OP_MKDIR] = op_mkdir,       [SB_OP_UNLINK] = op_unlink,
+	[SB_OP_RENAME] = op_rename,     [SB_OP_LINK] = op_link,
+	[SB_OP_SYMLINK] = op_symlink,   [SB_OP_CHMOD] = op_chmod,
+	[SB_OP_TRUNCATE] = op_truncate, [SB_OP_UTIMENS] = op_utimens,
+	[SB_OP_EXEC] = op_exec,         [SB_OP_CHDIR] = op_chdir,
+};
+
+/* Every operation but the network's (broker/net.c) and the refused one has its function here. */
+_Static_assert(ELEMENTSOF(ops) == SB_OP_NET, "an operation of common/syscalls.h has no function");
+
+static uint64_t iarg(const struct sb_call *call, const struct sb_shape *sh, int i)
+{
+	return sh->iarg[i] == SB_NOARG ? 0 : call->args[sh->iarg[i]];
+}
+
 static int64_t dispatch(struct ctx *c)
 {
-	const uint64_t *a = c->call->args;
-
-	switch (c->call->nr) {
-#ifdef SYS_open
-	case SYS_open:
-		return sys_open(c, a[1], a[2]);
-#endif
-	case SYS_openat:
-		return sys_open(c, a[2], a[3]);
-	case SYS_openat2:
-		return sys_openat2(c);
-#ifdef SYS_creat
-	case SYS_creat:
-		return sys_open(c, O_CREAT | O_WRONLY | O_TRUNC, a[1]);
-#endif
-#ifdef SYS_stat
-	case SYS_stat:
-		return do_stat(c, 0, false, 0);
-	case SYS_lstat:
-		return do_stat(c, AT_SYMLINK_NOFOLLOW, false, 0);
-#endif
-	case SYS_newfstatat:
-		return sys_newfstatat(c, (int)a[3]);
-	case SYS_statx:
-		return sys_statx(c, (int)a[2], (unsigned)a[3]);
-#ifdef SYS_access
-	case SYS_access:
-		return do_access(c, (int)a[1], 0);
-#endif
-	case SYS_faccessat:
-		return do_access(c, (int)a[2], 0);
-	case SYS_faccessat2:
-		return do_access(c, (int)a[2], (int)a[3]);
-#ifdef SYS_readlink
-	case SYS_readlink:
-		return do_readlink(c, a[2]);
-#endif
-	case SYS_readlinkat:
-		return do_readlink(c, a[3]);
-#ifdef SYS_mkdir
-	case SYS_mkdir:
-		return do_mkdir(c, (unsigned)a[1]);
-#endif
-	case SYS_mkdirat:
-		return do_mkdir(c, (unsigned)a[2]);
-#ifdef SYS_unlink
-	case SYS_unlink:
-		return do_unlink(c, 0);
-	case SYS_rmdir:
-		return do_unlink(c, AT_REMOVEDIR);
-	case SYS_rename:
-		return do_rename(c, 0);
-	case SYS_link:
-		return do_link(c, 0);
-	case SYS_symlink:
-		return do_symlink(c);
-	case SYS_chmod:
-		return do_chmod(c, (unsigned)a[1]);
-#endif
-	case SYS_unlinkat:
-		return do_unlink(c, (int)a[2]);
-#ifdef SYS_renameat
-	case SYS_renameat:
-		return do_rename(c, 0);
-#endif
-	case SYS_renameat2:
-		return do_rename(c, (unsigned)a[4]);
-	case SYS_linkat:
-		return do_link(c, (int)a[4]);
-	case SYS_symlinkat:
-		return do_symlink(c);
-	case SYS_fchmodat:
-		return do_chmod(c, (unsigned)a[2]);
-	case SYS_truncate:
-		return do_truncate(c, (int64_t)a[1]);
-	case SYS_utimensat:
-		return do_utimensat(c, (int)a[3]);
-	case SYS_execve:
-		return do_exec(c, 0);
-	case SYS_execveat:
-		return do_exec(c, (int)a[4]);
-	case SYS_chdir:
-		return do_chdir(c);
-	}
-	return -ENOSYS;
+	const struct sb_shape *sh = c->sh;
+	op_fn fn = sh->op < ELEMENTSOF(ops) ? ops[sh->op] : NULL;
+	if (!fn)
+		return -ENOSYS; /* a network row, or one not served */
+	return fn(c, iarg(c->call, sh, 0) | sh->ifixed, iarg(c->call, sh, 1));
 }
 
 enum sb_verdict sb_syscall_carry(const struct sb_policy *policy, int nr, const uint64_t args[6],
@@ -1599,13 +1611,14 @@ int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struc
 		return -EINVAL;
 	}
 
-	if (!sb_shape_lookup(call->nr)) {
+	const struct sb_shape *sh = sb_shape_lookup(call->nr);
+	if (!sh) {
 		res->ret = -ENOSYS;
 		return -ENOSYS;
 	}
 
 	/* Heap-free but large (two PATH_MAX buffers): fine on the broker's stack. */
-	struct ctx c = { .policy = policy, .call = call, .res = res };
+	struct ctx c = { .policy = policy, .call = call, .sh = sh, .res = res };
 	for (int i = 0; i < 2; i++) {
 		if (!call->path[i])
 			continue;
