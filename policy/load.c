@@ -44,19 +44,6 @@ SB_API struct sb_policy *sb_policy_free(struct sb_policy *p)
 	return NULL;
 }
 
-int sb_policy_add_file(struct sb_policy *p, const char *name, const char **ret_name)
-{
-	char **f = reallocarray(p->files, p->nfiles + 1, sizeof(*f));
-	if (!f)
-		return -ENOMEM;
-	p->files = f;
-	f[p->nfiles] = strdup(name);
-	if (!f[p->nfiles])
-		return -ENOMEM;
-	*ret_name = f[p->nfiles++];
-	return 0;
-}
-
 /* The files being parsed, outermost first: an include of one of them is a cycle. */
 struct include_stack {
 	unsigned n;

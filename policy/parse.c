@@ -1027,6 +1027,20 @@ static int parse_statement(struct sb_parser *p)
 		    show(w, b, sizeof(b)));
 }
 
+/* The policy keeps the name of every file it was read from, for its rules' origins. */
+static int add_file(struct sb_policy *p, const char *name, const char **ret_name)
+{
+	char **f = reallocarray(p->files, p->nfiles + 1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	p->files = f;
+	f[p->nfiles] = strdup(name);
+	if (!f[p->nfiles])
+		return -ENOMEM;
+	*ret_name = f[p->nfiles++];
+	return 0;
+}
+
 int sb_parse_buffer(struct sb_policy *policy, const char *text, size_t len, const char *file,
 		    unsigned depth, sb_include_fn include_cb, void *userdata,
 		    struct sb_policy_error *err)
@@ -1037,7 +1051,7 @@ int sb_parse_buffer(struct sb_policy *policy, const char *text, size_t len, cons
 
 	if (!p)
 		return -ENOMEM;
-	r = sb_policy_add_file(policy, file, &name);
+	r = add_file(policy, file, &name);
 	if (r < 0)
 		return r;
 	*p = (struct sb_parser){

@@ -217,98 +217,12 @@ struct sb_decision {
 	bool runtime;                 /* decided by a runtime or launcher rule (SB_TIER_RUNTIME) */
 };
 
-/* parse.c: text to rules. include_cb loads and parses an included file (NULL: includes fail). */
-struct sb_parser;
-typedef int (*sb_include_fn)(struct sb_parser *p, const char *path, void *userdata,
-			     struct sb_policy_error *err);
-int sb_parse_buffer(struct sb_policy *policy, const char *text, size_t len, const char *file,
-		    unsigned depth, sb_include_fn include_cb, void *userdata,
-		    struct sb_policy_error *err);
-unsigned sb_parser_depth(const struct sb_parser *p);
-/* For include callbacks: report an error at the include statement and return error. */
-int sb_parser_fail(struct sb_parser *p, int error, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-struct sb_policy *sb_parser_policy(struct sb_parser *p);
-const char *sb_parser_file(const struct sb_parser *p);
-struct sb_policy *sb_policy_new(void);
-/* Adds the built-in rules and checks that the kernel plan compiles. */
-int sb_policy_finalize(struct sb_policy *policy, struct sb_policy_error *err);
-int sb_policy_add_file(struct sb_policy *policy, const char *name, const char **ret_name);
-
 /*
- * eval.c. Each function decides on the policy and on every layer chained behind it (next): the
- * most severe answer wins (kill, then deny, then "the broker decides by path or address", then
- * allow), and among answers of the same severity the latest layer's, which is the kernel's own
- * rule for stacked filters (the newest filter's errno wins a tie). A decision logs when any
- * layer's does.
+ * The API of each file of the policy layer, in a header of its own. Included here so that a part
+ * which uses the policy layer as a whole needs one include.
  */
-int sb_policy_eval_syscall(const struct sb_policy *policy, int nr, const uint64_t args[6],
-			   struct sb_decision *ret);
-int sb_policy_eval_path(const struct sb_policy *policy, const char *path, uint32_t perm,
-			struct sb_decision *ret);
-/* A socket address, decoded. name: unix path (absolute, canonical) or abstract name. */
-struct sb_net_target {
-	enum sb_net_kind kind;
-	int family; /* tcp/udp: AF_INET or AF_INET6 (v4-mapped v6 addresses become AF_INET) */
-	uint8_t addr[16];
-	uint16_t port;
-	char name[110];
-};
-int sb_net_target_from_sockaddr(const struct sockaddr *sa, socklen_t len, int sotype,
-				struct sb_net_target *ret);
-int sb_policy_eval_net(const struct sb_policy *policy, uint32_t op, const struct sb_net_target *t,
-		       struct sb_decision *ret);
-bool sb_sysrule_matches(const struct sb_sysrule *r, const uint64_t args[6]);
-bool sb_sysrule_beats(const struct sb_sysrule *a, const struct sb_sysrule *b);
-/*
- * Learn mode. A kernel rule the compiler may hand to the broker when learning: a logged deny or
- * a kill written in the policy (not the built-in set, not the runtime's or launcher's rules) on a
- * syscall that is not brokered. The broker still enforces a learnable decision when the call
- * also matches the built-in dangerous set (sb_syscall_learnable).
- */
-bool sb_sysrule_learnable(const struct sb_sysrule *r);
-/* Whether the default syscall decision is learnable: a logged deny, or kill. */
-bool sb_default_learnable(const struct sb_default *def);
-/* Whether the broker may let a call the syscall rules refused run in learn mode. */
-bool sb_syscall_learnable(int nr, const uint64_t args[6], const struct sb_decision *d);
-/* Whether a path or net denial may run in learn mode: logged, and not built in. */
-bool sb_decision_learnable(const struct sb_decision *d);
-/* Whether the built-in dangerous set refuses this call (its conditions included). */
-bool sb_dangerous_matches(int nr, const uint64_t args[6]);
-
-/* "FILE:LINE", "builtin" or "default" into buf. */
-const char *sb_decision_rule(const struct sb_decision *d, char *buf, size_t size);
-
-/* glob.c */
-bool sb_glob_match(const char *pattern, const char *path);
-/* A cheap test that can only say no: false when pattern (ranked as r) cannot match path. */
-bool sb_glob_could_match(const char *pattern, const struct sb_glob_rank *r, const char *path);
-/* '*' and '?' over the whole string, '/' not special (abstract socket names). */
-bool sb_glob_match_flat(const char *pattern, const char *name);
-struct sb_glob_rank sb_glob_specificity(const char *pattern);
-int sb_glob_compare(const struct sb_glob_rank *a, const struct sb_glob_rank *b);
-
-/* names.c: syscalls, errno names, constants, groups, the brokered and dangerous sets. */
-int sb_errno_from_name(const char *name);
-const char *sb_errno_name(int err);
-int sb_constant_lookup(const char *name, uint64_t *ret);
-struct sb_group {
-	const char *name; /* with the leading '@' */
-	const char *description;
-	const char *const *members;
-};
-const struct sb_group *sb_group_lookup(const char *name);
-const struct sb_group *sb_groups(size_t *ret_n);
-
-enum sb_brokered_kind sb_syscall_brokered(int nr);
-/* The i-th brokered syscall name, NULL past the end. */
-const char *sb_brokered_name(size_t i, enum sb_brokered_kind *ret_kind);
-struct sb_dangerous {
-	const char *name;
-	int err;
-	unsigned cond_arg;  /* with cond_mask != 0: only when (arg & cond_mask) != 0 */
-	uint64_t cond_mask; /* 0: always */
-};
-const struct sb_dangerous *sb_dangerous(size_t *ret_n);
-const char *sb_perm_name(uint32_t perm);
-const char *sb_verdict_name(enum sb_verdict v);
+#include "eval.h"  /* IWYU pragma: export */
+#include "glob.h"  /* IWYU pragma: export */
+#include "load.h"  /* IWYU pragma: export */
+#include "names.h" /* IWYU pragma: export */
+#include "parse.h" /* IWYU pragma: export */

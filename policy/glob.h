@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* glob.c: path globs. */
+#pragma once
+
+#include "policy.h"
+
+/* glob.c */
+bool sb_glob_match(const char *pattern, const char *path);
+/* A cheap test that can only say no: false when pattern (ranked as r) cannot match path. */
+bool sb_glob_could_match(const char *pattern, const struct sb_glob_rank *r, const char *path);
+/* '*' and '?' over the whole string, '/' not special (abstract socket names). */
+bool sb_glob_match_flat(const char *pattern, const char *name);
+struct sb_glob_rank sb_glob_specificity(const char *pattern);
+int sb_glob_compare(const struct sb_glob_rank *a, const struct sb_glob_rank *b);
