@@ -19,6 +19,94 @@
 
 #define SB_NOARG 0xff
 
+/*
+ * Numbers the C library's headers may lack. Since 424 every architecture numbers new syscalls
+ * alike; the two below it are x86_64's own.
+ */
+#if defined(__x86_64__) || defined(__aarch64__)
+#ifndef SYS_cachestat
+#define SYS_cachestat 451
+#endif
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+#ifndef SYS_map_shadow_stack
+#define SYS_map_shadow_stack 453
+#endif
+#ifndef SYS_futex_wake
+#define SYS_futex_wake 454
+#endif
+#ifndef SYS_futex_wait
+#define SYS_futex_wait 455
+#endif
+#ifndef SYS_futex_requeue
+#define SYS_futex_requeue 456
+#endif
+#ifndef SYS_statmount
+#define SYS_statmount 457
+#endif
+#ifndef SYS_listmount
+#define SYS_listmount 458
+#endif
+#ifndef SYS_lsm_get_self_attr
+#define SYS_lsm_get_self_attr 459
+#endif
+#ifndef SYS_lsm_set_self_attr
+#define SYS_lsm_set_self_attr 460
+#endif
+#ifndef SYS_lsm_list_modules
+#define SYS_lsm_list_modules 461
+#endif
+#ifndef SYS_mseal
+#define SYS_mseal 462
+#endif
+#ifndef SYS_setxattrat
+#define SYS_setxattrat 463
+#endif
+#ifndef SYS_getxattrat
+#define SYS_getxattrat 464
+#endif
+#ifndef SYS_listxattrat
+#define SYS_listxattrat 465
+#endif
+#ifndef SYS_removexattrat
+#define SYS_removexattrat 466
+#endif
+#ifndef SYS_open_tree_attr
+#define SYS_open_tree_attr 467
+#endif
+#ifndef SYS_file_getattr
+#define SYS_file_getattr 468
+#endif
+#ifndef SYS_file_setattr
+#define SYS_file_setattr 469
+#endif
+#endif
+#if defined(__x86_64__) && !defined(SYS_uretprobe)
+#define SYS_uretprobe 335
+#endif
+#if defined(__x86_64__) && !defined(SYS_uprobe)
+#define SYS_uprobe 336
+#endif
+
+/*
+ * Every syscall number is in one class (syscalls.c). Numbers at or above SB_NR_LIMIT, and any
+ * below it the table does not name, are unknown: refused with ENOSYS and logged, whatever the
+ * policy says, so that a kernel newer than this table cannot widen a sandbox.
+ */
+#define SB_NR_LIMIT 1024
+enum sb_syscall_class {
+	SB_CLASS_UNKNOWN = 0,
+	SB_CLASS_PATH_FREE, /* kernel rules and the policy's default decide */
+	SB_CLASS_BROKERED,  /* a row below: path or net rules decide, in the broker */
+	SB_CLASS_REFUSED,   /* takes a path the broker does not serve: refused, logged */
+};
+/* Not for signal context. The number of a syscall on this architecture, or -1. */
+int sb_syscall_nr(const char *name);
+enum sb_syscall_class sb_syscall_class(int nr);
+/* The name of a known syscall number, NULL for an unknown one. */
+const char *sb_syscall_name(int nr);
+
 /* What kind of rule decides a brokered syscall. */
 enum sb_brokered_kind {
 	SB_BROKERED_NO = 0, /* not brokered: kernel rules and the default decide */
@@ -193,6 +281,11 @@ static const struct sb_shape sb_shapes[] = {
 	R(lremovexattr, P, SB_OP_NONE,   0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
 	R(inotify_add_watch, P, SB_OP_NONE, 0, 1, N, N, N, N, 0, N, 0, N, N, N, N, 0),
 	R(fanotify_mark, P, SB_OP_NONE,  0, 4, N, 3, N, N, 0, N, 0, N, N, N, N, 0),
+	R(fchmodat2,  P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
+	R(setxattrat, P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
+	R(getxattrat, P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
+	R(listxattrat, P, SB_OP_NONE,    0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
+	R(removexattrat, P, SB_OP_NONE,  0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
 };
 /* clang-format on */
 #undef R

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include "arch.h"
 #include "compile.h"
 #include "macro.h"
 
@@ -227,6 +233,8 @@ static int plan_one(struct sb_plan *plan, struct sb_plan_sys *ps, const struct s
 		ps->fallback_rule = rules[k];
 	} else if (sb_syscall_brokered(ps->nr) != SB_BROKERED_NO) {
 		ps->fallback = (struct sb_kdecision){ SB_K_BROKER, 0 };
+	} else if (sb_syscall_class(ps->nr) == SB_CLASS_REFUSED) {
+		ps->fallback = kdecision(SB_DENY, ENOSYS, true, false, plan->trap);
 	} else {
 		ps->fallback = plan->def;
 	}
@@ -314,6 +322,13 @@ static int plan_one(struct sb_plan *plan, struct sb_plan_sys *ps, const struct s
 	return push(main, &(struct sb_krule){ .nr = ps->nr, .d = { SB_K_BROKER, 0 } });
 }
 
+/* A syscall whose fallback is never the default: brokered or refused. */
+static bool needs_plan(int nr)
+{
+	enum sb_syscall_class c = sb_syscall_class(nr);
+	return c == SB_CLASS_BROKERED || c == SB_CLASS_REFUSED;
+}
+
 int sb_plan_build(const struct sb_policy *p, struct sb_plan **ret)
 {
 	return sb_plan_build_for(p, false, ret);
@@ -337,15 +352,12 @@ int sb_plan_build_for(const struct sb_policy *p, bool trap, struct sb_plan **ret
 		plan->def =
 			kdecision(p->def_sys.verdict, p->def_sys.err, p->def_sys.log, false, trap);
 
-	/* Every brokered syscall gets a plan even if no rule names it. */
-	enum sb_brokered_kind kind;
+	/* Every brokered or refused syscall gets a plan even if no rule names it. */
 	size_t nb = 0;
-	while (sb_brokered_name(nb, &kind))
-		nb++;
+	for (int nr = 0; nr < SB_NR_LIMIT; nr++)
+		nb += needs_plan(nr);
 	sorted = calloc(nsorted + nb + 1, sizeof(*sorted));
-	struct sb_sysrule *brokered = calloc(nb + 1, sizeof(*brokered));
-	if (!sorted || !brokered) {
-		free(brokered);
+	if (!sorted) {
 		sb_plan_free(plan);
 		return -ENOMEM;
 	}
@@ -366,9 +378,10 @@ int sb_plan_build_for(const struct sb_policy *p, bool trap, struct sb_plan **ret
 		r = plan_one(plan, ps, sorted + i, j - i, &main, &guard);
 		i = j;
 	}
-	for (size_t b = 0; r == 0 && b < nb; b++) {
-		int nr = seccomp_syscall_resolve_name(sb_brokered_name(b, NULL));
-		bool seen = nr < 0;
+	for (int nr = 0; r == 0 && nr < SB_NR_LIMIT; nr++) {
+		if (!needs_plan(nr))
+			continue;
+		bool seen = false;
 		for (size_t i = 0; !seen && i < plan->nsys; i++)
 			seen = plan->sys[i].nr == nr;
 		if (seen)
@@ -377,7 +390,6 @@ int sb_plan_build_for(const struct sb_policy *p, bool trap, struct sb_plan **ret
 		ps->nr = nr;
 		r = plan_one(plan, ps, NULL, 0, &main, &guard);
 	}
-	free(brokered);
 	plan->main = main.v;
 	plan->nmain = main.n;
 	plan->guard = guard.v;
@@ -439,6 +451,130 @@ int sb_plan_filter(const struct sb_plan *plan, bool guard, uint32_t broker_actio
 	}
 	*ret = ctx;
 	return 0;
+}
+
+/* libseccomp's program for ctx, read back from a memfd. */
+static int export_program(scmp_filter_ctx ctx, struct sock_filter **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = memfd_create("sysbroker-filter", MFD_CLOEXEC);
+	_cleanup_free_ struct sock_filter *prog = NULL;
+	if (fd < 0)
+		return -errno;
+	int r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return r;
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size < 0)
+		return -errno;
+	if (size == 0 || (size_t)size % sizeof(*prog))
+		return -EIO;
+	if ((size_t)size > BPF_MAXINSNS * sizeof(*prog))
+		return -E2BIG;
+	prog = malloc((size_t)size);
+	if (!prog)
+		return -ENOMEM;
+	for (size_t got = 0; got < (size_t)size;) {
+		ssize_t n = pread(fd, (uint8_t *)prog + got, (size_t)size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		got += (size_t)n;
+	}
+	*ret_len = (size_t)size / sizeof(*prog);
+	*ret = TAKE_PTR(prog);
+	return 0;
+}
+
+/*
+ * The highest number a call of this architecture's own ABI can have: on x86_64 the x32 ABI
+ * sets bit 30, and libseccomp's program kills such calls as another architecture.
+ */
+#ifdef __x86_64__
+#define NR_HIGHEST 0x3fffffffU
+#else
+#define NR_HIGHEST 0xffffffffU
+#endif
+#define INSNS_PER_RANGE 3
+
+/*
+ * The prefix that sends every syscall number the table does not classify to the broker: per
+ * range of unknown numbers, "at least lo and at most hi: return action". Other architectures'
+ * calls go on to libseccomp's program, which refuses them. Returns the instructions written to
+ * out (NULL: only counts them).
+ */
+static size_t unknown_prefix(uint32_t action, struct sock_filter *out)
+{
+	size_t k = 0;
+#define EMIT(insn)                                                                                 \
+	do {                                                                                       \
+		if (out)                                                                           \
+			out[k] = (struct sock_filter)insn;                                         \
+		k++;                                                                               \
+	} while (0)
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+	size_t skip_at = k;
+	EMIT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SB_AUDIT_ARCH, 0, 0)); /* jf set below */
+	EMIT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)));
+	for (uint32_t nr = 0; nr < SB_NR_LIMIT;) {
+		if (sb_syscall_class((int)nr) != SB_CLASS_UNKNOWN) {
+			nr++;
+			continue;
+		}
+		uint32_t lo = nr;
+		while (nr < SB_NR_LIMIT && sb_syscall_class((int)nr) == SB_CLASS_UNKNOWN)
+			nr++;
+		uint32_t hi = nr == SB_NR_LIMIT ? NR_HIGHEST : nr - 1;
+		EMIT(BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, lo, 0, 2));
+		EMIT(BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, hi, 1, 0));
+		EMIT(BPF_STMT(BPF_RET | BPF_K, action));
+	}
+#undef EMIT
+	if (out) /* another architecture: straight on to the program, after the prefix */
+		out[skip_at].jf = (uint8_t)(k - skip_at - 1);
+	return k;
+}
+
+int sb_plan_program(const struct sb_plan *plan, bool guard, uint32_t broker_action,
+		    struct sock_fprog *ret)
+{
+	scmp_filter_ctx ctx = NULL;
+	_cleanup_free_ struct sock_filter *body = NULL;
+	size_t nbody = 0;
+
+	int r = sb_plan_filter(plan, guard, broker_action, &ctx);
+	if (r < 0)
+		return r;
+	if (!ctx) {
+		*ret = (struct sock_fprog){ 0 };
+		return 0;
+	}
+	r = export_program(ctx, &body, &nbody);
+	seccomp_release(ctx);
+	if (r < 0)
+		return r;
+	if (!body || nbody == 0)
+		return -EIO;
+	/* The guard filter only tightens; what is unknown is the main filter's to refuse. */
+	size_t npre = guard ? 0 : unknown_prefix(broker_action, NULL);
+	if (npre > 255 || nbody > BPF_MAXINSNS - npre)
+		return -E2BIG;
+	struct sock_filter *prog = calloc(npre + nbody, sizeof(*prog));
+	if (!prog)
+		return -ENOMEM;
+	if (npre)
+		unknown_prefix(broker_action, prog);
+	memcpy(prog + npre, body, nbody * sizeof(*body));
+	*ret = (struct sock_fprog){ .len = (unsigned short)(npre + nbody), .filter = prog };
+	return 0;
+}
+
+int sb_program_load(const struct sock_fprog *prog, unsigned flags)
+{
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+	return r < 0 ? -errno : (int)r;
 }
 
 const char *sb_plan_how_name(enum sb_plan_how how)

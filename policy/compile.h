@@ -14,6 +14,7 @@
  */
 #pragma once
 
+#include <linux/filter.h>
 #include <seccomp.h>
 
 #include "policy.h"
@@ -87,6 +88,17 @@ int sb_plan_filter(const struct sb_plan *plan, bool guard, uint32_t broker_actio
 		   scmp_filter_ctx *ret);
 
 /* The libseccomp action for a decision. */
+/*
+ * The filter as a program to load (ret->filter is malloc'd; len 0 for an empty guard): the main
+ * filter is libseccomp's behind a prefix that gives every syscall number the table
+ * (common/syscalls.h) does not classify broker_action, for the broker to refuse with ENOSYS and
+ * a record. Returns 0 or -errno.
+ */
+int sb_plan_program(const struct sb_plan *plan, bool guard, uint32_t broker_action,
+		    struct sock_fprog *ret);
+/* seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): what the kernel returns (a listener fd with
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0), or -errno. */
+int sb_program_load(const struct sock_fprog *prog, unsigned flags);
 uint32_t sb_kaction_to_scmp(struct sb_kdecision d, uint32_t broker_action);
 const char *sb_plan_how_name(enum sb_plan_how how);
 

@@ -100,9 +100,24 @@ static int eval_syscall_one(const struct sb_policy *p, int nr, const uint64_t ar
 		ret->runtime = best->tier == SB_TIER_RUNTIME;
 		return 0;
 	}
-	if (sb_syscall_brokered(nr) != SB_BROKERED_NO) {
+	switch (sb_syscall_class(nr)) {
+	case SB_CLASS_BROKERED:
 		*ret = (struct sb_decision){ .verdict = SB_BROKER, .rule_id = -1 };
 		return 0;
+	case SB_CLASS_UNKNOWN:
+	case SB_CLASS_REFUSED:
+		/*
+		 * Whatever the default says: a number the table does not know may be a syscall
+		 * newer than it, which could reach what path rules confine. Refused, on the record.
+		 */
+		*ret = (struct sb_decision){ .verdict = SB_DENY,
+					     .err = ENOSYS,
+					     .log = true,
+					     .builtin = true,
+					     .rule_id = -1 };
+		return 0;
+	case SB_CLASS_PATH_FREE:
+		break;
 	}
 	from_default(&p->def_sys, ret);
 	return 0;

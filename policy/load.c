@@ -99,7 +99,7 @@ int sb_policy_finalize(struct sb_policy *p, struct sb_policy_error *err)
 	const struct sb_dangerous *d = sb_dangerous(&n);
 
 	for (size_t i = 0; i < n; i++) {
-		int nr = seccomp_syscall_resolve_name(d[i].name);
+		int nr = sb_syscall_nr(d[i].name);
 		if (nr < 0)
 			continue;
 		struct sb_sysrule *s = reallocarray(p->sys, p->nsys + 1, sizeof(*s));

@@ -459,7 +459,7 @@ bool sb_dangerous_matches(int nr, const uint64_t args[6])
 	size_t n;
 	const struct sb_dangerous *d = sb_dangerous(&n);
 	for (size_t i = 0; i < n; i++) {
-		if (seccomp_syscall_resolve_name(d[i].name) != nr)
+		if (sb_syscall_nr(d[i].name) != nr)
 			continue;
 		if (!d[i].cond_mask ||
 		    (args && d[i].cond_arg < 6 && (args[d[i].cond_arg] & d[i].cond_mask) != 0))

@@ -572,7 +572,7 @@ static int parse_kernel_rule(struct sb_parser *p)
 						    "argument conditions need syscall names, not "
 						    "groups");
 				for (size_t k = 0; g->members[k]; k++) {
-					int nr = seccomp_syscall_resolve_name(g->members[k]);
+					int nr = sb_syscall_nr(g->members[k]);
 					if (nr < 0)
 						continue; /* not on this architecture */
 					struct sb_sysrule rule = base;
@@ -588,7 +588,7 @@ static int parse_kernel_rule(struct sb_parser *p)
 			if (!valid_syscall_name(name))
 				return fail(p, ncol, "invalid syscall name '%s'",
 					    show(name, b, sizeof(b)));
-			int nr = seccomp_syscall_resolve_name(name);
+			int nr = sb_syscall_nr(name);
 			if (nr == __NR_SCMP_ERROR) {
 				if (known_elsewhere(name))
 					continue; /* a syscall of another architecture */
@@ -597,6 +597,12 @@ static int parse_kernel_rule(struct sb_parser *p)
 			}
 			if (nr < 0)
 				continue; /* libseccomp pseudo-syscall: not on this architecture */
+			if (sb_syscall_class(nr) == SB_CLASS_REFUSED && v == SB_ALLOW)
+				return fail(
+					p, ncol,
+					"'%s' takes a path the broker does not serve: it is "
+					"always refused, a kernel rule may only deny or kill it",
+					name);
 			enum sb_brokered_kind k = sb_syscall_brokered(nr);
 			if (k != SB_BROKERED_NO && v == SB_ALLOW)
 				return fail(

@@ -135,7 +135,7 @@ int sb_runtime_rules_for(struct sb_sysrule *out, size_t max, const struct sb_run
 	};
 	size_t n = 0;
 	for (size_t i = 0; i < ELEMENTSOF(rules); i++) {
-		int nr = seccomp_syscall_resolve_name(rules[i].name);
+		int nr = sb_syscall_nr(rules[i].name);
 		int only = rules[i].only;
 		if (nr < 0 || (only == TRAP && !mode->for_trap) ||
 		    (only == BASE && mode->for_trap) || (only == EMBED && !mode->embed))
