@@ -1,24 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The sysbroker command: `check` validates and explains policies. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <limits.h>
-#include <getopt.h>
-#include <seccomp.h>
+/* The sysbroker command: its usage, and the dispatch to check, run, reload and audit. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
+#include "check.h"
+#include "cli.h"
 #include "config.h"
 #include "macro.h"
-#include "policy.h"
+#include "registry.h"
 #include "report.h"
 #include "run.h"
 
-#define EXIT_USAGE 2
-
-static void usage(FILE *f)
+void sb_usage(FILE *f)
 {
 	fputs("Usage: sysbroker [--help] [--version] COMMAND [ARGS...]\n"
 	      "\n"
@@ -52,311 +45,43 @@ static void usage(FILE *f)
 	      f);
 }
 
-static void print_cond(const struct sb_cond *c, FILE *f)
-{
-	static const char *const ops[] = { "==", "!=", "<", "<=", ">", ">=" };
-	if (c->op == SB_CMP_MASKED_EQ || c->op == SB_CMP_MASKED_NE)
-		fprintf(f, "arg%u & %#llx %s %#llx", c->arg, (unsigned long long)c->mask,
-			c->op == SB_CMP_MASKED_EQ ? "==" : "!=", (unsigned long long)c->value);
-	else
-		fprintf(f, "arg%u %s %#llx", c->arg, ops[c->op], (unsigned long long)c->value);
-}
-
-static const char *kd_str(struct sb_kdecision d, char *buf, size_t size)
-{
-	switch (d.action) {
-	case SB_K_ALLOW:
-		return "allow";
-	case SB_K_KILL:
-		return "kill";
-	case SB_K_ERRNO:
-		snprintf(buf, size, "deny %s", sb_errno_name(d.err));
-		return buf;
-	case SB_K_BROKER:
-		if (d.err)
-			snprintf(buf, size, "deny %s via broker (logged)", sb_errno_name(d.err));
-		else
-			snprintf(buf, size, "broker");
-		return buf;
-	}
-	return "?";
-}
-
-static const char *origin_str(const struct sb_sysrule *r, int nr, char *buf, size_t size)
-{
-	if (!r)
-		return sb_syscall_brokered(nr) != SB_BROKERED_NO ? "brokered" : "default";
-	if (r->tier == SB_TIER_BUILTIN)
-		return "builtin";
-	snprintf(buf, size, "%s:%u%s%s", r->c.origin.file, r->c.origin.line, r->group ? " " : "",
-		 r->group ? r->group : "");
-	return buf;
-}
-
-static const char *brokered_note(int nr)
-{
-	switch (sb_syscall_brokered(nr)) {
-	case SB_BROKERED_PATH:
-		return " (path rules)";
-	case SB_BROKERED_EXEC:
-		return " (path rules, exec)";
-	case SB_BROKERED_NET:
-		return " (net rules)";
-	default:
-		return "";
-	}
-}
-
-static void print_perms(uint32_t perms, FILE *f)
-{
-	bool first = true;
-	/* stat is implied by every other permission; print it only when it is alone. */
-	for (uint32_t b = SB_PERM_READ; b <= SB_PERM_LIST; b <<= 1)
-		if (perms & b) {
-			fprintf(f, "%s%s", first ? "" : " ", sb_perm_name(b));
-			first = false;
-		}
-	if (first)
-		fputs("stat", f);
-}
-
-static void print_limit(const struct sb_limit *l, FILE *f)
-{
-	if (l->at_most)
-		fprintf(f, " at most %llu", (unsigned long long)l->at_most);
-	if (l->rate_n)
-		fprintf(f, " %llu per %llu", (unsigned long long)l->rate_n,
-			(unsigned long long)l->rate_secs);
-}
-
-static int cmp_paths(const void *a, const void *b)
-{
-	const struct sb_pathrule *x = *(const struct sb_pathrule *const *)a;
-	const struct sb_pathrule *y = *(const struct sb_pathrule *const *)b;
-	int c = sb_glob_compare(&x->rank, &y->rank);
-	if (c)
-		return -c;
-	return x->c.seq > y->c.seq ? -1 : x->c.seq < y->c.seq;
-}
-
-static void print_default(const char *what, const struct sb_default *d, FILE *f)
-{
-	fprintf(f, "default %-8s %s", what, sb_verdict_name(d->verdict));
-	if (d->verdict == SB_DENY)
-		fprintf(f, " %s", sb_errno_name(d->err));
-	fprintf(f, "%s", d->log ? ", logged" : "");
-	if (d->origin.file)
-		fprintf(f, "   [%s:%u]\n", d->origin.file, d->origin.line);
-	else
-		fputs("   [built in]\n", f);
-}
-
-static int explain(const struct sb_policy *p, FILE *f)
-{
-	struct sb_plan *plan = NULL;
-	char b1[128], b2[PATH_MAX + 64];
-	int r = sb_plan_build(p, &plan);
-	if (r < 0)
-		return r;
-
-	fputs("files:", f);
-	for (size_t i = 0; i < p->nfiles; i++)
-		fprintf(f, " %s", p->files[i]);
-	fputc('\n', f);
-	print_default("syscall", &p->def_sys, f);
-	print_default("path", &p->def_path, f);
-	print_default("net", &p->def_net, f);
-	fprintf(f, "kernel filter: %zu rules%s", plan->nmain, plan->nguard ? "" : "\n");
-	if (plan->nguard)
-		fprintf(f, ", guard filter: %zu rules\n", plan->nguard);
-
-	fputs("\nsyscalls (every syscall not listed: default syscall):\n", f);
-	for (size_t i = 0; i < plan->nsys; i++) {
-		const struct sb_plan_sys *ps = &plan->sys[i];
-		_cleanup_free_ char *name =
-			seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, ps->nr);
-		for (unsigned k = 0; k < ps->nchain; k++) {
-			fprintf(f, "  %-20s if ", k == 0 ? (name ? name : "?") : "");
-			for (unsigned c = 0; c < ps->chain[k]->ncond; c++) {
-				if (c)
-					fputs(" and ", f);
-				print_cond(&ps->chain[k]->cond[c], f);
-			}
-			fprintf(f, ": %s   [%s]\n", kd_str(ps->chain_d[k], b1, sizeof(b1)),
-				origin_str(ps->chain[k], ps->nr, b2, sizeof(b2)));
-		}
-		fprintf(f, "  %-20s %s%s%s   [%s]", ps->nchain ? "" : (name ? name : "?"),
-			ps->nchain ? "else: " : "", kd_str(ps->fallback, b1, sizeof(b1)),
-			ps->fallback.action == SB_K_BROKER && !ps->fallback.err &&
-					!ps->fallback_rule
-				? brokered_note(ps->nr)
-				: "",
-			origin_str(ps->fallback_rule, ps->nr, b2, sizeof(b2)));
-		if (ps->how != SB_PLAN_SIMPLE)
-			fprintf(f, " {%s}", sb_plan_how_name(ps->how));
-		fputc('\n', f);
-	}
-
-	fputs("\npath rules, in the order they are tried (most specific first):\n", f);
-	_cleanup_free_ const struct sb_pathrule **pr = calloc(p->npaths + 1, sizeof(*pr));
-	if (!pr) {
-		sb_plan_free(plan);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < p->npaths; i++)
-		pr[i] = &p->paths[i];
-	qsort(pr, p->npaths, sizeof(*pr), cmp_paths);
-	for (size_t i = 0; i < p->npaths; i++) {
-		fprintf(f, "  %-40s ", pr[i]->pattern);
-		if (pr[i]->c.verdict == SB_DENY)
-			fprintf(f, "deny %s", sb_errno_name(pr[i]->c.err));
-		else
-			print_perms(pr[i]->perms, f);
-		print_limit(&pr[i]->c.limit, f);
-		fprintf(f, "%s   [%s:%u]\n", pr[i]->c.log ? ", logged" : "", pr[i]->c.origin.file,
-			pr[i]->c.origin.line);
-	}
-	if (!p->npaths)
-		fputs("  (none)\n", f);
-
-	fputs("\nnet rules (the most specific matching rule decides):\n", f);
-	for (size_t i = 0; i < p->nnets; i++) {
-		const struct sb_netrule *n = &p->nets[i];
-		char addr[64] = "*";
-		if (n->kind == SB_NET_UNIX || n->kind == SB_NET_ABSTRACT)
-			snprintf(b2, sizeof(b2), "unix:%s%s", n->kind == SB_NET_ABSTRACT ? "@" : "",
-				 n->pattern);
-		else {
-			if (n->family != AF_UNSPEC)
-				inet_ntop(n->family, n->addr, addr, sizeof(addr));
-			snprintf(b2, sizeof(b2), "%s:%s%s%s/%u:%u-%u",
-				 n->kind == SB_NET_TCP ? "tcp" : "udp",
-				 n->family == AF_INET6 ? "[" : "", addr,
-				 n->family == AF_INET6 ? "]" : "", n->prefix, n->port_lo,
-				 n->port_hi);
-		}
-		fprintf(f, "  %-40s ", b2);
-		if (n->c.verdict == SB_DENY)
-			fprintf(f, "deny %s", sb_errno_name(n->c.err));
-		else
-			fprintf(f, "%s%s%s", n->ops & SB_NET_CONNECT ? "connect " : "",
-				n->ops & SB_NET_BIND ? "bind " : "",
-				n->ops & SB_NET_SEND ? "send" : "");
-		print_limit(&n->c.limit, f);
-		fprintf(f, "%s   [%s:%u]\n", n->c.log ? ", logged" : "", n->c.origin.file,
-			n->c.origin.line);
-	}
-	if (!p->nnets)
-		fputs("  (none)\n", f);
-	sb_plan_free(plan);
-	return 0;
-}
-
-static int cmd_check(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "explain", no_argument, NULL, 'e' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool do_explain = false;
-	int c, ret = 0;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+eh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'e':
-			do_explain = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			fputs("Try 'sysbroker --help'.\n", stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fputs("sysbroker check: no policy file given\nTry 'sysbroker --help'.\n", stderr);
-		return EXIT_USAGE;
-	}
-	for (int i = optind; i < argc; i++) {
-		struct sb_policy *p = NULL;
-		struct sb_policy_error err;
-		int r = sb_policy_load_file(argv[i], &p, &err);
-		if (r < 0) {
-			if (err.line)
-				fprintf(stderr, "%s:%u:%u: error: %s\n", err.file, err.line,
-					err.column, err.message);
-			else
-				fprintf(stderr, "%s: error: %s\n", err.file, err.message);
-			/* An unreadable top-level file is an I/O problem, not an invalid policy. */
-			bool io = err.line == 0 && strcmp(err.file, argv[i]) == 0 &&
-				  strncmp(err.message, "cannot read", 11) == 0;
-			if (!(ret == EXIT_USAGE))
-				ret = io ? 1 : EXIT_USAGE;
-			continue;
-		}
-		if (do_explain) {
-			if (argc - optind > 1)
-				printf("== %s\n", argv[i]);
-			r = explain(p, stdout);
-			if (r < 0) {
-				fprintf(stderr, "%s: error: cannot explain: %s\n", argv[i],
-					strerror(-r));
-				ret = EXIT_USAGE;
-			}
-		} else {
-			printf("%s: ok\n", argv[i]);
-		}
-		sb_policy_free(p);
-	}
-	if (fflush(stdout) != 0) {
-		fprintf(stderr, "sysbroker: write error: %s\n", strerror(errno));
-		return ret ? ret : 1;
-	}
-	return ret;
-}
-
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{ "check", sb_cmd_check },
+		{ "run", sb_cmd_run },
+		{ "reload", sb_cmd_reload },
+		{ "audit", sb_cmd_audit },
 	};
+	struct cli_opts o;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
+	cli_opts_init(&o, "+hV", (const char *const[]){ "help", "version" }, false);
+	while ((c = cli_opts_next(&o, argc, argv)) != -1) {
 		switch (c) {
 		case 'h':
-			usage(stdout);
+			sb_usage(stdout);
 			return 0;
 		case 'V':
 			printf("sysbroker %s\n", SB_VERSION);
 			return 0;
 		default:
-			fputs("Try 'sysbroker --help'.\n", stderr);
-			return EXIT_USAGE;
+			return cli_try_help(NULL);
 		}
 	}
-	if (optind >= argc) {
-		fputs("sysbroker: no command given\nTry 'sysbroker --help'.\n", stderr);
-		return EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return cli_try_help("sysbroker: no command given\n");
 	const char *cmd = argv[optind];
-	if (strcmp(cmd, "check") == 0)
-		return cmd_check(argc - optind, argv + optind);
-	if (strcmp(cmd, "run") == 0)
-		return sb_cmd_run(argc - optind, argv + optind);
-	if (strcmp(cmd, "reload") == 0)
-		return sb_cmd_reload(argc - optind, argv + optind);
-	if (strcmp(cmd, "audit") == 0)
-		return sb_cmd_audit(argc - optind, argv + optind);
+	for (size_t i = 0; i < ELEMENTSOF(cmds); i++)
+		if (strcmp(cmd, cmds[i].name) == 0)
+			return cmds[i].fn(argc - optind, argv + optind);
 	if (strcmp(cmd, "help") == 0) {
-		usage(stdout);
+		sb_usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "sysbroker: unknown command '%s'\nTry 'sysbroker --help'.\n", cmd);
-	return EXIT_USAGE;
+	fprintf(stderr, "sysbroker: unknown command '%s'\n", cmd);
+	return cli_try_help(NULL);
 }

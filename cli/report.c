@@ -8,17 +8,16 @@
  * syscall, target, decision, errno and rule; suggestions are built from the same records.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "report.h"
+#include "cli.h"
 #include "macro.h"
+#include "report.h"
 
-#define EXIT_USAGE 2
 /* A directory with at least this many denied names becomes one glob. */
 #define GLOB_MIN 3
 
@@ -970,96 +969,88 @@ static void usage(FILE *f)
 	      f);
 }
 
-int sb_cmd_audit(int argc, char **argv)
+/* --decision LIST into *bits. Returns 0, or the exit status to stop with. */
+static int parse_decisions(const char *arg, unsigned *bits)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "suggest", no_argument, NULL, 's' },
-		{ "since", required_argument, NULL, 'S' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "syscall", required_argument, NULL, 'c' },
-		{ "decision", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct sb_audit_opts o = { .pid = -1 };
-	char since[40];
+	_cleanup_free_ char *list = strdup(arg);
+	char *save = NULL;
+	if (!list)
+		return EXIT_USAGE;
+	for (char *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		unsigned bit = decision_bit(w);
+		if (bit == SB_AUDIT_D_OTHER) {
+			fprintf(stderr, "sysbroker audit: unknown decision '%s'\n", w);
+			return EXIT_USAGE;
+		}
+		*bits |= bit;
+	}
+	if (!*bits) {
+		fprintf(stderr, "sysbroker audit: --decision wants a list\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * The command line into o (since: room for --since, normalised). Returns -1 to go on, or the
+ * exit status to stop with.
+ */
+static int parse_args(int argc, char **argv, struct sb_audit_opts *o, char since[40])
+{
+	struct cli_opts opts;
 	int c;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+jsS:p:c:d:h", opts, NULL)) != -1) {
+	cli_opts_init(&opts, "+jsS:p:c:d:h",
+		      (const char *const[]){ "json", "suggest", "since", "pid", "syscall",
+					     "decision", "help" },
+		      true);
+	while ((c = cli_opts_next(&opts, argc, argv)) != -1) {
 		switch (c) {
-		case 'j':
-			o.json = true;
-			break;
-		case 's':
-			o.suggest = true;
-			break;
 		case 'S':
-			if (sb_audit_parse_time(optarg, since, sizeof(since)) < 0) {
+			if (sb_audit_parse_time(optarg, since, 40) < 0) {
 				fprintf(stderr, "sysbroker audit: not a time: '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
-			o.since = since;
+			o->since = since;
 			break;
-		case 'p': {
-			char *end;
-			errno = 0;
-			long v = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 0 || v > INT32_MAX) {
+		case 'p':
+			if (cli_parse_long(optarg, 0, INT32_MAX, &o->pid) < 0) {
 				fprintf(stderr, "sysbroker audit: not a pid: '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
-			o.pid = v;
 			break;
-		}
 		case 'c':
-			o.syscall = optarg;
+			o->syscall = optarg;
 			break;
-		case 'd': {
-			_cleanup_free_ char *list = strdup(optarg);
-			char *save = NULL;
-			if (!list)
+		case 'd':
+			if (parse_decisions(optarg, &o->decisions) != 0)
 				return EXIT_USAGE;
-			for (char *w = strtok_r(list, ",", &save); w;
-			     w = strtok_r(NULL, ",", &save)) {
-				unsigned bit = decision_bit(w);
-				if (bit == SB_AUDIT_D_OTHER) {
-					fprintf(stderr, "sysbroker audit: unknown decision '%s'\n",
-						w);
-					return EXIT_USAGE;
-				}
-				o.decisions |= bit;
-			}
-			if (!o.decisions) {
-				fprintf(stderr, "sysbroker audit: --decision wants a list\n");
-				return EXIT_USAGE;
-			}
 			break;
-		}
+		case 'j':
+			o->json = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 's':
+			o->suggest = true;
+			break;
 		default:
-			fprintf(stderr, "sysbroker audit: %s '%s'\nTry 'sysbroker audit --help'.\n",
-				c == ':' ? "option needs an argument:" : "unknown option",
-				argv[optind - 1]);
+			cli_bad_option("audit", c, argv);
 			return EXIT_USAGE;
 		}
 	}
-	if (o.json && o.suggest) {
+	if (o->json && o->suggest) {
 		fprintf(stderr, "sysbroker audit: --json and --suggest exclude each other\n");
 		return EXIT_USAGE;
 	}
-	struct sb_audit *a = NULL;
-	if (sb_audit_new(&o, &a) < 0) {
-		fprintf(stderr, "sysbroker audit: out of memory\n");
-		return 1;
-	}
+	return -1;
+}
+
+/* Feed every log (standard input for "-"). Returns 0, or 1 when one could not be read. */
+static int feed_logs(struct sb_audit *a, char **logs)
+{
 	int ret = 0;
-	char *stdin_only[] = { "-", NULL };
-	char **logs = optind < argc ? argv + optind : stdin_only;
 	for (; *logs; logs++) {
 		bool is_stdin = strcmp(*logs, "-") == 0;
 		FILE *f = is_stdin ? stdin : fopen(*logs, "re");
@@ -1076,6 +1067,23 @@ int sb_cmd_audit(int argc, char **argv)
 		if (!is_stdin)
 			fclose(f);
 	}
+	return ret;
+}
+
+int sb_cmd_audit(int argc, char **argv)
+{
+	struct sb_audit_opts o = { .pid = -1 };
+	char since[40];
+	int ret = parse_args(argc, argv, &o, since);
+	if (ret >= 0)
+		return ret;
+	struct sb_audit *a = NULL;
+	if (sb_audit_new(&o, &a) < 0) {
+		fprintf(stderr, "sysbroker audit: out of memory\n");
+		return 1;
+	}
+	char *stdin_only[] = { "-", NULL };
+	ret = feed_logs(a, optind < argc ? argv + optind : stdin_only);
 	if (sb_audit_report(a, stdout) < 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "sysbroker audit: cannot write the report\n");
 		ret = 1;

@@ -1,29 +1,39 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* `sysbroker run`. */
+/*
+ * `sysbroker run`: run.c reads the command line and takes the steps; program.c finds PROG and
+ * the runtime, filters.c builds the filters, launch.c is the sandboxee's side of the fork,
+ * supervise.c the broker's while the program runs, registry.c the registry `reload` uses.
+ */
 #pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
 
 /* argv[0] is "run". Returns the exit status (the program's, or 124-127). */
 int sb_cmd_run(int argc, char **argv);
 
-#include <signal.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <sys/types.h>
+/* The env(1)/timeout(1) convention. */
+#define EXIT_TIMEOUT 124
+#define EXIT_FAIL 125
+#define EXIT_CANNOT_EXEC 126
+#define EXIT_NOT_FOUND 127
 
-/*
- * The broker of `sysbroker run` reads its policy again on this signal, which it never forwards
- * to the program (SIGHUP is the program's). `sysbroker reload` sends it.
- */
-#define SB_RELOAD_SIGNAL (SIGRTMIN + 2)
+/* Where the runtime sits for the sandboxee; SYSBROKER_PRELOAD overrides. */
+#define PRELOAD_NAME "libsysbroker-preload.so"
+#define CTRL_FD_MIN 1000 /* out of the way of the program's own fds (shells use 0-9) */
 
-/* `sysbroker reload --pid PID | --sandbox ID`. argv[0] is "reload". */
-int sb_cmd_reload(int argc, char **argv);
+struct run_opts {
+	const char *policy;
+	const char *log;
+	const char *user;
+	const char *cwd;
+	char **env;
+	size_t nenv;
+	bool clearenv;
+	double timeout;
+	bool learn;
+	char **argv;
+};
 
-/*
- * Where `run` registers its sandbox id (RUNDIR/ID holds "PID STARTTIME"): $SYSBROKER_RUNDIR,
- * /run/sysbroker as root, $XDG_RUNTIME_DIR/sysbroker, or /tmp/sysbroker-UID. Must be a directory
- * of ours that nobody else can write. Returns 0 or -errno.
- */
-int sb_registry_dir(char *buf, size_t size, bool create);
-/* The start time of a process (field 22 of /proc/PID/stat), 0 if unknown. */
-unsigned long long sb_process_start_time(pid_t pid);
+/* "sysbroker run: " and the message, on stderr. */
+__attribute__((format(printf, 1, 2))) void say(const char *fmt, ...);

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `sysbroker run`: the sandboxee's side of the fork (fds, directory, user, capabilities,
+ * no_new_privs, the three filters, exec) and the launcher's side of its report.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "launch.h"
+#include "macro.h"
+#include "run.h"
+
+/* Report a failure before exec to the launcher (one line on the status pipe) and exit. */
+__attribute__((noreturn, format(printf, 2, 3))) static void child_fail(int pipe_w, const char *fmt,
+								       ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + 1, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	buf[0] = 'E';
+	if (n > 0) {
+		size_t len = (size_t)n + 1 < sizeof(buf) ? (size_t)n + 1 : sizeof(buf);
+		if (write(pipe_w, buf, len) < 0) {
+			/* The launcher sees the exit status anyway. */
+		}
+	}
+	_exit(EXIT_FAIL);
+}
+
+/* Every capability of every set. The bounding set went first, while CAP_SETPCAP was there. */
+static void drop_capabilities(int pipe_w)
+{
+	if (cap_reset_ambient() < 0 && errno != EINVAL && errno != EPERM)
+		child_fail(pipe_w, "cannot clear the ambient capabilities: %s", strerror(errno));
+	cap_t none = cap_init();
+	if (!none || cap_set_proc(none) < 0)
+		child_fail(pipe_w, "cannot drop capabilities: %s", strerror(errno));
+	cap_free(none);
+}
+
+__attribute__((noreturn)) void child_main(struct child_args *a)
+{
+	sigset_t all;
+	char msg[32];
+
+	/* Leave the launcher's signal setup behind. */
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	setpgid(0, 0);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail(a->pipe_w, "PR_SET_PDEATHSIG: %s", strerror(errno));
+
+	/*
+	 * Only stdin, stdout, stderr and the control socket reach the program: any other fd
+	 * sysbroker inherited (an open file, a socket) would hand it access the policy never
+	 * granted. Close-on-exec rather than closed: the status pipe is still needed.
+	 */
+	if (a->ctrl >= 3) {
+		if (a->ctrl > 3)
+			close_range(3, (unsigned)a->ctrl - 1, CLOSE_RANGE_CLOEXEC);
+		close_range((unsigned)a->ctrl + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+	} else {
+		close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	}
+	if (a->o->cwd && chdir(a->o->cwd) < 0)
+		child_fail(a->pipe_w, "cannot change directory to %s: %s", a->o->cwd,
+			   strerror(errno));
+	bool privileged = geteuid() == 0;
+	if (privileged) {
+		/* Before the uid changes: after it, CAP_SETPCAP is gone. */
+		for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+			if (cap_drop_bound((cap_value_t)cap) < 0 && errno != EINVAL)
+				child_fail(a->pipe_w, "cannot shrink the bounding set: %s",
+					   strerror(errno));
+	}
+	if (a->as_user) {
+		if (setgroups((size_t)a->ngroups, a->groups) < 0 ||
+		    setresgid(a->gid, a->gid, a->gid) < 0 || setresuid(a->uid, a->uid, a->uid) < 0)
+			child_fail(a->pipe_w, "cannot become uid %u: %s", (unsigned)a->uid,
+				   strerror(errno));
+		/*
+		 * Changing uid made us non-dumpable, which hands /proc/PID to root: the broker,
+		 * acting with the user's fsuid, could not read our memory. Dumpable is what any
+		 * process of that user is.
+		 */
+		if (prctl(PR_SET_DUMPABLE, 1) < 0)
+			child_fail(a->pipe_w, "PR_SET_DUMPABLE: %s", strerror(errno));
+	}
+	drop_capabilities(a->pipe_w);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(a->pipe_w, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+
+	/*
+	 * The listener lands on the lowest free fd. Tell the launcher which one it will be before
+	 * loading: after loading, sending it would take a syscall the filter may send to the
+	 * broker, which does not have the listener yet. The launcher fetches it with pidfd_getfd
+	 * once this pipe is closed; close(2) is one of the runtime's own kernel rules.
+	 */
+	int probe = fcntl(a->pipe_w, F_DUPFD_CLOEXEC, 0);
+	if (probe < 0)
+		child_fail(a->pipe_w, "fcntl: %s", strerror(errno));
+	close(probe);
+	int n = snprintf(msg, sizeof(msg), "L%d", probe);
+	if (write(a->pipe_w, msg, (size_t)n + 1) < 0)
+		_exit(EXIT_FAIL);
+	/* The launcher's and the guard first: the main filter may refuse seccomp(2) itself. */
+	int r = seccomp_load(a->launcher);
+	if (r == 0 && a->guard)
+		r = seccomp_load(a->guard);
+	if (r == 0)
+		r = seccomp_load(a->main);
+	if (r < 0)
+		child_fail(a->pipe_w, "cannot load the seccomp filter: %s", strerror(-r));
+	if (seccomp_notify_fd(a->main) != probe)
+		_exit(EXIT_FAIL); /* the launcher says what went wrong */
+	close(a->pipe_w);
+
+	execve(a->prog, a->o->argv, a->envp);
+	/* Served by the broker: its answer is the policy's. The launcher already named PROG. */
+	_exit(errno == ENOENT || errno == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+static bool is_listener(int fd)
+{
+	char p[64], link[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(p, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = 0;
+	return strcmp(link, "anon_inode:seccomp notify") == 0;
+}
+
+int take_listener(int pipe_r, pid_t child, int *pidfd)
+{
+	char buf[600];
+	size_t got = 0;
+	for (;;) {
+		ssize_t k = read(pipe_r, buf + got, sizeof(buf) - 1 - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		if (got >= sizeof(buf) - 1)
+			break;
+	}
+	buf[got] = 0;
+	int listener_no = -1;
+	if (got > 1 && buf[0] == 'L')
+		listener_no = atoi(buf + 1);
+	const char *tail = got > 0 ? buf + strlen(buf) + 1 : buf;
+	if (tail < buf + got && tail[0] == 'E') {
+		say("%s", tail + 1);
+		return -1;
+	}
+	if (got > 0 && buf[0] == 'E') {
+		say("%s", buf + 1);
+		return -1;
+	}
+	*pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+	int listener = listener_no >= 0 && *pidfd >= 0
+			       ? (int)syscall(SYS_pidfd_getfd, *pidfd, listener_no, 0)
+			       : -1;
+	if (listener < 0 || !is_listener(listener)) {
+		say("cannot take over the sandbox's seccomp listener: %s",
+		    listener < 0 ? strerror(errno) : "not a listener");
+		safe_close(listener);
+		return -1;
+	}
+	fcntl(listener, F_SETFD, FD_CLOEXEC);
+	return listener;
+}

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * `sysbroker run`, the broker's side once the program runs: its privileges, the signals it
+ * forwards, the policy it reads again on reload, the timeout, reaping and killing the tree.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "cli.h"
+#include "filters.h"
+#include "macro.h"
+#include "net.h"
+#include "run.h"
+#include "supervise.h"
+
+/*
+ * Kill every process below us, repeatedly, until none is left: forks cannot outrun SIGKILL.
+ * Needs no new fd for the directory (/proc was opened at start, before the sandbox could use up
+ * the broker's fds) and no fixed table. Each victim is signalled through a pidfd after its
+ * parent was read again through that pidfd's /proc entry, so a pid reused between the scan
+ * and the kill is never signalled.
+ */
+struct proc_entry {
+	pid_t pid, ppid;
+	bool mark;
+};
+
+static pid_t read_ppid(int proc_fd, pid_t pid)
+{
+	char path[32], buf[512];
+	snprintf(path, sizeof(path), "%d/stat", (int)pid);
+	int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t k = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (k <= 0)
+		return -1;
+	buf[k] = 0;
+	/* "pid (comm) state ppid ...": comm may hold anything but its last ')'. */
+	char *rp = strrchr(buf, ')');
+	char st;
+	int ppid;
+	if (!rp || sscanf(rp + 1, " %c %d", &st, &ppid) != 2 || st == 'Z' || st == 'X')
+		return -1;
+	return ppid;
+}
+
+void kill_tree(const struct loop_ctx *lc)
+{
+	int proc_fd = lc->proc_fd;
+	pid_t self = lc->self;
+
+	if (proc_fd < 0)
+		return;
+	for (int round = 0; round < 1000; round++) {
+		_cleanup_free_ struct proc_entry *v = NULL;
+		size_t n = 0, cap = 0;
+		bool any = false;
+		int dfd = fcntl(proc_fd, F_DUPFD_CLOEXEC, 3);
+		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+		if (!d) {
+			safe_close(dfd);
+			return;
+		}
+		rewinddir(d);
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+				continue;
+			pid_t pid = atoi(de->d_name);
+			pid_t ppid = read_ppid(proc_fd, pid);
+			if (ppid < 0)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				struct proc_entry *nv = reallocarray(v, cap, sizeof(*nv));
+				if (!nv)
+					break;
+				v = nv;
+			}
+			v[n++] = (struct proc_entry){ pid, ppid, false };
+		}
+		closedir(d);
+		/* Descendants of self, marked transitively. */
+		for (bool grew = true; grew;) {
+			grew = false;
+			for (size_t i = 0; i < n; i++) {
+				if (v[i].mark)
+					continue;
+				bool child = v[i].ppid == self;
+				for (size_t j = 0; j < n && !child; j++)
+					child = v[j].mark && v[j].pid == v[i].ppid;
+				if (child)
+					v[i].mark = grew = true;
+			}
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (!v[i].mark)
+				continue;
+			int pfd = (int)syscall(SYS_pidfd_open, v[i].pid, 0);
+			if (pfd < 0)
+				continue;
+			/* Still the process we saw (same parent, not reaped and reused)? */
+			if (read_ppid(proc_fd, v[i].pid) == v[i].ppid) {
+				syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+				any = true;
+			}
+			close(pfd);
+		}
+		if (!any)
+			return;
+		usleep(1000);
+	}
+}
+
+/*
+ * Read the policy files again. A valid policy decides every later brokered call (the kernel's
+ * decisions of the first one stay: sb_policy.kernel); an invalid one changes nothing. Either way
+ * the log says so.
+ */
+static void reload(struct sb_broker *b, struct loop_ctx *lc)
+{
+	struct sb_policy *np = NULL;
+	struct sb_policy_error err;
+	char msg[CLI_POLICY_ERROR_MAX];
+	int r = sb_policy_load_file(lc->policy_path, &np, &err);
+	if (r < 0)
+		cli_policy_error(&err, msg, sizeof(msg));
+	else if (allow_runtime(np, lc->preload) < 0) {
+		snprintf(msg, sizeof(msg), "the runtime's path %s cannot be granted", lc->preload);
+		r = -EINVAL;
+	}
+	struct loaded *v = r < 0 ? NULL : reallocarray(lc->loaded, lc->nloaded + 1, sizeof(*v));
+	if (r == 0 && !v) {
+		snprintf(msg, sizeof(msg), "out of memory");
+		r = -ENOMEM;
+	}
+	if (r == 0) {
+		lc->loaded = v;
+		struct loaded *l = &v[lc->nloaded];
+		*l = (struct loaded){ .policy = np };
+		np->learn = lc->learn;
+		size_t nlauncher = 0;
+		r = effective_policy(np, lc->self, &l->eff, &l->rules, &nlauncher);
+		if (r < 0)
+			snprintf(msg, sizeof(msg), "%s", strerror(-r));
+	}
+	if (r < 0) {
+		sb_policy_free(np);
+		if (lc->log_fd >= 0)
+			sb_audit_event(lc->log_fd, 0, "reload-error", "error", msg);
+		else
+			say("reload: %s (the policy in force stays)", msg);
+		return;
+	}
+	struct loaded *l = &lc->loaded[lc->nloaded++];
+	l->eff.kernel = lc->kernel;
+	sb_broker_set_policy(b, &l->eff);
+	if (lc->log_fd >= 0)
+		sb_audit_event(lc->log_fd, 0, "reload", "policy", lc->policy_path);
+}
+
+void loaded_free(struct loop_ctx *lc)
+{
+	for (size_t i = 0; i < lc->nloaded; i++) {
+		free(lc->loaded[i].rules);
+		sb_policy_free(lc->loaded[i].policy);
+	}
+	free(lc->loaded);
+	lc->loaded = NULL;
+	lc->nloaded = 0;
+}
+
+void reap(struct sb_broker *b, struct loop_ctx *lc)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG | __WALL);
+		if (pid == 0)
+			return;
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			/* ECHILD: the last process of the tree is gone. */
+			sb_broker_stop(b);
+			return;
+		}
+		if (pid == lc->st->child) {
+			lc->st->status = status;
+			lc->st->child_done = true;
+		}
+	}
+}
+
+void on_signal(struct sb_broker *b, int fd, uint32_t events, void *data)
+{
+	struct loop_ctx *lc = data;
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if ((int)si.ssi_signo == lc->reload_sig) {
+			reload(b, lc);
+			continue;
+		}
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(b, lc);
+			break;
+		default:
+			/*
+			 * Forward to the program's group, which outlives its leader while any
+			 * member is left. Daemons that left the group are not signalled, but the
+			 * broker still waits for them.
+			 */
+			kill(-lc->st->child, (int)si.ssi_signo);
+			break;
+		}
+	}
+}
+
+void on_timeout(struct sb_broker *b, int fd, uint32_t events, void *data)
+{
+	struct loop_ctx *lc = data;
+	uint64_t ticks;
+	if (read(fd, &ticks, sizeof(ticks)) < 0 && errno == EAGAIN)
+		return;
+	lc->st->timed_out = true;
+	kill_tree(lc);
+	reap(b, lc);
+}
+
+/* Keep only what acting for the sandboxee needs; with --user, act with its file identity. */
+int drop_broker_privileges(const struct child_args *a, const struct sb_policy *policy)
+{
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		return -errno;
+	if (geteuid() != 0)
+		return 0; /* an unprivileged broker holds nothing to drop */
+	/*
+	 * Without --user the sandbox is uid 0 with no capabilities, which the kernel lets the
+	 * broker ptrace (pidfd_getfd, /proc/PID/mem) without CAP_SYS_PTRACE: same uid, and its
+	 * (empty) capabilities are a subset of ours. Keeping CAP_SYS_PTRACE there would let the
+	 * broker open, for the sandbox, /proc/PID files of every other root process (a policy
+	 * granting read of everything under /proc would then hand out their environ): a review
+	 * found exactly that.
+	 * With --user, the sandbox's uid differs from ours and CAP_SYS_PTRACE is what reaches it,
+	 * while the user's fsuid keeps other users' /proc files closed.
+	 */
+	cap_value_t keep[] = { CAP_KILL,   CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
+			       CAP_FOWNER, CAP_FSETID,       0,
+			       0 };
+	size_t nkeep = ELEMENTSOF(keep) - 2;
+	/*
+	 * The broker binds for the sandboxee: a port below 1024 needs CAP_NET_BIND_SERVICE, kept
+	 * only when a net rule grants bind on such a port (broker/net.c).
+	 */
+	bool bind_low = sb_net_policy_binds_privileged(policy);
+	if (a->as_user) {
+		/* Files are opened and created as the user: no DAC overrides. */
+		if (setgroups((size_t)a->ngroups, a->groups) < 0)
+			return -errno;
+		setfsgid(a->gid);
+		setfsuid(a->uid);
+		if ((uid_t)setfsuid((uid_t)-1) != a->uid)
+			return -EPERM;
+		keep[0] = CAP_SYS_PTRACE;
+		keep[1] = CAP_KILL;
+		nkeep = 2;
+	}
+	if (bind_low)
+		keep[nkeep++] = CAP_NET_BIND_SERVICE;
+	/* The bounding set first: it takes CAP_SETPCAP, which goes next. */
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+		bool kept = false;
+		for (size_t i = 0; i < nkeep; i++)
+			kept = kept || keep[i] == cap;
+		if (!kept && cap_drop_bound((cap_value_t)cap) < 0 && errno != EINVAL)
+			return -errno;
+	}
+	cap_t caps = cap_init();
+	if (!caps)
+		return -errno;
+	int r = cap_set_flag(caps, CAP_PERMITTED, (int)nkeep, keep, CAP_SET);
+	if (r == 0)
+		r = cap_set_flag(caps, CAP_EFFECTIVE, (int)nkeep, keep, CAP_SET);
+	if (r == 0)
+		r = cap_set_proc(caps);
+	r = r < 0 ? -errno : 0;
+	cap_free(caps);
+	return r;
+}
+
+int exit_status(const struct run_state *st)
+{
+	if (st->timed_out)
+		return EXIT_TIMEOUT;
+	if (!st->child_done)
+		return EXIT_FAIL;
+	if (WIFEXITED(st->status))
+		return WEXITSTATUS(st->status);
+	if (WIFSIGNALED(st->status))
+		return 128 + WTERMSIG(st->status);
+	return EXIT_FAIL;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `sysbroker run`: the broker's side while the program runs. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "launch.h"
+#include "loop.h"
+#include "policy.h"
+
+struct run_state {
+	pid_t child;
+	int status; /* the program's wait status, valid once child_done */
+	bool child_done;
+	bool timed_out;
+	bool tty; /* we handed the terminal to the program's group */
+	int ttyfd;
+};
+
+/* A policy read by a reload, kept until the end (a network worker may still point into it). */
+struct loaded {
+	struct sb_policy *policy;
+	struct sb_policy eff;
+	struct sb_sysrule *rules;
+};
+
+struct loop_ctx {
+	struct run_state *st;
+	pid_t self;
+	int proc_fd; /* /proc, opened before the sandbox could use up our fds: kill_tree */
+	/* reload */
+	int reload_sig;
+	const char *policy_path; /* absolute: the broker never changes directory, but be sure */
+	const char *preload;
+	bool learn;
+	const struct sb_policy *kernel; /* the policy the filters were built from */
+	int log_fd;
+	struct loaded *loaded;
+	size_t nloaded;
+};
+
+/* Kill every process below lc->self until none is left. */
+void kill_tree(const struct loop_ctx *lc);
+/* Reap whatever exited; the loop stops once the last process of the tree is gone. */
+void reap(struct sb_broker *b, struct loop_ctx *lc);
+/* The loop's handlers: the signalfd (forward, reap, reload) and the --timeout timerfd. */
+void on_signal(struct sb_broker *b, int fd, uint32_t events, void *data);
+void on_timeout(struct sb_broker *b, int fd, uint32_t events, void *data);
+/* The policies reloads read, freed at the end. */
+void loaded_free(struct loop_ctx *lc);
+/* Keep only what acting for the sandboxee needs. Returns 0 or -errno. */
+int drop_broker_privileges(const struct child_args *a, const struct sb_policy *policy);
+/* The exit status of `run`: the program's, 128+N for signal N, 124 on timeout, else 125. */
+int exit_status(const struct run_state *st);
