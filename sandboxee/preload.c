@@ -252,6 +252,17 @@ static int arm(const char **what)
 }
 
 /*
+ * ---- WARNING: the exported wrappers below run in ANY context --------------------------------
+ * sigaction, sigprocmask and pthread_sigmask replace the C library's for the whole program. They
+ * are called from any thread, from the program's signal handlers (async-signal context), between
+ * fork and exec, before this library's constructor (from another library's), armed or not. They
+ * exist only to keep SIGSYS out of every mask the program sets (below). So they must never
+ * allocate, lock, print, or call anything that is not async-signal-safe (dlsym only before our
+ * constructor, when nothing else runs yet); never make a syscall besides the real function's
+ * (one a filter traps while SIGSYS is blocked kills); never touch errno but through the real
+ * call; and never fail where the real function would not.
+ * ----------------------------------------------------------------------------------------------
+ *
  * SIGSYS must never be blocked once the trap is armed: a trap with SIGSYS blocked kills the
  * process. Programs block every signal for good reasons (a worker thread that must not take
  * signals, a handler installed with a full mask), so the C library's mask functions are wrapped
