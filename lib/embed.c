@@ -37,6 +37,7 @@
 #include "handler.h"
 #include "loop.h"
 #include "macro.h"
+#include "msg.h"
 #include "policy.h"
 #include "protocol.h"
 #include "runtime.h"
@@ -216,39 +217,17 @@ static int drop_own_privileges(cap_t none)
  */
 static ssize_t recv_reply(int fd, struct sb_rep *rep, int *ret_fd)
 {
-	struct iovec iov = { .iov_base = rep, .iov_len = sizeof(*rep) };
-	union {
-		char buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	ssize_t n;
+	struct sb_msg_anc anc = { .maxfds = 2 };
+	long n = sb_msg_recv1(fd, rep, sizeof(*rep), &anc, 0);
 
-	*ret_fd = -1;
-	do
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+	*ret_fd = anc.fds[0];
+	safe_close(anc.fds[1]);
 	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		if (c->cmsg_len == CMSG_LEN(sizeof(int))) {
-			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-		} else if (c->cmsg_len == CMSG_LEN(2 * sizeof(int))) {
-			int two[2];
-			memcpy(two, CMSG_DATA(c), sizeof(two));
-			*ret_fd = two[0];
-			safe_close(two[1]);
-		}
-	}
+		return n;
 	if (n == 0)
 		return -EIO; /* the broker is gone */
 	if ((size_t)n != sizeof(*rep) || rep->magic != SB_PROTO_MAGIC_REP ||
-	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+	    (anc.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		*ret_fd = safe_close(*ret_fd);
 		return -EIO;
 	}
@@ -269,9 +248,10 @@ static int open_channel(int ctrl)
 	int fd;
 
 	/* A plain send: the kernel filter allows it (sendmsg would go to the broker). */
-	if (sendto(ctrl, &req, sizeof(req), MSG_NOSIGNAL, NULL, 0) < 0)
-		return -errno;
-	ssize_t n = recv_reply(ctrl, &rep, &fd);
+	long n = sb_msg_send1(ctrl, &req, sizeof(req), -1, MSG_NOSIGNAL);
+	if (n < 0)
+		return (int)n;
+	n = recv_reply(ctrl, &rep, &fd);
 	if (n < 0)
 		return (int)n;
 	/* ret > 0 names a reply slot: this reply answered a handler's request. Not used here. */
@@ -299,9 +279,10 @@ static long call(int ch, struct sb_req *req, const void *payload, size_t len)
 	memcpy(buf, req, sizeof(*req));
 	if (len)
 		memcpy(buf + sizeof(*req), payload, len);
-	if (sendto(ch, buf, sizeof(*req) + len, MSG_NOSIGNAL, NULL, 0) < 0)
-		return -errno;
-	ssize_t n = recv_reply(ch, &rep, &fd);
+	long n = sb_msg_send1(ch, buf, sizeof(*req) + len, -1, MSG_NOSIGNAL);
+	if (n < 0)
+		return n;
+	n = recv_reply(ch, &rep, &fd);
 	safe_close(fd);
 	if (n < 0)
 		return n;
@@ -359,27 +340,11 @@ static void hello(int ctrl, int err)
 			      .version = SB_PROTO_VERSION,
 			      .seq = SB_HELLO_SEQ,
 			      .ret = err < 0 ? err : getpid() };
-	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	int pidfd = err < 0 ? -1 : (int)syscall(SYS_pidfd_open, getpid(), 0);
 
 	if (err >= 0 && pidfd < 0)
 		rep.ret = -errno;
-	if (pidfd >= 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
-	}
-	if (sendmsg(ctrl, &mh, MSG_NOSIGNAL) < 0)
+	if (sb_msg_send1(ctrl, &rep, sizeof(rep), pidfd, MSG_NOSIGNAL) < 0)
 		_exit(1);
 	safe_close(pidfd);
 	if (rep.ret < 0)

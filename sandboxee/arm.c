@@ -8,7 +8,6 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -20,7 +19,9 @@
 
 #include "arch.h"
 
+#include "arm.h"
 #include "handler.h"
+#include "msg.h"
 #include "protocol.h"
 #include "runtime.h"
 
@@ -94,40 +95,22 @@ bool sb_region_setup(void)
 			      .type = SB_REQ_REGION,
 			      .arch = SB_AUDIT_ARCH,
 			      .seq = SB_REGION_SEQ };
-	if (sendto(ch, &req, sizeof(req), MSG_NOSIGNAL, NULL, 0) != (ssize_t)sizeof(req))
+	if (sb_msg_send1(ch, &req, sizeof(req), -1, MSG_NOSIGNAL) != (long)sizeof(req))
 		return false;
 	struct sb_rep rep;
-	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	ssize_t n;
-	int memfd = -1;
+	struct sb_msg_anc anc = { .maxfds = 1 };
+	long n;
 	/* The channel may have carried calls before: skip what is left of them (wake-ups). */
 	for (;;) {
-		mh.msg_controllen = sizeof(u.buf);
-		do
-			n = recvmsg(ch, &mh, MSG_CMSG_CLOEXEC);
-		while (n < 0 && errno == EINTR);
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); n > 0 && c; c = CMSG_NXTHDR(&mh, c))
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-			    c->cmsg_len == CMSG_LEN(sizeof(int)))
-				memcpy(&memfd, CMSG_DATA(c), sizeof(int));
-		if (n <= 0 || (n == (ssize_t)sizeof(rep) && rep.seq == SB_REGION_SEQ))
+		n = sb_msg_recv1(ch, &rep, sizeof(rep), &anc, 0);
+		if (n <= 0 || (n == (long)sizeof(rep) && rep.seq == SB_REGION_SEQ))
 			break;
-		if (memfd >= 0)
-			close(memfd);
-		memfd = -1;
+		sb_msg_anc_close(&anc);
 	}
-	if (n != (ssize_t)sizeof(rep) || rep.magic != SB_PROTO_MAGIC_REP ||
-	    rep.seq != SB_REGION_SEQ || rep.ret < 0 || rep.ret >= SB_REGION_SLOTS || memfd < 0) {
-		if (memfd >= 0)
-			close(memfd);
+	int memfd = anc.fds[0];
+	if (n != (long)sizeof(rep) || rep.magic != SB_PROTO_MAGIC_REP || rep.seq != SB_REGION_SEQ ||
+	    rep.ret < 0 || rep.ret >= SB_REGION_SLOTS || memfd < 0) {
+		sb_msg_anc_close(&anc);
 		return false;
 	}
 	void *m = mmap(NULL, SB_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);

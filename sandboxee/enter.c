@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "compile.h"
+#include "arm.h"
 #include "handler.h"
 #include "protocol.h"
 #include "macro.h"

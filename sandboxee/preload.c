@@ -28,7 +28,9 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "arm.h"
 #include "handler.h"
+#include "msg.h"
 #include "protocol.h"
 #include "runtime.h"
 
@@ -136,7 +138,8 @@ static int ask_filter(int ch, const struct sb_text_range *rg, size_t n, uint8_t 
 		struct sb_req req;
 		struct sb_text_range rg[SB_MAX_TEXT_RANGES];
 	} msg;
-	ssize_t k;
+	struct sb_msg_anc anc = { .maxfds = 0 }; /* no fd comes with a filter */
+	long k;
 
 	memset(&msg, 0, sizeof(msg));
 	msg.req.magic = SB_PROTO_MAGIC_REQ;
@@ -146,21 +149,14 @@ static int ask_filter(int ch, const struct sb_text_range *rg, size_t n, uint8_t 
 	msg.req.seq = 1;
 	msg.req.len[SB_ITEM_IN] = (uint32_t)(n * sizeof(*rg));
 	memcpy(msg.rg, rg, n * sizeof(*rg));
-	do
-		k = send(ch, &msg, sizeof(msg.req) + n * sizeof(*rg), MSG_NOSIGNAL);
-	while (k < 0 && errno == EINTR);
+	k = sb_msg_send1(ch, &msg, sizeof(msg.req) + n * sizeof(*rg), -1, MSG_NOSIGNAL);
 	if (k < 0)
-		return -errno;
-
-	struct iovec iov = { .iov_base = buf, .iov_len = cap };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	do
-		k = recvmsg(ch, &mh, MSG_CMSG_CLOEXEC);
-	while (k < 0 && errno == EINTR);
+		return (int)k;
+	k = sb_msg_recv1(ch, buf, cap, &anc, 0);
 	if (k < 0)
-		return -errno;
+		return (int)k;
 	const struct sb_rep *rep = (const struct sb_rep *)buf;
-	if ((size_t)k < sizeof(*rep) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	if ((size_t)k < sizeof(*rep) || (anc.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    rep->magic != SB_PROTO_MAGIC_REP || rep->version != SB_PROTO_VERSION ||
 	    rep->seq != msg.req.seq)
 		return -EPROTO;
@@ -256,6 +252,17 @@ static int arm(const char **what)
 }
 
 /*
+ * ---- WARNING: the exported wrappers below run in ANY context --------------------------------
+ * sigaction, sigprocmask and pthread_sigmask replace the C library's for the whole program. They
+ * are called from any thread, from the program's signal handlers (async-signal context), between
+ * fork and exec, before this library's constructor (from another library's), armed or not. They
+ * exist only to keep SIGSYS out of every mask the program sets (below). So they must never
+ * allocate, lock, print, or call anything that is not async-signal-safe (dlsym only before our
+ * constructor, when nothing else runs yet); never make a syscall besides the real function's
+ * (one a filter traps while SIGSYS is blocked kills); never touch errno but through the real
+ * call; and never fail where the real function would not.
+ * ----------------------------------------------------------------------------------------------
+ *
  * SIGSYS must never be blocked once the trap is armed: a trap with SIGSYS blocked kills the
  * process. Programs block every signal for good reasons (a worker thread that must not take
  * signals, a handler installed with a full mask), so the C library's mask functions are wrapped
