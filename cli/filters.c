@@ -160,7 +160,7 @@ int effective_policy(const struct sb_policy *p, pid_t broker, struct sb_policy *
 }
 
 /* The base filter: the policy and the runtime's rules; brokered calls go to notify. */
-int base_filter(const struct sb_policy *eff, size_t nlauncher, scmp_filter_ctx *main,
+int base_filter(const struct sb_policy *eff, size_t nlauncher, struct sock_fprog *main,
 		scmp_filter_ctx *guard, scmp_filter_ctx *launcher)
 {
 	struct sb_plan *plan = NULL;
@@ -168,16 +168,19 @@ int base_filter(const struct sb_policy *eff, size_t nlauncher, scmp_filter_ctx *
 	without.nsys -= nlauncher;
 	int r = sb_plan_build_for(&without, false, &plan);
 	if (r == 0)
-		r = sb_plan_filter(plan, false, SCMP_ACT_NOTIFY, main);
+		r = sb_plan_program(plan, false, SCMP_ACT_NOTIFY, main);
 	if (r == 0) {
 		r = sb_plan_filter(plan, true, SCMP_ACT_NOTIFY, guard);
-		if (r < 0)
-			seccomp_release(*main);
+		if (r < 0) {
+			free(main->filter);
+			main->filter = NULL;
+		}
 	}
 	if (r == 0) {
 		r = launcher_filter(eff->sys + without.nsys, nlauncher, launcher);
 		if (r < 0) {
-			seccomp_release(*main);
+			free(main->filter);
+			main->filter = NULL;
 			if (*guard)
 				seccomp_release(*guard);
 		}

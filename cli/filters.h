@@ -2,6 +2,7 @@
 /* `sysbroker run`: the policy as the sandbox lives under it, and the filters built from it. */
 #pragma once
 
+#include <linux/filter.h>
 #include <seccomp.h>
 #include <sys/types.h>
 
@@ -20,5 +21,5 @@ int allow_runtime(struct sb_policy *p, const char *path);
 int effective_policy(const struct sb_policy *p, pid_t broker, struct sb_policy *copy,
 		     struct sb_sysrule **ret_rules, size_t *ret_nlauncher);
 /* The main, guard (may be NULL) and launcher filters of eff. Returns 0 or -errno. */
-int base_filter(const struct sb_policy *eff, size_t nlauncher, scmp_filter_ctx *main,
+int base_filter(const struct sb_policy *eff, size_t nlauncher, struct sock_fprog *main,
 		scmp_filter_ctx *guard, scmp_filter_ctx *launcher);

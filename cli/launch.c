@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "compile.h"
 #include "launch.h"
 #include "macro.h"
 #include "run.h"
@@ -124,10 +126,10 @@ __attribute__((noreturn)) void child_main(struct child_args *a)
 	if (r == 0 && a->guard)
 		r = seccomp_load(a->guard);
 	if (r == 0)
-		r = seccomp_load(a->main);
+		r = sb_program_load(&a->main, SECCOMP_FILTER_FLAG_NEW_LISTENER);
 	if (r < 0)
 		child_fail(a->pipe_w, "cannot load the seccomp filter: %s", strerror(-r));
-	if (seccomp_notify_fd(a->main) != probe)
+	if (r != probe)
 		_exit(EXIT_FAIL); /* the launcher says what went wrong */
 	close(a->pipe_w);
 

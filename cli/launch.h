@@ -2,6 +2,7 @@
 /* `sysbroker run`: the sandboxee's side of the fork, and the launcher's side of its report. */
 #pragma once
 
+#include <linux/filter.h>
 #include <seccomp.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -13,7 +14,8 @@ struct child_args {
 	const struct run_opts *o;
 	const char *prog;
 	char **envp;
-	scmp_filter_ctx main, guard, launcher;
+	struct sock_fprog main; /* the base filter, with the unknown-number prefix */
+	scmp_filter_ctx guard, launcher;
 	int pipe_w;
 	int ctrl; /* our end of the control socket, already at its final number */
 	bool as_user;

@@ -558,8 +558,7 @@ static void run_free(struct run *r)
 	safe_close(r->pidfd);
 	safe_close(r->a.ctrl);
 	safe_close(r->lc.proc_fd);
-	if (r->a.main)
-		seccomp_release(r->a.main);
+	free(r->a.main.filter);
 	if (r->a.guard)
 		seccomp_release(r->a.guard);
 	if (r->a.launcher)

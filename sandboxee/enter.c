@@ -2,6 +2,8 @@
 /* Installing the trap path: handler, runtime rules, filters. Not signal context. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -21,8 +23,7 @@ void sb_trap_filters_release(struct sb_trap_filters *f)
 {
 	if (!f)
 		return;
-	if (f->main)
-		seccomp_release(f->main);
+	free(f->main.filter);
 	if (f->guard)
 		seccomp_release(f->guard);
 	free(f->eff_rules);
@@ -62,12 +63,10 @@ int sb_trap_build(const struct sb_policy *policy, const struct sb_trap_opts *o,
 			r = -EOPNOTSUPP;
 	}
 	if (r == 0)
-		r = sb_plan_filter(plan, false, SCMP_ACT_TRAP, &f.main);
+		r = sb_plan_program(plan, false, SCMP_ACT_TRAP, &f.main);
 	if (r == 0)
 		r = sb_plan_filter(plan, true, SCMP_ACT_TRAP, &f.guard);
 	/* Every thread of the process, or none: the load fails (ESRCH) if one cannot follow. */
-	if (r == 0 && o->tsync)
-		r = seccomp_attr_set(f.main, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (r == 0 && o->tsync && f.guard)
 		r = seccomp_attr_set(f.guard, SCMP_FLTATR_CTL_TSYNC, 1);
 	sb_plan_free(plan);
@@ -87,7 +86,7 @@ int sb_trap_install(const struct sb_trap_filters *f, int ctrl_fd, const struct s
 	bool had_channel = false, mapped = false;
 	int r;
 
-	if (!f || !f->main || (o->handler && ctrl_fd < 0))
+	if (!f || !f->main.len || (o->handler && ctrl_fd < 0))
 		return -EINVAL;
 	if (o->handler) {
 		/* Every signal blocked while the handler runs: it owns this thread's buffers. */
@@ -105,8 +104,14 @@ int sb_trap_install(const struct sb_trap_filters *f, int ctrl_fd, const struct s
 	}
 	/* The guard first: the main filter may refuse seccomp(2) itself. */
 	r = f->guard ? seccomp_load(f->guard) : 0;
-	if (r == 0)
-		r = seccomp_load(f->main);
+	if (r == 0) {
+		unsigned flags =
+			o->tsync ? SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_TSYNC_ESRCH : 0;
+		r = sb_program_load(&f->main, flags);
+		/* Without TSYNC_ESRCH (before Linux 5.7) the kernel names the thread instead. */
+		if (r > 0)
+			r = -ESRCH;
+	}
 	if (r == 0)
 		return 0;
 restore:

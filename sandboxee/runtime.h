@@ -30,8 +30,9 @@ struct sb_trap_opts {
 
 /* The filters of one trap policy, and the policy the broker must decide by. */
 struct sb_trap_filters {
-	scmp_filter_ctx main, guard; /* guard NULL when the plan needs none */
-	struct sb_policy eff;        /* the policy plus the runtime's rules; points into it */
+	struct sock_fprog main; /* with the unknown-number prefix (sb_plan_program) */
+	scmp_filter_ctx guard;  /* NULL when the plan needs none */
+	struct sb_policy eff;   /* the policy plus the runtime's rules; points into it */
 	struct sb_sysrule *eff_rules;
 };
 
