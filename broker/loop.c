@@ -19,11 +19,10 @@
 #include "arch.h"
 #include "audit.h"
 #include "decode.h"
-#include "executor.h"
+#include "dispatch.h"
 #include "layers.h"
 #include "loop.h"
 #include "macro.h"
-#include "net.h"
 #include "notify.h"
 #include "privdrop.h"
 #include "resolve.h"
@@ -98,7 +97,7 @@ struct sb_broker {
 	struct sb_layers *layers;
 	_Alignas(8) uint8_t req[SB_MAX_REQ + 1];
 	_Alignas(8) uint8_t rep[SB_MAX_REP];
-	struct sb_result res;
+	struct sb_dispatch *disp; /* the decision path, for both transports */
 };
 
 int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker **ret)
@@ -123,9 +122,15 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < MAX_CONNS + FD_RESERVE)
 		b->max_conns = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : FD_RESERVE;
+	int r = sb_dispatch_new(log_fd, &b->disp);
+	if (r < 0) {
+		free(b);
+		return r;
+	}
 	b->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (b->epfd < 0) {
-		int r = -errno;
+		r = -errno;
+		sb_dispatch_free(b->disp);
 		free(b);
 		return r;
 	}
@@ -621,13 +626,141 @@ static void on_embed(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 	send_reply(c->fd, &rep, NULL, -1);
 }
 
+/* A channel's request on its way through the dispatcher (dispatch.h). */
+struct chan_reply {
+	struct sb_reply rp;
+	struct sb_broker *b;          /* NULL in a worker's copy */
+	struct conn *c;               /* NULL in a worker's copy */
+	const struct sb_decoded *dec; /* the request, whose items are the arguments */
+	bool in_slot;                 /* answer in the channel's slot */
+	bool log_failure;             /* log an answer that cannot be sent */
+	int fd;                       /* a worker's copy: the channel */
+	uint64_t seq;
+};
+
+/* The items the handler sent are the memory arguments, already checked by sb_decode_request. */
+static int chan_fetch(struct sb_reply *rp, struct sb_call *call)
+{
+	const struct sb_decoded *dec = ((struct chan_reply *)rp)->dec;
+	call->path[0] = dec->item[SB_ITEM_PATH0];
+	call->path[1] = dec->item[SB_ITEM_PATH1];
+	call->string = dec->item[SB_ITEM_STRING];
+	call->in = dec->item[SB_ITEM_IN];
+	call->in_len = dec->item_len[SB_ITEM_IN];
+	return 0;
+}
+
+static int chan_fetch_net(struct sb_reply *rp, const struct sb_call *call, struct sb_netargs *na,
+			  const void *item[2])
+{
+	const struct sb_decoded *dec = ((struct chan_reply *)rp)->dec;
+	(void)call;
+	item[0] = dec->item[SB_ITEM_IN];
+	item[1] = dec->item[SB_ITEM_DATA];
+	na->addr_len = dec->item_len[SB_ITEM_IN];
+	na->data_len = dec->item_len[SB_ITEM_DATA];
+	return 0;
+}
+
+static int chan_answer(struct sb_reply *rp, const struct sb_call *call, struct sb_result *res,
+		       enum sb_answer how)
+{
+	struct chan_reply *cr = (struct chan_reply *)rp;
+	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
+			      .version = SB_PROTO_VERSION,
+			      .seq = cr->seq,
+			      .ret = res->ret };
+	int pass_fd = -1;
+	(void)call;
+	if (how == SB_ANSWER_RESULT) {
+		rep.outlen = (uint32_t)(res->outlen <= SB_MAX_OUT_WIRE ? res->outlen : 0);
+		if (res->fd >= 0)
+			rep.flags |= SB_REP_FD | (res->cloexec ? SB_REP_CLOEXEC : 0);
+		pass_fd = res->fd;
+	}
+	if (!cr->c)
+		return send_reply(cr->fd, &rep, NULL, -1);
+	int r = answer(cr->b, cr->c, cr->in_slot, &rep, res->out, pass_fd);
+	if (r < 0 && how == SB_ANSWER_RESULT && cr->log_failure)
+		log_protocol(cr->b, cr->c->pid, "cannot send reply");
+	return r;
+}
+
+static void chan_kill(struct sb_reply *rp, const struct sb_call *call)
+{
+	(void)call;
+	syscall(SYS_pidfd_send_signal, rp->pidfd, SIGKILL, NULL, 0);
+}
+
+static void chan_free(struct sb_reply *rp)
+{
+	struct chan_reply *cr = (struct chan_reply *)rp;
+	if (!cr)
+		return;
+	safe_close(cr->fd);
+	safe_close(rp->pidfd);
+	free(cr);
+}
+
+static const struct sb_reply_ops chan_ops;
+
+/* A worker's own: the channel and the pidfd duplicated; it answers on the socket. */
+static struct sb_reply *chan_detach(struct sb_reply *rp)
+{
+	const struct chan_reply *from = (const struct chan_reply *)rp;
+	struct chan_reply *cr = calloc(1, sizeof(*cr));
+	if (!cr)
+		return NULL;
+	*cr = (struct chan_reply){ .rp = { .ops = &chan_ops, .pidfd = -1 }, .seq = from->seq };
+	cr->fd = fcntl(from->c->fd, F_DUPFD_CLOEXEC, 3);
+	if (cr->fd >= 0 && rp->pidfd >= 0)
+		cr->rp.pidfd = fcntl(rp->pidfd, F_DUPFD_CLOEXEC, 3);
+	if (cr->fd < 0 || (rp->pidfd >= 0 && cr->rp.pidfd < 0)) {
+		int e = errno;
+		chan_free(&cr->rp);
+		errno = e;
+		return NULL;
+	}
+	return &cr->rp;
+}
+
+static const struct sb_reply_ops chan_ops = {
+	.fetch = chan_fetch,
+	.fetch_net = chan_fetch_net,
+	.answer = chan_answer,
+	.kill = chan_kill,
+	.detach = chan_detach,
+	.free = chan_free,
+};
+
+/* The requests that are not syscalls: a filter, reply slots, sb_sandbox_enter's. True if one. */
+static bool on_other(struct sb_broker *b, struct conn *c, size_t n, bool ok)
+{
+	const struct sb_req *req = (const struct sb_req *)b->req;
+	if (n < sizeof(*req))
+		return false;
+	switch (req->type) {
+	case SB_REQ_FILTER:
+		on_filter(b, c, n, ok);
+		return true;
+	case SB_REQ_REGION:
+		on_region(b, c, n, ok);
+		return true;
+	case SB_REQ_LAYER:
+	case SB_REQ_PRIVDROP:
+		on_embed(b, c, n, ok);
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void on_channel(struct sb_broker *b, struct conn *c)
 {
 	struct ucred cred;
 	bool has_cred, trunc;
 	int fds[8], nfds;
 	struct sb_decoded dec;
-	struct sb_result *res = &b->res;
 	ssize_t n = receive(c->fd, b->req, sizeof(b->req), &cred, &has_cred, fds, &nfds, &trunc);
 
 	for (int i = 0; i < nfds; i++)
@@ -644,26 +777,10 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 		if (c->pidfd >= 0)
 			c->pid = cred.pid;
 	}
+	if (!trunc && on_other(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid))
+		return;
 
 	const struct sb_req *req = (const struct sb_req *)b->req;
-	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP, .version = SB_PROTO_VERSION };
-	if ((size_t)n >= sizeof(*req))
-		rep.seq = req->seq;
-
-	if (!trunc && (size_t)n >= sizeof(*req) && req->type == SB_REQ_FILTER) {
-		on_filter(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid);
-		return;
-	}
-	if (!trunc && (size_t)n >= sizeof(*req) && req->type == SB_REQ_REGION) {
-		on_region(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid);
-		return;
-	}
-	if (!trunc && (size_t)n >= sizeof(*req) &&
-	    (req->type == SB_REQ_LAYER || req->type == SB_REQ_PRIVDROP)) {
-		on_embed(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid);
-		return;
-	}
-
 	bool in_slot = !trunc && (size_t)n >= sizeof(*req) && req->type == SB_REQ_SYSCALL_SLOT;
 	int r = trunc ? -EPROTO : sb_decode_request(b->req, (size_t)n, SB_AUDIT_ARCH, &dec);
 	if (r == 0 && in_slot && !c->slot)
@@ -674,95 +791,44 @@ static void on_channel(struct sb_broker *b, struct conn *c)
 	if (r == 0 && cred.pid != c->pid)
 		r = -EPROTO;
 	if (r < 0) {
+		struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
+				      .version = SB_PROTO_VERSION,
+				      .seq = (size_t)n >= sizeof(*req) ? req->seq : 0,
+				      .ret = -EPROTO };
 		bool cut = hostile(b, c, has_cred ? cred.pid : 0, "malformed request");
-		rep.ret = -EPROTO;
 		answer(b, c, in_slot, &rep, NULL, -1);
 		if (cut)
 			drop_conn(b, c);
 		return;
 	}
 
-	/*
-	 * The kernel rules first: the filter sends some of their decisions here (logged denials,
-	 * arguments only the broker can judge), and a hand-made request may name any syscall.
-	 */
-	struct sb_decision sd;
-	sb_policy_eval_syscall(b->policy, req->nr, req->args, &sd);
-	if (sd.verdict != SB_BROKER || !dec.shape) {
-		sb_result_reset(res, &sd);
-		if (sd.verdict != SB_BROKER)
-			sb_syscall_carry(b->policy, req->nr, req->args, &sd, res);
-		if (sd.verdict == SB_KILL) {
-			syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
-			res->ret = -EPERM;
-		} else if (sd.verdict == SB_DENY) {
-			res->ret = -(sd.err ? sd.err : EPERM);
-		} else {
-			/* Allowed, but not a call the broker can make for someone else. */
-			res->ret = -ENOSYS;
-		}
-		rep.ret = res->ret;
-		struct sb_call call = { .nr = req->nr,
-					.pid = c->pid,
-					.transport = SB_TRANSPORT_TRAP };
-		memcpy(call.args, req->args, sizeof(call.args));
-		/* The record first: it is on disk before the program can act on the answer. */
-		if (sb_audit_wanted(res, sd.log) && b->log_fd >= 0)
-			sb_audit_write(b->log_fd, &call, res);
-		answer(b, c, in_slot, &rep, NULL, -1);
-		return;
-	}
-	if (sb_shape_is_net(dec.shape)) {
-		/* Network calls: broker/net.c, which may answer later from a worker thread. */
-		sb_net_serve_trap(b->policy, c->fd, c->pid, c->pidfd, &dec, &sd, b->log_fd);
-		return;
-	}
-
+	bool net = sb_shape_is_net(dec.shape);
+	struct chan_reply cr = {
+		.rp = { .ops = &chan_ops, .pidfd = c->pidfd },
+		.b = b,
+		.c = c,
+		.dec = &dec,
+		/* Network answers go on the socket, as a worker's must. */
+		.in_slot = in_slot && !net,
+		.log_failure = !net,
+		.fd = -1,
+		.seq = req->seq,
+	};
 	struct sb_call call = {
 		.nr = req->nr,
 		.pid = c->pid,
 		.transport = SB_TRANSPORT_TRAP,
 		.shape = dec.shape,
-		.path = { dec.item[SB_ITEM_PATH0], dec.item[SB_ITEM_PATH1] },
 		.dirfd = { -1, -1 },
-		.string = dec.item[SB_ITEM_STRING],
-		.in = dec.item[SB_ITEM_IN],
-		.in_len = dec.item_len[SB_ITEM_IN],
 	};
 	memcpy(call.args, req->args, sizeof(call.args));
-	for (int i = 0; i < 2 && r == 0; i++) {
-		bool has_path = dec.shape->path[i] != SB_NOARG;
-		bool has_dirfd = dec.shape->dirfd[i] != SB_NOARG;
-		if (!has_path)
-			continue;
-		r = sb_relative_base(c->pid, c->pidfd, call.path[i], has_dirfd,
-				     has_dirfd ? req->args[dec.shape->dirfd[i]] : 0,
-				     &call.dirfd[i]);
-	}
-	if (r < 0) {
-		rep.ret = r;
-		answer(b, c, in_slot, &rep, NULL, -1);
-	} else {
-		sb_result_reset(res, NULL);
-		sb_execute(b->policy, &call, res);
-		rep.ret = res->ret;
-		rep.outlen = (uint32_t)(res->outlen <= SB_MAX_OUT_WIRE ? res->outlen : 0);
-		if (res->fd >= 0)
-			rep.flags |= SB_REP_FD | (res->cloexec ? SB_REP_CLOEXEC : 0);
-		if (sb_audit_wanted(res, false) && b->log_fd >= 0)
-			sb_audit_write(b->log_fd, &call, res);
-		if (answer(b, c, in_slot, &rep, res->out, res->fd) < 0)
-			log_protocol(b, c->pid, "cannot send reply");
-		safe_close(res->fd);
-	}
-	safe_close(call.dirfd[0]);
-	safe_close(call.dirfd[1]);
+	sb_dispatch(b->disp, b->policy, &call, &cr.rp);
 }
 
 static void on_notify(struct sb_broker *b, struct conn *c, uint32_t events)
 {
 	if (events & EPOLLIN) {
-		int r = sb_notify_serve(b->policy, c->fd, b->log_fd);
+		int r = sb_notify_serve(b->disp, b->policy, c->fd);
 		if (r == 0 || r == -EAGAIN || r == -EINTR)
 			return;
 	}
@@ -849,6 +915,7 @@ struct sb_broker *sb_broker_free(struct sb_broker *b)
 	while (b->conns)
 		drop_conn(b, b->conns);
 	sb_layers_free(b->layers);
+	sb_dispatch_free(b->disp);
 	safe_close(b->epfd);
 	free(b);
 	return NULL;
