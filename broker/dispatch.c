@@ -25,12 +25,12 @@
 #include "notify.h"
 #include "resolve.h"
 
-int sb_dispatch_new(int log_fd, struct sb_dispatch **ret)
+int sb_dispatch_new(struct sb_audit_log *log, struct sb_dispatch **ret)
 {
 	struct sb_dispatch *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->log_fd = log_fd;
+	d->log = log;
 	d->res.fd = -1;
 	d->net = sb_net_pool_new();
 	if (!d->net) {
@@ -54,8 +54,8 @@ struct sb_dispatch *sb_dispatch_free(struct sb_dispatch *d)
 static void record(struct sb_dispatch *d, const struct sb_call *call, const struct sb_result *res,
 		   bool log)
 {
-	if (sb_audit_wanted(res, log) && d->log_fd >= 0)
-		sb_audit_write(d->log_fd, call, res);
+	if (sb_audit_wanted(res, log))
+		sb_audit_write(d->log, call, res);
 }
 
 /* A call the syscall rules decide alone, or a brokered call the executor does not serve. */

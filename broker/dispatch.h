@@ -17,6 +17,7 @@
 #include "netargs.h"
 #include "protocol.h"
 
+struct sb_audit_log;
 struct sb_reply;
 struct sb_net_pool;
 struct sb_notify_state;
@@ -72,7 +73,7 @@ struct sb_reply {
 
 /* Everything the decision path keeps between calls; the loop thread's only. */
 struct sb_dispatch {
-	int log_fd;                     /* audit records (-1: none) */
+	struct sb_audit_log *log;       /* audit records (borrowed; NULL: none) */
 	struct sb_net_pool *net;        /* network worker threads (broker/net.c) */
 	struct sb_notify_state *notify; /* the notify transport's buffers, made on first use */
 	struct sb_result res;
@@ -80,8 +81,8 @@ struct sb_dispatch {
 	_Alignas(8) uint8_t netbuf[SB_MAX_ADDR + SB_MAX_DATA];
 };
 
-/* A decision path writing its records to log_fd (-1: none, and not owned). 0 or -ENOMEM. */
-int sb_dispatch_new(int log_fd, struct sb_dispatch **ret);
+/* A decision path writing its records to log (borrowed; NULL: none). 0 or -ENOMEM. */
+int sb_dispatch_new(struct sb_audit_log *log, struct sb_dispatch **ret);
 struct sb_dispatch *sb_dispatch_free(struct sb_dispatch *d);
 
 /**

@@ -80,7 +80,7 @@ _Static_assert(SB_REGION_SLOTS <= 64, "a bit per slot");
 
 struct sb_broker {
 	const struct sb_policy *policy;
-	int log_fd;
+	struct sb_audit_log *log; /* where records go, with the sandbox id and the rate limit */
 	int epfd;
 	struct conn *conns;
 	size_t nconns, max_conns;
@@ -106,7 +106,6 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 	if (!b)
 		return -ENOMEM;
 	b->policy = policy;
-	b->log_fd = log_fd;
 	b->spin_ns = SB_BROKER_SPIN_NS;
 	b->sync_wake = !getenv("SYSBROKER_NO_SYNC_WAKE");
 	const char *e = getenv("SYSBROKER_SPIN_NS");
@@ -122,8 +121,11 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < MAX_CONNS + FD_RESERVE)
 		b->max_conns = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : FD_RESERVE;
-	int r = sb_dispatch_new(log_fd, &b->disp);
+	int r = sb_audit_log_new(log_fd, &b->log);
+	if (r == 0)
+		r = sb_dispatch_new(b->log, &b->disp);
 	if (r < 0) {
+		sb_audit_log_unref(b->log);
 		free(b);
 		return r;
 	}
@@ -131,6 +133,7 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 	if (b->epfd < 0) {
 		r = -errno;
 		sb_dispatch_free(b->disp);
+		sb_audit_log_unref(b->log);
 		free(b);
 		return r;
 	}
@@ -241,6 +244,11 @@ void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy)
 	b->policy = policy;
 }
 
+struct sb_audit_log *sb_broker_log(struct sb_broker *b)
+{
+	return b ? b->log : NULL;
+}
+
 void sb_broker_stop(struct sb_broker *b)
 {
 	b->stop = true;
@@ -249,10 +257,8 @@ void sb_broker_stop(struct sb_broker *b)
 /* A hostile or broken message: say so in the log, never crash. */
 static void log_protocol(struct sb_broker *b, pid_t pid, const char *what)
 {
-	if (b->log_fd < 0)
-		return;
 	/* Nothing better to do with a failing log than to keep serving. */
-	sb_audit_event(b->log_fd, pid, "protocol-error", "error", what);
+	sb_audit_event(b->log, pid, "protocol-error", "error", what);
 }
 
 /* recvmsg with room for credentials and fds; fds that arrive are returned in fds[]. */
@@ -916,6 +922,7 @@ struct sb_broker *sb_broker_free(struct sb_broker *b)
 		drop_conn(b, b->conns);
 	sb_layers_free(b->layers);
 	sb_dispatch_free(b->disp);
+	sb_audit_log_unref(b->log);
 	safe_close(b->epfd);
 	free(b);
 	return NULL;

@@ -74,8 +74,8 @@ struct job {
 	struct sb_call call; /* for the audit record */
 	struct sb_reply *rp; /* how to answer (borrowed; a worker's own when owns) */
 	struct sb_net_pool *pool;
-	int log_fd;  /* borrowed: the broker's log stays open while it runs */
-	bool log;    /* the syscall rules asked for a record */
+	struct sb_audit_log *log; /* borrowed; a worker holds a reference */
+	bool log_wanted;          /* the syscall rules asked for a record */
 	bool owns;   /* rp is the job's own (a worker's): detached from the transport's */
 	int sock;    /* the caller's socket */
 	int path_fd; /* an O_PATH fd a unix path goes through, or -1 */
@@ -240,8 +240,8 @@ static int unix_target(struct job *j, uint32_t op, struct sb_net_target *t, int 
 /* Audit record, then the answer. */
 static int answer(struct job *j)
 {
-	if (sb_audit_wanted(&j->res, j->log) && j->log_fd >= 0)
-		sb_audit_write(j->log_fd, &j->call, &j->res);
+	if (sb_audit_wanted(&j->res, j->log_wanted))
+		sb_audit_write(j->log, &j->call, &j->res);
 	return j->rp->ops->answer(j->rp, &j->call, &j->res, SB_ANSWER_RESULT);
 }
 
@@ -273,9 +273,11 @@ static void *worker(void *arg)
 {
 	struct job *j = arg;
 	struct sb_net_pool *pool = j->pool;
+	struct sb_audit_log *log = j->log;
 	j->res.ret = perform(j, true);
 	answer(j);
 	job_free(j);
+	sb_audit_log_unref(log);
 	atomic_fetch_sub(&pool->workers, 1);
 	sb_net_pool_unref(pool);
 	return NULL;
@@ -317,8 +319,10 @@ static int start_worker(struct job *j)
 	j->rp = own;
 	j->owns = true;
 	atomic_fetch_add(&pool->refs, 1);
+	sb_audit_log_ref(j->log);
 	int r = spawn(j);
 	if (r < 0) {
+		sb_audit_log_unref(j->log);
 		/* Back to the borrowed reply: the caller answers. */
 		own->ops->free(own);
 		j->rp = borrowed;
@@ -538,9 +542,9 @@ static struct job *job_new(struct sb_dispatch *d, const struct sb_call *call,
 	j->call.dirfd[0] = j->call.dirfd[1] = -1;
 	j->rp = rp;
 	j->pool = d->net;
-	j->log_fd = d->log_fd;
+	j->log = d->log;
 	j->sock = j->path_fd = -1;
-	j->log = sd->log;
+	j->log_wanted = sd->log;
 	j->res.fd = -1;
 	j->res.decision = *sd;
 	return j;

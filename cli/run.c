@@ -758,7 +758,7 @@ static void reload(struct sb_broker *b, struct loop_ctx *lc)
 	if (r < 0) {
 		sb_policy_free(np);
 		if (lc->log_fd >= 0)
-			sb_audit_event(lc->log_fd, 0, "reload-error", "error", msg);
+			sb_audit_event(sb_broker_log(b), 0, "reload-error", "error", msg);
 		else
 			say("reload: %s (the policy in force stays)", msg);
 		return;
@@ -767,7 +767,7 @@ static void reload(struct sb_broker *b, struct loop_ctx *lc)
 	l->eff.kernel = lc->kernel;
 	sb_broker_set_policy(b, &l->eff);
 	if (lc->log_fd >= 0)
-		sb_audit_event(lc->log_fd, 0, "reload", "policy", lc->policy_path);
+		sb_audit_event(sb_broker_log(b), 0, "reload", "policy", lc->policy_path);
 }
 
 static void loaded_free(struct loop_ctx *lc)
@@ -1084,7 +1084,6 @@ int sb_cmd_run(int argc, char **argv)
 		say("%s: %s", o.policy, strerror(errno));
 		goto out;
 	}
-	sb_audit_set_sandbox(sandbox);
 	snprintf(sbvar, sizeof(sbvar), "SYSBROKER_SANDBOX=%s", sandbox);
 
 	/* The program's environment: PATH decides where PROG is found, as with env(1). */
@@ -1173,6 +1172,7 @@ int sb_cmd_run(int argc, char **argv)
 	r = sb_broker_new(&eff, log_fd, &b);
 	if (r < 0)
 		goto oom;
+	sb_audit_log_set_sandbox(sb_broker_log(b), sandbox);
 
 	/*
 	 * The broker's own resources: every fd it may need (a channel per sandboxed thread) up to
@@ -1319,7 +1319,7 @@ int sb_cmd_run(int argc, char **argv)
 	/* Children that exited before the signalfd existed. */
 	reap(b, &lc);
 	r = sb_broker_run(b);
-	sb_audit_flush(log_fd);
+	sb_audit_flush(sb_broker_log(b));
 	if (r < 0) {
 		say("broker failed: %s", strerror(-r));
 		goto kill_child;

@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "compile.h"
 #include "dispatch.h"
 #include "notify.h"
@@ -634,8 +635,9 @@ int main(int argc, char **argv)
 
 	/* Serve until the child (and the program it execs) is gone. */
 	int serve_err = 0, served = 0;
+	struct sb_audit_log *log = NULL;
 	struct sb_dispatch *disp = NULL;
-	if (sb_dispatch_new(logfd, &disp) < 0)
+	if (sb_audit_log_new(logfd, &log) < 0 || sb_dispatch_new(log, &disp) < 0)
 		return 1;
 	while (listener >= 0) {
 		struct pollfd pfd[2] = { { .fd = listener, .events = POLLIN },
@@ -660,6 +662,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	sb_dispatch_free(disp);
+	sb_audit_log_unref(log);
 	if (serve_err)
 		printf("# sb_notify_serve: %s after %d notifications\n", strerror(-serve_err),
 		       served);
