@@ -334,66 +334,63 @@ static int start_worker(struct job *j)
 	return 0;
 }
 
-/*
- * Decide and perform. Returns true when a worker took the job over (it answers), false when
- * j->res.ret holds the answer.
- */
-static bool execute(const struct sb_policy *policy, struct job *j, const void *addr,
-		    size_t addr_len, const void *data, size_t data_len)
+/* The caller's socket (arg0) and its type: 0, or the errno to answer. */
+static int take_socket(struct job *j)
 {
-	struct sb_result *res = &j->res;
-	const uint64_t *a = j->call.args;
-	int nr = j->call.nr;
-	struct sb_net_target t;
-	struct sb_decision d;
-	uint32_t op;
-	int r;
-
-	if ((j->call.shape->flags & SB_SHAPE_FIRST_MSG) &&
-	    (uint32_t)a[j->call.shape->size_arg] == 0) {
-		res->ret = 0; /* nothing to send; the kernel answers 0 too */
-		return false;
-	}
-	j->sock = (int)syscall(SYS_pidfd_getfd, j->rp->pidfd, (int)a[0], 0);
-	if (j->sock < 0) {
-		res->ret = errno == EBADF ? -EBADF : -EIO;
-		return false;
-	}
 	struct stat st;
 	socklen_t sl = sizeof(j->sotype);
-	if (fstat(j->sock, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		res->ret = -ENOTSOCK;
-		return false;
-	}
-	if (getsockopt(j->sock, SOL_SOCKET, SO_TYPE, &j->sotype, &sl) < 0) {
-		res->ret = -errno;
-		return false;
-	}
+
+	j->sock = (int)syscall(SYS_pidfd_getfd, j->rp->pidfd, (int)j->call.args[0], 0);
+	if (j->sock < 0)
+		return errno == EBADF ? -EBADF : -EIO;
+	if (fstat(j->sock, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	if (getsockopt(j->sock, SOL_SOCKET, SO_TYPE, &j->sotype, &sl) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The net rules' operation; for a send its flags and the broker's own copy of the bytes. */
+static int take_op(struct job *j, uint32_t *op, const void *data, size_t data_len)
+{
+	const uint64_t *a = j->call.args;
+	int nr = j->call.nr;
 
 	switch (nr) {
 	case SYS_connect:
-		op = SB_NET_CONNECT;
-		break;
+		*op = SB_NET_CONNECT;
+		return 0;
 	case SYS_bind:
 	case SYS_listen:
-		op = SB_NET_BIND;
-		break;
+		*op = SB_NET_BIND;
+		return 0;
 	default:
-		op = SB_NET_SEND;
+		*op = SB_NET_SEND;
 		j->send = true;
 		j->flags = (int)(nr == SYS_sendto ? a[3] : nr == SYS_sendmsg ? a[2] : a[3]);
 		break;
 	}
-	if (j->send) {
-		j->data = malloc(data_len ? data_len : 1);
-		if (!j->data) {
-			res->ret = -ENOMEM;
-			return false;
-		}
-		if (data_len)
-			memcpy(j->data, data, data_len);
-		j->data_len = data_len;
-	}
+	j->data = malloc(data_len ? data_len : 1);
+	if (!j->data)
+		return -ENOMEM;
+	if (data_len)
+		memcpy(j->data, data, data_len);
+	j->data_len = data_len;
+	return 0;
+}
+
+enum step {
+	STEP_DONE,   /* res->ret is the answer */
+	STEP_DECIDE, /* decide on the address */
+	STEP_LISTEN, /* listen on a unix path the broker decided when it bound it */
+	STEP_SEND,   /* a send without an address: where the socket is connected */
+};
+
+/* The address to decide on, in *addr: the broker's own aligned copy in j->addr. */
+static enum step take_address(struct job *j, const void **addr, size_t *addr_len)
+{
+	struct sb_result *res = &j->res;
+	int nr = j->call.nr;
 
 	if (nr == SYS_listen) {
 		/*
@@ -402,71 +399,89 @@ static bool execute(const struct sb_policy *policy, struct job *j, const void *a
 		 * an unnamed unix socket: see below). A unix socket with a path was bound through
 		 * the broker, which decided that path then.
 		 */
-		sl = sizeof(j->addr);
+		socklen_t sl = sizeof(j->addr);
 		if (getsockname(j->sock, (struct sockaddr *)&j->addr, &sl) < 0) {
 			res->ret = -errno;
-			return false;
+			return STEP_DONE;
 		}
-		addr = &j->addr;
-		addr_len = sl;
+		*addr = &j->addr;
+		*addr_len = sl;
 		if (j->addr.ss_family == AF_UNIX && sl > offsetof(struct sockaddr_un, sun_path) &&
 		    ((struct sockaddr_un *)&j->addr)->sun_path[0] != 0) {
 			snprintf(res->addr, sizeof(res->addr), "unix:%s",
 				 ((struct sockaddr_un *)&j->addr)->sun_path);
-			goto do_listen;
+			return STEP_LISTEN;
 		}
-	} else if (addr_len) {
-		memcpy(&j->addr, addr, addr_len);
-		j->addr_len = (socklen_t)addr_len;
-		j->has_addr = true;
-		addr = &j->addr; /* aligned, and the broker's own copy from here on */
+		return STEP_DECIDE;
 	}
-
-	if (!addr_len && nr != SYS_listen) {
+	if (!*addr_len) {
 		if (!j->send) {
 			res->ret = -EINVAL; /* as the kernel: an address shorter than its family */
-			return false;
+			return STEP_DONE;
 		}
 		/* A send without an address goes where the socket is connected: no decision. */
-		goto do_send;
+		return STEP_SEND;
 	}
-	if (((const struct sockaddr *)addr)->sa_family == AF_UNSPEC && nr == SYS_connect) {
+	memcpy(&j->addr, *addr, *addr_len);
+	j->addr_len = (socklen_t)*addr_len;
+	j->has_addr = true;
+	*addr = &j->addr; /* aligned, and the broker's own copy from here on */
+	if (j->addr.ss_family == AF_UNSPEC && nr == SYS_connect) {
 		/* Dissolves the association (a datagram socket's peer): reaches nobody. */
-		res->ret = connect(j->sock, addr, (socklen_t)addr_len) < 0 ? -errno : 0;
-		return false;
+		res->ret = connect(j->sock, *addr, (socklen_t)*addr_len) < 0 ? -errno : 0;
+		return STEP_DONE;
 	}
-	r = sb_net_target_from_sockaddr(addr, (socklen_t)addr_len, j->sotype, &t);
+	return STEP_DECIDE;
+}
+
+/*
+ * The target of the address, into t: 0, 1 for a family or socket type no net rule names, or the
+ * errno to answer. A unix path is resolved (unix_target); *kernel_err is what the kernel would
+ * answer if the rules allow the call.
+ */
+static int take_target(struct job *j, uint32_t op, const void *addr, size_t addr_len,
+		       struct sb_net_target *t, int *kernel_err)
+{
+	int r = sb_net_target_from_sockaddr(addr, (socklen_t)addr_len, j->sotype, t);
 	if (r == -EINVAL && ((const struct sockaddr *)addr)->sa_family == AF_UNIX &&
 	    addr_len == sizeof(sa_family_t) && op == SB_NET_BIND) {
 		/* Auto-bind: the kernel picks an abstract name of five hex digits. */
-		memset(&t, 0, sizeof(t));
-		t.kind = SB_NET_ABSTRACT;
+		memset(t, 0, sizeof(*t));
+		t->kind = SB_NET_ABSTRACT;
 		r = 0;
 	}
-	if (r == -EINVAL) {
-		res->ret = -EINVAL; /* a malformed address: the kernel would refuse it too */
-		return false;
+	if (r == -EINVAL)
+		return -EINVAL; /* a malformed address: the kernel would refuse it too */
+	if (r == 0 && t->kind == SB_NET_UNIX && j->call.nr != SYS_listen) {
+		r = unix_target(j, op, t, kernel_err);
+		if (r < 0)
+			return r;
 	}
-	int kernel_err = 0;
-	if (r == 0 && t.kind == SB_NET_UNIX && nr != SYS_listen) {
-		r = unix_target(j, op, &t, &kernel_err);
-		if (r < 0) {
-			res->ret = r;
-			return false;
-		}
-	}
-	if (r < 0) {
+	return r == 0 ? 0 : 1;
+}
+
+/*
+ * The net rules' decision on t (NULL: none names the address), with the limits and learn mode,
+ * into res->decision. Returns 0 to perform the call, or the errno to answer.
+ */
+static int decide(const struct sb_policy *policy, struct job *j, uint32_t op,
+		  const struct sb_net_target *t, const void *addr)
+{
+	struct sb_result *res = &j->res;
+	struct sb_decision d;
+
+	if (!t) {
 		/* A family or socket type no net rule names (netlink, raw): the default. */
 		default_decision(policy, &d);
 		snprintf(res->addr, sizeof(res->addr), "family:%d",
 			 ((const struct sockaddr *)addr)->sa_family);
 	} else {
-		sb_net_target_str(&t, res->addr, sizeof(res->addr));
-		if (sb_policy_eval_net(policy, op, &t, &d) < 0)
+		sb_net_target_str(t, res->addr, sizeof(res->addr));
+		if (sb_policy_eval_net(policy, op, t, &d) < 0)
 			default_decision(policy, &d);
 		/* TCP Fast Open connects too. */
 		if (d.verdict == SB_ALLOW && j->send && (j->flags & MSG_FASTOPEN) &&
-		    sb_policy_eval_net(policy, SB_NET_CONNECT, &t, &d) < 0)
+		    sb_policy_eval_net(policy, SB_NET_CONNECT, t, &d) < 0)
 			default_decision(policy, &d);
 	}
 	if (d.verdict == SB_ALLOW && d.limit) {
@@ -485,15 +500,35 @@ static bool execute(const struct sb_policy *policy, struct job *j, const void *a
 		d = (struct sb_decision){ .verdict = SB_ALLOW, .rule_id = -1 };
 	}
 	res->decision = d;
-	r = decision_errno(&d);
-	if (r < 0 || kernel_err) {
-		res->ret = r < 0 ? r : kernel_err;
-		return false;
-	}
+	return decision_errno(&d);
+}
 
-	switch (nr) {
+/* A send, in a worker when a blocking socket's buffer is full. True: the worker answers. */
+static bool send_now(struct job *j)
+{
+	struct sb_result *res = &j->res;
+
+	res->ret = perform(j, false);
+	if (res->ret == -EAGAIN && !(j->flags & MSG_DONTWAIT)) {
+		int fl = fcntl(j->sock, F_GETFL);
+		if (fl >= 0 && !(fl & O_NONBLOCK)) {
+			/* A blocking socket whose buffer is full: wait in a worker. */
+			int r = start_worker(j);
+			if (r == 0)
+				return true;
+			res->ret = r;
+		}
+	}
+	return false;
+}
+
+/* Perform the decided call (file: a unix path bind creates). True: a worker answers. */
+static bool act(struct job *j, bool file)
+{
+	struct sb_result *res = &j->res;
+
+	switch (j->call.nr) {
 	case SYS_bind: {
-		bool file = t.kind == SB_NET_UNIX;
 		mode_t old = file ? umask(caller_umask(j->call.pid)) : 0;
 		res->ret = bind(j->sock, (struct sockaddr *)&j->addr, j->addr_len) < 0 ? -errno : 0;
 		if (file)
@@ -501,8 +536,7 @@ static bool execute(const struct sb_policy *policy, struct job *j, const void *a
 		return false;
 	}
 	case SYS_listen:
-	do_listen:
-		res->ret = listen(j->sock, (int)a[1]) < 0 ? -errno : 0;
+		res->ret = listen(j->sock, (int)j->call.args[1]) < 0 ? -errno : 0;
 		return false;
 	case SYS_connect: {
 		int fl = fcntl(j->sock, F_GETFL);
@@ -510,26 +544,61 @@ static bool execute(const struct sb_policy *policy, struct job *j, const void *a
 			res->ret = perform(j, false); /* EINPROGRESS, as the kernel answers */
 			return false;
 		}
-		r = start_worker(j);
+		int r = start_worker(j);
 		if (r == 0)
 			return true;
 		res->ret = r;
 		return false;
 	}
 	}
-do_send:
-	res->ret = perform(j, false);
-	if (res->ret == -EAGAIN && !(j->flags & MSG_DONTWAIT)) {
-		int fl = fcntl(j->sock, F_GETFL);
-		if (fl >= 0 && !(fl & O_NONBLOCK)) {
-			/* A blocking socket whose buffer is full: wait in a worker. */
-			r = start_worker(j);
-			if (r == 0)
-				return true;
-			res->ret = r;
-		}
+	return send_now(j);
+}
+
+/*
+ * Decide and perform. Returns true when a worker took the job over (it answers), false when
+ * j->res.ret holds the answer.
+ */
+static bool execute(const struct sb_policy *policy, struct job *j, const void *addr,
+		    size_t addr_len, const void *data, size_t data_len)
+{
+	struct sb_result *res = &j->res;
+	const struct sb_shape *sh = j->call.shape;
+	struct sb_net_target t;
+	uint32_t op = 0;
+	int kernel_err = 0;
+
+	if ((sh->flags & SB_SHAPE_FIRST_MSG) && (uint32_t)j->call.args[sh->size_arg] == 0) {
+		res->ret = 0; /* nothing to send; the kernel answers 0 too */
+		return false;
 	}
-	return false;
+	int r = take_socket(j);
+	if (r == 0)
+		r = take_op(j, &op, data, data_len);
+	if (r < 0) {
+		res->ret = r;
+		return false;
+	}
+	switch (take_address(j, &addr, &addr_len)) {
+	case STEP_DONE:
+		return false;
+	case STEP_LISTEN:
+		return act(j, false);
+	case STEP_SEND:
+		return send_now(j);
+	case STEP_DECIDE:
+		break;
+	}
+	int named = take_target(j, op, addr, addr_len, &t, &kernel_err);
+	if (named < 0) {
+		res->ret = named;
+		return false;
+	}
+	r = decide(policy, j, op, named == 0 ? &t : NULL, addr);
+	if (r < 0 || kernel_err) {
+		res->ret = r < 0 ? r : kernel_err;
+		return false;
+	}
+	return act(j, named == 0 && t.kind == SB_NET_UNIX);
 }
 
 static struct job *job_new(struct sb_dispatch *d, const struct sb_call *call,
