@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The notify transport (notify.h), one notification at a time:
+ * The notify transport (notify.h), one notification at a time. This file receives and checks
+ * the architecture; the decision path (dispatch.c) calls back into the reply below:
  *
  *   RECV -> architecture -> the syscall rules, on the integer arguments the kernel copied
- *        -> a pidfd and /proc/PID/mem opened, THEN ID_VALID: both name the notifying task,
- *           not a task that reused its pid
- *        -> paths, symlink target and input struct copied from the caller's memory,
- *           dirfds fetched (pidfd_getfd) or the cwd opened
- *        -> ID_VALID again -> sb_execute -> the answer -> the audit record.
+ *        -> notify_prepare: a pidfd and /proc/PID/mem opened, THEN ID_VALID: both name the
+ *           notifying task, not a task that reused its pid
+ *        -> notify_fetch: paths, symlink target and input struct copied from the caller's
+ *           memory (notify_fetch_net: the address and bytes, common/netargs.c), dirfds
+ *           fetched (pidfd_getfd) or the cwd opened
+ *        -> notify_valid: ID_VALID again -> sb_execute -> the audit record -> notify_answer.
  *
  * The caller's memory is read once, into the broker's own buffers, and everything is decided on
  * that copy; the kernel is never told to continue a call whose decision depended on memory the
