@@ -23,6 +23,7 @@
 #include "macro.h"
 #include "net.h"
 #include "notify.h"
+#include "quota.h"
 #include "resolve.h"
 
 int sb_dispatch_new(struct sb_audit_log *log, struct sb_dispatch **ret)
@@ -33,7 +34,8 @@ int sb_dispatch_new(struct sb_audit_log *log, struct sb_dispatch **ret)
 	d->log = log;
 	d->res.fd = -1;
 	d->net = sb_net_pool_new();
-	if (!d->net) {
+	if (!d->net || sb_limits_new(&d->limits) < 0) {
+		sb_net_pool_unref(d->net);
 		free(d);
 		return -ENOMEM;
 	}
@@ -46,6 +48,7 @@ struct sb_dispatch *sb_dispatch_free(struct sb_dispatch *d)
 	if (!d)
 		return NULL;
 	sb_net_pool_unref(d->net);
+	sb_limits_free(d->limits);
 	sb_notify_state_free(d->notify);
 	free(d);
 	return NULL;

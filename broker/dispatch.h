@@ -18,6 +18,7 @@
 #include "protocol.h"
 
 struct sb_audit_log;
+struct sb_limits;
 struct sb_reply;
 struct sb_net_pool;
 struct sb_notify_state;
@@ -75,6 +76,7 @@ struct sb_reply {
 struct sb_dispatch {
 	struct sb_audit_log *log;       /* audit records (borrowed; NULL: none) */
 	struct sb_net_pool *net;        /* network worker threads (broker/net.c) */
+	struct sb_limits *limits;       /* the net rules' `at most` and rate counters */
 	struct sb_notify_state *notify; /* the notify transport's buffers, made on first use */
 	struct sb_result res;
 	/* A network call's address and bytes, copied from the caller's memory (notify). */

@@ -74,6 +74,7 @@ struct job {
 	struct sb_call call; /* for the audit record */
 	struct sb_reply *rp; /* how to answer (borrowed; a worker's own when owns) */
 	struct sb_net_pool *pool;
+	struct sb_limits *limits; /* the broker's; counted in the loop thread only */
 	struct sb_audit_log *log; /* borrowed; a worker holds a reference */
 	bool log_wanted;          /* the syscall rules asked for a record */
 	bool owns;   /* rp is the job's own (a worker's): detached from the transport's */
@@ -485,7 +486,7 @@ static int decide(const struct sb_policy *policy, struct job *j, uint32_t op,
 			default_decision(policy, &d);
 	}
 	if (d.verdict == SB_ALLOW && d.limit) {
-		int e = sb_limits_take(&d, res->limit, sizeof(res->limit));
+		int e = sb_limits_take_in(j->limits, &d, res->limit, sizeof(res->limit));
 		if (e < 0) {
 			d.verdict = SB_DENY;
 			d.err = -e;
@@ -611,6 +612,7 @@ static struct job *job_new(struct sb_dispatch *d, const struct sb_call *call,
 	j->call.dirfd[0] = j->call.dirfd[1] = -1;
 	j->rp = rp;
 	j->pool = d->net;
+	j->limits = d->limits;
 	j->log = d->log;
 	j->sock = j->path_fd = -1;
 	j->log_wanted = sd->log;
