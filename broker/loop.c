@@ -162,9 +162,9 @@ int sb_broker_add_notify(struct sb_broker *b, int listener)
 
 int sb_broker_add_fd(struct sb_broker *b, int fd, sb_fd_cb cb, void *data)
 {
-	struct conn *c;
+	struct conn *c = NULL;
 	int r = sb_conn_add(b, CONN_CALLBACK, fd, &c);
-	if (r < 0) {
+	if (r < 0 || !c) {
 		safe_close(fd);
 		return r;
 	}
