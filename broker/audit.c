@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
 #include <linux/openat2.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -84,16 +86,62 @@ static void open_args(const struct sb_call *c, bool *has, uint64_t *flags, uint6
 	*has = false;
 }
 
-static char sandbox_id[SB_SANDBOX_ID_LEN + 1];
+/*
+ * The log's rate: a sandbox that makes denied calls in a loop must not fill the disk or keep the
+ * broker writing instead of serving. A token bucket of SB_AUDIT_BURST records refilled at
+ * SB_AUDIT_RATE per second; what does not fit is counted, and a record that fits is preceded,
+ * at most once a second, by one "suppressed" record with the count so far. Shared by the loop and
+ * the network workers, hence the lock; each worker holds a reference.
+ */
+struct sb_audit_log {
+	int fd; /* borrowed */
+	atomic_uint refs;
+	char sandbox[SB_SANDBOX_ID_LEN + 1];
+	pthread_mutex_t rate_lock;
+	double rate_tokens;
+	struct timespec rate_last;
+	unsigned long rate_dropped;
+	time_t rate_reported;
+};
 
-void sb_audit_set_sandbox(const char *id)
+int sb_audit_log_new(int fd, struct sb_audit_log **ret)
 {
-	snprintf(sandbox_id, sizeof(sandbox_id), "%s", id ? id : "");
+	struct sb_audit_log *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->fd = fd;
+	atomic_init(&l->refs, 1);
+	pthread_mutex_init(&l->rate_lock, NULL);
+	l->rate_tokens = SB_AUDIT_BURST;
+	*ret = l;
+	return 0;
 }
 
-const char *sb_audit_sandbox(void)
+struct sb_audit_log *sb_audit_log_ref(struct sb_audit_log *l)
 {
-	return sandbox_id;
+	if (l)
+		atomic_fetch_add(&l->refs, 1);
+	return l;
+}
+
+struct sb_audit_log *sb_audit_log_unref(struct sb_audit_log *l)
+{
+	if (l && atomic_fetch_sub(&l->refs, 1) == 1) {
+		pthread_mutex_destroy(&l->rate_lock);
+		free(l);
+	}
+	return NULL;
+}
+
+void sb_audit_log_set_sandbox(struct sb_audit_log *l, const char *id)
+{
+	if (l)
+		snprintf(l->sandbox, sizeof(l->sandbox), "%s", id ? id : "");
+}
+
+bool sb_audit_log_on(const struct sb_audit_log *l)
+{
+	return l && l->fd >= 0;
 }
 
 static void now_str(char *tbuf, size_t size)
@@ -107,7 +155,7 @@ static void now_str(char *tbuf, size_t size)
 }
 
 /* The fields every record starts with. */
-static json_object *record_new(void)
+static json_object *record_new(const struct sb_audit_log *l)
 {
 	char tbuf[64];
 	json_object *o = json_object_new_object();
@@ -116,53 +164,40 @@ static json_object *record_new(void)
 	now_str(tbuf, sizeof(tbuf));
 	json_object_object_add(o, "v", json_object_new_int(SB_AUDIT_SCHEMA));
 	json_object_object_add(o, "time", json_object_new_string(tbuf));
-	if (sandbox_id[0])
-		json_object_object_add(o, "sandbox", json_object_new_string(sandbox_id));
+	if (l->sandbox[0])
+		json_object_object_add(o, "sandbox", json_object_new_string(l->sandbox));
 	return o;
 }
 
-/*
- * The log's rate: a sandbox that makes denied calls in a loop must not fill the disk or keep the
- * broker writing instead of serving. A token bucket of SB_AUDIT_BURST records refilled at
- * SB_AUDIT_RATE per second; what does not fit is counted, and a record that fits is preceded,
- * at most once a second, by one "suppressed" record with the count so far. Shared by the loop and
- * the network workers, hence the lock.
- */
-static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
-static double rate_tokens = SB_AUDIT_BURST;
-static struct timespec rate_last;
-static unsigned long rate_dropped;
-static time_t rate_reported;
-
-static bool rate_take(unsigned long *ret_dropped)
+static bool rate_take(struct sb_audit_log *l, unsigned long *ret_dropped)
 {
 	struct timespec now;
 	bool ok;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	pthread_mutex_lock(&rate_lock);
-	if (rate_last.tv_sec || rate_last.tv_nsec) {
-		double dt = (double)(now.tv_sec - rate_last.tv_sec) +
-			    (double)(now.tv_nsec - rate_last.tv_nsec) / 1e9;
-		rate_tokens += dt * SB_AUDIT_RATE;
-		if (rate_tokens > SB_AUDIT_BURST)
-			rate_tokens = SB_AUDIT_BURST;
+	pthread_mutex_lock(&l->rate_lock);
+	if (l->rate_last.tv_sec || l->rate_last.tv_nsec) {
+		double dt = (double)(now.tv_sec - l->rate_last.tv_sec) +
+			    (double)(now.tv_nsec - l->rate_last.tv_nsec) / 1e9;
+		l->rate_tokens += dt * SB_AUDIT_RATE;
+		if (l->rate_tokens > SB_AUDIT_BURST)
+			l->rate_tokens = SB_AUDIT_BURST;
 	}
-	rate_last = now;
-	ok = rate_tokens >= 1.0;
+	l->rate_last = now;
+	ok = l->rate_tokens >= 1.0;
 	*ret_dropped = 0;
 	if (ok) {
-		rate_tokens -= 1.0;
+		l->rate_tokens -= 1.0;
 		/* One "suppressed" record a second at most, or it would double the flood. */
-		if (rate_dropped && now.tv_sec != rate_reported) {
-			*ret_dropped = rate_dropped;
-			rate_dropped = 0;
-			rate_reported = now.tv_sec;
+		if (l->rate_dropped && now.tv_sec != l->rate_reported) {
+			*ret_dropped = l->rate_dropped;
+			l->rate_dropped = 0;
+			l->rate_reported = now.tv_sec;
 		}
 	} else {
-		rate_dropped++;
+		l->rate_dropped++;
 	}
-	pthread_mutex_unlock(&rate_lock);
+	pthread_mutex_unlock(&l->rate_lock);
 	return ok;
 }
 
@@ -188,37 +223,39 @@ static int line_write(int fd, json_object *o)
 	return r;
 }
 
-static void write_suppressed(int fd, unsigned long n)
+static void write_suppressed(struct sb_audit_log *l, unsigned long n)
 {
-	json_object *s = record_new();
+	json_object *s = record_new(l);
 	if (!s)
 		return;
 	json_object_object_add(s, "decision", json_object_new_string("suppressed"));
 	json_object_object_add(s, "count", json_object_new_int64((int64_t)n));
-	line_write(fd, s);
+	line_write(l->fd, s);
 }
 
-void sb_audit_flush(int fd)
+void sb_audit_flush(struct sb_audit_log *l)
 {
-	pthread_mutex_lock(&rate_lock);
-	unsigned long n = rate_dropped;
-	rate_dropped = 0;
-	pthread_mutex_unlock(&rate_lock);
-	if (n && fd >= 0)
-		write_suppressed(fd, n);
+	if (!l)
+		return;
+	pthread_mutex_lock(&l->rate_lock);
+	unsigned long n = l->rate_dropped;
+	l->rate_dropped = 0;
+	pthread_mutex_unlock(&l->rate_lock);
+	if (n && l->fd >= 0)
+		write_suppressed(l, n);
 }
 
 /* One write per record, newline included: O_APPEND writers never interleave. */
-static int record_write(int fd, json_object *o)
+static int record_write(struct sb_audit_log *l, json_object *o)
 {
 	unsigned long dropped;
-	if (!rate_take(&dropped)) {
+	if (!rate_take(l, &dropped)) {
 		json_object_put(o);
 		return 0;
 	}
 	if (dropped)
-		write_suppressed(fd, dropped);
-	return line_write(fd, o);
+		write_suppressed(l, dropped);
+	return line_write(l->fd, o);
 }
 
 /*
@@ -261,13 +298,14 @@ static void perms_str(uint32_t perms, char *buf, size_t size)
 }
 
 /* One record: decision is "allow", "deny" or "would-deny". */
-static int write_one(int fd, const struct sb_call *call, const struct sb_result *res,
-		     const struct sb_decision *d, const char *decision, int err, const char *path,
-		     const char *path2, uint32_t perm, uint32_t perms, const char *limit)
+static int write_one(struct sb_audit_log *l, const struct sb_call *call,
+		     const struct sb_result *res, const struct sb_decision *d, const char *decision,
+		     int err, const char *path, const char *path2, uint32_t perm, uint32_t perms,
+		     const char *limit)
 {
 	char rule[PATH_MAX + 32], fbuf[256];
 	_cleanup_free_ char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, call->nr);
-	json_object *o = record_new();
+	json_object *o = record_new(l);
 
 	if (!o)
 		return -ENOMEM;
@@ -311,20 +349,22 @@ static int write_one(int fd, const struct sb_call *call, const struct sb_result 
 	json_object_object_add(
 		o, "transport",
 		json_object_new_string(call->transport == SB_TRANSPORT_TRAP ? "trap" : "notify"));
-	return record_write(fd, o);
+	return record_write(l, o);
 }
 
-int sb_audit_write(int fd, const struct sb_call *call, const struct sb_result *res)
+int sb_audit_write(struct sb_audit_log *l, const struct sb_call *call, const struct sb_result *res)
 {
 	int r = 0;
+	if (!sb_audit_log_on(l))
+		return 0;
 	for (unsigned i = 0; i < res->nlearned && i < SB_MAX_LEARNED; i++) {
-		const struct sb_learned *l = &res->learned[i];
-		int err = l->decision.verdict == SB_DENY
-				  ? (l->decision.err > 0 ? l->decision.err
-							 : (l->perm ? EACCES : EPERM))
+		const struct sb_learned *w = &res->learned[i];
+		int err = w->decision.verdict == SB_DENY
+				  ? (w->decision.err > 0 ? w->decision.err
+							 : (w->perm ? EACCES : EPERM))
 				  : 0;
-		int e = write_one(fd, call, res, &l->decision, "would-deny", err, l->path, NULL,
-				  l->perm, l->perms, NULL);
+		int e = write_one(l, call, res, &w->decision, "would-deny", err, w->path, NULL,
+				  w->perm, w->perms, NULL);
 		if (e < 0 && r == 0)
 			r = e;
 	}
@@ -333,15 +373,18 @@ int sb_audit_write(int fd, const struct sb_call *call, const struct sb_result *r
 	if (res->nlearned && !d->log && !res->limit[0])
 		return r;
 	bool denied = res->ret < 0 && d->verdict == SB_DENY;
-	int e = write_one(fd, call, res, d, denied ? "deny" : "allow",
+	int e = write_one(l, call, res, d, denied ? "deny" : "allow",
 			  res->ret < 0 ? (int)-res->ret : 0, res->path, res->path2, res->perm,
 			  res->perms, res->limit);
 	return r < 0 ? r : e;
 }
 
-int sb_audit_event(int fd, pid_t pid, const char *decision, const char *key, const char *value)
+int sb_audit_event(struct sb_audit_log *l, pid_t pid, const char *decision, const char *key,
+		   const char *value)
 {
-	json_object *o = record_new();
+	if (!sb_audit_log_on(l))
+		return 0;
+	json_object *o = record_new(l);
 	if (!o)
 		return -ENOMEM;
 	if (pid > 0)
@@ -349,5 +392,5 @@ int sb_audit_event(int fd, pid_t pid, const char *decision, const char *key, con
 	json_object_object_add(o, "decision", json_object_new_string(decision));
 	if (key && value)
 		json_object_object_add(o, key, json_object_new_string(value));
-	return record_write(fd, o);
+	return record_write(l, o);
 }

@@ -15,22 +15,35 @@
 #define SB_SANDBOX_ID_LEN 16
 
 /*
- * Append the records of one brokered call to fd: one "would-deny" record per denial let through
+ * A log: where records go (an fd, borrowed), the sandbox id they carry and the rate limit they
+ * share. Its owner (the broker) and every network worker that may still write hold a reference.
+ * A log on fd -1 writes nothing. sb_audit_log_new returns 0 or -ENOMEM.
+ */
+struct sb_audit_log;
+int sb_audit_log_new(int fd, struct sb_audit_log **ret);
+struct sb_audit_log *sb_audit_log_ref(struct sb_audit_log *l);
+/* Drop a reference; the last frees it (not its fd). Accepts NULL, returns NULL. */
+struct sb_audit_log *sb_audit_log_unref(struct sb_audit_log *l);
+/* The sandbox id every record carries ("" for none); set before records are written. */
+void sb_audit_log_set_sandbox(struct sb_audit_log *l, const char *id);
+/* Whether records go anywhere (l is not NULL and has an fd). */
+bool sb_audit_log_on(const struct sb_audit_log *l);
+
+/*
+ * Append the records of one brokered call to l: one "would-deny" record per denial let through
  * in learn mode (res->learned), then the call's own. Returns 0 or -errno.
  */
-int sb_audit_write(int fd, const struct sb_call *call, const struct sb_result *res);
+int sb_audit_write(struct sb_audit_log *l, const struct sb_call *call, const struct sb_result *res);
 /* Write the "suppressed" record of what the rate limit left out and has not reported yet. */
-void sb_audit_flush(int fd);
+void sb_audit_flush(struct sb_audit_log *l);
 /* Whether a call leaves records: its rule logs (log), it was over a limit, or it learned. */
 static inline bool sb_audit_wanted(const struct sb_result *res, bool log)
 {
 	return log || res->decision.log || res->limit[0] || res->nlearned;
 }
 /* A record that is not a call: {"v","time","sandbox","pid","decision",KEY:VALUE}. */
-int sb_audit_event(int fd, pid_t pid, const char *decision, const char *key, const char *value);
-/* The sandbox id every record carries ("" for none); set once, before records are written. */
-void sb_audit_set_sandbox(const char *id);
-const char *sb_audit_sandbox(void);
+int sb_audit_event(struct sb_audit_log *l, pid_t pid, const char *decision, const char *key,
+		   const char *value);
 
 /* "O_WRONLY|O_CREAT|O_CLOEXEC" for open(2) flags, into buf. */
 const char *sb_open_flags_str(uint64_t flags, char *buf, size_t size);

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 
 #include "decode.h"
@@ -78,9 +77,8 @@ int sb_decode_request(const void *buf, size_t len, unsigned audit_arch, struct s
 
 	/* Each item is present exactly when the shape (and the arguments) call for it. */
 	bool want[SB_ITEM_MAX] = {
-		[SB_ITEM_PATH0] = sh->path[0] != SB_NOARG &&
-				  !(req->nr == SYS_utimensat && req->args[sh->path[0]] == 0),
-		[SB_ITEM_PATH1] = sh->path[1] != SB_NOARG,
+		[SB_ITEM_PATH0] = !sb_shape_no_path(sh, 0, req->args),
+		[SB_ITEM_PATH1] = !sb_shape_no_path(sh, 1, req->args),
 		[SB_ITEM_STRING] = sh->string != SB_NOARG,
 		[SB_ITEM_IN] = sh->in_kind != SB_IN_NONE && req->args[sh->in_arg] != 0,
 	};

@@ -1,42 +1,34 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The event loop (loop.h): every connection in one epoll set, dispatched by kind. The trap
+ * transport's control sockets and channels are channel.c's; a notify listener is served by
+ * notify.c; both decide through the broker's struct sb_dispatch (dispatch.c).
+ */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/epoll.h>
 #include <linux/seccomp.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sched.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "arch.h"
 #include "audit.h"
-#include "decode.h"
-#include "executor.h"
+#include "broker.h"
+#include "dispatch.h"
 #include "layers.h"
-#include "loop.h"
 #include "macro.h"
-#include "net.h"
 #include "notify.h"
-#include "privdrop.h"
-#include "resolve.h"
-#include "trapfilter.h"
 
 /*
  * Connections are fds: never so many that the broker runs out of them (the launcher needs a few
- * to kill the tree, the executor a few per call). One process gets at most MAX_PER_PROCESS
- * channels (one per thread), so that one flooding process cannot starve the others.
+ * to kill the tree, the executor a few per call).
  */
 #define MAX_CONNS 4096
 #define FD_RESERVE 64UL
-#define MAX_PER_PROCESS 512
 /*
  * After answering, poll for the next request this long before sleeping in epoll_wait: about the
  * cost of the cross-CPU wake-up it saves (docs/performance.md). SYSBROKER_SPIN_NS overrides it.
@@ -44,70 +36,12 @@
 #define SB_BROKER_SPIN_NS 25000L
 #define SB_BROKER_SPIN_MAX_NS 10000000L
 
-enum conn_kind {
-	CONN_CONTROL,
-	CONN_CHANNEL,
-	CONN_NOTIFY,   /* a seccomp listener */
-	CONN_CALLBACK, /* the embedder's own fd (signals, timers) */
-};
-
-struct conn {
-	struct conn *next, *prev; /* every connection, so that freeing the broker frees them */
-	enum conn_kind kind;
-	int fd;
-	pid_t pid; /* channel: the process that uses it (its first sender, as the kernel said) */
-	pid_t creator;         /* channel: the process that asked for it */
-	int pidfd;             /* channel: that process, for pidfd_getfd */
-	struct sb_slot *slot;  /* channel: its reply slot (shared with the sandboxee), or NULL */
-	struct region *region; /* channel: the region slot is in */
-	unsigned slot_idx;
-	unsigned errors;
-	sb_fd_cb cb; /* callback */
-	void *data;
-};
-
-/* The reply slots of one sandboxee process (SB_REQ_REGION), shared by its channels. */
-struct region {
-	struct region *next;
-	pid_t pid;
-	int pidfd;  /* its owner: a region is never found for a later process of the same pid */
-	bool found; /* still on the list (its owner was alive when last looked up) */
-	int memfd;  /* until sent (once); then the mappings keep the memory */
-	uint8_t *map;
-	uint64_t used; /* a bit per slot */
-	unsigned refs; /* channels with a slot here, plus none: freed with the last */
-};
-_Static_assert(SB_REGION_SLOTS <= 64, "a bit per slot");
-
-struct sb_broker {
-	const struct sb_policy *policy;
-	int log_fd;
-	int epfd;
-	struct conn *conns;
-	size_t nconns, max_conns;
-	bool stop;
-	bool dropped;      /* a connection was freed while handling this batch of events */
-	bool served;       /* a channel's request was answered in this batch */
-	long spin_ns;      /* how long to poll for the next request before sleeping */
-	bool sync_wake;    /* notify: hand over on the waker's CPU */
-	bool notify_sync;  /* a listener took SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP */
-	uint32_t peer_cpu; /* the last answered thread's CPU + 1, as its slot says (a hint) */
-	struct region *regions;
-	size_t nregions; /* each holds a pidfd (and a memfd until sent): counted as connections */
-	/* Later layers sent by sb_sandbox_enter (layers.c). */
-	struct sb_layers *layers;
-	_Alignas(8) uint8_t req[SB_MAX_REQ + 1];
-	_Alignas(8) uint8_t rep[SB_MAX_REP];
-	struct sb_result res;
-};
-
 int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker **ret)
 {
 	struct sb_broker *b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->policy = policy;
-	b->log_fd = log_fd;
 	b->spin_ns = SB_BROKER_SPIN_NS;
 	b->sync_wake = !getenv("SYSBROKER_NO_SYNC_WAKE");
 	const char *e = getenv("SYSBROKER_SPIN_NS");
@@ -123,9 +57,19 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < MAX_CONNS + FD_RESERVE)
 		b->max_conns = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE : FD_RESERVE;
+	int r = sb_audit_log_new(log_fd, &b->log);
+	if (r == 0)
+		r = sb_dispatch_new(b->log, &b->disp);
+	if (r < 0) {
+		sb_audit_log_unref(b->log);
+		free(b);
+		return r;
+	}
 	b->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (b->epfd < 0) {
-		int r = -errno;
+		r = -errno;
+		sb_dispatch_free(b->disp);
+		sb_audit_log_unref(b->log);
 		free(b);
 		return r;
 	}
@@ -133,7 +77,7 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 	return 0;
 }
 
-static int add_conn_ex(struct sb_broker *b, enum conn_kind kind, int fd, struct conn **ret)
+int sb_conn_add(struct sb_broker *b, enum conn_kind kind, int fd, struct conn **ret)
 {
 	if (b->nconns >= b->max_conns)
 		return -EMFILE;
@@ -165,12 +109,10 @@ fail:;
 
 static int add_conn(struct sb_broker *b, enum conn_kind kind, int fd)
 {
-	return add_conn_ex(b, kind, fd, NULL);
+	return sb_conn_add(b, kind, fd, NULL);
 }
 
-static void slot_release(struct sb_broker *b, struct conn *c);
-
-static void drop_conn(struct sb_broker *b, struct conn *c)
+void sb_conn_drop(struct sb_broker *b, struct conn *c)
 {
 	epoll_ctl(b->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (c->prev)
@@ -181,7 +123,7 @@ static void drop_conn(struct sb_broker *b, struct conn *c)
 		c->next->prev = c->prev;
 	safe_close(c->fd);
 	safe_close(c->pidfd);
-	slot_release(b, c);
+	sb_slot_release(b, c);
 	free(c);
 	b->nconns--;
 	b->dropped = true;
@@ -220,9 +162,9 @@ int sb_broker_add_notify(struct sb_broker *b, int listener)
 
 int sb_broker_add_fd(struct sb_broker *b, int fd, sb_fd_cb cb, void *data)
 {
-	struct conn *c;
-	int r = add_conn_ex(b, CONN_CALLBACK, fd, &c);
-	if (r < 0) {
+	struct conn *c = NULL;
+	int r = sb_conn_add(b, CONN_CALLBACK, fd, &c);
+	if (r < 0 || !c) {
 		safe_close(fd);
 		return r;
 	}
@@ -236,538 +178,25 @@ void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy)
 	b->policy = policy;
 }
 
+struct sb_audit_log *sb_broker_log(struct sb_broker *b)
+{
+	return b ? b->log : NULL;
+}
+
 void sb_broker_stop(struct sb_broker *b)
 {
 	b->stop = true;
 }
 
-/* A hostile or broken message: say so in the log, never crash. */
-static void log_protocol(struct sb_broker *b, pid_t pid, const char *what)
-{
-	if (b->log_fd < 0)
-		return;
-	/* Nothing better to do with a failing log than to keep serving. */
-	sb_audit_event(b->log_fd, pid, "protocol-error", "error", what);
-}
-
-/* recvmsg with room for credentials and fds; fds that arrive are returned in fds[]. */
-static ssize_t receive(int fd, void *buf, size_t size, struct ucred *cred, bool *has_cred, int *fds,
-		       int *nfds, bool *trunc)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = size };
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 8)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	*has_cred = false;
-	*nfds = 0;
-	*trunc = false;
-	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET)
-			continue;
-		if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len == CMSG_LEN(sizeof(*cred))) {
-			memcpy(cred, CMSG_DATA(c), sizeof(*cred));
-			*has_cred = true;
-		} else if (c->cmsg_type == SCM_RIGHTS) {
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < k && *nfds < 8; i++)
-				memcpy(&fds[(*nfds)++], CMSG_DATA(c) + i * sizeof(int),
-				       sizeof(int));
-		}
-	}
-	*trunc = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
-	return n;
-}
-
-static int send_reply(int fd, const struct sb_rep *rep, const void *out, int pass_fd)
-{
-	struct iovec iov[2] = { { .iov_base = (void *)rep, .iov_len = sizeof(*rep) },
-				{ .iov_base = (void *)out, .iov_len = rep->outlen } };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = rep->outlen ? 2 : 1 };
-	if (pass_fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
-}
-
-/*
- * A process's reply slots: a memfd sealed at its size (so that the sandboxee can neither shrink
- * it under the broker's mapping nor grow it), mapped here too.
- */
-static struct region *region_new(struct sb_broker *b, pid_t pid)
-{
-	if (b->nconns + 2 * (b->nregions + 1) > b->max_conns)
-		return NULL; /* no fds to spare: calls go over the sockets alone */
-	struct region *g = calloc(1, sizeof(*g));
-	if (!g)
-		return NULL;
-	g->pid = pid;
-	g->memfd = -1;
-	g->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (g->pidfd < 0)
-		goto fail;
-	g->memfd = memfd_create("sysbroker-slots", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (g->memfd < 0 || ftruncate(g->memfd, SB_REGION_SIZE) < 0 ||
-	    fcntl(g->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
-		goto fail;
-	g->map = mmap(NULL, SB_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, g->memfd, 0);
-	if (g->map == MAP_FAILED)
-		goto fail;
-	g->next = b->regions;
-	b->regions = g;
-	g->found = true;
-	b->nregions++;
-	return g;
-fail:
-	safe_close(g->memfd);
-	safe_close(g->pidfd);
-	free(g);
-	return NULL;
-}
-
-static void region_unlist(struct sb_broker *b, struct region *g)
-{
-	if (!g->found)
-		return;
-	for (struct region **pp = &b->regions; *pp; pp = &(*pp)->next)
-		if (*pp == g) {
-			*pp = g->next;
-			break;
-		}
-	g->found = false;
-}
-
-/*
- * The region of process pid. One whose owner has exited is taken off the list (it lives on
- * while channels hold slots in it): a later process with the same pid must never get memory
- * that a process sharing the dead one's memory (clone with CLONE_VM) can still reach.
- */
-static struct region *region_find(struct sb_broker *b, pid_t pid)
-{
-	for (struct region *g = b->regions, *next; g; g = next) {
-		next = g->next;
-		if (g->pid != pid)
-			continue;
-		if (syscall(SYS_pidfd_send_signal, g->pidfd, 0, NULL, 0) == 0)
-			return g;
-		region_unlist(b, g);
-	}
-	return NULL;
-}
-
-/* Give channel c a free slot of region g: 0, or -ENOSPC when all are taken. */
-static int slot_take(struct region *g, struct conn *c)
-{
-	for (unsigned i = 0; i < SB_REGION_SLOTS; i++) {
-		if (g->used & (1ULL << i))
-			continue;
-		g->used |= 1ULL << i;
-		g->refs++;
-		c->region = g;
-		c->slot_idx = i;
-		c->slot = (struct sb_slot *)(g->map + (size_t)i * SB_SLOT_SIZE);
-		/* A slot starts clean: nothing of its last user's answers is left in it. */
-		memset(c->slot, 0, SB_SLOT_SIZE);
-		return 0;
-	}
-	return -ENOSPC;
-}
-
-static void region_free(struct sb_broker *b, struct region *g)
-{
-	region_unlist(b, g);
-	munmap(g->map, SB_REGION_SIZE);
-	safe_close(g->memfd);
-	safe_close(g->pidfd);
-	free(g);
-	b->nregions--;
-}
-
-static void slot_release(struct sb_broker *b, struct conn *c)
-{
-	struct region *g = c->region;
-	if (!g)
-		return;
-	g->used &= ~(1ULL << c->slot_idx);
-	c->region = NULL;
-	c->slot = NULL;
-	if (--g->refs == 0)
-		region_free(b, g);
-}
-
-/*
- * Answer a syscall request: in the channel's slot when it asked for that (and then the fd, if
- * any, over the socket), else on the socket. The broker only writes the slot; of what the
- * sandboxee may have scribbled there it reads `waiting`, to send at most one wake-up, and the
- * CPU hint, to decide whether to spin.
- */
-static int answer(struct sb_broker *b, struct conn *c, bool in_slot, const struct sb_rep *rep,
-		  const void *out, int pass_fd)
-{
-	struct sb_slot *s = c->slot;
-	if (!in_slot || !s)
-		return send_reply(c->fd, rep, out, pass_fd);
-	int r = 0;
-	memcpy(s->rep, rep, sizeof(*rep));
-	if (rep->outlen)
-		memcpy(s->rep + sizeof(*rep), out, rep->outlen);
-	int cpu = sched_getcpu();
-	__atomic_store_n(&s->broker_cpu, cpu >= 0 ? (uint32_t)cpu + 1 : 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->done, rep->seq, __ATOMIC_SEQ_CST);
-	bool waiting = __atomic_exchange_n(&s->waiting, 0, __ATOMIC_SEQ_CST);
-	if (pass_fd >= 0) {
-		/* The fd, after done: it is the wake-up too. */
-		struct sb_rep h = *rep;
-		h.outlen = 0;
-		r = send_reply(c->fd, &h, NULL, pass_fd);
-	} else if (waiting) {
-		struct sb_rep wake = { .magic = SB_PROTO_MAGIC_REP,
-				       .version = SB_PROTO_VERSION,
-				       .flags = SB_REP_WAKE };
-		r = send_reply(c->fd, &wake, NULL, -1);
-	}
-	b->peer_cpu = __atomic_load_n(&s->client_cpu, __ATOMIC_RELAXED);
-	return r;
-}
-
-/* Count a protocol error on a connection; a peer that keeps sending garbage is cut off. */
-#define MAX_PROTOCOL_ERRORS 64
-static bool hostile(struct sb_broker *b, struct conn *c, pid_t pid, const char *what)
-{
-	if (c->errors < MAX_PROTOCOL_ERRORS)
-		log_protocol(b, pid, what);
-	return ++c->errors >= MAX_PROTOCOL_ERRORS;
-}
-
-/*
- * A request for a new channel. The broker makes the socketpair itself (it never adopts a socket
- * the sandboxee made, which could be unconnected or looped back to the broker), turns on
- * SO_PASSCRED before the other end leaves, and answers every request, malformed or not, with
- * exactly one reply, so that threads waiting on the shared control socket never starve.
- */
-static void on_control(struct sb_broker *b, struct conn *c)
-{
-	struct ucred cred;
-	bool has_cred, trunc;
-	int fds[8], nfds;
-	ssize_t n = receive(c->fd, b->req, sizeof(b->req), &cred, &has_cred, fds, &nfds, &trunc);
-
-	for (int i = 0; i < nfds; i++)
-		close(fds[i]); /* nothing travels this way but requests */
-	if (n == -EAGAIN || n == -EINTR)
-		return;
-	if (n < 0 || (n == 0 && nfds == 0)) {
-		drop_conn(b, c);
-		return;
-	}
-	const struct sb_req *req = (const struct sb_req *)b->req;
-	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP, .version = SB_PROTO_VERSION };
-	bool ok = !trunc && has_cred && nfds == 0 && (size_t)n == sizeof(*req) &&
-		  req->magic == SB_PROTO_MAGIC_REQ && req->version == SB_PROTO_VERSION &&
-		  req->type == SB_REQ_CHANNEL;
-	int sv[2] = { -1, -1 };
-	if (!ok) {
-		rep.ret = -EPROTO;
-		bool cut = hostile(b, c, has_cred ? cred.pid : 0, "malformed channel request");
-		send_reply(c->fd, &rep, NULL, -1);
-		if (cut)
-			drop_conn(b, c);
-		return;
-	}
-	size_t mine = 0;
-	for (struct conn *k = b->conns; k; k = k->next)
-		mine += k->kind == CONN_CHANNEL && k->creator == cred.pid;
-	int r = mine >= MAX_PER_PROCESS ? -EMFILE : 0;
-	if (r == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		r = -errno;
-	struct conn *nc = NULL;
-	if (r == 0)
-		r = add_conn_ex(b, CONN_CHANNEL, sv[0], &nc);
-	if (r == 0 && nc)
-		nc->creator = cred.pid;
-	/* Without a slot the channel still works, over the socket alone. */
-	struct region *g =
-		r == 0 && nc && (req->args[0] & SB_CHANNEL_SLOT) ? region_find(b, cred.pid) : NULL;
-	if (g && slot_take(g, nc) == 0) {
-		rep.ret = (int64_t)nc->slot_idx + 1;
-		/* Whose region: the reply may reach another process that shares the socket. */
-		rep.seq = (uint64_t)cred.pid;
-	}
-	if (r < 0) {
-		safe_close(sv[0]);
-		safe_close(sv[1]);
-		log_protocol(b, cred.pid, "cannot make a channel");
-		rep.ret = r;
-		send_reply(c->fd, &rep, NULL, -1);
-		return;
-	}
-	send_reply(c->fd, &rep, NULL, sv[1]);
-	safe_close(sv[1]);
-}
-
-/* SB_REQ_REGION: the sender's reply slots (made on its first request), and one for this channel. */
-static void on_region(struct sb_broker *b, struct conn *c, size_t n, bool ok)
-{
-	const struct sb_req *req = (const struct sb_req *)b->req;
-	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
-			      .version = SB_PROTO_VERSION,
-			      .seq = req->seq };
-	bool empty = n == sizeof(*req) && req->nr == 0 && req->seq == SB_REGION_SEQ;
-	for (int i = 0; i < 6; i++)
-		empty = empty && req->args[i] == 0;
-	for (int i = 0; i < SB_ITEM_MAX; i++)
-		empty = empty && req->len[i] == 0;
-	int r = ok && empty && req->arch == SB_AUDIT_ARCH ? 0 : -EPROTO;
-	if (r == -EPROTO && hostile(b, c, c->pid, "malformed region request")) {
-		drop_conn(b, c);
-		return;
-	}
-	struct region *g = NULL;
-	if (r == 0) {
-		g = region_find(b, c->pid);
-		/*
-		 * Handed out already: this is a new image of the process (after execve) or a
-		 * second request. Either way a fresh region; the old one lives on for its
-		 * channels.
-		 */
-		if (g && g->memfd < 0) {
-			region_unlist(b, g);
-			g = NULL;
-		}
-		if (!g)
-			g = region_new(b, c->pid);
-		if (!g)
-			r = -ENOMEM;
-	}
-	/* A slot of another process's region (its channel reply came to this one): swap it. */
-	if (r == 0 && c->region && c->region != g)
-		slot_release(b, c);
-	if (r == 0 && !c->slot)
-		r = slot_take(g, c);
-	if (g && g->refs == 0) {
-		region_free(b, g); /* made for nothing */
-		g = NULL;
-	}
-	rep.ret = r == 0 ? (int64_t)c->slot_idx : r;
-	send_reply(c->fd, &rep, NULL, r == 0 && g ? g->memfd : -1);
-	/* The memfd goes out once, to the image that maps it: the mappings keep it. */
-	if (r == 0 && g)
-		g->memfd = safe_close(g->memfd);
-}
-
-/* The preloaded runtime asks for its trap filter, scoped to its own text. */
-static void on_filter(struct sb_broker *b, struct conn *c, size_t n, bool ok)
-{
-	const struct sb_req *req = (const struct sb_req *)b->req;
-	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
-			      .version = SB_PROTO_VERSION,
-			      .seq = req->seq };
-	_cleanup_free_ void *out = NULL;
-	size_t outlen = 0;
-	int r = ok ? sb_filter_reply(b->policy->kernel ? b->policy->kernel : b->policy, c->pid,
-				     b->req, n, &out, &outlen)
-		   : -EPROTO;
-	if (r == -EPROTO && hostile(b, c, c->pid, "malformed filter request")) {
-		drop_conn(b, c);
-		return;
-	}
-	if (r == 0 && outlen > UINT32_MAX)
-		r = -E2BIG;
-	rep.ret = r;
-	rep.outlen = r == 0 ? (uint32_t)outlen : 0;
-	if (send_reply(c->fd, &rep, out, -1) < 0) {
-		/* Never leave the runtime waiting: it stays on notify. */
-		log_protocol(b, c->pid, "cannot send the filter");
-		rep.ret = -EMSGSIZE;
-		rep.outlen = 0;
-		send_reply(c->fd, &rep, NULL, -1);
-	}
-}
-
-/* sb_sandbox_enter's requests: a stricter layer (layers.c), dropping privileges (privdrop.c). */
-static void on_embed(struct sb_broker *b, struct conn *c, size_t n, bool ok)
-{
-	const struct sb_req *req = (const struct sb_req *)b->req;
-	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
-			      .version = SB_PROTO_VERSION,
-			      .seq = req->seq };
-	int r = !ok ? -EPROTO
-		: req->type == SB_REQ_LAYER
-			? sb_layers_request(&b->layers, &b->policy, c->pid, b->req, n)
-			: sb_privdrop_request(c->pid, c->pidfd, b->req, n);
-	if (r == -EPROTO && hostile(b, c, c->pid, "malformed request")) {
-		drop_conn(b, c);
-		return;
-	}
-	rep.ret = r;
-	send_reply(c->fd, &rep, NULL, -1);
-}
-
-static void on_channel(struct sb_broker *b, struct conn *c)
-{
-	struct ucred cred;
-	bool has_cred, trunc;
-	int fds[8], nfds;
-	struct sb_decoded dec;
-	struct sb_result *res = &b->res;
-	ssize_t n = receive(c->fd, b->req, sizeof(b->req), &cred, &has_cred, fds, &nfds, &trunc);
-
-	for (int i = 0; i < nfds; i++)
-		close(fds[i]); /* requests carry no fds */
-	if (n == -EAGAIN || n == -EINTR)
-		return;
-	if (n < 0 || (n == 0 && nfds == 0)) {
-		drop_conn(b, c);
-		return;
-	}
-	if (has_cred && c->pid == 0) {
-		/* The channel belongs to the first process that speaks on it. */
-		c->pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0);
-		if (c->pidfd >= 0)
-			c->pid = cred.pid;
-	}
-
-	const struct sb_req *req = (const struct sb_req *)b->req;
-	struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP, .version = SB_PROTO_VERSION };
-	if ((size_t)n >= sizeof(*req))
-		rep.seq = req->seq;
-
-	if (!trunc && (size_t)n >= sizeof(*req) && req->type == SB_REQ_FILTER) {
-		on_filter(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid);
-		return;
-	}
-	if (!trunc && (size_t)n >= sizeof(*req) && req->type == SB_REQ_REGION) {
-		on_region(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid);
-		return;
-	}
-	if (!trunc && (size_t)n >= sizeof(*req) &&
-	    (req->type == SB_REQ_LAYER || req->type == SB_REQ_PRIVDROP)) {
-		on_embed(b, c, (size_t)n, has_cred && nfds == 0 && cred.pid == c->pid);
-		return;
-	}
-
-	bool in_slot = !trunc && (size_t)n >= sizeof(*req) && req->type == SB_REQ_SYSCALL_SLOT;
-	int r = trunc ? -EPROTO : sb_decode_request(b->req, (size_t)n, SB_AUDIT_ARCH, &dec);
-	if (r == 0 && in_slot && !c->slot)
-		r = -EPROTO;
-	if (r == 0 && (nfds || !has_cred))
-		r = -EPROTO;
-	/* Another process on a channel already in use: not how the runtime works. */
-	if (r == 0 && cred.pid != c->pid)
-		r = -EPROTO;
-	if (r < 0) {
-		bool cut = hostile(b, c, has_cred ? cred.pid : 0, "malformed request");
-		rep.ret = -EPROTO;
-		answer(b, c, in_slot, &rep, NULL, -1);
-		if (cut)
-			drop_conn(b, c);
-		return;
-	}
-
-	/*
-	 * The kernel rules first: the filter sends some of their decisions here (logged denials,
-	 * arguments only the broker can judge), and a hand-made request may name any syscall.
-	 */
-	struct sb_decision sd;
-	sb_policy_eval_syscall(b->policy, req->nr, req->args, &sd);
-	if (sd.verdict != SB_BROKER || !dec.shape) {
-		sb_result_reset(res, &sd);
-		if (sd.verdict != SB_BROKER)
-			sb_syscall_carry(b->policy, req->nr, req->args, &sd, res);
-		if (sd.verdict == SB_KILL) {
-			syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
-			res->ret = -EPERM;
-		} else if (sd.verdict == SB_DENY) {
-			res->ret = -(sd.err ? sd.err : EPERM);
-		} else {
-			/* Allowed, but not a call the broker can make for someone else. */
-			res->ret = -ENOSYS;
-		}
-		rep.ret = res->ret;
-		struct sb_call call = { .nr = req->nr,
-					.pid = c->pid,
-					.transport = SB_TRANSPORT_TRAP };
-		memcpy(call.args, req->args, sizeof(call.args));
-		/* The record first: it is on disk before the program can act on the answer. */
-		if (sb_audit_wanted(res, sd.log) && b->log_fd >= 0)
-			sb_audit_write(b->log_fd, &call, res);
-		answer(b, c, in_slot, &rep, NULL, -1);
-		return;
-	}
-	if (sb_shape_is_net(dec.shape)) {
-		/* Network calls: broker/net.c, which may answer later from a worker thread. */
-		sb_net_serve_trap(b->policy, c->fd, c->pid, c->pidfd, &dec, &sd, b->log_fd);
-		return;
-	}
-
-	struct sb_call call = {
-		.nr = req->nr,
-		.pid = c->pid,
-		.transport = SB_TRANSPORT_TRAP,
-		.shape = dec.shape,
-		.path = { dec.item[SB_ITEM_PATH0], dec.item[SB_ITEM_PATH1] },
-		.dirfd = { -1, -1 },
-		.string = dec.item[SB_ITEM_STRING],
-		.in = dec.item[SB_ITEM_IN],
-		.in_len = dec.item_len[SB_ITEM_IN],
-	};
-	memcpy(call.args, req->args, sizeof(call.args));
-	for (int i = 0; i < 2 && r == 0; i++) {
-		bool has_path = dec.shape->path[i] != SB_NOARG;
-		bool has_dirfd = dec.shape->dirfd[i] != SB_NOARG;
-		if (!has_path)
-			continue;
-		r = sb_relative_base(c->pid, c->pidfd, call.path[i], has_dirfd,
-				     has_dirfd ? req->args[dec.shape->dirfd[i]] : 0,
-				     &call.dirfd[i]);
-	}
-	if (r < 0) {
-		rep.ret = r;
-		answer(b, c, in_slot, &rep, NULL, -1);
-	} else {
-		sb_result_reset(res, NULL);
-		sb_execute(b->policy, &call, res);
-		rep.ret = res->ret;
-		rep.outlen = (uint32_t)(res->outlen <= SB_MAX_OUT_WIRE ? res->outlen : 0);
-		if (res->fd >= 0)
-			rep.flags |= SB_REP_FD | (res->cloexec ? SB_REP_CLOEXEC : 0);
-		if (sb_audit_wanted(res, false) && b->log_fd >= 0)
-			sb_audit_write(b->log_fd, &call, res);
-		if (answer(b, c, in_slot, &rep, res->out, res->fd) < 0)
-			log_protocol(b, c->pid, "cannot send reply");
-		safe_close(res->fd);
-	}
-	safe_close(call.dirfd[0]);
-	safe_close(call.dirfd[1]);
-}
-
 static void on_notify(struct sb_broker *b, struct conn *c, uint32_t events)
 {
 	if (events & EPOLLIN) {
-		int r = sb_notify_serve(b->policy, c->fd, b->log_fd);
+		int r = sb_notify_serve(b->disp, b->policy, c->fd);
 		if (r == 0 || r == -EAGAIN || r == -EINTR)
 			return;
 	}
 	/* Every process that used the filter is gone (EPOLLHUP), or the listener broke. */
-	drop_conn(b, c);
+	sb_conn_drop(b, c);
 }
 
 static long now_ns(void)
@@ -815,10 +244,10 @@ int sb_broker_run(struct sb_broker *b)
 			struct conn *c = ev[i].data.ptr;
 			switch (c->kind) {
 			case CONN_CONTROL:
-				on_control(b, c);
+				sb_channel_on_control(b, c);
 				break;
 			case CONN_CHANNEL:
-				on_channel(b, c);
+				sb_channel_on_request(b, c);
 				b->served = true;
 				break;
 			case CONN_NOTIFY:
@@ -847,8 +276,10 @@ struct sb_broker *sb_broker_free(struct sb_broker *b)
 	if (!b)
 		return NULL;
 	while (b->conns)
-		drop_conn(b, b->conns);
+		sb_conn_drop(b, b->conns);
 	sb_layers_free(b->layers);
+	sb_dispatch_free(b->disp);
+	sb_audit_log_unref(b->log);
 	safe_close(b->epfd);
 	free(b);
 	return NULL;

@@ -11,6 +11,7 @@
 #include "policy.h"
 
 struct sb_broker;
+struct sb_audit_log;
 
 /* log_fd: where audit records go (-1: nowhere). The policy must outlive the broker. */
 int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker **ret);
@@ -33,5 +34,10 @@ int sb_broker_add_fd(struct sb_broker *b, int fd, sb_fd_cb cb, void *data);
  * network worker may still hold a decision that points into it.
  */
 void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy);
+/*
+ * The broker's audit log (audit.h): for the caller's own records (a reload), its sandbox id and
+ * its last "suppressed" record. NULL for a NULL broker.
+ */
+struct sb_audit_log *sb_broker_log(struct sb_broker *b);
 /* Make sb_broker_run return after the current event. */
 void sb_broker_stop(struct sb_broker *b);

@@ -35,35 +35,51 @@
 #include <arpa/inet.h>
 
 #include "audit.h"
+#include "dispatch.h"
 #include "macro.h"
 #include "net.h"
-#include "notify.h"
 #include "quota.h"
 #include "protocol.h"
 #include "resolve.h"
 
 #define K_SOCK_TYPE_MASK 0xf
 
-static atomic_uint workers;
+/* The worker threads of one broker; each holds a reference, so it outlives the broker. */
+struct sb_net_pool {
+	atomic_uint workers;
+	atomic_uint refs;
+};
 
-unsigned sb_net_workers(void)
+struct sb_net_pool *sb_net_pool_new(void)
 {
-	return atomic_load(&workers);
+	struct sb_net_pool *p = calloc(1, sizeof(*p));
+	if (p)
+		atomic_init(&p->refs, 1);
+	return p;
+}
+
+void sb_net_pool_unref(struct sb_net_pool *p)
+{
+	if (p && atomic_fetch_sub(&p->refs, 1) == 1)
+		free(p);
+}
+
+unsigned sb_net_workers(const struct sb_net_pool *p)
+{
+	return atomic_load(&p->workers);
 }
 
 /* Everything one call needs; on the heap, since a worker may take it over. */
 struct job {
 	struct sb_call call; /* for the audit record */
-	enum sb_transport transport;
-	int answer_fd; /* the channel (trap) or the listener (notify) */
-	uint64_t tag;  /* trap: the request's seq; notify: the notification id */
-	int mem;       /* notify: the caller's memory, for sendmmsg's msg_len; -1 */
-	int pidfd;     /* the caller's process (borrowed; owned by the job in a worker) */
-	int log_fd;    /* borrowed: the broker's log stays open while it runs */
-	bool log;      /* the syscall rules asked for a record */
-	bool owns;     /* answer_fd, mem and pidfd are the job's own (a worker's) */
-	int sock;      /* the caller's socket */
-	int path_fd;   /* an O_PATH fd a unix path goes through, or -1 */
+	struct sb_reply *rp; /* how to answer (borrowed; a worker's own when owns) */
+	struct sb_net_pool *pool;
+	struct sb_limits *limits; /* the broker's; counted in the loop thread only */
+	struct sb_audit_log *log; /* borrowed; a worker holds a reference */
+	bool log_wanted;          /* the syscall rules asked for a record */
+	bool owns;   /* rp is the job's own (a worker's): detached from the transport's */
+	int sock;    /* the caller's socket */
+	int path_fd; /* an O_PATH fd a unix path goes through, or -1 */
 	int sotype;
 	bool send;                    /* a send rather than a connect */
 	int flags;                    /* send flags, as the caller gave them */
@@ -81,11 +97,8 @@ static struct job *job_free(struct job *j)
 		return NULL;
 	safe_close(j->sock);
 	safe_close(j->path_fd);
-	if (j->owns) {
-		safe_close(j->answer_fd);
-		safe_close(j->mem);
-		safe_close(j->pidfd);
-	}
+	if (j->owns)
+		j->rp->ops->free(j->rp);
 	free(j->data);
 	free(j);
 	return NULL;
@@ -191,7 +204,7 @@ static int unix_target(struct job *j, uint32_t op, struct sb_net_target *t, int 
 
 	*kernel_err = 0;
 	memcpy(name, t->name, sizeof(name));
-	int r = sb_relative_base(j->call.pid, j->pidfd, name, false, 0, &base);
+	int r = sb_relative_base(j->call.pid, j->rp->pidfd, name, false, 0, &base);
 	if (r < 0)
 		return r;
 	if (op != SB_NET_BIND) {
@@ -228,28 +241,9 @@ static int unix_target(struct job *j, uint32_t op, struct sb_net_target *t, int 
 /* Audit record, then the answer. */
 static int answer(struct job *j)
 {
-	struct sb_result *res = &j->res;
-	int64_t ret = res->ret;
-
-	if (sb_audit_wanted(res, j->log) && j->log_fd >= 0)
-		sb_audit_write(j->log_fd, &j->call, res);
-	if (j->transport == SB_TRANSPORT_TRAP) {
-		struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
-				      .version = SB_PROTO_VERSION,
-				      .seq = j->tag,
-				      .ret = ret };
-		struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-		return sendmsg(j->answer_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
-	}
-	const uint64_t *a = j->call.args;
-	if (j->call.nr == SYS_sendmmsg && ret >= 0 && (uint32_t)a[2] > 0) {
-		/* The first message went: its length into its msg_len, and one message sent. */
-		unsigned len = (unsigned)ret;
-		off_t at = (off_t)(a[1] + offsetof(struct mmsghdr, msg_len));
-		ret = pwrite(j->mem, &len, sizeof(len), at) == sizeof(len) ? 1 : -EFAULT;
-	}
-	return sb_notify_send(j->answer_fd, j->tag, ret, 0);
+	if (sb_audit_wanted(&j->res, j->log_wanted))
+		sb_audit_write(j->log, &j->call, &j->res);
+	return j->rp->ops->answer(j->rp, &j->call, &j->res, SB_ANSWER_RESULT);
 }
 
 /* The blocking part: connect, or a send that found the socket's buffer full. */
@@ -272,43 +266,26 @@ static int64_t perform(struct job *j, bool may_block)
 		n = sendmsg(j->sock, &mh, flags);
 	while (n < 0 && errno == EINTR && may_block);
 	if (n < 0 && errno == EPIPE && !(j->flags & MSG_NOSIGNAL))
-		syscall(SYS_pidfd_send_signal, j->pidfd, SIGPIPE, NULL, 0);
+		syscall(SYS_pidfd_send_signal, j->rp->pidfd, SIGPIPE, NULL, 0);
 	return n < 0 ? -errno : n;
 }
 
 static void *worker(void *arg)
 {
 	struct job *j = arg;
+	struct sb_net_pool *pool = j->pool;
+	struct sb_audit_log *log = j->log;
 	j->res.ret = perform(j, true);
 	answer(j);
 	job_free(j);
-	atomic_fetch_sub(&workers, 1);
+	sb_audit_log_unref(log);
+	atomic_fetch_sub(&pool->workers, 1);
+	sb_net_pool_unref(pool);
 	return NULL;
 }
 
-/* Hand the job to a worker thread, which answers. Returns 0, or -errno and the job is still ours.
- */
-static int start_worker(struct job *j)
+static int spawn(struct job *j)
 {
-	if (atomic_fetch_add(&workers, 1) >= SB_NET_MAX_WORKERS) {
-		atomic_fetch_sub(&workers, 1);
-		return -EAGAIN;
-	}
-	int fds[3] = { -1, -1, -1 };
-	const int src[3] = { j->answer_fd, j->mem, j->pidfd };
-	for (int i = 0; i < 3; i++)
-		if (src[i] >= 0 && (fds[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3)) < 0) {
-			int r = -errno;
-			for (int k = 0; k < i; k++)
-				safe_close(fds[k]);
-			atomic_fetch_sub(&workers, 1);
-			return r;
-		}
-	j->answer_fd = fds[0];
-	j->mem = fds[1];
-	j->pidfd = fds[2];
-	j->owns = true;
-
 	pthread_attr_t attr;
 	pthread_t t;
 	sigset_t all, old;
@@ -323,79 +300,98 @@ static int start_worker(struct job *j)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		pthread_attr_destroy(&attr);
 	}
-	if (r != 0) {
-		/* Back to borrowed fds: the caller answers. */
-		for (int i = 0; i < 3; i++)
-			safe_close(fds[i]);
-		j->answer_fd = src[0];
-		j->mem = src[1];
-		j->pidfd = src[2];
+	return -r;
+}
+
+/* Hand the job to a worker thread, which answers. Returns 0, or -errno and the job is still ours.
+ */
+static int start_worker(struct job *j)
+{
+	struct sb_net_pool *pool = j->pool;
+	if (atomic_fetch_add(&pool->workers, 1) >= SB_NET_MAX_WORKERS) {
+		atomic_fetch_sub(&pool->workers, 1);
+		return -EAGAIN;
+	}
+	struct sb_reply *borrowed = j->rp, *own = borrowed->ops->detach(borrowed);
+	if (!own) {
+		atomic_fetch_sub(&pool->workers, 1);
+		return -errno;
+	}
+	j->rp = own;
+	j->owns = true;
+	atomic_fetch_add(&pool->refs, 1);
+	sb_audit_log_ref(j->log);
+	int r = spawn(j);
+	if (r < 0) {
+		sb_audit_log_unref(j->log);
+		/* Back to the borrowed reply: the caller answers. */
+		own->ops->free(own);
+		j->rp = borrowed;
 		j->owns = false;
-		atomic_fetch_sub(&workers, 1);
-		return -r;
+		atomic_fetch_sub(&pool->workers, 1);
+		atomic_fetch_sub(&pool->refs, 1);
+		return r;
 	}
 	return 0;
 }
 
-/*
- * Decide and perform. Returns true when a worker took the job over (it answers), false when
- * j->res.ret holds the answer.
- */
-static bool execute(const struct sb_policy *policy, struct job *j, const void *addr,
-		    size_t addr_len, const void *data, size_t data_len)
+/* The caller's socket (arg0) and its type: 0, or the errno to answer. */
+static int take_socket(struct job *j)
 {
-	struct sb_result *res = &j->res;
-	const uint64_t *a = j->call.args;
-	int nr = j->call.nr;
-	struct sb_net_target t;
-	struct sb_decision d;
-	uint32_t op;
-	int r;
-
-	if (nr == SYS_sendmmsg && (uint32_t)a[2] == 0) {
-		res->ret = 0; /* nothing to send; the kernel answers 0 too */
-		return false;
-	}
-	j->sock = (int)syscall(SYS_pidfd_getfd, j->pidfd, (int)a[0], 0);
-	if (j->sock < 0) {
-		res->ret = errno == EBADF ? -EBADF : -EIO;
-		return false;
-	}
 	struct stat st;
 	socklen_t sl = sizeof(j->sotype);
-	if (fstat(j->sock, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		res->ret = -ENOTSOCK;
-		return false;
-	}
-	if (getsockopt(j->sock, SOL_SOCKET, SO_TYPE, &j->sotype, &sl) < 0) {
-		res->ret = -errno;
-		return false;
-	}
+
+	j->sock = (int)syscall(SYS_pidfd_getfd, j->rp->pidfd, (int)j->call.args[0], 0);
+	if (j->sock < 0)
+		return errno == EBADF ? -EBADF : -EIO;
+	if (fstat(j->sock, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -ENOTSOCK;
+	if (getsockopt(j->sock, SOL_SOCKET, SO_TYPE, &j->sotype, &sl) < 0)
+		return -errno;
+	return 0;
+}
+
+/* The net rules' operation; for a send its flags and the broker's own copy of the bytes. */
+static int take_op(struct job *j, uint32_t *op, const void *data, size_t data_len)
+{
+	const uint64_t *a = j->call.args;
+	int nr = j->call.nr;
 
 	switch (nr) {
 	case SYS_connect:
-		op = SB_NET_CONNECT;
-		break;
+		*op = SB_NET_CONNECT;
+		return 0;
 	case SYS_bind:
 	case SYS_listen:
-		op = SB_NET_BIND;
-		break;
+		*op = SB_NET_BIND;
+		return 0;
 	default:
-		op = SB_NET_SEND;
+		*op = SB_NET_SEND;
 		j->send = true;
 		j->flags = (int)(nr == SYS_sendto ? a[3] : nr == SYS_sendmsg ? a[2] : a[3]);
 		break;
 	}
-	if (j->send) {
-		j->data = malloc(data_len ? data_len : 1);
-		if (!j->data) {
-			res->ret = -ENOMEM;
-			return false;
-		}
-		if (data_len)
-			memcpy(j->data, data, data_len);
-		j->data_len = data_len;
-	}
+	j->data = malloc(data_len ? data_len : 1);
+	if (!j->data)
+		return -ENOMEM;
+	if (data_len)
+		memcpy(j->data, data, data_len);
+	j->data_len = data_len;
+	return 0;
+}
+
+enum step {
+	STEP_DONE,   /* res->ret is the answer */
+	STEP_DECIDE, /* decide on the address */
+	STEP_LISTEN, /* listen on a unix path the broker decided when it bound it */
+	STEP_SEND,   /* a send without an address: where the socket is connected */
+};
+
+/* The address to decide on, in *addr: the broker's own aligned copy in j->addr. */
+static enum step take_address(struct job *j, const void **addr, size_t *addr_len)
+{
+	struct sb_result *res = &j->res;
+	int nr = j->call.nr;
 
 	if (nr == SYS_listen) {
 		/*
@@ -404,75 +400,93 @@ static bool execute(const struct sb_policy *policy, struct job *j, const void *a
 		 * an unnamed unix socket: see below). A unix socket with a path was bound through
 		 * the broker, which decided that path then.
 		 */
-		sl = sizeof(j->addr);
+		socklen_t sl = sizeof(j->addr);
 		if (getsockname(j->sock, (struct sockaddr *)&j->addr, &sl) < 0) {
 			res->ret = -errno;
-			return false;
+			return STEP_DONE;
 		}
-		addr = &j->addr;
-		addr_len = sl;
+		*addr = &j->addr;
+		*addr_len = sl;
 		if (j->addr.ss_family == AF_UNIX && sl > offsetof(struct sockaddr_un, sun_path) &&
 		    ((struct sockaddr_un *)&j->addr)->sun_path[0] != 0) {
 			snprintf(res->addr, sizeof(res->addr), "unix:%s",
 				 ((struct sockaddr_un *)&j->addr)->sun_path);
-			goto do_listen;
+			return STEP_LISTEN;
 		}
-	} else if (addr_len) {
-		memcpy(&j->addr, addr, addr_len);
-		j->addr_len = (socklen_t)addr_len;
-		j->has_addr = true;
-		addr = &j->addr; /* aligned, and the broker's own copy from here on */
+		return STEP_DECIDE;
 	}
-
-	if (!addr_len && nr != SYS_listen) {
+	if (!*addr_len) {
 		if (!j->send) {
 			res->ret = -EINVAL; /* as the kernel: an address shorter than its family */
-			return false;
+			return STEP_DONE;
 		}
 		/* A send without an address goes where the socket is connected: no decision. */
-		goto do_send;
+		return STEP_SEND;
 	}
-	if (((const struct sockaddr *)addr)->sa_family == AF_UNSPEC && nr == SYS_connect) {
+	memcpy(&j->addr, *addr, *addr_len);
+	j->addr_len = (socklen_t)*addr_len;
+	j->has_addr = true;
+	*addr = &j->addr; /* aligned, and the broker's own copy from here on */
+	if (j->addr.ss_family == AF_UNSPEC && nr == SYS_connect) {
 		/* Dissolves the association (a datagram socket's peer): reaches nobody. */
-		res->ret = connect(j->sock, addr, (socklen_t)addr_len) < 0 ? -errno : 0;
-		return false;
+		res->ret = connect(j->sock, *addr, (socklen_t)*addr_len) < 0 ? -errno : 0;
+		return STEP_DONE;
 	}
-	r = sb_net_target_from_sockaddr(addr, (socklen_t)addr_len, j->sotype, &t);
+	return STEP_DECIDE;
+}
+
+/*
+ * The target of the address, into t: 0, 1 for a family or socket type no net rule names, or the
+ * errno to answer. A unix path is resolved (unix_target); *kernel_err is what the kernel would
+ * answer if the rules allow the call.
+ */
+static int take_target(struct job *j, uint32_t op, const void *addr, size_t addr_len,
+		       struct sb_net_target *t, int *kernel_err)
+{
+	int r = sb_net_target_from_sockaddr(addr, (socklen_t)addr_len, j->sotype, t);
 	if (r == -EINVAL && ((const struct sockaddr *)addr)->sa_family == AF_UNIX &&
 	    addr_len == sizeof(sa_family_t) && op == SB_NET_BIND) {
 		/* Auto-bind: the kernel picks an abstract name of five hex digits. */
-		memset(&t, 0, sizeof(t));
-		t.kind = SB_NET_ABSTRACT;
+		memset(t, 0, sizeof(*t));
+		t->kind = SB_NET_ABSTRACT;
 		r = 0;
 	}
-	if (r == -EINVAL) {
-		res->ret = -EINVAL; /* a malformed address: the kernel would refuse it too */
-		return false;
+	if (r == -EINVAL)
+		return -EINVAL; /* a malformed address: the kernel would refuse it too */
+	if (r == 0 && t->kind == SB_NET_UNIX && j->call.nr != SYS_listen) {
+		r = unix_target(j, op, t, kernel_err);
+		if (r < 0)
+			return r;
 	}
-	int kernel_err = 0;
-	if (r == 0 && t.kind == SB_NET_UNIX && nr != SYS_listen) {
-		r = unix_target(j, op, &t, &kernel_err);
-		if (r < 0) {
-			res->ret = r;
-			return false;
-		}
-	}
-	if (r < 0) {
+	return r == 0 ? 0 : 1;
+}
+
+/*
+ * The net rules' decision on t (NULL: none names the address), with the limits and learn mode,
+ * into res->decision. Returns 0 to perform the call, or the errno to answer.
+ */
+static int decide(const struct sb_policy *policy, struct job *j, uint32_t op,
+		  const struct sb_net_target *t, const void *addr)
+{
+	struct sb_result *res = &j->res;
+	struct sb_decision d;
+
+	if (!t) {
 		/* A family or socket type no net rule names (netlink, raw): the default. */
 		default_decision(policy, &d);
 		snprintf(res->addr, sizeof(res->addr), "family:%d",
 			 ((const struct sockaddr *)addr)->sa_family);
 	} else {
-		sb_net_target_str(&t, res->addr, sizeof(res->addr));
-		if (sb_policy_eval_net(policy, op, &t, &d) < 0)
+		sb_net_target_str(t, res->addr, sizeof(res->addr));
+		if (sb_policy_eval_net(policy, op, t, &d) < 0)
 			default_decision(policy, &d);
 		/* TCP Fast Open connects too. */
 		if (d.verdict == SB_ALLOW && j->send && (j->flags & MSG_FASTOPEN) &&
-		    sb_policy_eval_net(policy, SB_NET_CONNECT, &t, &d) < 0)
+		    sb_policy_eval_net(policy, SB_NET_CONNECT, t, &d) < 0)
 			default_decision(policy, &d);
 	}
 	if (d.verdict == SB_ALLOW && d.limit) {
-		int e = sb_limits_take(&d, res->limit, sizeof(res->limit));
+		int e = sb_limits_take_in(j->limits, &d, res->limit, sizeof(res->limit));
 		if (e < 0) {
 			d.verdict = SB_DENY;
 			d.err = -e;
@@ -487,45 +501,20 @@ static bool execute(const struct sb_policy *policy, struct job *j, const void *a
 		d = (struct sb_decision){ .verdict = SB_ALLOW, .rule_id = -1 };
 	}
 	res->decision = d;
-	r = decision_errno(&d);
-	if (r < 0 || kernel_err) {
-		res->ret = r < 0 ? r : kernel_err;
-		return false;
-	}
+	return decision_errno(&d);
+}
 
-	switch (nr) {
-	case SYS_bind: {
-		bool file = t.kind == SB_NET_UNIX;
-		mode_t old = file ? umask(caller_umask(j->call.pid)) : 0;
-		res->ret = bind(j->sock, (struct sockaddr *)&j->addr, j->addr_len) < 0 ? -errno : 0;
-		if (file)
-			umask(old);
-		return false;
-	}
-	case SYS_listen:
-	do_listen:
-		res->ret = listen(j->sock, (int)a[1]) < 0 ? -errno : 0;
-		return false;
-	case SYS_connect: {
-		int fl = fcntl(j->sock, F_GETFL);
-		if (fl >= 0 && (fl & O_NONBLOCK)) {
-			res->ret = perform(j, false); /* EINPROGRESS, as the kernel answers */
-			return false;
-		}
-		r = start_worker(j);
-		if (r == 0)
-			return true;
-		res->ret = r;
-		return false;
-	}
-	}
-do_send:
+/* A send, in a worker when a blocking socket's buffer is full. True: the worker answers. */
+static bool send_now(struct job *j)
+{
+	struct sb_result *res = &j->res;
+
 	res->ret = perform(j, false);
 	if (res->ret == -EAGAIN && !(j->flags & MSG_DONTWAIT)) {
 		int fl = fcntl(j->sock, F_GETFL);
 		if (fl >= 0 && !(fl & O_NONBLOCK)) {
 			/* A blocking socket whose buffer is full: wait in a worker. */
-			r = start_worker(j);
+			int r = start_worker(j);
 			if (r == 0)
 				return true;
 			res->ret = r;
@@ -534,168 +523,126 @@ do_send:
 	return false;
 }
 
-static struct job *job_new(const struct sb_call *call, const struct sb_decision *sd)
+/* Perform the decided call (file: a unix path bind creates). True: a worker answers. */
+static bool act(struct job *j, bool file)
+{
+	struct sb_result *res = &j->res;
+
+	switch (j->call.nr) {
+	case SYS_bind: {
+		mode_t old = file ? umask(caller_umask(j->call.pid)) : 0;
+		res->ret = bind(j->sock, (struct sockaddr *)&j->addr, j->addr_len) < 0 ? -errno : 0;
+		if (file)
+			umask(old);
+		return false;
+	}
+	case SYS_listen:
+		res->ret = listen(j->sock, (int)j->call.args[1]) < 0 ? -errno : 0;
+		return false;
+	case SYS_connect: {
+		int fl = fcntl(j->sock, F_GETFL);
+		if (fl >= 0 && (fl & O_NONBLOCK)) {
+			res->ret = perform(j, false); /* EINPROGRESS, as the kernel answers */
+			return false;
+		}
+		int r = start_worker(j);
+		if (r == 0)
+			return true;
+		res->ret = r;
+		return false;
+	}
+	}
+	return send_now(j);
+}
+
+/*
+ * Decide and perform. Returns true when a worker took the job over (it answers), false when
+ * j->res.ret holds the answer.
+ */
+static bool execute(const struct sb_policy *policy, struct job *j, const void *addr,
+		    size_t addr_len, const void *data, size_t data_len)
+{
+	struct sb_result *res = &j->res;
+	const struct sb_shape *sh = j->call.shape;
+	struct sb_net_target t;
+	uint32_t op = 0;
+	int kernel_err = 0;
+
+	if ((sh->flags & SB_SHAPE_FIRST_MSG) && (uint32_t)j->call.args[sh->size_arg] == 0) {
+		res->ret = 0; /* nothing to send; the kernel answers 0 too */
+		return false;
+	}
+	int r = take_socket(j);
+	if (r == 0)
+		r = take_op(j, &op, data, data_len);
+	if (r < 0) {
+		res->ret = r;
+		return false;
+	}
+	switch (take_address(j, &addr, &addr_len)) {
+	case STEP_DONE:
+		return false;
+	case STEP_LISTEN:
+		return act(j, false);
+	case STEP_SEND:
+		return send_now(j);
+	case STEP_DECIDE:
+		break;
+	}
+	int named = take_target(j, op, addr, addr_len, &t, &kernel_err);
+	if (named < 0) {
+		res->ret = named;
+		return false;
+	}
+	r = decide(policy, j, op, named == 0 ? &t : NULL, addr);
+	if (r < 0 || kernel_err) {
+		res->ret = r < 0 ? r : kernel_err;
+		return false;
+	}
+	return act(j, named == 0 && t.kind == SB_NET_UNIX);
+}
+
+static struct job *job_new(struct sb_dispatch *d, const struct sb_call *call,
+			   const struct sb_decision *sd, struct sb_reply *rp)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	if (!j)
 		return NULL;
 	j->call = *call;
 	j->call.dirfd[0] = j->call.dirfd[1] = -1;
-	j->sock = j->path_fd = j->mem = -1;
-	j->log = sd->log;
+	j->rp = rp;
+	j->pool = d->net;
+	j->limits = d->limits;
+	j->log = d->log;
+	j->sock = j->path_fd = -1;
+	j->log_wanted = sd->log;
 	j->res.fd = -1;
 	j->res.decision = *sd;
 	return j;
 }
 
-void sb_net_serve_trap(const struct sb_policy *policy, int chan_fd, pid_t pid, int pidfd,
-		       const struct sb_decoded *dec, const struct sb_decision *sd, int log_fd)
+int sb_net_serve(struct sb_dispatch *d, const struct sb_policy *policy, const struct sb_call *call,
+		 const struct sb_decision *sd, struct sb_reply *rp)
 {
-	const struct sb_req *req = dec->req;
-	struct sb_call call = {
-		.nr = req->nr, .pid = pid, .transport = SB_TRANSPORT_TRAP, .shape = dec->shape
-	};
-	memcpy(call.args, req->args, sizeof(call.args));
-	struct job *j = job_new(&call, sd);
+	struct sb_netargs na = { .buf = d->netbuf, .cap = sizeof(d->netbuf) };
+	const void *item[2] = { NULL, NULL };
+	struct job *j = job_new(d, call, sd, rp);
 	if (!j) {
-		struct sb_rep rep = { .magic = SB_PROTO_MAGIC_REP,
-				      .version = SB_PROTO_VERSION,
-				      .seq = req->seq,
-				      .ret = -ENOMEM };
-		if (send(chan_fd, &rep, sizeof(rep), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-			/* The caller is gone or not listening: nothing else to tell it. */
-		}
-		return;
+		sb_result_reset(&d->res, NULL);
+		d->res.ret = -ENOMEM;
+		return rp->ops->answer(rp, call, &d->res, SB_ANSWER_REFUSE);
 	}
-	j->transport = SB_TRANSPORT_TRAP;
-	j->answer_fd = chan_fd;
-	j->tag = req->seq;
-	j->pidfd = pidfd;
-	j->log_fd = log_fd;
-	if (execute(policy, j, dec->item[SB_ITEM_IN], dec->item_len[SB_ITEM_IN],
-		    dec->item[SB_ITEM_DATA], dec->item_len[SB_ITEM_DATA]))
-		return;
-	answer(j);
-	job_free(j);
-}
-
-/* The items the trap handler would send (sandboxee/handler.c, add_net), from the caller's memory.
- */
-static int copy_net_args(int mem, const struct sb_call *call, uint8_t *addr, size_t *addr_len,
-			 uint8_t *data, size_t *data_len)
-{
-	const struct sb_shape *sh = call->shape;
-	const uint64_t *args = call->args;
-	uint64_t a = 0, alen = 0;
-	int r;
-
-	*addr_len = *data_len = 0;
-	switch (sh->in_kind) {
-	case SB_IN_SOCKADDR:
-	case SB_IN_SENDTO:
-		a = args[sh->in_arg];
-		alen = (uint32_t)args[sh->size_arg];
-		if ((int32_t)alen < 0 || alen > SB_MAX_ADDR)
-			return -EINVAL;
-		if (sh->in_kind == SB_IN_SOCKADDR && !a && alen)
-			return -EFAULT;
-		if (a && alen) {
-			r = sb_notify_read(mem, a, addr, (size_t)alen);
-			if (r < 0)
-				return r;
-			*addr_len = (size_t)alen;
-		}
-		if (sh->in_kind == SB_IN_SOCKADDR || args[2] == 0)
-			return 0;
-		if (args[2] > SB_MAX_DATA)
-			return -EMSGSIZE;
-		if (!args[1])
-			return -EFAULT;
-		r = sb_notify_read(mem, args[1], data, (size_t)args[2]);
-		if (r == 0)
-			*data_len = (size_t)args[2];
-		return r;
-	case SB_IN_MSGHDR:
-	case SB_IN_MMSGHDR: {
-		struct msghdr mh;
-		if (sh->in_kind == SB_IN_MMSGHDR && (uint32_t)args[2] == 0)
-			return 0;
-		if (!args[sh->in_arg])
-			return -EFAULT;
-		r = sb_notify_read(mem, args[sh->in_arg], &mh, sizeof(mh));
-		if (r < 0)
-			return r;
-		if (mh.msg_controllen)
-			return -EOPNOTSUPP;
-		alen = mh.msg_name ? (uint32_t)mh.msg_namelen : 0;
-		if ((int32_t)alen < 0)
-			return -EINVAL;
-		if (alen > SB_MAX_ADDR)
-			alen = SB_MAX_ADDR;
-		if (alen) {
-			r = sb_notify_read(mem, (uint64_t)(uintptr_t)mh.msg_name, addr,
-					   (size_t)alen);
-			if (r < 0)
-				return r;
-			*addr_len = (size_t)alen;
-		}
-		if (mh.msg_iovlen > 1024)
-			return -EMSGSIZE;
-		if (mh.msg_iovlen && !mh.msg_iov)
-			return -EFAULT;
-		size_t total = 0;
-		for (size_t i = 0; i < mh.msg_iovlen; i++) {
-			struct iovec v;
-			r = sb_notify_read(mem, (uint64_t)(uintptr_t)(mh.msg_iov + i), &v,
-					   sizeof(v));
-			if (r < 0)
-				return r;
-			if (v.iov_len > SB_MAX_DATA - total)
-				return -EMSGSIZE;
-			if (!v.iov_len)
-				continue;
-			if (!v.iov_base)
-				return -EFAULT;
-			r = sb_notify_read(mem, (uint64_t)(uintptr_t)v.iov_base, data + total,
-					   v.iov_len);
-			if (r < 0)
-				return r;
-			total += v.iov_len;
-		}
-		*data_len = total;
-		return 0;
-	}
-	default:
-		return 0;
-	}
-}
-
-int sb_net_serve_notify(const struct sb_policy *policy, int listener, uint64_t id, int pidfd,
-			int mem, const struct sb_call *call, const struct sb_decision *sd,
-			int log_fd)
-{
-	static uint8_t addr[SB_MAX_ADDR], data[SB_MAX_DATA]; /* the loop thread's only */
-	size_t addr_len, data_len;
-	struct job *j = job_new(call, sd);
-	if (!j) {
-		return sb_notify_send(listener, id, -ENOMEM, 0);
-	}
-	j->transport = SB_TRANSPORT_NOTIFY;
-	j->answer_fd = listener;
-	j->tag = id;
-	j->mem = mem;
-	j->pidfd = pidfd;
-	j->log_fd = log_fd;
-	int r = copy_net_args(mem, call, addr, &addr_len, data, &data_len);
+	int r = rp->ops->fetch_net(rp, call, &na, item);
 	/* The copies must be the caller's: check again before acting on them. */
-	if (!sb_notify_id_valid(listener, id)) {
+	if (rp->ops->valid && !rp->ops->valid(rp)) {
 		job_free(j);
 		return 0;
 	}
 	if (r < 0) {
 		j->res.ret = r;
-	} else if (execute(policy, j, addr_len ? addr : NULL, addr_len, data, data_len)) {
-		return 0;
+	} else if (execute(policy, j, na.addr_len ? item[0] : NULL, na.addr_len, item[1],
+			   na.data_len)) {
+		return 0; /* a worker answers */
 	}
 	r = answer(j);
 	job_free(j);

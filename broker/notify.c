@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The notify transport (notify.h), one notification at a time:
+ * The notify transport (notify.h), one notification at a time. This file receives and checks
+ * the architecture; the decision path (dispatch.c) calls back into the reply below:
  *
  *   RECV -> architecture -> the syscall rules, on the integer arguments the kernel copied
- *        -> a pidfd and /proc/PID/mem opened, THEN ID_VALID: both name the notifying task,
- *           not a task that reused its pid
- *        -> paths, symlink target and input struct copied from the caller's memory,
- *           dirfds fetched (pidfd_getfd) or the cwd opened
- *        -> ID_VALID again -> sb_execute -> the answer -> the audit record.
+ *        -> notify_prepare: a pidfd and /proc/PID/mem opened, THEN ID_VALID: both name the
+ *           notifying task, not a task that reused its pid
+ *        -> notify_fetch: paths, symlink target and input struct copied from the caller's
+ *           memory (notify_fetch_net: the address and bytes, common/netargs.c), dirfds
+ *           fetched (pidfd_getfd) or the cwd opened
+ *        -> notify_valid: ID_VALID again -> sb_execute -> the audit record -> notify_answer.
  *
  * The caller's memory is read once, into the broker's own buffers, and everything is decided on
  * that copy; the kernel is never told to continue a call whose decision depended on memory the
@@ -36,13 +38,11 @@
 #include <unistd.h>
 
 #include "arch.h"
-#include "audit.h"
-#include "executor.h"
+#include "dispatch.h"
 #include "macro.h"
-#include "net.h"
+#include "netargs.h"
 #include "notify.h"
 #include "protocol.h"
-#include "resolve.h"
 #include "syscalls.h"
 
 #ifndef SECCOMP_ADDFD_FLAG_SEND
@@ -52,9 +52,8 @@
 #define PIDFD_THREAD O_EXCL /* Linux 6.9 */
 #endif
 
-/* Everything one call needs beyond the stack, allocated once: the result alone is 12 KiB. */
-struct notify_state {
-	struct sb_result res;
+/* Everything one call needs beyond the stack (and the dispatcher's result), allocated once. */
+struct sb_notify_state {
 	char path[2][PATH_MAX];
 	char string[PATH_MAX];
 	_Alignas(8) uint8_t in[SB_MAX_IN];
@@ -62,11 +61,9 @@ struct notify_state {
 	uint64_t notif[];
 };
 
-static struct notify_state *notify_state;
-
-static int get_state(struct notify_state **ret)
+static int get_state(struct sb_dispatch *d, struct sb_notify_state **ret)
 {
-	if (!notify_state) {
+	if (!d->notify) {
 		struct seccomp_notif_sizes sizes = { 0 };
 		if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
 			return -errno;
@@ -75,14 +72,19 @@ static int get_state(struct notify_state **ret)
 				   ? sizes.seccomp_notif
 				   : sizeof(struct seccomp_notif);
 		n = (n + sizeof(uint64_t) - 1) & ~(sizeof(uint64_t) - 1);
-		struct notify_state *st = calloc(1, sizeof(*st) + n);
+		struct sb_notify_state *st = calloc(1, sizeof(*st) + n);
 		if (!st)
 			return -ENOMEM;
 		st->notif_size = n;
-		notify_state = st;
+		d->notify = st;
 	}
-	*ret = notify_state;
+	*ret = d->notify;
 	return 0;
+}
+
+void sb_notify_state_free(struct sb_notify_state *st)
+{
+	free(st);
 }
 
 bool sb_notify_id_valid(int listener, uint64_t id)
@@ -199,17 +201,15 @@ static int write_exact(int mem, uint64_t addr, const void *buf, size_t size)
 
 /* The shape's memory arguments, copied into st; the same items, in the same order, as the trap
  * handler sends (sandboxee/handler.c), so both transports answer alike. */
-static int copy_args(int mem, const struct sb_shape *sh, struct notify_state *st,
+static int copy_args(int mem, const struct sb_shape *sh, struct sb_notify_state *st,
 		     struct sb_call *call)
 {
 	const uint64_t *args = call->args;
 	int r;
 
 	for (int i = 0; i < 2; i++) {
-		if (sh->path[i] == SB_NOARG)
-			continue;
-		/* utimensat(fd, NULL, ...) acts on the fd itself: no path. */
-		if (call->nr == SYS_utimensat && args[sh->path[i]] == 0)
+		/* No such argument, or a NULL one that acts on the dirfd itself (utimensat). */
+		if (sb_shape_no_path(sh, i, args))
 			continue;
 		r = read_string(mem, args[sh->path[i]], st->path[i]);
 		if (r < 0)
@@ -241,9 +241,8 @@ static int answer(int listener, uint64_t id, int mem, const struct sb_call *call
 		  struct sb_result *res)
 {
 	const struct sb_shape *sh = call->shape;
-	int nr = call->nr;
 
-	if (res->fd >= 0 && (nr == SYS_execve || nr == SYS_execveat)) {
+	if (res->fd >= 0 && sh->op == SB_OP_EXEC) {
 		/*
 		 * The one memory-dependent decision we let the kernel carry out: the notify
 		 * interface cannot run an exec for the caller (there is no execveat on its behalf,
@@ -256,7 +255,7 @@ static int answer(int listener, uint64_t id, int mem, const struct sb_call *call
 		res->fd = safe_close(res->fd);
 		return sb_notify_send(listener, id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 	}
-	if (res->fd >= 0 && nr == SYS_chdir) {
+	if (res->fd >= 0 && sh->op == SB_OP_CHDIR) {
 		/*
 		 * The kernel changes the directory by the name, which may have been swapped since
 		 * we checked it. The cwd is not a boundary: every later path is resolved by the
@@ -312,62 +311,147 @@ static int answer(int listener, uint64_t id, int mem, const struct sb_call *call
 		if (!addr || write_exact(mem, addr, res->out, len) < 0)
 			res->ret = -EFAULT;
 	}
+	const uint64_t *a = call->args;
+	if ((sh->flags & SB_SHAPE_FIRST_MSG) && res->ret >= 0 && (uint32_t)a[sh->size_arg] > 0) {
+		/* The first message went: its length into its msg_len, and one message sent. */
+		unsigned len = (unsigned)res->ret;
+		off_t at = (off_t)(a[sh->in_arg] + offsetof(struct mmsghdr, msg_len));
+		res->ret = pwrite(mem, &len, sizeof(len), at) == sizeof(len) ? 1 : -EFAULT;
+	}
 	return sb_notify_send(listener, id, res->ret, 0);
 }
 
-static void call_close(struct sb_call *call)
+/* A notification's way through the dispatcher (dispatch.h). */
+struct notify_reply {
+	struct sb_reply rp;
+	struct sb_notify_state *st; /* NULL in a worker's copy */
+	int listener;
+	uint64_t id;
+	int mem; /* the caller's memory, from prepare; -1 before */
+};
+
+static int notify_prepare(struct sb_reply *rp, const struct sb_call *call)
 {
-	call->dirfd[0] = safe_close(call->dirfd[0]);
-	call->dirfd[1] = safe_close(call->dirfd[1]);
+	struct notify_reply *nr = (struct notify_reply *)rp;
+	char p[64];
+
+	/* Both opened by pid, then validated: from here they name the caller. */
+	rp->pidfd = open_pidfd(call->pid);
+	snprintf(p, sizeof(p), "/proc/%d/mem", (int)call->pid);
+	nr->mem = open(p, O_RDWR | O_CLOEXEC);
+	if (!sb_notify_id_valid(nr->listener, nr->id))
+		return 0;
+	if (rp->pidfd < 0 || nr->mem < 0)
+		return -EIO; /* cannot see its memory: fail closed */
+	return 1;
 }
 
-/* A call the syscall rules decide alone, or a brokered call the executor does not serve. */
-static int serve_by_rule(const struct sb_policy *policy, int listener, uint64_t id,
-			 const struct sb_decision *sd, const struct sb_call *call,
-			 struct sb_result *res, int log_fd)
+static int notify_fetch(struct sb_reply *rp, struct sb_call *call)
 {
-	uint32_t flags = 0;
-	int r;
-	struct sb_decision d = *sd;
+	struct notify_reply *nr = (struct notify_reply *)rp;
+	return copy_args(nr->mem, call->shape, nr->st, call);
+}
 
-	sb_result_reset(res, sd);
-	if (d.verdict != SB_BROKER)
-		sb_syscall_carry(policy, call->nr, call->args, &d, res);
-	sd = &d;
-	switch (sd->verdict) {
-	case SB_ALLOW:
-		/* Decided on the integer arguments the kernel copied: nothing the caller can
-		 * change afterwards was looked at, so the kernel may run the call itself. */
-		flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-		break;
-	case SB_DENY:
-		res->ret = -(sd->err ? sd->err : EPERM);
-		break;
-	case SB_KILL: {
-		_cleanup_close_ int pidfd = open_pidfd(call->pid);
-		if (pidfd >= 0 && sb_notify_id_valid(listener, id))
-			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		res->ret = -EPERM;
-		break;
-	}
-	case SB_BROKER:
-		/* Brokered, but not a call the broker can make for someone else (network
-		 * calls, path calls outside the executor's list). */
-		res->ret = -ENOSYS;
-		break;
-	}
-	/* The record first: it is on disk before the program can act on the answer. */
-	if (sb_audit_wanted(res, sd->log) && log_fd >= 0)
-		sb_audit_write(log_fd, call, res);
-	r = sb_notify_send(listener, id, res->ret, flags);
+static int read_mem(void *ctx, uint64_t addr, void *buf, size_t size)
+{
+	return sb_notify_read(*(int *)ctx, addr, buf, size);
+}
+
+/* The items the trap handler would send (sandboxee/handler.c), from the caller's memory. */
+static int notify_fetch_net(struct sb_reply *rp, const struct sb_call *call, struct sb_netargs *na,
+			    const void *item[2])
+{
+	struct notify_reply *nr = (struct notify_reply *)rp;
+	int r = sb_netargs_copy(call->shape, call->args, read_mem, &nr->mem, na);
+	item[0] = na->buf;
+	item[1] = na->buf + na->addr_len;
 	return r;
 }
 
-int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd)
+static bool notify_valid(struct sb_reply *rp)
 {
-	struct notify_state *st = NULL;
-	char p[64];
-	int r = get_state(&st);
+	struct notify_reply *nr = (struct notify_reply *)rp;
+	return sb_notify_id_valid(nr->listener, nr->id);
+}
+
+static int notify_answer(struct sb_reply *rp, const struct sb_call *call, struct sb_result *res,
+			 enum sb_answer how)
+{
+	struct notify_reply *nr = (struct notify_reply *)rp;
+	switch (how) {
+	case SB_ANSWER_CONTINUE:
+		return sb_notify_send(nr->listener, nr->id, 0, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	case SB_ANSWER_REFUSE:
+		return sb_notify_send(nr->listener, nr->id, res->ret, 0);
+	case SB_ANSWER_RESULT:
+		break;
+	}
+	return answer(nr->listener, nr->id, nr->mem, call, res);
+}
+
+static void notify_kill(struct sb_reply *rp, const struct sb_call *call)
+{
+	struct notify_reply *nr = (struct notify_reply *)rp;
+	_cleanup_close_ int pidfd = open_pidfd(call->pid);
+	if (pidfd >= 0 && sb_notify_id_valid(nr->listener, nr->id))
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+static void notify_free(struct sb_reply *rp)
+{
+	struct notify_reply *nr = (struct notify_reply *)rp;
+	if (!nr)
+		return;
+	safe_close(nr->listener);
+	safe_close(nr->mem);
+	safe_close(rp->pidfd);
+	free(nr);
+}
+
+static int dup_fd(int fd)
+{
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+static const struct sb_reply_ops notify_ops;
+
+/* A worker's own: the listener, the memory and the pidfd duplicated. */
+static struct sb_reply *notify_detach(struct sb_reply *rp)
+{
+	const struct notify_reply *from = (const struct notify_reply *)rp;
+	struct notify_reply *nr = calloc(1, sizeof(*nr));
+	if (!nr)
+		return NULL;
+	*nr = (struct notify_reply){ .rp = { .ops = &notify_ops, .pidfd = dup_fd(rp->pidfd) },
+				     .listener = dup_fd(from->listener),
+				     .id = from->id,
+				     .mem = dup_fd(from->mem) };
+	if (nr->listener < 0 || (from->mem >= 0 && nr->mem < 0) ||
+	    (rp->pidfd >= 0 && nr->rp.pidfd < 0)) {
+		int e = errno;
+		notify_free(&nr->rp);
+		errno = e;
+		return NULL;
+	}
+	return &nr->rp;
+}
+
+static const struct sb_reply_ops notify_ops = {
+	.prepare = notify_prepare,
+	.fetch = notify_fetch,
+	.fetch_net = notify_fetch_net,
+	.valid = notify_valid,
+	.answer = notify_answer,
+	.kill = notify_kill,
+	.detach = notify_detach,
+	.free = notify_free,
+	.can_continue = true,
+};
+
+int sb_notify_serve(struct sb_dispatch *d, const struct sb_policy *policy, int listener)
+{
+	struct sb_notify_state *st = NULL;
+	int r = get_state(d, &st);
 	if (r < 0 || !st)
 		return r < 0 ? r : -ENOMEM;
 
@@ -385,62 +469,24 @@ int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd)
 	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0)
 		return errno == ENOENT ? 0 : -errno; /* ENOENT: its task is already gone */
 
-	const uint64_t id = n->id;
 	if (n->data.arch != SB_AUDIT_ARCH)
-		return sb_notify_send(listener, id, -ENOSYS, 0);
+		return sb_notify_send(listener, n->id, -ENOSYS, 0);
 
-	_cleanup_(call_close) struct sb_call call = {
+	struct sb_call call = {
 		.nr = n->data.nr,
 		.pid = (pid_t)n->pid,
 		.transport = SB_TRANSPORT_NOTIFY,
+		.shape = sb_shape_lookup(n->data.nr),
 		.dirfd = { -1, -1 },
 	};
 	memcpy(call.args, n->data.args, sizeof(call.args));
-	struct sb_result *res = &st->res;
-
-	/* The kernel rules first, exactly as the trap transport applies them. */
-	struct sb_decision sd;
-	sb_policy_eval_syscall(policy, call.nr, call.args, &sd);
-	call.shape = sb_shape_lookup(call.nr);
-	if (sd.verdict != SB_BROKER || !call.shape)
-		return serve_by_rule(policy, listener, id, &sd, &call, res, log_fd);
-
-	/* Both opened by pid, then validated: from here they name the caller. */
-	_cleanup_close_ int pidfd = open_pidfd(call.pid);
-	snprintf(p, sizeof(p), "/proc/%d/mem", (int)call.pid);
-	_cleanup_close_ int mem = open(p, O_RDWR | O_CLOEXEC);
-	if (!sb_notify_id_valid(listener, id))
-		return 0;
-	if (pidfd < 0 || mem < 0)
-		return sb_notify_send(listener, id, -EIO,
-				      0); /* cannot see its memory: fail closed */
-	if (sb_shape_is_net(call.shape))
-		return sb_net_serve_notify(policy, listener, id, pidfd, mem, &call, &sd, log_fd);
-
-	r = copy_args(mem, call.shape, st, &call);
-	for (int i = 0; i < 2 && r == 0; i++) {
-		const struct sb_shape *sh = call.shape;
-		bool has_dirfd = sh->dirfd[i] != SB_NOARG;
-		if (sh->path[i] == SB_NOARG)
-			continue;
-		r = sb_relative_base(call.pid, pidfd, call.path[i], has_dirfd,
-				     has_dirfd ? call.args[sh->dirfd[i]] : 0, &call.dirfd[i]);
-	}
-	if (r < 0)
-		return sb_notify_send(listener, id, r, 0);
-	/* The cwd was opened by pid too, and the copies must be the caller's: check again. */
-	if (!sb_notify_id_valid(listener, id))
-		return 0;
-
-	sb_result_reset(res, &sd);
-	sb_execute(policy, &call, res);
-	/*
-	 * The record first, as over the trap. It says what was decided; a failure to deliver the
-	 * answer afterwards (the caller's buffer unwritable, its fd table full) is the caller's.
-	 */
-	if (sb_audit_wanted(res, sd.log) && log_fd >= 0)
-		sb_audit_write(log_fd, &call, res);
-	r = answer(listener, id, mem, &call, res);
-	res->fd = safe_close(res->fd);
+	struct notify_reply nr = { .rp = { .ops = &notify_ops, .pidfd = -1 },
+				   .st = st,
+				   .listener = listener,
+				   .id = n->id,
+				   .mem = -1 };
+	r = sb_dispatch(d, policy, &call, &nr.rp);
+	safe_close(nr.mem);
+	safe_close(nr.rp.pidfd);
 	return r;
 }

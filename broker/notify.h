@@ -14,21 +14,28 @@
 
 #include "policy.h"
 
+struct sb_dispatch;
+struct sb_notify_state;
+
 /**
- * Serve one pending notification on the seccomp listener fd `listener`.
+ * Serve one pending notification on the seccomp listener fd `listener`: receive it, check its
+ * architecture, and hand it to the decision path (dispatch.h) with a reply that reads the
+ * caller's memory and answers through the listener.
  *
- * Not reentrant: the call state (about 25 KiB) lives in one buffer allocated on first use, so
- * every listener must be served from one thread (the broker's event loop is single-threaded).
+ * Not reentrant: the call state (about 13 KiB) lives in d, allocated on first use, so every
+ * listener of one d must be served from one thread (the broker's event loop is single-threaded).
  *
+ * @param d the decision path, with its audit log
  * @param policy the policy that decides (its syscall rules first, then path rules)
  * @param listener a listener fd from SECCOMP_FILTER_FLAG_NEW_LISTENER; never blocks on it
- * @param log_fd audit records (-1: none)
  * @return 0 when a notification was handled (or was gone before we could answer: ENOENT),
  *         -EAGAIN/-EINTR if none was pending, or another -errno if the listener is unusable
  *         (caller drops it): -EPIPE when no task uses the filter any more, -ENOMEM, -EBADF,
  *         -ENOTTY (not a listener), or the errno of a reply the kernel refused.
  */
-int sb_notify_serve(const struct sb_policy *policy, int listener, int log_fd);
+int sb_notify_serve(struct sb_dispatch *d, const struct sb_policy *policy, int listener);
+/* The state sb_notify_serve allocated in a struct sb_dispatch (NULL: none). */
+void sb_notify_state_free(struct sb_notify_state *st);
 
 /* Whether the notification still waits for its answer, i.e. its task is the one that asked. */
 bool sb_notify_id_valid(int listener, uint64_t id);

@@ -25,8 +25,40 @@ struct counter {
 	uint64_t window_start, window_used; /* rate_n > RING */
 };
 
-static struct counter *counters;
-static size_t ncounters;
+struct sb_limits {
+	struct counter *counters;
+	size_t ncounters;
+};
+
+/* The executor's table, until sb_execute and sb_syscall_carry take the broker's. */
+static struct sb_limits process_limits;
+
+int sb_limits_new(struct sb_limits **ret)
+{
+	struct sb_limits *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	*ret = l;
+	return 0;
+}
+
+static void forget(struct sb_limits *l)
+{
+	for (size_t i = 0; i < l->ncounters; i++)
+		free(l->counters[i].times);
+	free(l->counters);
+	l->counters = NULL;
+	l->ncounters = 0;
+}
+
+struct sb_limits *sb_limits_free(struct sb_limits *l)
+{
+	if (l) {
+		forget(l);
+		free(l);
+	}
+	return NULL;
+}
 
 static uint64_t now_ns(void)
 {
@@ -35,29 +67,29 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static struct counter *find(uint64_t key, const struct sb_limit *l)
+static struct counter *find(struct sb_limits *t, uint64_t key, const struct sb_limit *l)
 {
-	for (size_t i = 0; i < ncounters; i++)
-		if (counters[i].key == key && counters[i].limit.at_most == l->at_most &&
-		    counters[i].limit.rate_n == l->rate_n &&
-		    counters[i].limit.rate_secs == l->rate_secs)
-			return &counters[i];
-	struct counter *v = reallocarray(counters, ncounters + 1, sizeof(*v));
+	for (size_t i = 0; i < t->ncounters; i++)
+		if (t->counters[i].key == key && t->counters[i].limit.at_most == l->at_most &&
+		    t->counters[i].limit.rate_n == l->rate_n &&
+		    t->counters[i].limit.rate_secs == l->rate_secs)
+			return &t->counters[i];
+	struct counter *v = reallocarray(t->counters, t->ncounters + 1, sizeof(*v));
 	if (!v)
 		return NULL;
-	counters = v;
-	struct counter *c = &counters[ncounters];
+	t->counters = v;
+	struct counter *c = &t->counters[t->ncounters];
 	*c = (struct counter){ .key = key, .limit = *l };
 	if (l->rate_n && l->rate_n <= RING) {
 		c->times = calloc((size_t)l->rate_n, sizeof(uint64_t));
 		if (!c->times)
 			return NULL;
 	}
-	ncounters++;
+	t->ncounters++;
 	return c;
 }
 
-int sb_limits_take(const struct sb_decision *d, char *what, size_t size)
+int sb_limits_take_in(struct sb_limits *t, const struct sb_decision *d, char *what, size_t size)
 {
 	const struct sb_limit *l = d->limit;
 	if (what && size)
@@ -65,7 +97,7 @@ int sb_limits_take(const struct sb_decision *d, char *what, size_t size)
 	if (!l || (!l->at_most && !l->rate_n))
 		return 0;
 	int err = d->limit_err > 0 ? d->limit_err : (l->at_most ? EDQUOT : EAGAIN);
-	struct counter *c = find(d->key, l);
+	struct counter *c = find(t, d->key, l);
 	if (!c)
 		return -ENOMEM; /* fail closed: a limit we cannot count is reached */
 	if (l->at_most && c->used >= l->at_most) {
@@ -111,11 +143,12 @@ int sb_limits_take(const struct sb_decision *d, char *what, size_t size)
 	return 0;
 }
 
+int sb_limits_take(const struct sb_decision *d, char *what, size_t size)
+{
+	return sb_limits_take_in(&process_limits, d, what, size);
+}
+
 void sb_limits_reset(void)
 {
-	for (size_t i = 0; i < ncounters; i++)
-		free(counters[i].times);
-	free(counters);
-	counters = NULL;
-	ncounters = 0;
+	forget(&process_limits);
 }

@@ -256,7 +256,6 @@ static int load_policy(struct run *r)
 		say("%s: %s", r->o.policy, strerror(errno));
 		return EXIT_FAIL;
 	}
-	sb_audit_set_sandbox(r->sandbox);
 	snprintf(r->sbvar, sizeof(r->sbvar), "SYSBROKER_SANDBOX=%s", r->sandbox);
 	return 0;
 }
@@ -382,6 +381,7 @@ static int broker_resources(struct run *r)
 
 	if (sb_broker_new(&r->eff, r->log_fd, &r->b) < 0)
 		return oom();
+	sb_audit_log_set_sandbox(sb_broker_log(r->b), r->sandbox);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		r->nofile_soft = rl.rlim_cur;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -512,7 +512,7 @@ static int serve(struct run *r)
 		/* Children that exited before the signalfd existed. */
 		reap(r->b, &r->lc);
 		e = sb_broker_run(r->b);
-		sb_audit_flush(r->log_fd);
+		sb_audit_flush(sb_broker_log(r->b));
 		if (e < 0)
 			say("broker failed: %s", strerror(-e));
 	}

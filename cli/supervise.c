@@ -163,7 +163,7 @@ static void reload(struct sb_broker *b, struct loop_ctx *lc)
 	if (r < 0) {
 		sb_policy_free(np);
 		if (lc->log_fd >= 0)
-			sb_audit_event(lc->log_fd, 0, "reload-error", "error", msg);
+			sb_audit_event(sb_broker_log(b), 0, "reload-error", "error", msg);
 		else
 			say("reload: %s (the policy in force stays)", msg);
 		return;
@@ -172,7 +172,7 @@ static void reload(struct sb_broker *b, struct loop_ctx *lc)
 	l->eff.kernel = lc->kernel;
 	sb_broker_set_policy(b, &l->eff);
 	if (lc->log_fd >= 0)
-		sb_audit_event(lc->log_fd, 0, "reload", "policy", lc->policy_path);
+		sb_audit_event(sb_broker_log(b), 0, "reload", "policy", lc->policy_path);
 }
 
 void loaded_free(struct loop_ctx *lc)

@@ -413,7 +413,7 @@ __attribute__((noreturn)) static void broker_main(const struct sb_policy *eff, i
 	}
 	hello(c2, r);
 	r = sb_broker_run(b);
-	sb_audit_flush(l2);
+	sb_audit_flush(sb_broker_log(b));
 	_exit(r < 0 ? 1 : 0);
 }
 

@@ -32,7 +32,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "compile.h"
+#include "dispatch.h"
 #include "notify.h"
 #include "policy.h"
 
@@ -633,6 +635,10 @@ int main(int argc, char **argv)
 
 	/* Serve until the child (and the program it execs) is gone. */
 	int serve_err = 0, served = 0;
+	struct sb_audit_log *log = NULL;
+	struct sb_dispatch *disp = NULL;
+	if (sb_audit_log_new(logfd, &log) < 0 || sb_dispatch_new(log, &disp) < 0)
+		return 1;
 	while (listener >= 0) {
 		struct pollfd pfd[2] = { { .fd = listener, .events = POLLIN },
 					 { .fd = pidfd, .events = POLLIN } };
@@ -644,7 +650,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (pfd[0].revents & POLLIN) {
-			int r = sb_notify_serve(policy, listener, logfd);
+			int r = sb_notify_serve(disp, policy, listener);
 			if (r < 0 && r != -EAGAIN && r != -EINTR) {
 				serve_err = r;
 				break;
@@ -655,6 +661,8 @@ int main(int argc, char **argv)
 		if (pfd[1].revents & POLLIN || pfd[0].revents & (POLLHUP | POLLERR))
 			break;
 	}
+	sb_dispatch_free(disp);
+	sb_audit_log_unref(log);
 	if (serve_err)
 		printf("# sb_notify_serve: %s after %d notifications\n", strerror(-serve_err),
 		       served);

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The decision path (dispatch.h):
+ *
+ *   the syscall rules, on the integer arguments (the kernel copied them, or the request says
+ *   them: a hand-made request may name any syscall)
+ *     -> not left to the broker, or not served: limits and learn mode (sb_syscall_carry), then
+ *        allow (notify: CONTINUE; trap: ENOSYS, the broker cannot make it for someone else),
+ *        deny, or kill -> the audit record -> the answer
+ *     -> served: the transport's prepare (notify: pidfd, memory, ID_VALID) -> the network
+ *        executor (broker/net.c, which may answer from a worker thread), or the memory
+ *        arguments copied, the dirfds fetched -> valid again -> sb_execute -> the audit record
+ *        -> the answer.
+ *
+ * The record is always written before the answer: it is on disk before the program can act on
+ * what it was told.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "audit.h"
+#include "dispatch.h"
+#include "macro.h"
+#include "net.h"
+#include "notify.h"
+#include "quota.h"
+#include "resolve.h"
+
+int sb_dispatch_new(struct sb_audit_log *log, struct sb_dispatch **ret)
+{
+	struct sb_dispatch *d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->log = log;
+	d->res.fd = -1;
+	d->net = sb_net_pool_new();
+	if (!d->net || sb_limits_new(&d->limits) < 0) {
+		sb_net_pool_unref(d->net);
+		free(d);
+		return -ENOMEM;
+	}
+	*ret = d;
+	return 0;
+}
+
+struct sb_dispatch *sb_dispatch_free(struct sb_dispatch *d)
+{
+	if (!d)
+		return NULL;
+	sb_net_pool_unref(d->net);
+	sb_limits_free(d->limits);
+	sb_notify_state_free(d->notify);
+	free(d);
+	return NULL;
+}
+
+static void record(struct sb_dispatch *d, const struct sb_call *call, const struct sb_result *res,
+		   bool log)
+{
+	if (sb_audit_wanted(res, log))
+		sb_audit_write(d->log, call, res);
+}
+
+/* A call the syscall rules decide alone, or a brokered call the executor does not serve. */
+static int by_rule(struct sb_dispatch *d, const struct sb_policy *policy,
+		   const struct sb_call *call, struct sb_decision *sd, struct sb_reply *rp)
+{
+	struct sb_result *res = &d->res;
+	enum sb_answer how = SB_ANSWER_REFUSE;
+
+	sb_result_reset(res, sd);
+	if (sd->verdict != SB_BROKER)
+		sb_syscall_carry(policy, call->nr, call->args, sd, res);
+	switch (sd->verdict) {
+	case SB_ALLOW:
+		if (rp->ops->can_continue) {
+			/*
+			 * Decided on the integer arguments the kernel copied: nothing the caller
+			 * can change afterwards was looked at, so the kernel may run the call.
+			 */
+			how = SB_ANSWER_CONTINUE;
+			break;
+		}
+		/* Allowed, but not a call the broker can make for someone else. */
+		res->ret = -ENOSYS;
+		break;
+	case SB_DENY:
+		res->ret = -(sd->err ? sd->err : EPERM);
+		break;
+	case SB_KILL:
+		rp->ops->kill(rp, call);
+		res->ret = -EPERM;
+		break;
+	case SB_BROKER:
+		/* Brokered, but not a call the broker can make for someone else (path calls
+		 * outside the executor's list). */
+		res->ret = -ENOSYS;
+		break;
+	}
+	/* The record first: it is on disk before the program can act on the answer. */
+	record(d, call, res, sd->log);
+	return rp->ops->answer(rp, call, res, how);
+}
+
+static int refuse(struct sb_dispatch *d, const struct sb_call *call, struct sb_reply *rp, int err)
+{
+	sb_result_reset(&d->res, NULL);
+	d->res.ret = err;
+	return rp->ops->answer(rp, call, &d->res, SB_ANSWER_REFUSE);
+}
+
+/* The caller's dirfds (pidfd_getfd), or its cwd for a relative path. */
+static int fetch_dirfds(struct sb_call *call, int pidfd)
+{
+	const struct sb_shape *sh = call->shape;
+	int r = 0;
+
+	for (int i = 0; i < 2 && r == 0; i++) {
+		bool has_dirfd = sh->dirfd[i] != SB_NOARG;
+		if (sh->path[i] == SB_NOARG)
+			continue;
+		r = sb_relative_base(call->pid, pidfd, call->path[i], has_dirfd,
+				     has_dirfd ? call->args[sh->dirfd[i]] : 0, &call->dirfd[i]);
+	}
+	return r;
+}
+
+/* A served file call: its arguments, its dirfds, the executor, the record, the answer. */
+static int serve_file(struct sb_dispatch *d, const struct sb_policy *policy, struct sb_call *call,
+		      const struct sb_decision *sd, struct sb_reply *rp)
+{
+	struct sb_result *res = &d->res;
+	int r = rp->ops->fetch ? rp->ops->fetch(rp, call) : 0;
+
+	if (r == 0)
+		r = fetch_dirfds(call, rp->pidfd);
+	if (r < 0)
+		return refuse(d, call, rp, r);
+	/* The cwd was opened by pid too, and the copies must be the caller's: check again. */
+	if (rp->ops->valid && !rp->ops->valid(rp))
+		return 0;
+
+	sb_result_reset(res, sd);
+	sb_execute(policy, call, res);
+	/*
+	 * The record first. It says what was decided; a failure to deliver the answer afterwards
+	 * (the caller's buffer unwritable, its fd table full) is the caller's.
+	 */
+	record(d, call, res, sd->log);
+	r = rp->ops->answer(rp, call, res, SB_ANSWER_RESULT);
+	res->fd = safe_close(res->fd);
+	return r;
+}
+
+int sb_dispatch(struct sb_dispatch *d, const struct sb_policy *policy, struct sb_call *call,
+		struct sb_reply *rp)
+{
+	struct sb_decision sd;
+	int r;
+
+	/*
+	 * The kernel rules first: the filter sends some of their decisions here (logged denials,
+	 * arguments only the broker can judge), and a hand-made request may name any syscall.
+	 */
+	sb_policy_eval_syscall(policy, call->nr, call->args, &sd);
+	if (sd.verdict != SB_BROKER || !call->shape)
+		return by_rule(d, policy, call, &sd, rp);
+
+	r = rp->ops->prepare ? rp->ops->prepare(rp, call) : 1;
+	if (r <= 0)
+		return r == 0 ? 0 : refuse(d, call, rp, r);
+	if (sb_shape_is_net(call->shape))
+		return sb_net_serve(d, policy, call, &sd, rp);
+	r = serve_file(d, policy, call, &sd, rp);
+	call->dirfd[0] = safe_close(call->dirfd[0]);
+	call->dirfd[1] = safe_close(call->dirfd[1]);
+	return r;
+}
