@@ -70,7 +70,7 @@ static int by_rule(struct sb_dispatch *d, const struct sb_policy *policy,
 
 	sb_result_reset(res, sd);
 	if (sd->verdict != SB_BROKER)
-		sb_syscall_carry(policy, call->nr, call->args, sd, res);
+		sb_syscall_carry(policy, d->limits, call->nr, call->args, sd, res);
 	switch (sd->verdict) {
 	case SB_ALLOW:
 		if (rp->ops->can_continue) {
@@ -141,7 +141,7 @@ static int serve_file(struct sb_dispatch *d, const struct sb_policy *policy, str
 		return 0;
 
 	sb_result_reset(res, sd);
-	sb_execute(policy, call, res);
+	sb_execute(policy, d->limits, call, res);
 	/*
 	 * The record first. It says what was decided; a failure to deliver the answer afterwards
 	 * (the caller's buffer unwritable, its fd table full) is the caller's.

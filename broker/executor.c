@@ -73,6 +73,7 @@
 
 struct ctx {
 	const struct sb_policy *policy;
+	struct sb_limits *limits; /* the broker's counters */
 	const struct sb_call *call;
 	const struct sb_shape *sh; /* the call's row of the syscall table */
 	struct sb_result *res;
@@ -307,7 +308,7 @@ static void apply_limits(struct ctx *c, struct sb_decision *d)
 		if (c->counted[i] == d->key)
 			return;
 	char what[sizeof(c->res->limit)];
-	int e = sb_limits_take(d, what, sizeof(what));
+	int e = sb_limits_take_in(c->limits, d, what, sizeof(what));
 	if (e == 0) {
 		if (c->ncounted < ELEMENTSOF(c->counted))
 			c->counted[c->ncounted++] = d->key;
@@ -1559,11 +1560,12 @@ static int64_t dispatch(struct ctx *c)
 	return fn(c, iarg(c->call, sh, 0) | sh->ifixed, iarg(c->call, sh, 1));
 }
 
-enum sb_verdict sb_syscall_carry(const struct sb_policy *policy, int nr, const uint64_t args[6],
-				 struct sb_decision *sd, struct sb_result *res)
+enum sb_verdict sb_syscall_carry(const struct sb_policy *policy, struct sb_limits *limits, int nr,
+				 const uint64_t args[6], struct sb_decision *sd,
+				 struct sb_result *res)
 {
 	if (sd->verdict == SB_ALLOW && sd->limit) {
-		int e = sb_limits_take(sd, res->limit, sizeof(res->limit));
+		int e = sb_limits_take_in(limits, sd, res->limit, sizeof(res->limit));
 		if (e < 0) {
 			sd->verdict = SB_DENY;
 			sd->err = -e;
@@ -1594,7 +1596,8 @@ void sb_result_reset(struct sb_result *res, const struct sb_decision *d)
 	res->nlearned = 0;
 }
 
-int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struct sb_result *res)
+int sb_execute(const struct sb_policy *policy, struct sb_limits *limits, const struct sb_call *call,
+	       struct sb_result *res)
 {
 	res->ret = 0;
 	res->fd = -1;
@@ -1618,7 +1621,7 @@ int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struc
 	}
 
 	/* Heap-free but large (two PATH_MAX buffers): fine on the broker's stack. */
-	struct ctx c = { .policy = policy, .call = call, .sh = sh, .res = res };
+	struct ctx c = { .policy = policy, .limits = limits, .call = call, .sh = sh, .res = res };
 	for (int i = 0; i < 2; i++) {
 		if (!call->path[i])
 			continue;

@@ -22,6 +22,8 @@ enum sb_transport {
 };
 
 /* A decoded request. Everything here is the broker's own copy. */
+struct sb_limits; /* quota.h */
+
 struct sb_call {
 	int nr;
 	uint64_t args[6]; /* raw register values; pointers are meaningless here */
@@ -69,7 +71,8 @@ struct sb_result {
  * Decide and perform the call. Always fills res (res->fd = -1 unless an fd is returned);
  * returns 0, or -errno only for internal failures (then res->ret is -EIO... never a success).
  */
-int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struct sb_result *res);
+int sb_execute(const struct sb_policy *policy, struct sb_limits *limits, const struct sb_call *call,
+	       struct sb_result *res);
 
 /*
  * A call the syscall rules decided (sd, from sb_policy_eval_syscall): counts it against the
@@ -77,8 +80,9 @@ int sb_execute(const struct sb_policy *policy, const struct sb_call *call, struc
  * and, in learn mode, turns a learnable denial into an allow noted in res->learned. Returns the
  * verdict to carry out; res->decision is *sd. Call after sb_result_reset(res, sd).
  */
-enum sb_verdict sb_syscall_carry(const struct sb_policy *policy, int nr, const uint64_t args[6],
-				 struct sb_decision *sd, struct sb_result *res);
+enum sb_verdict sb_syscall_carry(const struct sb_policy *policy, struct sb_limits *limits, int nr,
+				 const uint64_t args[6], struct sb_decision *sd,
+				 struct sb_result *res);
 
 /* Forget the previous call (every field but the out buffer's bytes): res->fd -1, no paths. */
 void sb_result_reset(struct sb_result *res, const struct sb_decision *d);

@@ -31,7 +31,6 @@ struct sb_limits {
 };
 
 /* The executor's table, until sb_execute and sb_syscall_carry take the broker's. */
-static struct sb_limits process_limits;
 
 int sb_limits_new(struct sb_limits **ret)
 {
@@ -97,7 +96,7 @@ int sb_limits_take_in(struct sb_limits *t, const struct sb_decision *d, char *wh
 	if (!l || (!l->at_most && !l->rate_n))
 		return 0;
 	int err = d->limit_err > 0 ? d->limit_err : (l->at_most ? EDQUOT : EAGAIN);
-	struct counter *c = find(t, d->key, l);
+	struct counter *c = t ? find(t, d->key, l) : NULL;
 	if (!c)
 		return -ENOMEM; /* fail closed: a limit we cannot count is reached */
 	if (l->at_most && c->used >= l->at_most) {
@@ -141,14 +140,4 @@ int sb_limits_take_in(struct sb_limits *t, const struct sb_decision *d, char *wh
 		c->window_used++;
 	}
 	return 0;
-}
-
-int sb_limits_take(const struct sb_decision *d, char *what, size_t size)
-{
-	return sb_limits_take_in(&process_limits, d, what, size);
-}
-
-void sb_limits_reset(void)
-{
-	forget(&process_limits);
 }

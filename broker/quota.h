@@ -19,16 +19,7 @@ struct sb_limits *sb_limits_free(struct sb_limits *l);
 /*
  * Count one call that the limited rule of d allows, in table t. Returns 0 when it is within every
  * limit of the rule (and counts it), or the errno for the caller (d->limit_err) when a limit is
- * reached, with the limit described in what ("at most 3", "2 per 10 seconds"); the call is then not
- * counted. A decision without limits returns 0.
+ * reached (or t is NULL: nothing to count in), with the limit described in what ("at most 3", "2
+ * per 10 seconds"); the call is then not counted. A decision without limits returns 0.
  */
 int sb_limits_take_in(struct sb_limits *t, const struct sb_decision *d, char *what, size_t size);
-
-/*
- * The same in the process's table: the executor's (executor.c), until sb_execute and
- * sb_syscall_carry are given the broker's table. Statements are counted by their own key, so a
- * path or syscall rule and a net rule never share a counter either way.
- */
-int sb_limits_take(const struct sb_decision *d, char *what, size_t size);
-/* Forget every count of the process's table (tests). */
-void sb_limits_reset(void);

@@ -362,7 +362,7 @@ static void run_case(const struct tcase *t, int et, bool same)
 	memcpy(call.args, ea, sizeof(ea));
 
 	memset(&res, 0x5a, sizeof(res));
-	assert_int_equal(sb_execute(allow, &call, &res), 0);
+	assert_int_equal(sb_execute(allow, NULL, &call, &res), 0);
 
 	if (is_exec(t->nr)) {
 		int s_native = exec_status(t->nr, na, -1, 0);
@@ -912,7 +912,7 @@ static void test_fifo(void **state)
 		.path = { "fifo" },
 		.dirfd = { dfd[0][D_CWD], -1 },
 	};
-	assert_int_equal(sb_execute(allow, &call, &res), 0);
+	assert_int_equal(sb_execute(allow, NULL, &call, &res), 0);
 	assert_int_equal(res.ret, 0);
 	assert_true(res.fd >= 0);
 	assert_false(fcntl(res.fd, F_GETFL) & O_NONBLOCK);
@@ -935,7 +935,7 @@ static void test_broker_specific(void **state)
 	};
 
 	/* No setuid/setgid files: the broker's would be root's. */
-	assert_int_equal(sb_execute(allow, &call, &res), 0);
+	assert_int_equal(sb_execute(allow, NULL, &call, &res), 0);
 	assert_int_equal(res.ret, 0);
 	assert_int_equal(fstat(res.fd, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0755);
@@ -943,7 +943,7 @@ static void test_broker_specific(void **state)
 	call.nr = SYS_fchmodat;
 	call.shape = sb_shape_lookup(SYS_fchmodat);
 	call.args[2] = 02755;
-	assert_int_equal(sb_execute(allow, &call, &res), 0);
+	assert_int_equal(sb_execute(allow, NULL, &call, &res), 0);
 	assert_int_equal(res.ret, -EPERM);
 	snprintf(p, sizeof(p), "%s/suid", twin[1]);
 	assert_int_equal(stat(p, &st), 0);
@@ -959,12 +959,12 @@ static void test_broker_specific(void **state)
 		.path = { "hard1", "hw" },
 		.dirfd = { dfd[1][D_CWD], dfd[1][D_CWD] },
 	};
-	assert_int_equal(sb_execute(allow, &call, &res), 0);
+	assert_int_equal(sb_execute(allow, NULL, &call, &res), 0);
 	assert_int_equal(res.ret, -EPERM);
 
 	/* An unknown syscall is the decoder's bug. */
 	call.nr = SYS_getpid;
-	assert_int_equal(sb_execute(allow, &call, &res), -ENOSYS);
+	assert_int_equal(sb_execute(allow, NULL, &call, &res), -ENOSYS);
 	assert_int_equal(res.ret, -ENOSYS);
 	assert_int_equal(res.fd, -1);
 }
@@ -1066,7 +1066,7 @@ static int64_t pcall(const struct sb_policy *policy, struct sb_result *res, int 
 		call.args[3] = a3;
 		call.args[4] = a4;
 	}
-	assert_int_equal(sb_execute(policy, &call, res), 0);
+	assert_int_equal(sb_execute(policy, NULL, &call, res), 0);
 	return res->ret;
 }
 
@@ -1496,14 +1496,14 @@ static void test_no_fd_leak(void **state)
 	for (int i = 0; i < 2000; i++) {
 		int64_t r;
 		how_call.path[0] = "granted/a.txt";
-		assert_int_equal(sb_execute(part, &how_call, &res), 0);
+		assert_int_equal(sb_execute(part, NULL, &how_call, &res), 0);
 		assert_int_equal(res.ret, 0);
 		close(res.fd);
 		how_call.path[0] = "granted/up/../secret/s.txt";
-		assert_int_equal(sb_execute(part, &how_call, &res), 0);
+		assert_int_equal(sb_execute(part, NULL, &how_call, &res), 0);
 		assert_int_equal(res.ret, -EACCES);
 		how_call.path[0] = "../x";
-		assert_int_equal(sb_execute(part, &how_call, &res), 0);
+		assert_int_equal(sb_execute(part, NULL, &how_call, &res), 0);
 		assert_int_equal(res.ret, -EACCES); /* the default decides what is above the tree */
 		r = pcall(part, &res, SYS_openat, "granted", NULL, O_TMPFILE | O_RDWR, 0600, 0, 0,
 			  -1);
