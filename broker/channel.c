@@ -24,6 +24,7 @@
 #include "dispatch.h"
 #include "layers.h"
 #include "macro.h"
+#include "msg.h"
 #include "privdrop.h"
 #include "trapfilter.h"
 
@@ -40,39 +41,17 @@ static void log_protocol(struct sb_broker *b, pid_t pid, const char *what)
 	sb_audit_event(b->log, pid, "protocol-error", "error", what);
 }
 
-/* recvmsg with room for credentials and fds; fds that arrive are returned in fds[]. */
+/* One message with its credentials; fds that arrive (requests carry none) come back in fds[]. */
 static ssize_t receive(int fd, void *buf, size_t size, struct ucred *cred, bool *has_cred, int *fds,
 		       int *nfds, bool *trunc)
 {
-	struct iovec iov = { .iov_base = buf, .iov_len = size };
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 8)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
-	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	*has_cred = false;
-	*nfds = 0;
-	*trunc = false;
-	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET)
-			continue;
-		if (c->cmsg_type == SCM_CREDENTIALS && c->cmsg_len == CMSG_LEN(sizeof(*cred))) {
-			memcpy(cred, CMSG_DATA(c), sizeof(*cred));
-			*has_cred = true;
-		} else if (c->cmsg_type == SCM_RIGHTS) {
-			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < k && *nfds < 8; i++)
-				memcpy(&fds[(*nfds)++], CMSG_DATA(c) + i * sizeof(int),
-				       sizeof(int));
-		}
-	}
-	*trunc = (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+	struct sb_msg_anc anc = { .maxfds = SB_MSG_MAX_FDS, .want_cred = true };
+	long n = sb_msg_recv1(fd, buf, size, &anc, MSG_DONTWAIT);
+	*has_cred = anc.has_cred;
+	*cred = anc.cred;
+	*nfds = anc.nfds;
+	memcpy(fds, anc.fds, sizeof(anc.fds));
+	*trunc = anc.msg_flags != 0;
 	return n;
 }
 
@@ -80,22 +59,8 @@ static int send_reply(int fd, const struct sb_rep *rep, const void *out, int pas
 {
 	struct iovec iov[2] = { { .iov_base = (void *)rep, .iov_len = sizeof(*rep) },
 				{ .iov_base = (void *)out, .iov_len = rep->outlen } };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = rep->outlen ? 2 : 1 };
-	if (pass_fd >= 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-	}
-	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
+	long r = sb_msg_send(fd, iov, rep->outlen ? 2 : 1, pass_fd, MSG_NOSIGNAL | MSG_DONTWAIT);
+	return r < 0 ? (int)r : 0;
 }
 
 /*
@@ -257,7 +222,7 @@ void sb_channel_on_control(struct sb_broker *b, struct conn *c)
 {
 	struct ucred cred;
 	bool has_cred, trunc;
-	int fds[8], nfds;
+	int fds[SB_MSG_MAX_FDS], nfds;
 	ssize_t n = receive(c->fd, b->req, sizeof(b->req), &cred, &has_cred, fds, &nfds, &trunc);
 
 	for (int i = 0; i < nfds; i++)
@@ -544,7 +509,7 @@ void sb_channel_on_request(struct sb_broker *b, struct conn *c)
 {
 	struct ucred cred;
 	bool has_cred, trunc;
-	int fds[8], nfds;
+	int fds[SB_MSG_MAX_FDS], nfds;
 	struct sb_decoded dec;
 	ssize_t n = receive(c->fd, b->req, sizeof(b->req), &cred, &has_cred, fds, &nfds, &trunc);
 
