@@ -112,48 +112,13 @@ static size_t prefix(const struct piece *pc, size_t n, struct sock_filter *out)
 	return k;
 }
 
-/* libseccomp's program for ctx, read back from a memfd. */
-static int export_program(scmp_filter_ctx ctx, struct sock_filter **ret, size_t *ret_len)
-{
-	_cleanup_close_ int fd = memfd_create("sysbroker-trap-filter", MFD_CLOEXEC);
-	_cleanup_free_ struct sock_filter *prog = NULL;
-	if (fd < 0)
-		return -errno;
-	int r = seccomp_export_bpf(ctx, fd);
-	if (r < 0)
-		return r;
-	off_t size = lseek(fd, 0, SEEK_END);
-	if (size < 0)
-		return -errno;
-	if (size == 0 || (size_t)size % sizeof(*prog))
-		return -EIO;
-	if ((size_t)size > BPF_MAXINSNS * sizeof(*prog))
-		return -E2BIG;
-	prog = malloc((size_t)size);
-	if (!prog)
-		return -ENOMEM;
-	for (size_t got = 0; got < (size_t)size;) {
-		ssize_t n = pread(fd, (uint8_t *)prog + got, (size_t)size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		got += (size_t)n;
-	}
-	*ret_len = (size_t)size / sizeof(*prog);
-	*ret = TAKE_PTR(prog);
-	return 0;
-}
-
 /* ctx's program behind the prefix for the pieces. */
 static int scoped_program(const struct piece *pc, size_t npc, scmp_filter_ctx ctx,
 			  struct sock_filter **ret, size_t *ret_len)
 {
 	_cleanup_free_ struct sock_filter *body = NULL;
 	size_t nbody = 0, npre = INSNS_PER_PIECE * npc + 1;
-	int r = export_program(ctx, &body, &nbody);
+	int r = sb_filter_export(ctx, &body, &nbody);
 	if (r < 0)
 		return r;
 	if (nbody > BPF_MAXINSNS - npre)

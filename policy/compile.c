@@ -453,8 +453,7 @@ int sb_plan_filter(const struct sb_plan *plan, bool guard, uint32_t broker_actio
 	return 0;
 }
 
-/* libseccomp's program for ctx, read back from a memfd. */
-static int export_program(scmp_filter_ctx ctx, struct sock_filter **ret, size_t *ret_len)
+int sb_filter_export(scmp_filter_ctx ctx, struct sock_filter **ret, size_t *ret_len)
 {
 	_cleanup_close_ int fd = memfd_create("sysbroker-filter", MFD_CLOEXEC);
 	_cleanup_free_ struct sock_filter *prog = NULL;
@@ -551,7 +550,7 @@ int sb_plan_program(const struct sb_plan *plan, bool guard, uint32_t broker_acti
 		*ret = (struct sock_fprog){ 0 };
 		return 0;
 	}
-	r = export_program(ctx, &body, &nbody);
+	r = sb_filter_export(ctx, &body, &nbody);
 	seccomp_release(ctx);
 	if (r < 0)
 		return r;

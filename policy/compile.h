@@ -98,6 +98,8 @@ int sb_plan_program(const struct sb_plan *plan, bool guard, uint32_t broker_acti
 		    struct sock_fprog *ret);
 /* seccomp(SECCOMP_SET_MODE_FILTER, flags, prog): what the kernel returns (a listener fd with
  * SECCOMP_FILTER_FLAG_NEW_LISTENER, else 0), or -errno. */
+/* libseccomp's program for ctx (*ret malloc'd, *ret_len instructions). Returns 0 or -errno. */
+int sb_filter_export(scmp_filter_ctx ctx, struct sock_filter **ret, size_t *ret_len);
 int sb_program_load(const struct sock_fprog *prog, unsigned flags);
 uint32_t sb_kaction_to_scmp(struct sb_kdecision d, uint32_t broker_action);
 const char *sb_plan_how_name(enum sb_plan_how how);
