@@ -37,6 +37,7 @@
 
 #include "executor.h"
 #include "macro.h"
+#include "proc.h"
 #include "quota.h"
 #include "resolve.h"
 #include "util.h"
@@ -499,30 +500,6 @@ static int exists_error(struct ctx *c, int slot, int err)
 	return e < 0 ? e : -err;
 }
 
-/* The caller's umask, which the kernel would apply to what it creates. */
-static int caller_umask(pid_t pid, mode_t *ret)
-{
-	char p[64], buf[1024];
-	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
-	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1); /* "Umask:" is the second line */
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	/* The name on the first line is escaped by the kernel: it cannot fake this line. */
-	const char *u = strstr(buf, "\nUmask:");
-	if (!u)
-		return -EIO;
-	char *end;
-	unsigned long v = strtoul(u + 7, &end, 8);
-	if (end == u + 7 || v > 0777)
-		return -EIO;
-	*ret = (mode_t)v;
-	return 0;
-}
-
 /*
  * Each object permission the new name would grant must already be granted at a name the object
  * has: a hard link (or a rename) must never widen access to an object. "create" and "delete" are
@@ -676,7 +653,7 @@ static int open_create(struct ctx *c, int flags, unsigned mode, uint64_t rflags)
 		if (e < 0)
 			return e;
 		if (!have_um) {
-			e = caller_umask(c->call->pid, &um);
+			e = sb_proc_umask(c->call->pid, &um);
 			if (e < 0)
 				return e;
 			have_um = true;
@@ -743,7 +720,7 @@ static int open_tmpfile(struct ctx *c, int flags, unsigned mode, uint64_t rflags
 	e = decide(c, 0, r.path, SB_PERM_CREATE | open_perms(flags, false));
 	if (e < 0)
 		return e;
-	e = caller_umask(c->call->pid, &um);
+	e = sb_proc_umask(c->call->pid, &um);
 	if (e < 0)
 		return e;
 	int fd = openat(r.fd, ".", (flags & ~O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY,
@@ -1071,7 +1048,7 @@ static int do_mkdir(struct ctx *c, unsigned mode)
 	int e = new_name(c, &r, name);
 	if (e < 0)
 		return e;
-	e = caller_umask(c->call->pid, &um);
+	e = sb_proc_umask(c->call->pid, &um);
 	if (e < 0)
 		return e;
 	if (mkdirat(r.fd, name, (mode_t)(mode & 07777 & ~um)) < 0)

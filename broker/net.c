@@ -37,6 +37,7 @@
 #include "audit.h"
 #include "dispatch.h"
 #include "macro.h"
+#include "proc.h"
 #include "net.h"
 #include "quota.h"
 #include "protocol.h"
@@ -156,22 +157,6 @@ static void default_decision(const struct sb_policy *p, struct sb_decision *d)
 static int decision_errno(const struct sb_decision *d)
 {
 	return d->verdict == SB_ALLOW ? 0 : -(d->err > 0 ? d->err : EACCES);
-}
-
-/* The caller's umask, for the socket file a unix bind creates (the broker's own is 0). */
-static mode_t caller_umask(pid_t pid)
-{
-	char p[64], buf[2048];
-	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
-	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 077;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return 077;
-	buf[n] = 0;
-	const char *u = strstr(buf, "\nUmask:");
-	return u ? (mode_t)strtoul(u + 7, NULL, 8) & 0777 : 077;
 }
 
 /* "/proc/self/fd/N" or "/proc/self/fd/N/NAME" as a unix address in j->addr. */
@@ -530,7 +515,11 @@ static bool act(struct job *j, bool file)
 
 	switch (j->call.nr) {
 	case SYS_bind: {
-		mode_t old = file ? umask(caller_umask(j->call.pid)) : 0;
+		/* The socket file gets the caller's umask (the broker's own is 0). */
+		mode_t um = 077;
+		if (file && sb_proc_umask(j->call.pid, &um) < 0)
+			um = 077;
+		mode_t old = file ? umask(um) : 0;
 		res->ret = bind(j->sock, (struct sockaddr *)&j->addr, j->addr_len) < 0 ? -errno : 0;
 		if (file)
 			umask(old);

@@ -40,6 +40,7 @@
 #include "arch.h"
 #include "dispatch.h"
 #include "macro.h"
+#include "proc.h"
 #include "netargs.h"
 #include "notify.h"
 #include "protocol.h"
@@ -130,20 +131,14 @@ static int open_pidfd(pid_t pid)
 	if (fd >= 0 || errno != EINVAL)
 		return fd >= 0 ? fd : -errno;
 
-	char p[64], buf[1024];
-	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
-	_cleanup_close_ int sfd = open(p, O_RDONLY | O_CLOEXEC);
-	if (sfd < 0)
-		return -errno;
-	ssize_t n = read(sfd, buf, sizeof(buf) - 1);
+	char buf[1024];
+	uint64_t tgid = 0;
+	ssize_t n = sb_proc_read(pid, "status", buf, sizeof(buf));
 	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	const char *t = strstr(buf, "\nTgid:");
-	int tgid = t ? atoi(t + 6) : 0;
-	if (tgid <= 0)
+		return (int)n;
+	if (sb_proc_status_number(buf, "Tgid", 10, &tgid) < 0 || tgid == 0 || tgid > INT32_MAX)
 		return -ESRCH;
-	fd = (int)syscall(SYS_pidfd_open, tgid, 0);
+	fd = (int)syscall(SYS_pidfd_open, (pid_t)tgid, 0);
 	return fd >= 0 ? fd : -errno;
 }
 

@@ -13,45 +13,20 @@
 
 #include "arch.h"
 #include "macro.h"
+#include "proc.h"
 #include "privdrop.h"
 #include "protocol.h"
 
 /* From a thread's status file: does it hold a privilege? Threads that are dead hold none. */
 static int privileged(int taskfd, const char *tid)
 {
-	char path[64], buf[4096];
-	bool priv = false, nnp_seen = false;
-
-	snprintf(path, sizeof(path), "%s/status", tid);
-	_cleanup_close_ int fd = openat(taskfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno; /* it has exited */
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0)
-		return errno == ESRCH ? 0 : -errno;
-	buf[n] = 0;
-	for (char *line = buf; line && *line;) {
-		char *next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
-		unsigned long long v;
-		char st;
-		if (sscanf(line, "State: %c", &st) == 1 && (st == 'Z' || st == 'X'))
-			return 0;
-		if ((sscanf(line, "CapInh: %llx", &v) == 1 ||
-		     sscanf(line, "CapPrm: %llx", &v) == 1 ||
-		     sscanf(line, "CapEff: %llx", &v) == 1 ||
-		     sscanf(line, "CapAmb: %llx", &v) == 1) &&
-		    v != 0)
-			priv = true;
-		if (sscanf(line, "NoNewPrivs: %llu", &v) == 1) {
-			nnp_seen = true;
-			priv = priv || v == 0;
-		}
-		line = next;
-	}
-	/* Kernels before 4.10 do not say; then ask anyway, the handler sets it. */
-	return priv || !nnp_seen;
+	struct sb_thread_status ts;
+	int r = sb_proc_thread_status(taskfd, tid, &ts);
+	if (r < 0 || ts.dead)
+		return r;
+	/* Kernels before 4.10 do not say whether it has no_new_privs: then ask anyway, the
+	 * handler sets it. */
+	return ts.caps || ts.nnp != 1;
 }
 
 int sb_privdrop_request(pid_t pid, int pidfd, const void *msg, size_t len)

@@ -37,6 +37,7 @@
 #include "handler.h"
 #include "loop.h"
 #include "macro.h"
+#include "proc.h"
 #include "msg.h"
 #include "policy.h"
 #include "protocol.h"
@@ -90,41 +91,14 @@ struct thread_state {
 
 static int thread_state(int taskfd, const char *tid, bool nnp_given, struct thread_state *ts)
 {
-	char path[64], buf[4096];
+	struct sb_thread_status st;
+	int r = sb_proc_thread_status(taskfd, tid, &st);
 
-	*ts = (struct thread_state){ 0 };
-	snprintf(path, sizeof(path), "%s/status", tid);
-	_cleanup_close_ int fd = openat(taskfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ts->dead = errno == ENOENT;
-		return ts->dead ? 0 : -errno;
-	}
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		ts->dead = errno == ESRCH;
-		return ts->dead ? 0 : -errno;
-	}
-	buf[n] = 0;
-	for (char *line = buf; line && *line;) {
-		char *next = strchr(line, '\n');
-		if (next)
-			*next++ = 0;
-		unsigned long long v;
-		char st;
-		if (sscanf(line, "State: %c", &st) == 1)
-			ts->dead = st == 'Z' || st == 'X';
-		else if ((sscanf(line, "CapInh: %llx", &v) == 1 ||
-			  sscanf(line, "CapPrm: %llx", &v) == 1 ||
-			  sscanf(line, "CapEff: %llx", &v) == 1 ||
-			  sscanf(line, "CapAmb: %llx", &v) == 1) &&
-			 v != 0)
-			ts->privileged = true;
-		else if (sscanf(line, "NoNewPrivs: %llu", &v) == 1 && v == 0 && !nnp_given)
-			ts->privileged = true;
-		else if (sscanf(line, "SigBlk: %llx", &v) == 1)
-			ts->blocks_sigsys = (v >> (SIGSYS - 1)) & 1;
-		line = next;
-	}
+	*ts = (struct thread_state){ .dead = st.dead };
+	if (r < 0 || st.dead)
+		return r;
+	ts->privileged = st.caps || (st.nnp == 0 && !nnp_given);
+	ts->blocks_sigsys = (st.sigblk >> (SIGSYS - 1)) & 1;
 	return 0;
 }
 

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "proc.h"
+
+ssize_t sb_proc_read(pid_t pid, const char *name, char *buf, size_t size)
+{
+	char p[64];
+	if (size == 0)
+		return -EINVAL;
+	snprintf(p, sizeof(p), "/proc/%d/%s", (int)pid, name);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return n;
+}
+
+int sb_proc_status_number(const char *status, const char *key, int base, uint64_t *ret)
+{
+	char line[64];
+	int n = snprintf(line, sizeof(line), "\n%s:", key);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -EINVAL;
+	const char *at = strstr(status, line);
+	if (!at)
+		return -ENOENT;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(at + n, &end, base);
+	if (end == at + n || errno)
+		return -EIO;
+	*ret = v;
+	return 0;
+}
+
+int sb_proc_umask(pid_t pid, mode_t *ret)
+{
+	char buf[1024]; /* "Umask:" is the second line */
+	uint64_t v;
+	ssize_t n = sb_proc_read(pid, "status", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	int r = sb_proc_status_number(buf, "Umask", 8, &v);
+	if (r < 0)
+		return r == -ENOENT ? -EIO : r;
+	if (v > 0777)
+		return -EIO;
+	*ret = (mode_t)v;
+	return 0;
+}
+
+int sb_proc_thread_status(int taskfd, const char *tid, struct sb_thread_status *ret)
+{
+	char path[64], buf[4096];
+	uint64_t v;
+
+	*ret = (struct sb_thread_status){ .nnp = -1 };
+	snprintf(path, sizeof(path), "%s/status", tid);
+	_cleanup_close_ int fd = openat(taskfd, path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		ret->dead = errno == ENOENT || errno == ESRCH;
+		return ret->dead ? 0 : -errno;
+	}
+	buf[n] = 0;
+	const char *st = strstr(buf, "\nState:");
+	if (st) {
+		st += strlen("\nState:");
+		st += strspn(st, " \t");
+		ret->dead = *st == 'Z' || *st == 'X';
+	}
+	static const char *const caps[] = { "CapInh", "CapPrm", "CapEff", "CapAmb" };
+	for (size_t i = 0; i < ELEMENTSOF(caps); i++)
+		if (sb_proc_status_number(buf, caps[i], 16, &v) == 0 && v != 0)
+			ret->caps = true;
+	if (sb_proc_status_number(buf, "NoNewPrivs", 10, &v) == 0)
+		ret->nnp = v != 0;
+	if (sb_proc_status_number(buf, "SigBlk", 16, &v) == 0)
+		ret->sigblk = v;
+	return 0;
+}

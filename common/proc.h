@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Reading another process's /proc entries (the broker's view of its callers). Not signal context.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Read /proc/PID/NAME into buf (size bytes, NUL included): the length read, or -errno. Reads once:
+ * what the kernel returns in one read(2), which is all of a status file of a few KiB.
+ */
+ssize_t sb_proc_read(pid_t pid, const char *name, char *buf, size_t size);
+
+/*
+ * The number after "KEY:" in a /proc status text, in base (8 for Umask, 10 for Tgid): 0, or
+ * -ENOENT when the line is missing, -EIO when it holds no number. The process name on the first
+ * line is escaped by the kernel, so it cannot fake a line.
+ */
+int sb_proc_status_number(const char *status, const char *key, int base, uint64_t *ret);
+
+/* PID's umask, which the kernel would apply to what it creates: 0 or -errno. */
+int sb_proc_umask(pid_t pid, mode_t *ret);
+
+/* What a thread's status file says about its privileges and signal mask. */
+struct sb_thread_status {
+	bool dead;       /* exited, a zombie, or gone while read */
+	bool caps;       /* holds a capability in any set (CapInh, CapPrm, CapEff, CapAmb) */
+	int nnp;         /* NoNewPrivs: 0, 1, or -1 where the kernel does not say (before 4.10) */
+	uint64_t sigblk; /* SigBlk: signal n blocked is bit n - 1 */
+};
+
+/* Read TID's status file in taskfd (/proc/PID/task): 0 (dead for a thread that is gone) or -errno.
+ */
+int sb_proc_thread_status(int taskfd, const char *tid, struct sb_thread_status *ret);
