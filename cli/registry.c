@@ -16,6 +16,7 @@
 #include "audit.h"
 #include "cli.h"
 #include "macro.h"
+#include "proc.h"
 #include "registry.h"
 
 int sb_registry_dir(char *buf, size_t size, bool create)
@@ -41,23 +42,10 @@ int sb_registry_dir(char *buf, size_t size, bool create)
 	return 0;
 }
 
-/* /proc/PID/NAME's first size - 1 bytes, NUL-terminated, into buf. Returns its length, or -1. */
-static ssize_t read_proc(pid_t pid, const char *name, char *buf, size_t size)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	return n;
-}
-
 unsigned long long sb_process_start_time(pid_t pid)
 {
 	char buf[1024];
-	if (read_proc(pid, "stat", buf, sizeof(buf)) < 0)
+	if (sb_proc_read(pid, "stat", buf, sizeof(buf)) <= 0)
 		return 0;
 	/* Field 22; the fields after comm's last ')' start with field 3. */
 	char *p = strrchr(buf, ')');
@@ -109,7 +97,7 @@ static void reload_usage(FILE *f)
 static bool is_broker(pid_t pid, unsigned long long start)
 {
 	char comm[32];
-	if (read_proc(pid, "comm", comm, sizeof(comm)) < 0)
+	if (sb_proc_read(pid, "comm", comm, sizeof(comm)) <= 0)
 		return false;
 	comm[strcspn(comm, "\n")] = 0;
 	if (strcmp(comm, "sysbroker") != 0)
