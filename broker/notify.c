@@ -195,7 +195,7 @@ static int write_exact(int mem, uint64_t addr, const void *buf, size_t size)
 }
 
 /* The shape's memory arguments, copied into st; the same items, in the same order, as the trap
- * handler sends (sandboxee/handler.c), so both transports answer alike. */
+ * handler sends (sandboxee/request.h), so both transports answer alike. */
 static int copy_args(int mem, const struct sb_shape *sh, struct sb_notify_state *st,
 		     struct sb_call *call)
 {
@@ -352,7 +352,7 @@ static int read_mem(void *ctx, uint64_t addr, void *buf, size_t size)
 	return sb_notify_read(*(int *)ctx, addr, buf, size);
 }
 
-/* The items the trap handler would send (sandboxee/handler.c), from the caller's memory. */
+/* The items the trap handler would send (sandboxee/request.h), from the caller's memory. */
 static int notify_fetch_net(struct sb_reply *rp, const struct sb_call *call, struct sb_netargs *na,
 			    const void *item[2])
 {

@@ -2,7 +2,7 @@
 /*
  * Capabilities and no_new_privs belong to each thread. sb_sandbox_enter drops its own thread's;
  * the broker finds the other threads that still hold a privilege and asks each, with a SIGSYS
- * from tgkill(2), to drop it (the handler does, sandboxee/handler.c).
+ * from tgkill(2), to drop it (the handler does, sandboxee/dropcaps.c).
  */
 #pragma once
 
