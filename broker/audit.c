@@ -304,7 +304,7 @@ static int write_one(struct sb_audit_log *l, const struct sb_call *call,
 		     const char *limit)
 {
 	char rule[PATH_MAX + 32], fbuf[256];
-	_cleanup_free_ char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, call->nr);
+	const char *name = sb_syscall_name(call->nr);
 	json_object *o = record_new(l);
 
 	if (!o)
@@ -312,6 +312,7 @@ static int write_one(struct sb_audit_log *l, const struct sb_call *call,
 	json_object_object_add(o, "pid", json_object_new_int(call->pid));
 	add_program(o, call->pid);
 	json_object_object_add(o, "syscall", json_object_new_string(name ? name : "?"));
+	json_object_object_add(o, "nr", json_object_new_int(call->nr));
 	if (path && path[0])
 		json_object_object_add(o, "path", json_object_new_string(path));
 	if (path2 && path2[0])

@@ -68,21 +68,28 @@ static int by_rule(struct sb_dispatch *d, const struct sb_policy *policy,
 	struct sb_result *res = &d->res;
 	enum sb_answer how = SB_ANSWER_REFUSE;
 
+	if (sd->verdict == SB_BROKER || (sd->verdict == SB_ALLOW && !rp->ops->can_continue)) {
+		/*
+		 * Brokered but not a call the broker can make for someone else (a row it does not
+		 * serve), or allowed where the kernel may not run it: refused, and like every
+		 * refusal, on the record.
+		 */
+		*sd = (struct sb_decision){ .verdict = SB_DENY,
+					    .err = ENOSYS,
+					    .log = true,
+					    .builtin = true,
+					    .rule_id = -1 };
+	}
 	sb_result_reset(res, sd);
 	if (sd->verdict != SB_BROKER)
 		sb_syscall_carry(policy, d->limits, call->nr, call->args, sd, res);
 	switch (sd->verdict) {
 	case SB_ALLOW:
-		if (rp->ops->can_continue) {
-			/*
-			 * Decided on the integer arguments the kernel copied: nothing the caller
-			 * can change afterwards was looked at, so the kernel may run the call.
-			 */
-			how = SB_ANSWER_CONTINUE;
-			break;
-		}
-		/* Allowed, but not a call the broker can make for someone else. */
-		res->ret = -ENOSYS;
+		/*
+		 * Decided on the integer arguments the kernel copied: nothing the caller can
+		 * change afterwards was looked at, so the kernel may run the call.
+		 */
+		how = SB_ANSWER_CONTINUE;
 		break;
 	case SB_DENY:
 		res->ret = -(sd->err ? sd->err : EPERM);
@@ -92,10 +99,7 @@ static int by_rule(struct sb_dispatch *d, const struct sb_policy *policy,
 		res->ret = -EPERM;
 		break;
 	case SB_BROKER:
-		/* Brokered, but not a call the broker can make for someone else (path calls
-		 * outside the executor's list). */
-		res->ret = -ENOSYS;
-		break;
+		break; /* made a refusal above */
 	}
 	/* The record first: it is on disk before the program can act on the answer. */
 	record(d, call, res, sd->log);

@@ -121,8 +121,7 @@ static void explain_syscalls(const struct sb_plan *plan, FILE *f)
 	fputs("\nsyscalls (every syscall not listed: default syscall):\n", f);
 	for (size_t i = 0; i < plan->nsys; i++) {
 		const struct sb_plan_sys *ps = &plan->sys[i];
-		_cleanup_free_ char *name =
-			seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, ps->nr);
+		const char *name = sb_syscall_name(ps->nr);
 		for (unsigned k = 0; k < ps->nchain; k++) {
 			fprintf(f, "  %-20s if ", k == 0 ? (name ? name : "?") : "");
 			for (unsigned c = 0; c < ps->chain[k]->ncond; c++) {
