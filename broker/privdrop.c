@@ -63,13 +63,9 @@ int sb_privdrop_request(pid_t pid, int pidfd, const void *msg, size_t len)
 	/* Alive after the open: the directory is that process's, not a reused pid's. */
 	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
 		return -ESRCH;
-	int dfd = fcntl(taskfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		int r = -errno;
-		safe_close(dfd);
-		return r;
-	}
+	DIR *d = sb_opendir_dup(taskfd);
+	if (!d)
+		return -errno;
 	struct dirent *de;
 	int r = 0;
 	while (r == 0 && (de = readdir(d))) {

@@ -31,25 +31,9 @@
 #include <sys/ucontext.h>
 #include <ucontext.h>
 
+#include "arch-siginfo.h"
+
 #define SB_AUDIT_ARCH AUDIT_ARCH_AARCH64
-
-/* The system call number as the kernel saw it (seccomp_data.nr). */
-static inline int sb_si_syscall(const siginfo_t *si)
-{
-	return si->si_syscall;
-}
-
-/* The AUDIT_ARCH_* of the calling convention used; compare with SB_AUDIT_ARCH first. */
-static inline unsigned int sb_si_arch(const siginfo_t *si)
-{
-	return si->si_arch;
-}
-
-/* The address after the svc instruction: equals sb_uc_ip() for a seccomp trap. */
-static inline uint64_t sb_si_call_addr(const siginfo_t *si)
-{
-	return (uint64_t)(uintptr_t)si->si_call_addr;
-}
 
 /* x8. The handler acts on sb_si_syscall(); this is for a consistency check. */
 static inline long sb_uc_syscall_nr(const ucontext_t *uc)

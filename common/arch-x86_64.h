@@ -30,29 +30,13 @@
 #include <sys/ucontext.h>
 #include <ucontext.h>
 
+#include "arch-siginfo.h"
+
 #if !defined(REG_RDI)
-#error "sandboxee/arch-x86_64.h needs _GNU_SOURCE for the REG_* register names"
+#error "common/arch-x86_64.h needs _GNU_SOURCE for the REG_* register names"
 #endif
 
 #define SB_AUDIT_ARCH AUDIT_ARCH_X86_64
-
-/* The system call number as the kernel saw it (seccomp_data.nr). */
-static inline int sb_si_syscall(const siginfo_t *si)
-{
-	return si->si_syscall;
-}
-
-/* The AUDIT_ARCH_* of the calling convention used; compare with SB_AUDIT_ARCH first. */
-static inline unsigned int sb_si_arch(const siginfo_t *si)
-{
-	return si->si_arch;
-}
-
-/* The address after the syscall instruction: equals sb_uc_ip() for a seccomp trap. */
-static inline uint64_t sb_si_call_addr(const siginfo_t *si)
-{
-	return (uint64_t)(uintptr_t)si->si_call_addr;
-}
 
 /* rax after syscall_rollback(): the number again. Cross-check only; see the top comment. */
 static inline long sb_uc_syscall_nr(const ucontext_t *uc)

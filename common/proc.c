@@ -89,3 +89,15 @@ int sb_proc_thread_status(int taskfd, const char *tid, struct sb_thread_status *
 		ret->sigblk = v;
 	return 0;
 }
+
+DIR *sb_opendir_dup(int fd)
+{
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	if (!d && dfd >= 0) {
+		int e = errno;
+		close(dfd);
+		errno = e;
+	}
+	return d;
+}

@@ -3,6 +3,7 @@
  */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -34,3 +35,6 @@ struct sb_thread_status {
 /* Read TID's status file in taskfd (/proc/PID/task): 0 (dead for a thread that is gone) or -errno.
  */
 int sb_proc_thread_status(int taskfd, const char *tid, struct sb_thread_status *ret);
+
+/* A directory stream on a copy of fd (the caller keeps fd), or NULL with errno set. */
+DIR *sb_opendir_dup(int fd);

@@ -117,13 +117,9 @@ static int check_threads_once(bool nnp_given)
 	_cleanup_close_ int taskfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (taskfd < 0)
 		return -errno;
-	int dfd = fcntl(taskfd, F_DUPFD_CLOEXEC, 0);
-	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d) {
-		int r = -errno;
-		safe_close(dfd);
-		return r;
-	}
+	DIR *d = sb_opendir_dup(taskfd);
+	if (!d)
+		return -errno;
 	snprintf(self, sizeof(self), "%ld", (long)syscall(SYS_gettid));
 	struct dirent *de;
 	int r = 0;
