@@ -313,6 +313,9 @@ for v in dynamic static; do
 		held "$out" open-secret-masked EACCES "$T (SIGSYS masked; no trap to take)"
 	fi
 	secret_unread "$out" "$T sig-mask"
+	out=$(run base -- "$bin" sig-mask-libc "$root" "$secret")
+	held "$out" open-secret-masked EACCES "$T (SIGSYS masked through the C library's syscall())"
+	allowed "$out" open-granted-masked "$T (SIGSYS masked through the C library's syscall())"
 
 	# A kernel rule's kill: one "killed" record, written when the broker reaps the process.
 	printf 'sysbroker-policy 1\ninclude %s\nkill uname\n' "$tmp/base.policy" >"$tmp/kill.policy"
