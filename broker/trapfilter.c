@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "arch.h"
@@ -181,16 +182,23 @@ static const struct sb_plan_sys *plan_sys(const struct sb_plan *plan, int nr)
 static int main_filter(struct sb_plan *plan, const struct sb_sysrule *extra, size_t nextra,
 		       scmp_filter_ctx *ret)
 {
-	_cleanup_free_ struct sb_krule *kept = calloc(plan->nmain + plan->nsys + 1, sizeof(*kept));
+	_cleanup_free_ struct sb_krule *kept = calloc(plan->nmain + plan->nsys + 2, sizeof(*kept));
 	size_t n = 0;
 
 	if (!kept)
 		return -ENOMEM;
 	for (size_t i = 0; i < plan->nmain; i++) {
 		const struct sb_plan_sys *ps = plan_sys(plan, plan->main[i].nr);
-		if (!ps || !deferred(ps, extra, nextra))
+		if ((!ps || !deferred(ps, extra, nextra)) && plan->main[i].nr != SYS_rt_sigprocmask)
 			kept[n++] = plan->main[i];
 	}
+	/*
+	 * The C library's rt_sigprocmask traps: the handler does it on the saved mask, never
+	 * blocking SIGSYS (sandboxee/sigsys.c). The C library blocks every signal by itself, as in
+	 * posix_spawn's child, whose file actions then trap. The handler's own is not in these
+	 * ranges.
+	 */
+	kept[n++] = (struct sb_krule){ .nr = SYS_rt_sigprocmask, .d = { SB_K_BROKER, 0 } };
 	for (size_t i = 0; i < plan->nsys; i++)
 		if (deferred(&plan->sys[i], extra, nextra))
 			kept[n++] =

@@ -218,7 +218,8 @@ struct sother {
 
 struct sb_audit {
 	struct sb_audit_opts o;
-	unsigned long records, malformed, matched, denials, reloads, reload_errors, protocol;
+	unsigned long records, malformed, matched, denials, reloads, reload_errors, protocol,
+		killed;
 	char *last_reload_error;
 	struct group **tab; /* open addressing */
 	size_t tabsize, ngroups;
@@ -312,6 +313,8 @@ static unsigned decision_bit(const char *d)
 		return SB_AUDIT_D_RELOAD_ERROR;
 	if (strcmp(d, "protocol-error") == 0)
 		return SB_AUDIT_D_PROTOCOL_ERROR;
+	if (strcmp(d, "killed") == 0)
+		return SB_AUDIT_D_KILLED;
 	return SB_AUDIT_D_OTHER;
 }
 
@@ -569,6 +572,8 @@ static int consume(struct sb_audit *a, const struct sb_audit_rec *r)
 		a->reloads++;
 	if (bit == SB_AUDIT_D_PROTOCOL_ERROR)
 		a->protocol++;
+	if (bit == SB_AUDIT_D_KILLED)
+		a->killed++;
 	if (bit == SB_AUDIT_D_RELOAD_ERROR) {
 		a->reload_errors++;
 		free(a->last_reload_error);
@@ -681,6 +686,7 @@ static int report_json(const struct sb_audit *a, struct group **v, FILE *out)
 	json_object_object_add(o, "reloads", json_object_new_int64((int64_t)a->reloads));
 	json_object_object_add(o, "reload_errors",
 			       json_object_new_int64((int64_t)a->reload_errors));
+	json_object_object_add(o, "killed", json_object_new_int64((int64_t)a->killed));
 	for (size_t i = 0; i < a->ngroups; i++) {
 		const struct group *g = v[i];
 		json_object *e = json_object_new_object();
@@ -731,6 +737,8 @@ static int report_text(const struct sb_audit *a, struct group **v, FILE *out)
 		fprintf(out, ", %lu reloads, %lu failed reloads", a->reloads, a->reload_errors);
 	if (a->protocol)
 		fprintf(out, ", %lu protocol errors", a->protocol);
+	if (a->killed)
+		fprintf(out, ", %lu processes killed by SIGSYS", a->killed);
 	fputs("\n", out);
 	if (a->last_reload_error) {
 		fputs("last failed reload: ", out);
@@ -959,7 +967,8 @@ static void usage(FILE *f)
 	      "  -p, --pid PID         only records of this pid\n"
 	      "  -c, --syscall NAME    only records of this syscall\n"
 	      "  -d, --decision LIST   only these decisions (comma-separated: deny, would-deny,\n"
-	      "                        allow, reload, reload-error, protocol-error); default\n"
+	      "                        allow, reload, reload-error, protocol-error,\n"
+	      "                        killed); default\n"
 	      "                        deny,would-deny\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"

@@ -37,6 +37,7 @@ enum {
 	SB_AUDIT_D_RELOAD_ERROR = 1u << 4,
 	SB_AUDIT_D_PROTOCOL_ERROR = 1u << 5,
 	SB_AUDIT_D_OTHER = 1u << 6,
+	SB_AUDIT_D_KILLED = 1u << 7,
 };
 
 struct sb_audit_opts {

@@ -200,6 +200,13 @@ void reap(struct sb_broker *b, struct loop_ctx *lc)
 			sb_broker_stop(b);
 			return;
 		}
+		/*
+		 * SIGSYS is the sandbox's own mechanism: a kernel rule's kill, or a trap with
+		 * SIGSYS blocked or ignored. Nothing else records it (the broker's kills for a
+		 * kill verdict are SIGKILL, after their decision record).
+		 */
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+			sb_audit_event(sb_broker_log(b), pid, "killed", "error", "SIGSYS");
 		if (pid == lc->st->child) {
 			lc->st->status = status;
 			lc->st->child_done = true;

@@ -114,6 +114,11 @@ struct sb_runtime_mode {
 	 * rt_sigaction(SIGSYS) the way the application chose.
 	 */
 	bool embed;
+	/*
+	 * The handler execs the file the broker checked itself (sb_trap_enter, sb_sandbox_enter):
+	 * the exec fd's rules. Not for `sysbroker run`, whose programs exec over notify.
+	 */
+	bool checked_exec;
 	int sigsys_err;   /* embed: errno of that refusal; 0 means EPERM */
 	bool sigsys_kill; /* embed: kill the process instead */
 };

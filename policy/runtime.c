@@ -31,13 +31,13 @@
  */
 int sb_runtime_rules_for(struct sb_sysrule *out, size_t max, const struct sb_runtime_mode *mode)
 {
-	enum { EVERY, TRAP, BASE, EMBED };
+	enum { EVERY, TRAP, BASE, EMBED, EXEC };
 	const struct {
 		const char *name;
 		enum sb_verdict v;
 		int err;
-		int only; /* EVERY filter, the TRAP filters only, the BASE filter only, EMBED only
-			   */
+		int only; /* EVERY filter, the TRAP filters only, the BASE filter only, EMBED only,
+			     EXEC: only where the handler execs a checked fd (checked_exec) */
 		unsigned ncond;
 		struct sb_cond cond[2];
 	} rules[] = {
@@ -62,16 +62,18 @@ int sb_runtime_rules_for(struct sb_sysrule *out, size_t max, const struct sb_run
 		{ "exit_group", SB_ALLOW, 0, 0, 0, { { 0 } } },
 		{ "fcntl", SB_ALLOW, 0, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_SETFD } } },
 		{ "fcntl", SB_ALLOW, 0, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_GETFD } } },
-		{ "dup3", SB_ALLOW, 0, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
+		{ "dup3", SB_ALLOW, 0, EXEC, 1, { { 1, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
 		/*
-		 * The checked exec. Residual: a program may put any fd it holds at SB_EXEC_FD and
-		 * exec it (or a name relative to it, if it is a directory) without the broker. Exec
-		 * is not a boundary against code the program can read anyway (it can map it
-		 * PROT_EXEC, or run it through the dynamic loader); docs/design.md says so.
+		 * The checked exec, only where the handler makes it (sb_trap_enter,
+		 * sb_sandbox_enter; `sysbroker run` execs over notify, where the broker decides
+		 * every execveat). Residual there: a program may put any fd it holds at SB_EXEC_FD
+		 * and exec it, a name relative to it, or (the kernel ignores the dirfd then) an
+		 * absolute path, without the broker: this kernel refuses execveat with a NULL path,
+		 * and a filter cannot read the string (docs/threat-model.md, "The exec fd").
 		 * One condition per rule: the kernel must answer these itself, since a syscall the
 		 * handler makes must never trap (SIGSYS is blocked there, and that kills).
 		 */
-		{ "execveat", SB_ALLOW, 0, 0, 1, { { 0, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
+		{ "execveat", SB_ALLOW, 0, EXEC, 1, { { 0, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
 		/*
 		 * Arming the trap from the preloaded runtime: adding a filter only tightens, and
 		 * flags 0 excludes SECCOMP_FILTER_FLAG_NEW_LISTENER (a listener of the sandboxee's
@@ -138,7 +140,8 @@ int sb_runtime_rules_for(struct sb_sysrule *out, size_t max, const struct sb_run
 		int nr = sb_syscall_nr(rules[i].name);
 		int only = rules[i].only;
 		if (nr < 0 || (only == TRAP && !mode->for_trap) ||
-		    (only == BASE && mode->for_trap) || (only == EMBED && !mode->embed))
+		    (only == BASE && mode->for_trap) || (only == EMBED && !mode->embed) ||
+		    (only == EXEC && !mode->checked_exec))
 			continue;
 		if (n >= max)
 			return -E2BIG;

@@ -41,6 +41,7 @@ int sb_trap_build(const struct sb_policy *policy, const struct sb_trap_opts *o,
 	if (!policy || !ret)
 		return -EINVAL;
 	mode.for_trap = true;
+	mode.checked_exec = true; /* no notify filter behind this one: the handler execs */
 	int nextra = sb_policy_with_runtime_for(policy, &mode, &f.eff, &f.eff_rules);
 	if (nextra < 0)
 		return nextra;

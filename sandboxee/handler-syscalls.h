@@ -15,6 +15,8 @@
 /* When the handler makes it, and so which rules must let it through. */
 enum sb_handler_when {
 	SB_HANDLER_TRAP,  /* on any trap: the rules of every trap filter */
+	SB_HANDLER_EXEC,  /* only on a checked exec: sb_trap_enter's and sb_sandbox_enter's filters
+			     (`sysbroker run` execs over notify) */
 	SB_HANDLER_EMBED, /* only when sb_sandbox_enter's broker asks a thread to drop its
 			     privileges */
 	SB_HANDLER_DYING, /* only on the way out (DIE): if refused, the process dies all the same */
@@ -43,8 +45,8 @@ static const struct sb_handler_syscall sb_handler_syscalls[] = {
 	SB_HANDLER_SYSCALL(tgkill, TRAP, "signal 0: is a thread still alive"),
 	SB_HANDLER_SYSCALL(fchdir, TRAP, "chdir into the directory the broker checked"),
 	SB_HANDLER_SYSCALL(fcntl, TRAP, "F_GETFD of the exec fd, F_SETFD of a received fd"),
-	SB_HANDLER_SYSCALL(dup3, TRAP, "the checked file onto the exec fd"),
-	SB_HANDLER_SYSCALL(execveat, TRAP, "the checked exec"),
+	SB_HANDLER_SYSCALL(dup3, EXEC, "the checked file onto the exec fd"),
+	SB_HANDLER_SYSCALL(execveat, EXEC, "the checked exec"),
 	SB_HANDLER_SYSCALL(rt_sigprocmask, TRAP, "the program's mask for the checked exec"),
 	SB_HANDLER_SYSCALL(rt_sigreturn, TRAP, "leaving the handler (the C library's restorer)"),
 	SB_HANDLER_SYSCALL(exit_group, TRAP, "DIE"),

@@ -61,6 +61,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -426,6 +427,10 @@ static int cmd_sig(const char *cmd, const char *root, const char *secret)
 				  attack_restorer, 0 };
 
 	if (strcmp(cmd, "sig-mask") == 0) {
+		report("mask-sigsys", asc(SYS_rt_sigprocmask, SIG_BLOCK, (long)&set, 0, 8, 0));
+		both_opens(root, secret, "masked");
+	} else if (strcmp(cmd, "sig-mask-libc") == 0) {
+		/* syscall(3) is the C library's code: the handler keeps SIGSYS unblocked. */
 		report("mask-sigsys", sc(SYS_rt_sigprocmask, SIG_BLOCK, (long)&set, 0, 8, 0));
 		both_opens(root, secret, "masked");
 	} else if (strcmp(cmd, "sig-ign") == 0) {
@@ -1149,6 +1154,29 @@ int main(int argc, char **argv)
 		long r = sc(SYS_execve, (long)argv[2], (long)(argv + 2), (long)environ, 0, 0);
 		report("exec", r);
 		return 1;
+	}
+	if (strcmp(cmd, "uname") == 0) {
+		struct utsname u;
+		report("uname", sc(SYS_uname, (long)&u, 0, 0, 0, 0));
+		return 0;
+	}
+	if (strcmp(cmd, "execfd") == 0 && argc == 3) {
+		/*
+		 * The exec fd of the runtime's checked exec: the kernel ignores the dirfd of an
+		 * absolute path, and an fd planted there (stdin: a program not granted) runs with
+		 * an empty one. Both must go to the broker, never straight to the kernel.
+		 */
+		char *args[] = { argv[2], NULL };
+		long r = sc(SYS_execveat, 1019, (long)argv[2], (long)args, (long)environ, 0);
+		report("execveat-exec-fd-abs", r);
+		r = sc(SYS_execveat, 1019, (long)argv[2], (long)args, (long)environ, AT_EMPTY_PATH);
+		report("execveat-exec-fd-abs-empty-flag", r);
+		if (dup2(0, 1019) == 1019) {
+			r = sc(SYS_execveat, 1019, (long)"", (long)args, (long)environ,
+			       AT_EMPTY_PATH);
+			report("execveat-planted-exec-fd", r);
+		}
+		return 0;
 	}
 	if (strcmp(cmd, "open") == 0 && argc == 3) {
 		OPEN(sc, "open-path", AT_FDCWD, argv[2], O_RDONLY);

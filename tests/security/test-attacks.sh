@@ -301,15 +301,31 @@ for v in dynamic static; do
 
 	# --- 5. SIGSYS: masked, ignored, replaced, alternate stacks, forged -----------------------
 	mktree "$s"
+	: >"$log"
 	out=$(run base -- "$bin" sig-mask "$root" "$secret")
 	rc=$?
 	if [ $v = dynamic ]; then
 		check "$T: SIGSYS masked with a raw rt_sigprocmask: the next trap kills (159, got $rc)" \
 			[ $rc -eq 159 ]
+		check "$T: the kill by the blocked SIGSYS left one record ($(grep -c '"decision":"killed"' "$log"))" \
+			[ "$(grep -c '"decision":"killed","error":"SIGSYS"' "$log")" -eq 1 ]
 	else
 		held "$out" open-secret-masked EACCES "$T (SIGSYS masked; no trap to take)"
 	fi
 	secret_unread "$out" "$T sig-mask"
+	out=$(run base -- "$bin" sig-mask-libc "$root" "$secret")
+	held "$out" open-secret-masked EACCES "$T (SIGSYS masked through the C library's syscall())"
+	allowed "$out" open-granted-masked "$T (SIGSYS masked through the C library's syscall())"
+
+	# A kernel rule's kill: one "killed" record, written when the broker reaps the process.
+	printf 'sysbroker-policy 1\ninclude %s\nkill uname\n' "$tmp/base.policy" >"$tmp/kill.policy"
+	: >"$log"
+	out=$(run kill -- "$bin" uname)
+	rc=$?
+	check "$T: a kernel kill rule kills (159, got $rc; $(grep -c '"decision":"killed"' "$log") records)" \
+		[ $rc -eq 159 -a "$(grep -c '"decision":"killed","error":"SIGSYS"' "$log")" -eq 1 ]
+	check "$T: sysbroker audit counts the kill" \
+		sh -c '"$0" audit -d killed "$1" | grep -q "1 processes killed by SIGSYS"' "$sb" "$log"
 
 	out=$(run base -- "$bin" sig-ign "$root" "$secret")
 	if [ $v = dynamic ]; then
@@ -505,6 +521,21 @@ for v in dynamic static; do
 	check "$T: the static image's denial came over notify" \
 		grep -q '"syscall":"openat".*"decision":"deny".*"transport":"notify"' "$log"
 	secret_unread "$out" "$T exec"
+	# The runtime's exec fd (1019): execveat with an absolute path (the kernel ignores the
+	# dirfd) or of a planted fd runs a program granted neither exec, read nor stat.
+	cp /usr/bin/id "$tmp/noexec-id"
+	if [ $v = dynamic ]; then
+		out=$("$bin" execfd "$tmp/noexec-id" <"$tmp/noexec-id" 2>&1)
+		check "control: outside the sandbox execveat(1019, /abs/id) runs id" \
+			sh -c 'printf "%s\n" "$0" | grep -q "^uid="' "$out"
+	fi
+	: >"$log"
+	out=$(run base -- "$bin" execfd "$tmp/noexec-id" <"$tmp/noexec-id")
+	for a in execveat-exec-fd-abs execveat-exec-fd-abs-empty-flag execveat-planted-exec-fd; do
+		held "$out" $a EACCES "$T (exec fd 1019)"
+	done
+	check "$T: each execveat of the exec fd left a denial ($(grep -c '"syscall":"execveat".*"decision":"deny"' "$log"))" \
+		[ "$(grep -c '"syscall":"execveat".*"decision":"deny"' "$log")" -eq 3 ]
 
 	# --- 10. the broker killed mid-call -----------------------------------------------------
 	mktree "$s"

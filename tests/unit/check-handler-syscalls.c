@@ -125,7 +125,10 @@ static bool allowed(long nr, const struct sb_runtime_mode *mode)
 int main(int argc, char **argv)
 {
 	const struct sb_runtime_mode trap = { .for_trap = true };
-	const struct sb_runtime_mode embed = { .for_trap = true, .embed = true };
+	const struct sb_runtime_mode embed = { .for_trap = true,
+					       .embed = true,
+					       .checked_exec = true };
+	const struct sb_runtime_mode exec = { .for_trap = true, .checked_exec = true };
 	int files = 0, calls = 0;
 
 	if (argc != 2) {
@@ -145,6 +148,8 @@ int main(int argc, char **argv)
 		}
 		bool ok = h->when == SB_HANDLER_TRAP
 				  ? allowed(h->nr, &trap) && allowed(h->nr, &embed)
+			  : h->when == SB_HANDLER_EXEC
+				  ? allowed(h->nr, &exec) && allowed(h->nr, &embed)
 				  : allowed(h->nr, &embed);
 		tap(ok, "%s (%s) is let through by the runtime's trap rules", h->name, h->why);
 	}
