@@ -266,8 +266,11 @@ static int arm(const char **what)
  * SIGSYS must never be blocked once the trap is armed: a trap with SIGSYS blocked kills the
  * process. Programs block every signal for good reasons (a worker thread that must not take
  * signals, a handler installed with a full mask), so the C library's mask functions are wrapped
- * to leave SIGSYS out of every mask they set. What bypasses them (a raw rt_sigprocmask, the C
- * library's own internal blocking, as in posix_spawn's child) is not covered: docs/design.md.
+ * to leave SIGSYS out of every mask they set. The C library's own rt_sigprocmask (its internal
+ * blocking, as in posix_spawn's child) traps once the filter is armed, and the handler keeps
+ * SIGSYS out of the mask it sets (sigsys.c), so the mask wrappers only spare those calls the
+ * trap; sigaction's is still needed, since a handler's sa_mask is applied by the kernel at
+ * delivery. A raw rt_sigprocmask from the program's own code is not covered: docs/threat-model.md.
  * The real functions are looked up in the constructor, never later: the wrappers may be called
  * from signal handlers, where dlsym is not safe.
  */
