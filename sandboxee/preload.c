@@ -268,9 +268,9 @@ static int arm(const char **what)
  * signals, a handler installed with a full mask), so the C library's mask functions are wrapped
  * to leave SIGSYS out of every mask they set. The C library's own rt_sigprocmask (its internal
  * blocking, as in posix_spawn's child) traps once the filter is armed, and the handler keeps
- * SIGSYS out of the mask it sets (sigsys.c), so the mask wrappers only spare those calls the
- * trap; sigaction's is still needed, since a handler's sa_mask is applied by the kernel at
- * delivery. A raw rt_sigprocmask from the program's own code is not covered: docs/threat-model.md.
+ * SIGSYS out of the mask it sets (sigsys.c): that covers what the mask wrappers do, which are
+ * kept as a second line. sigaction's is still needed, since a handler's sa_mask is applied by
+ * the kernel at delivery, without a syscall the filter could trap. A raw rt_sigprocmask from the program's own code is not covered: docs/threat-model.md.
  * The real functions are looked up in the constructor, never later: the wrappers may be called
  * from signal handlers, where dlsym is not safe.
  */
