@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "macro.h"
+#include "syscalls.h"
 
 const char *sb_open_flags_str(uint64_t flags, char *buf, size_t size)
 {
@@ -311,7 +312,9 @@ static int write_one(struct sb_audit_log *l, const struct sb_call *call,
 		return -ENOMEM;
 	json_object_object_add(o, "pid", json_object_new_int(call->pid));
 	add_program(o, call->pid);
-	json_object_object_add(o, "syscall", json_object_new_string(name ? name : "?"));
+	/* Names older libseccomp releases lack (the *xattrat calls): the table's own. */
+	const char *sname = name ? name : sb_syscall_name(call->nr);
+	json_object_object_add(o, "syscall", json_object_new_string(sname ? sname : "?"));
 	if (path && path[0])
 		json_object_object_add(o, "path", json_object_new_string(path));
 	if (path2 && path2[0])
