@@ -1492,7 +1492,7 @@ static int object_fd(struct ctx *c, bool own, bool follow, uint32_t perm, bool b
 
 	if (own) {
 		*fd = c->call->dirfd[0];
-		if (*fd < 0 || (int)c->call->args[c->sh->dirfd[0]] == AT_FDCWD)
+		if (*fd < 0)
 			return -EBADF;
 		return decide_object(c, sb_fd_path(*fd, p, sizeof(p)) == 0 ? p : NULL, *fd, perm,
 				     by_type);
@@ -1569,6 +1569,12 @@ static int xattr_object(struct ctx *c, int flags, uint32_t perm, struct sb_resol
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
 	bool own = !path || (!path[0] && (flags & AT_EMPTY_PATH));
+	if (own && c->sh->dirfd[0] == SB_NOARG)
+		return -EFAULT; /* a call without a dirfd always has a path */
+	/* The kernel takes the fd itself: not the cwd, not an O_PATH fd. */
+	if (own && ((int)c->call->args[c->sh->dirfd[0]] == AT_FDCWD ||
+		    (fcntl(c->call->dirfd[0], F_GETFL) & O_PATH)))
+		return -EBADF;
 	int e = object_fd(c, own, !(flags & AT_SYMLINK_NOFOLLOW), perm, false, r, &fd);
 	if (e < 0)
 		return e;
@@ -1706,27 +1712,29 @@ static int do_removexattr(struct ctx *c, int flags)
  * a mount or a file system reach beyond any grant: refused with EPERM, logged.
  */
 
-static bool fd_is(int fd, const char *what)
+/* The caller's notification fd (arg0), or -EBADF; -EINVAL if it is not what (its fd link). */
+static int notification_fd(const struct ctx *c, const char *what)
 {
 	char name[16], link[64];
+	int fd = c->call->dirfd[1];
+	if (fd < 0)
+		return -EBADF;
 	int dir = sb_fd_name(fd, name);
 	ssize_t n = dir < 0 ? -1 : readlinkat(dir, name, link, sizeof(link) - 1);
 	if (n < 0)
-		return false;
+		return -EINVAL;
 	link[n] = 0;
-	return strcmp(link, what) == 0;
+	return strcmp(link, what) == 0 ? fd : -EINVAL;
 }
 
 static int64_t do_inotify(struct ctx *c, uint32_t mask)
 {
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
-	int ifd = c->call->dirfd[1], fd;
+	int ifd = notification_fd(c, "anon_inode:inotify"), fd;
 	char link[32];
 
 	if (ifd < 0)
-		return -EBADF;
-	if (!fd_is(ifd, "anon_inode:inotify"))
-		return -EINVAL;
+		return ifd;
 	if ((mask & IN_MASK_ADD) && (mask & IN_MASK_CREATE))
 		return -EINVAL;
 	int e = object_fd(c, false, !(mask & IN_DONT_FOLLOW), SB_PERM_READ, true, &r, &fd);
@@ -1741,13 +1749,11 @@ static int64_t do_inotify(struct ctx *c, uint32_t mask)
 static int do_fanotify(struct ctx *c, unsigned flags, uint64_t mask)
 {
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
-	int ffd = c->call->dirfd[1], fd;
+	int ffd = notification_fd(c, "anon_inode:[fanotify]"), fd;
 	char link[32];
 
 	if (ffd < 0)
-		return -EBADF;
-	if (!fd_is(ffd, "anon_inode:[fanotify]"))
-		return -EINVAL;
+		return ffd;
 	if ((flags & (FAN_MARK_ADD | FAN_MARK_REMOVE | FAN_MARK_FLUSH)) == FAN_MARK_FLUSH &&
 	    !(flags & (FAN_MARK_MOUNT | FAN_MARK_FILESYSTEM))) {
 		/* Removes the caller's own inode marks: no object, nothing to decide. */
