@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "macro.h"
+#include "syscalls.h"
 
 const char *sb_open_flags_str(uint64_t flags, char *buf, size_t size)
 {

@@ -397,6 +397,8 @@ static int chan_fetch(struct sb_reply *rp, struct sb_call *call)
 	call->string = dec->item[SB_ITEM_STRING];
 	call->in = dec->item[SB_ITEM_IN];
 	call->in_len = dec->item_len[SB_ITEM_IN];
+	call->data = dec->item[SB_ITEM_DATA];
+	call->data_len = dec->item_len[SB_ITEM_DATA];
 	return 0;
 }
 

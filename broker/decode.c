@@ -80,11 +80,25 @@ int sb_decode_request(const void *buf, size_t len, unsigned audit_arch, struct s
 		[SB_ITEM_PATH0] = !sb_shape_no_path(sh, 0, req->args),
 		[SB_ITEM_PATH1] = !sb_shape_no_path(sh, 1, req->args),
 		[SB_ITEM_STRING] = sh->string != SB_NOARG,
-		[SB_ITEM_IN] = sh->in_kind != SB_IN_NONE && req->args[sh->in_arg] != 0,
+		[SB_ITEM_IN] = sh->in_kind != SB_IN_NONE && sh->in_kind != SB_IN_XATTR_VALUE &&
+			       req->args[sh->in_arg] != 0,
 	};
 	const char *p = (const char *)(req + 1);
 	for (int i = 0; i < SB_ITEM_MAX; i++) {
 		size_t n = req->len[i];
+		if (i == SB_ITEM_DATA) {
+			/* A value set (setxattr): exactly the size its arguments say. */
+			uint64_t addr;
+			size_t vlen;
+			if (sb_xattr_value(sh, req->args, out->item[SB_ITEM_IN],
+					   out->item_len[SB_ITEM_IN], &addr, &vlen) < 0 ||
+			    n != vlen)
+				return -EPROTO;
+			out->item[i] = n ? p : NULL;
+			out->item_len[i] = n;
+			p += n;
+			continue;
+		}
 		if ((n != 0) != want[i])
 			return -EPROTO;
 		if (n == 0)
@@ -97,7 +111,8 @@ int sb_decode_request(const void *buf, size_t len, unsigned audit_arch, struct s
 			size_t expect = sh->in_kind == SB_IN_TIMES
 						? 2 * sizeof(struct timespec)
 						: (size_t)req->args[sh->size_arg];
-			if (n != expect || n > SB_MAX_IN)
+			if (n != expect || n > SB_MAX_IN ||
+			    (sh->in_kind == SB_IN_XATTR_ARGS && n < SB_XATTR_ARGS_SIZE_VER0))
 				return -EPROTO;
 		}
 		out->item[i] = p;

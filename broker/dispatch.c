@@ -17,6 +17,8 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "dispatch.h"
@@ -125,6 +127,14 @@ static int fetch_dirfds(struct sb_call *call, int pidfd)
 			continue;
 		r = sb_relative_base(call->pid, pidfd, call->path[i], has_dirfd,
 				     has_dirfd ? call->args[sh->dirfd[i]] : 0, &call->dirfd[i]);
+	}
+	if (r == 0 && (sh->flags & SB_SHAPE_FD_ARG0)) {
+		/* The notification fd a watch goes to (inotify, fanotify): the caller's own. */
+		int fd = (int)call->args[0];
+		if (fd < 0)
+			return -EBADF;
+		call->dirfd[1] = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+		r = call->dirfd[1] < 0 ? -errno : 0;
 	}
 	return r;
 }

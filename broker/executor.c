@@ -31,7 +31,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1437,6 +1440,314 @@ static int do_chdir(struct ctx *c)
 	return 0;
 }
 
+/* --- the object of an xattr or watch call ------------------------------------------------------
+ *
+ * Either a path, resolved (following a final symlink or not), or the caller's own fd: a NULL path
+ * (the *xattrat calls, fanotify_mark) or "" with AT_EMPTY_PATH. Holding an fd is not holding the
+ * right the call needs (the broker acts with its own credentials), so perm is decided on the
+ * fd's name too (an unnamed fd meets the default). With by_type, "read" becomes "list" on a
+ * directory, whose reading is listing.
+ */
+
+static int decide_object(struct ctx *c, const char *path, int fd, uint32_t perm, bool by_type)
+{
+	struct stat st;
+
+	if (by_type) {
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (S_ISDIR(st.st_mode))
+			perm = SB_PERM_LIST;
+	}
+	return path ? decide(c, 0, path, perm) : decide_default(c, perm);
+}
+
+static int object_fd(struct ctx *c, bool own, bool follow, uint32_t perm, bool by_type,
+		     struct sb_resolved *r, int *fd)
+{
+	char p[PATH_MAX];
+
+	if (own) {
+		*fd = c->call->dirfd[0];
+		if (*fd < 0)
+			return -EBADF;
+		return decide_object(c, sb_fd_path(*fd, p, sizeof(p)) == 0 ? p : NULL, *fd, perm,
+				     by_type);
+	}
+	int e = lookup(c, 0, c->path[0], c->call->dirfd[0],
+		       follow ? SB_RESOLVE_FOLLOW : SB_RESOLVE_NOFOLLOW, 0, r);
+	if (e < 0)
+		return e;
+	*fd = r->fd;
+	return decide_object(c, r->path, r->fd, perm, by_type);
+}
+
+/* A refusal that is the broker's, not the policy's: logged, with the path it concerned. */
+static int refuse_builtin(struct ctx *c, const char *path, uint32_t perm, int err)
+{
+	const struct sb_decision d = {
+		.verdict = SB_DENY, .err = err, .log = true, .builtin = true, .rule_id = -1
+	};
+	record(c, 0, path, perm, perm, &d);
+	return -err;
+}
+
+/* --- getxattr, listxattr, setxattr, removexattr: their l* and *xattrat forms --------------------
+ *
+ * Reading (get, list) is reading metadata: "stat"; changing (set, remove) needs "write". The l*
+ * forms and AT_SYMLINK_NOFOLLOW do not follow a final symlink. The broker acts through
+ * /proc/self/fd/N of the fd it resolved, with the calls that follow: the f* calls refuse O_PATH
+ * fds, and that magic link leads to the very inode resolved (a symlink itself where that is
+ * what was resolved; the jump lands on it and does not follow it again). A rename racing with
+ * the call changes the name only: the call still acts on the inode decided on, under the name
+ * it had then, as chmod does.
+ *
+ * The broker's credentials are not the caller's: it refuses the privileged namespaces the
+ * caller (no capabilities) could not use. Setting or removing trusted.* or security.* is EPERM,
+ * reading trusted.* ENODATA, and a list leaves trusted.* names out, as the kernel does for an
+ * unprivileged caller. Values travel in a request or a reply: at most SB_MAX_XATTR bytes, E2BIG
+ * beyond (docs/protocol.md).
+ */
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int xattr_name(const char *name)
+{
+	if (!name)
+		return -EFAULT;
+	size_t n = strnlen(name, SB_XATTR_NAME_MAX + 1);
+	return n == 0 || n > SB_XATTR_NAME_MAX ? -ERANGE : 0;
+}
+
+/* The struct xattr_args of setxattrat and getxattrat, checked as the kernel checks it. */
+static int xattr_args(const struct sb_call *call, struct sb_xattr_args *xa)
+{
+	const uint8_t *in = call->in;
+
+	if (!in || call->in_len < sizeof(*xa))
+		return -EFAULT;
+	for (size_t i = sizeof(*xa); i < call->in_len; i++)
+		if (in[i])
+			return -E2BIG;
+	memcpy(xa, in, sizeof(*xa));
+	return 0;
+}
+
+/* The object of an xattr call: flags are AT_* flags (the l* forms imply AT_SYMLINK_NOFOLLOW). */
+static int xattr_object(struct ctx *c, int flags, uint32_t perm, struct sb_resolved *r,
+			char link[32])
+{
+	const char *path = c->path[0];
+	int fd;
+
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	bool own = !path || (!path[0] && (flags & AT_EMPTY_PATH));
+	if (own && c->sh->dirfd[0] == SB_NOARG)
+		return -EFAULT; /* a call without a dirfd always has a path */
+	/* The kernel takes the fd itself: not the cwd, not an O_PATH fd. */
+	if (own && ((int)c->call->args[c->sh->dirfd[0]] == AT_FDCWD ||
+		    (fcntl(c->call->dirfd[0], F_GETFL) & O_PATH)))
+		return -EBADF;
+	int e = object_fd(c, own, !(flags & AT_SYMLINK_NOFOLLOW), perm, false, r, &fd);
+	if (e < 0)
+		return e;
+	fd_link(fd, link);
+	return 0;
+}
+
+static int64_t do_getxattr(struct ctx *c, int flags)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	const char *name = c->call->string;
+	struct sb_xattr_args xa = { .size = 0 };
+	char link[32];
+	uint64_t size;
+
+	int e = xattr_name(name);
+	if (e == 0 && c->sh->in_kind == SB_IN_XATTR_ARGS) {
+		e = xattr_args(c->call, &xa);
+		if (e == 0 && xa.flags)
+			e = -EINVAL;
+	}
+	if (e < 0)
+		return e;
+	size = c->sh->in_kind == SB_IN_XATTR_ARGS ? xa.size : c->call->args[c->sh->size_arg];
+	e = xattr_object(c, flags, SB_PERM_STAT, &r, link);
+	if (e < 0)
+		return e;
+	if (has_prefix(name, "trusted."))
+		return -ENODATA;
+	if (size > SB_XATTR_SIZE_MAX)
+		size = SB_XATTR_SIZE_MAX;
+	/* A size of 0 asks for the value's size: no copy. */
+	ssize_t n = getxattr(link, name, size ? c->res->out : NULL,
+			     size < SB_MAX_OUT ? size : SB_MAX_OUT);
+	if (n < 0)
+		return errno == ERANGE && size > SB_MAX_OUT ? -E2BIG : -errno;
+	c->res->outlen = size ? (size_t)n : 0;
+	return n;
+}
+
+/* The names of list (n bytes) without trusted.* ones, in place; returns the bytes kept. */
+static size_t xattr_filter(char *list, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t at = 0; at < n;) {
+		size_t len = strnlen(list + at, n - at) + 1;
+		if (!has_prefix(list + at, "trusted.")) {
+			memmove(list + kept, list + at, len);
+			kept += len;
+		}
+		at += len;
+	}
+	return kept;
+}
+
+static int64_t do_listxattr(struct ctx *c, int flags)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	uint64_t size = c->call->args[c->sh->size_arg];
+	char link[32];
+
+	int e = xattr_object(c, flags, SB_PERM_STAT, &r, link);
+	if (e < 0)
+		return e;
+	/* The whole list, filtered, then answered as the kernel answers for its size. */
+	_cleanup_free_ char *list = malloc(SB_XATTR_SIZE_MAX);
+	if (!list)
+		return -ENOMEM;
+	ssize_t n = listxattr(link, list, SB_XATTR_SIZE_MAX);
+	if (n < 0)
+		return -errno;
+	size_t kept = xattr_filter(list, (size_t)n);
+	if (size == 0)
+		return (int64_t)kept;
+	if (kept > size)
+		return -ERANGE;
+	if (kept > SB_MAX_OUT)
+		return -E2BIG;
+	memcpy(c->res->out, list, kept);
+	c->res->outlen = kept;
+	return (int64_t)kept;
+}
+
+static int do_setxattr(struct ctx *c, int flags, unsigned xflags)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	const char *name = c->call->string;
+	struct sb_xattr_args xa = { .flags = xflags };
+	char link[32];
+
+	int e = xattr_name(name);
+	if (e == 0 && c->sh->in_kind == SB_IN_XATTR_ARGS)
+		e = xattr_args(c->call, &xa);
+	xflags = xa.flags;
+	if (e < 0)
+		return e;
+	if (xflags & ~(unsigned)(XATTR_CREATE | XATTR_REPLACE))
+		return -EINVAL;
+	e = xattr_object(c, flags, SB_PERM_WRITE, &r, link);
+	if (e < 0)
+		return e;
+	if (has_prefix(name, "trusted.") || has_prefix(name, "security."))
+		return refuse_builtin(c, c->res->path, SB_PERM_WRITE, EPERM);
+	if (setxattr(link, name, c->call->data, c->call->data_len, (int)xflags) < 0)
+		return -errno;
+	return 0;
+}
+
+static int do_removexattr(struct ctx *c, int flags)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	const char *name = c->call->string;
+	char link[32];
+
+	int e = xattr_name(name);
+	if (e == 0)
+		e = xattr_object(c, flags, SB_PERM_WRITE, &r, link);
+	if (e < 0)
+		return e;
+	if (has_prefix(name, "trusted.") || has_prefix(name, "security."))
+		return refuse_builtin(c, c->res->path, SB_PERM_WRITE, EPERM);
+	if (removexattr(link, name) < 0)
+		return -errno;
+	return 0;
+}
+
+/* --- inotify_add_watch, fanotify_mark ----------------------------------------------------------
+ *
+ * A watch reports what happens to an object, its names and (for a directory) its entries:
+ * "read" on a file, "list" on a directory. The broker fetches the caller's notification fd,
+ * checks that it is one (EINVAL otherwise, as the kernel), and adds the watch through
+ * /proc/self/fd/N of the object it resolved (see the xattr calls above): the watch is on that
+ * inode, the same one the caller's own watch on the name would have been on. fanotify marks on
+ * a mount or a file system reach beyond any grant: refused with EPERM, logged.
+ */
+
+/* The caller's notification fd (arg0), or -EBADF; -EINVAL if it is not what (its fd link). */
+static int notification_fd(const struct ctx *c, const char *what)
+{
+	char name[16], link[64];
+	int fd = c->call->dirfd[1];
+	if (fd < 0)
+		return -EBADF;
+	int dir = sb_fd_name(fd, name);
+	ssize_t n = dir < 0 ? -1 : readlinkat(dir, name, link, sizeof(link) - 1);
+	if (n < 0)
+		return -EINVAL;
+	link[n] = 0;
+	return strcmp(link, what) == 0 ? fd : -EINVAL;
+}
+
+static int64_t do_inotify(struct ctx *c, uint32_t mask)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	int ifd = notification_fd(c, "anon_inode:inotify"), fd;
+	char link[32];
+
+	if (ifd < 0)
+		return ifd;
+	if ((mask & IN_MASK_ADD) && (mask & IN_MASK_CREATE))
+		return -EINVAL;
+	int e = object_fd(c, false, !(mask & IN_DONT_FOLLOW), SB_PERM_READ, true, &r, &fd);
+	if (e < 0)
+		return e;
+	fd_link(fd, link);
+	/* Not IN_DONT_FOLLOW: that would watch the magic link, not what it leads to. */
+	int wd = inotify_add_watch(ifd, link, mask & ~(uint32_t)IN_DONT_FOLLOW);
+	return wd < 0 ? -errno : wd;
+}
+
+static int do_fanotify(struct ctx *c, unsigned flags, uint64_t mask)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	int ffd = notification_fd(c, "anon_inode:[fanotify]"), fd;
+	char link[32];
+
+	if (ffd < 0)
+		return ffd;
+	if ((flags & (FAN_MARK_ADD | FAN_MARK_REMOVE | FAN_MARK_FLUSH)) == FAN_MARK_FLUSH &&
+	    !(flags & (FAN_MARK_MOUNT | FAN_MARK_FILESYSTEM))) {
+		/* Removes the caller's own inode marks: no object, nothing to decide. */
+		return fanotify_mark(ffd, flags, mask, AT_FDCWD, NULL) < 0 ? -errno : 0;
+	}
+	const char *path = c->path[0];
+	int e = object_fd(c, !path, !(flags & FAN_MARK_DONT_FOLLOW), SB_PERM_READ, true, &r, &fd);
+	if (e < 0)
+		return e;
+	if (flags & (FAN_MARK_MOUNT | FAN_MARK_FILESYSTEM))
+		return refuse_builtin(c, c->res->path, c->res->perm, EPERM);
+	fd_link(fd, link);
+	if (fanotify_mark(ffd, flags & ~(unsigned)FAN_MARK_DONT_FOLLOW, mask, AT_FDCWD, link) < 0)
+		return -errno;
+	return 0;
+}
+
 /*
  * The operations of the syscall table (common/syscalls.h), one function each. A row gives the
  * operation its integer arguments: v0 is the first (or'ed with what the syscall implies: lstat's
@@ -1508,6 +1819,30 @@ static int64_t op_chdir(struct ctx *c, uint64_t v0, uint64_t v1)
 {
 	return do_chdir(c);
 }
+static int64_t op_getxattr(struct ctx *c, uint64_t flags, uint64_t v1)
+{
+	return do_getxattr(c, (int)flags);
+}
+static int64_t op_listxattr(struct ctx *c, uint64_t flags, uint64_t v1)
+{
+	return do_listxattr(c, (int)flags);
+}
+static int64_t op_setxattr(struct ctx *c, uint64_t flags, uint64_t xflags)
+{
+	return do_setxattr(c, (int)flags, (unsigned)xflags);
+}
+static int64_t op_removexattr(struct ctx *c, uint64_t flags, uint64_t v1)
+{
+	return do_removexattr(c, (int)flags);
+}
+static int64_t op_inotify(struct ctx *c, uint64_t mask, uint64_t v1)
+{
+	return do_inotify(c, (uint32_t)mask);
+}
+static int64_t op_fanotify(struct ctx *c, uint64_t flags, uint64_t mask)
+{
+	return do_fanotify(c, (unsigned)flags, mask);
+}
 
 static const op_fn ops[] = {
 	[SB_OP_OPEN] = op_open,         [SB_OP_OPENAT2] = op_openat2,
@@ -1518,6 +1853,9 @@ static const op_fn ops[] = {
 	[SB_OP_SYMLINK] = op_symlink,   [SB_OP_CHMOD] = op_chmod,
 	[SB_OP_TRUNCATE] = op_truncate, [SB_OP_UTIMENS] = op_utimens,
 	[SB_OP_EXEC] = op_exec,         [SB_OP_CHDIR] = op_chdir,
+	[SB_OP_GETXATTR] = op_getxattr, [SB_OP_LISTXATTR] = op_listxattr,
+	[SB_OP_SETXATTR] = op_setxattr, [SB_OP_REMOVEXATTR] = op_removexattr,
+	[SB_OP_INOTIFY] = op_inotify,   [SB_OP_FANOTIFY] = op_fanotify,
 };
 
 /* Every operation but the network's (broker/net.c) and the refused one has its function here. */

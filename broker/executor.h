@@ -33,10 +33,13 @@ struct sb_call {
 	const char *path[2]; /* copies of the path arguments (NULL if the call has none) */
 	int dirfd[2];        /* fds for the dirfd arguments, already fetched from the caller
 			      * (pidfd_getfd) or opened on /proc/PID/cwd for AT_FDCWD and
-			      * relative paths; -1 when the path is absolute or absent */
+			      * relative paths; -1 when the path is absolute or absent. For a
+			      * SB_SHAPE_FD_ARG0 row, dirfd[1] is the caller's fd arg0 */
 	const char *string;  /* symlink target (not resolved), or NULL */
 	const void *in;      /* copy of the input struct (open_how, timespec[2]) or NULL */
 	size_t in_len;
+	const void *data; /* copy of the value a setxattr call sets, or NULL */
+	size_t data_len;
 };
 
 /* Learn mode: a denial the broker let through, for its "would-deny" audit record. */

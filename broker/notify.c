@@ -58,6 +58,7 @@ struct sb_notify_state {
 	char path[2][PATH_MAX];
 	char string[PATH_MAX];
 	_Alignas(8) uint8_t in[SB_MAX_IN];
+	uint8_t data[SB_MAX_XATTR]; /* the value a setxattr call sets */
 	size_t notif_size; /* bytes of notif[]: the larger of the kernel's and our struct */
 	uint64_t notif[];
 };
@@ -194,6 +195,23 @@ static int write_exact(int mem, uint64_t addr, const void *buf, size_t size)
 	return 0;
 }
 
+/* The value a setxattr call sets (the trap handler's DATA item). */
+static int copy_xattr_value(int mem, const struct sb_shape *sh, struct sb_notify_state *st,
+			    struct sb_call *call)
+{
+	uint64_t addr;
+	size_t n;
+	int r = sb_xattr_value(sh, call->args, call->in, call->in_len, &addr, &n);
+	if (r < 0 || n == 0)
+		return r;
+	r = sb_notify_read(mem, addr, st->data, n);
+	if (r < 0)
+		return r;
+	call->data = st->data;
+	call->data_len = n;
+	return 0;
+}
+
 /* The shape's memory arguments, copied into st; the same items, in the same order, as the trap
  * handler sends (sandboxee/request.h), so both transports answer alike. */
 static int copy_args(int mem, const struct sb_shape *sh, struct sb_notify_state *st,
@@ -217,18 +235,20 @@ static int copy_args(int mem, const struct sb_shape *sh, struct sb_notify_state 
 			return r;
 		call->string = st->string;
 	}
-	if (sh->in_kind != SB_IN_NONE && args[sh->in_arg]) {
-		uint64_t n = sh->in_kind == SB_IN_OPEN_HOW ? args[sh->size_arg]
-							   : 2 * sizeof(struct timespec);
+	if (sh->in_kind != SB_IN_NONE && sh->in_kind != SB_IN_XATTR_VALUE && args[sh->in_arg]) {
+		uint64_t n = sh->in_kind == SB_IN_TIMES ? 2 * sizeof(struct timespec)
+							: args[sh->size_arg];
 		if (n > SB_MAX_IN)
 			return -E2BIG;
+		if (sh->in_kind == SB_IN_XATTR_ARGS && n < SB_XATTR_ARGS_SIZE_VER0)
+			return -EINVAL;
 		r = sb_notify_read(mem, args[sh->in_arg], st->in, (size_t)n);
 		if (r < 0)
 			return r;
 		call->in = n ? st->in : NULL;
 		call->in_len = (size_t)n;
 	}
-	return 0;
+	return copy_xattr_value(mem, sh, st, call);
 }
 
 /* Turn the executor's result into the answer; res->ret ends up as what the caller sees. */
@@ -303,6 +323,15 @@ static int answer(int listener, uint64_t id, int mem, const struct sb_call *call
 		/* Never past the caller's buffer. */
 		if (sh->out_kind == SB_OUT_READLINK && len > call->args[sh->size_arg])
 			len = (size_t)call->args[sh->size_arg];
+		if (sh->out_kind == SB_OUT_XATTR_ARGS) {
+			/* getxattrat: the buffer named by the struct the decision was made on. */
+			struct sb_xattr_args xa = { 0 };
+			if (call->in && call->in_len >= sizeof(xa))
+				memcpy(&xa, call->in, sizeof(xa));
+			addr = xa.value;
+			if (len > xa.size)
+				len = xa.size;
+		}
 		if (!addr || write_exact(mem, addr, res->out, len) < 0)
 			res->ret = -EFAULT;
 	}

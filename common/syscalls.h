@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -134,6 +135,17 @@ enum sb_op {
 	SB_OP_UTIMENS,  /* iarg: AT_* flags; the times in the IN item */
 	SB_OP_EXEC,     /* iarg: AT_* flags */
 	SB_OP_CHDIR,
+	/*
+	 * Extended attributes (the name is the string; iarg: AT_* flags, then XATTR_* for set) and
+	 * watches (the caller's notification fd is arg0, SB_SHAPE_FD_ARG0; iarg: inotify's mask, or
+	 * fanotify's flags and mask).
+	 */
+	SB_OP_GETXATTR,
+	SB_OP_LISTXATTR,
+	SB_OP_SETXATTR, /* the value is the DATA item */
+	SB_OP_REMOVEXATTR,
+	SB_OP_INOTIFY,
+	SB_OP_FANOTIFY,
 	SB_OP_NET, /* broker/net.c, by in_kind */
 };
 
@@ -141,6 +153,8 @@ enum sb_op {
 enum sb_shape_flag {
 	SB_SHAPE_NULL_PATH = 1u << 0, /* a NULL path acts on the dirfd itself (utimensat) */
 	SB_SHAPE_FIRST_MSG = 1u << 1, /* the first message of an array only (sendmmsg) */
+	SB_SHAPE_FD_ARG0 = 1u << 2,   /* arg0 is an fd of the caller's the operation acts on: the
+				       * broker fetches it (pidfd_getfd) into the call's dirfd[1] */
 };
 
 enum sb_out_kind {
@@ -148,6 +162,13 @@ enum sb_out_kind {
 	SB_OUT_STAT,     /* struct stat at out_arg */
 	SB_OUT_STATX,    /* struct statx at out_arg */
 	SB_OUT_READLINK, /* bytes at out_arg, capacity in size_arg; ret is the length */
+
+	/*
+	 * getxattrat: bytes at the value of the struct sb_xattr_args at in_arg, capacity its size;
+	 * ret is the length. (getxattr and listxattr use SB_OUT_READLINK; a capacity of 0 copies
+	 * nothing.)
+	 */
+	SB_OUT_XATTR_ARGS,
 };
 
 enum sb_in_kind {
@@ -168,7 +189,30 @@ enum sb_in_kind {
 			 * as SB_IN_MSGHDR (a partial sendmmsg, which the caller must handle
 			 * anyway); its msg_len is written back and the call returns 1 */
 	SB_IN_SOCKET,   /* only the socket (listen) */
+	/*
+	 * Extended attributes. The value set travels as the DATA item, at most SB_MAX_XATTR bytes
+	 * (E2BIG beyond; sb_xattr_value() says where it is).
+	 */
+	SB_IN_XATTR_VALUE, /* the value at in_arg, its size in size_arg (setxattr); no IN item */
+	SB_IN_XATTR_ARGS,  /* struct sb_xattr_args at in_arg, its size in size_arg, as the IN
+			    * item (setxattrat, getxattrat); setxattrat's value is at its value */
 };
+
+/* struct xattr_args of Linux 6.13 (the *xattrat calls), which older headers lack. */
+struct sb_xattr_args {
+	uint64_t value;
+	uint32_t size;
+	uint32_t flags;
+};
+#define SB_XATTR_ARGS_SIZE_VER0 16
+#define SB_XATTR_NAME_MAX 255   /* XATTR_NAME_MAX */
+#define SB_XATTR_SIZE_MAX 65536 /* XATTR_SIZE_MAX */
+/*
+ * The broker's bound on an extended attribute's value, both ways: a value set travels in the
+ * request (with a path and a name), a value or name list read in the reply (SB_MAX_OUT_WIRE).
+ * Beyond it the call fails with E2BIG on both transports.
+ */
+#define SB_MAX_XATTR 4096
 
 struct sb_shape {
 	int nr;
@@ -252,6 +296,32 @@ static const struct sb_shape sb_shapes[] = {
 	R(execve,     X, SB_OP_EXEC,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
 	R(chdir,      P, SB_OP_CHDIR,    0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
 	R(execveat,   X, SB_OP_EXEC,     0, 1, N, 0, N, N, 0, N, 0, N, N, 4, N, 0),
+	/* Extended attributes: the name is the string, the value a DATA item, the result OUT. */
+	R(getxattr,   P, SB_OP_GETXATTR, 0, 0, N, N, N, 1, 0, N, SB_OUT_READLINK, 2, 3, N, N, 0),
+	R(lgetxattr,  P, SB_OP_GETXATTR, 0, 0, N, N, N, 1, 0, N, SB_OUT_READLINK, 2, 3, N, N,
+	  AT_SYMLINK_NOFOLLOW),
+	R(listxattr,  P, SB_OP_LISTXATTR, 0, 0, N, N, N, N, 0, N, SB_OUT_READLINK, 1, 2, N, N, 0),
+	R(llistxattr, P, SB_OP_LISTXATTR, 0, 0, N, N, N, N, 0, N, SB_OUT_READLINK, 1, 2, N, N,
+	  AT_SYMLINK_NOFOLLOW),
+	R(setxattr,   P, SB_OP_SETXATTR, 0, 0, N, N, N, 1, SB_IN_XATTR_VALUE, 2, 0, N, 3, N, 4, 0),
+	R(lsetxattr,  P, SB_OP_SETXATTR, 0, 0, N, N, N, 1, SB_IN_XATTR_VALUE, 2, 0, N, 3, N, 4,
+	  AT_SYMLINK_NOFOLLOW),
+	R(removexattr, P, SB_OP_REMOVEXATTR, 0, 0, N, N, N, 1, 0, N, 0, N, N, N, N, 0),
+	R(lremovexattr, P, SB_OP_REMOVEXATTR, 0, 0, N, N, N, 1, 0, N, 0, N, N, N, N,
+	  AT_SYMLINK_NOFOLLOW),
+	R(setxattrat, P, SB_OP_SETXATTR, SB_SHAPE_NULL_PATH, 1, N, 0, N, 3, SB_IN_XATTR_ARGS, 4, 0,
+	  N, 5, 2, N, 0),
+	R(getxattrat, P, SB_OP_GETXATTR, SB_SHAPE_NULL_PATH, 1, N, 0, N, 3, SB_IN_XATTR_ARGS, 4,
+	  SB_OUT_XATTR_ARGS, 4, 5, 2, N, 0),
+	R(listxattrat, P, SB_OP_LISTXATTR, SB_SHAPE_NULL_PATH, 1, N, 0, N, N, 0, N, SB_OUT_READLINK,
+	  3, 4, 2, N, 0),
+	R(removexattrat, P, SB_OP_REMOVEXATTR, SB_SHAPE_NULL_PATH, 1, N, 0, N, 3, 0, N, 0, N, N, 2,
+	  N, 0),
+	/* Watches: the caller's notification fd is fetched, the watch added on the object. */
+	R(inotify_add_watch, P, SB_OP_INOTIFY, SB_SHAPE_FD_ARG0, 1, N, N, N, N, 0, N, 0, N, N, 2,
+	  N, 0),
+	R(fanotify_mark, P, SB_OP_FANOTIFY, SB_SHAPE_NULL_PATH | SB_SHAPE_FD_ARG0, 4, N, 3, N, N, 0,
+	  N, 0, N, N, 1, 2, 0),
 	R(connect,    T, SB_OP_NET,      0, N, N, N, N, N, SB_IN_SOCKADDR, 1, 0, N, 2, N, N, 0),
 	R(bind,       T, SB_OP_NET,      0, N, N, N, N, N, SB_IN_SOCKADDR, 1, 0, N, 2, N, N, 0),
 	R(sendto,     T, SB_OP_NET,      0, N, N, N, N, N, SB_IN_SENDTO, 4, 0, N, 5, N, N, 0),
@@ -271,21 +341,7 @@ static const struct sb_shape sb_shapes[] = {
 	R(fchownat,   P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
 	R(mknodat,    P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
 	R(statfs,     P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(getxattr,   P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(lgetxattr,  P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(setxattr,   P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(lsetxattr,  P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(listxattr,  P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(llistxattr, P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(removexattr, P, SB_OP_NONE,    0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(lremovexattr, P, SB_OP_NONE,   0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(inotify_add_watch, P, SB_OP_NONE, 0, 1, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(fanotify_mark, P, SB_OP_NONE,  0, 4, N, 3, N, N, 0, N, 0, N, N, N, N, 0),
 	R(fchmodat2,  P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
-	R(setxattrat, P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
-	R(getxattrat, P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
-	R(listxattrat, P, SB_OP_NONE,    0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
-	R(removexattrat, P, SB_OP_NONE,  0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
 };
 /* clang-format on */
 #undef R
@@ -315,6 +371,41 @@ static inline const struct sb_shape *sb_shape_lookup(long nr)
 {
 	const struct sb_shape *sh = sb_syscall_lookup(nr);
 	return sh && sh->op != SB_OP_NONE ? sh : NULL;
+}
+
+/*
+ * Where the value a setxattr call sets is: *addr and *len (0 and 0 for none, or for a call that
+ * sets none). in is the struct sb_xattr_args copied for SB_IN_XATTR_ARGS (NULL if absent: the
+ * executor answers that). Returns 0, -E2BIG beyond SB_MAX_XATTR, -EFAULT for a NULL value with a
+ * size. The handler, the broker's decoder and the notify transport all ask it.
+ */
+static inline int sb_xattr_value(const struct sb_shape *sh, const uint64_t args[6], const void *in,
+				 size_t in_len, uint64_t *addr, size_t *len)
+{
+	struct sb_xattr_args xa;
+	uint64_t a, n;
+
+	*addr = 0;
+	*len = 0;
+	if (sh->op != SB_OP_SETXATTR)
+		return 0;
+	if (sh->in_kind == SB_IN_XATTR_VALUE) {
+		a = args[sh->in_arg];
+		n = args[sh->size_arg];
+	} else {
+		if (!in || in_len < SB_XATTR_ARGS_SIZE_VER0)
+			return 0;
+		__builtin_memcpy(&xa, in, sizeof(xa));
+		a = xa.value;
+		n = xa.size;
+	}
+	if (n > SB_XATTR_SIZE_MAX || n > SB_MAX_XATTR)
+		return -E2BIG;
+	if (n && !a)
+		return -EFAULT;
+	*addr = a;
+	*len = (size_t)n;
+	return 0;
 }
 
 /* Path i of a call is absent: no such argument, or a NULL one where the row allows it. */

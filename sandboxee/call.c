@@ -101,9 +101,17 @@ static long call_on(int ch, struct sb_slot *slot, long nr, const uint64_t args[6
 			cap = sizeof(struct stat);
 		if (sh->out_kind == SB_OUT_STATX && cap > sizeof(struct statx))
 			cap = sizeof(struct statx);
-		if (args[sh->out_arg] == 0)
+		uint64_t to = args[sh->out_arg];
+		if (sh->out_kind == SB_OUT_XATTR_ARGS) {
+			/* getxattrat: the buffer the caller's struct xattr_args names. */
+			const struct sb_xattr_args *xa = (const void *)(uintptr_t)to;
+			to = xa ? xa->value : 0;
+			if (xa && cap > xa->size)
+				cap = xa->size;
+		}
+		if (to == 0)
 			return -EFAULT;
-		sb_memcpy((void *)(uintptr_t)args[sh->out_arg], t->rep + sizeof(*rep), cap);
+		sb_memcpy((void *)(uintptr_t)to, t->rep + sizeof(*rep), cap);
 	}
 	if (rep->flags & SB_REP_FD) {
 		if (fd < 0)

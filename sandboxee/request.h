@@ -68,7 +68,20 @@ static inline long add_net(const struct sb_shape *sh, const uint64_t args[6], ui
 	return 0;
 }
 
-/* The path, string and IN items of a file call. */
+/* The value a setxattr call sets, as the DATA item. */
+static inline long add_xattr_value(const struct sb_shape *sh, const uint64_t args[6],
+				   const void *in, size_t in_len, uint8_t **p, uint8_t *end,
+				   struct sb_req *req)
+{
+	uint64_t addr;
+	size_t n;
+	long r = sb_xattr_value(sh, args, in, in_len, &addr, &n);
+	if (r < 0 || n == 0)
+		return r;
+	return add_item(p, end, &req->len[SB_ITEM_DATA], (const void *)(uintptr_t)addr, n);
+}
+
+/* The path, string, IN and DATA items of a file call. */
 static inline long add_file_items(const struct sb_shape *sh, long nr, const uint64_t args[6],
 				  uint8_t **p, uint8_t *end, struct sb_req *req)
 {
@@ -78,7 +91,7 @@ static inline long add_file_items(const struct sb_shape *sh, long nr, const uint
 		if (sh->path[i] == SB_NOARG)
 			continue;
 		/* utimensat(fd, NULL, ...) acts on the fd itself: no path. */
-		if (nr == SYS_utimensat && args[sh->path[i]] == 0)
+		if (sb_shape_no_path(sh, i, args))
 			continue;
 		r = add_string(p, end, &req->len[SB_ITEM_PATH0 + i], args[sh->path[i]]);
 		if (r < 0)
@@ -89,17 +102,21 @@ static inline long add_file_items(const struct sb_shape *sh, long nr, const uint
 		if (r < 0)
 			return r;
 	}
-	if (sh->in_kind != SB_IN_NONE && args[sh->in_arg]) {
-		size_t n = sh->in_kind == SB_IN_OPEN_HOW ? (size_t)args[sh->size_arg]
-							 : 2 * sizeof(struct timespec);
+	const void *in = NULL;
+	if (sh->in_kind != SB_IN_NONE && sh->in_kind != SB_IN_XATTR_VALUE && args[sh->in_arg]) {
+		size_t n = sh->in_kind == SB_IN_TIMES ? 2 * sizeof(struct timespec)
+						      : (size_t)args[sh->size_arg];
 		if (n > SB_MAX_IN)
 			return -E2BIG;
+		if (sh->in_kind == SB_IN_XATTR_ARGS && n < SB_XATTR_ARGS_SIZE_VER0)
+			return -EINVAL;
+		in = *p;
 		r = add_item(p, end, &req->len[SB_ITEM_IN],
 			     (const void *)(uintptr_t)args[sh->in_arg], n);
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return add_xattr_value(sh, args, in, req->len[SB_ITEM_IN], p, end, req);
 }
 
 /*

@@ -156,10 +156,72 @@ static void test_hostile(void **state)
 	}
 }
 
+/* Append a DATA item (the last one) to the request of n bytes built above. */
+static size_t add_data(size_t n, const void *data, size_t len)
+{
+	memcpy(buf + n, data, len);
+	((struct sb_req *)buf)->len[SB_ITEM_DATA] = (uint32_t)len;
+	return n + len;
+}
+
+/* A value set travels as the DATA item, exactly as long as the arguments say. */
+static void test_xattr(void **state)
+{
+	struct sb_decoded d;
+	struct sb_req *r = (struct sb_req *)buf;
+	size_t n = build(SYS_setxattr, "/f", NULL, "user.k", NULL, 0);
+
+	r->args[2] = 0x1000;
+	r->args[3] = 3;
+	assert_int_equal(sb_decode_request(buf, add_data(n, "val", 3), SB_AUDIT_ARCH, &d), 0);
+	assert_memory_equal(d.item[SB_ITEM_DATA], "val", 3);
+	assert_int_equal(d.item_len[SB_ITEM_DATA], 3);
+	/* Shorter, longer, absent, or over SB_MAX_XATTR: refused. */
+	n = build(SYS_setxattr, "/f", NULL, "user.k", NULL, 0);
+	r->args[2] = 0x1000;
+	r->args[3] = 4;
+	assert_int_equal(sb_decode_request(buf, add_data(n, "val", 3), SB_AUDIT_ARCH, &d), -EPROTO);
+	n = build(SYS_setxattr, "/f", NULL, "user.k", NULL, 0);
+	r->args[2] = 0x1000;
+	r->args[3] = 2;
+	assert_int_equal(sb_decode_request(buf, add_data(n, "val", 3), SB_AUDIT_ARCH, &d), -EPROTO);
+	assert_int_equal(sb_decode_request(buf, n, SB_AUDIT_ARCH, &d), -EPROTO);
+	static uint8_t big[SB_MAX_XATTR + 1];
+	r->args[3] = sizeof(big);
+	assert_int_equal(sb_decode_request(buf, add_data(n, big, sizeof(big)), SB_AUDIT_ARCH, &d),
+			 -EPROTO);
+	/* A get carries no value; a name is a string item. */
+	n = build(SYS_getxattr, "/f", NULL, "user.k", NULL, 0);
+	assert_int_equal(sb_decode_request(buf, n, SB_AUDIT_ARCH, &d), 0);
+	assert_int_equal(sb_decode_request(buf, add_data(n, "v", 1), SB_AUDIT_ARCH, &d), -EPROTO);
+	n = build(SYS_getxattr, "/f", NULL, NULL, NULL, 0);
+	assert_int_equal(sb_decode_request(buf, n, SB_AUDIT_ARCH, &d), -EPROTO);
+
+	/* setxattrat: the struct as the IN item (16..64 bytes), its value as DATA. */
+	struct sb_xattr_args xa = { .value = 0x2000, .size = 2 };
+	n = build(SYS_setxattrat, "f", NULL, "user.k", &xa, sizeof(xa));
+	r->args[1] = 0x3000; /* a path; NULL would act on the dirfd */
+	r->args[4] = 0x1000;
+	r->args[5] = sizeof(xa);
+	assert_int_equal(sb_decode_request(buf, add_data(n, "at", 2), SB_AUDIT_ARCH, &d), 0);
+	assert_int_equal(sb_decode_request(buf, add_data(n, "a", 1), SB_AUDIT_ARCH, &d), -EPROTO);
+	n = build(SYS_getxattrat, "f", NULL, "user.k", &xa, 8);
+	r->args[1] = 0x3000;
+	r->args[4] = 0x1000;
+	r->args[5] = 8;
+	assert_int_equal(sb_decode_request(buf, n, SB_AUDIT_ARCH, &d), -EPROTO);
+	/* A NULL path acts on the dirfd: no path item. */
+	n = build(SYS_getxattrat, NULL, NULL, "user.k", &xa, sizeof(xa));
+	r->args[4] = 0x1000;
+	r->args[5] = sizeof(xa);
+	assert_int_equal(sb_decode_request(buf, n, SB_AUDIT_ARCH, &d), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_xattr),
 		cmocka_unit_test(test_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

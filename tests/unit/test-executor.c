@@ -25,10 +25,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1465,6 +1468,363 @@ static void test_policy_other_caller(void **state)
 	sb_policy_free(open_proc);
 }
 
+/* --- extended attributes and watches ---------------------------------------------------------- */
+
+/* One xattr or watch call: args as the caller passed them, items as a transport copied them. */
+struct xc {
+	int nr;
+	const char *path, *name;
+	uint64_t args[6];
+	const void *in, *data;
+	size_t in_len, data_len;
+	int own; /* the caller's fd for a NULL or empty path (0: none) */
+	int nfd; /* the caller's notification fd, fetched (0: none) */
+};
+
+static int64_t xcall(const struct sb_policy *policy, struct sb_result *res, const struct xc *x)
+{
+	const struct sb_shape *sh = sb_shape_lookup(x->nr);
+	struct sb_call call = {
+		.nr = x->nr,
+		.pid = getpid(),
+		.shape = sh,
+		.dirfd = { x->own ? x->own : (x->path && x->path[0] != '/' ? pfd : -1),
+			   x->nfd ? x->nfd : -1 },
+		.string = x->name,
+		.in = x->in,
+		.in_len = x->in_len,
+		.data = x->data,
+		.data_len = x->data_len,
+	};
+	assert_non_null(sh);
+	memcpy(call.args, x->args, sizeof(call.args));
+	call.path[0] = x->path;
+	if (sh->dirfd[0] != SB_NOARG)
+		call.args[sh->dirfd[0]] = x->own ? (uint64_t)x->own : (uint64_t)AT_FDCWD;
+	assert_int_equal(sb_execute(policy, NULL, &call, res), 0);
+	return res->ret;
+}
+
+static void expect_ret(const struct sb_result *res, int64_t want, uint32_t perm)
+{
+	if (res->ret != want)
+		fail_msg("got %lld, want %lld (%s)", (long long)res->ret, (long long)want,
+			 res->path);
+	if (perm)
+		assert_int_equal(res->perm, perm);
+}
+
+static ssize_t native_get(const char *rel, const char *name, char *buf, size_t size)
+{
+	char p[2 * PATH_MAX];
+	snprintf(p, sizeof(p), "%s/%s", ptree, rel);
+	return lgetxattr(p, name, buf, size);
+}
+
+static void test_policy_xattr(void **state)
+{
+	static struct sb_result res;
+	char buf[64];
+
+	/* A secret of their own: earlier tests changed the tree's links. */
+	xwrite(ptree, "secret/x.txt", "x\n", 0644);
+	xsymlink(ptree, "../secret/x.txt", "granted/xout");
+	xsymlink(ptree, "@/secret/x.txt", "granted/xabs");
+	/* Set, read (size 0 asks for the size; too small is ERANGE), list, remove: granted. */
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_setxattr,
+			    .path = "granted/a.txt",
+			    .name = "user.k",
+			    .data = "val",
+			    .data_len = 3,
+			    .args = { [3] = 3 } });
+	expect_ret(&res, 0, SB_PERM_WRITE);
+	assert_int_equal(native_get("granted/a.txt", "user.k", buf, sizeof(buf)), 3);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_getxattr,
+			    .path = "granted/a.txt",
+			    .name = "user.k",
+			    .args = { [3] = 64 } });
+	expect_ret(&res, 3, SB_PERM_STAT);
+	assert_int_equal(res.outlen, 3);
+	assert_memory_equal(res.out, "val", 3);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_getxattr, .path = "granted/a.txt", .name = "user.k" });
+	expect_ret(&res, 3, SB_PERM_STAT);
+	assert_int_equal(res.outlen, 0);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_getxattr,
+			    .path = "granted/a.txt",
+			    .name = "user.k",
+			    .args = { [3] = 1 } });
+	expect_ret(&res, -ERANGE, 0);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_setxattr,
+			    .path = "granted/a.txt",
+			    .name = "user.k",
+			    .data = "x",
+			    .data_len = 1,
+			    .args = { [3] = 1, [4] = XATTR_CREATE } });
+	expect_ret(&res, -EEXIST, 0);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_listxattr, .path = "granted/a.txt", .args = { [2] = 64 } });
+	expect_ret(&res, 7, SB_PERM_STAT);
+	assert_memory_equal(res.out, "user.k", 7);
+	/* A name beyond XATTR_NAME_MAX, bad flags: the kernel's errors. */
+	char longname[300];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = 0;
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_getxattr, .path = "granted/a.txt", .name = longname });
+	expect_ret(&res, -ERANGE, 0);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_setxattr,
+			    .path = "granted/a.txt",
+			    .name = "user.k",
+			    .args = { [4] = 8 } });
+	expect_ret(&res, -EINVAL, 0);
+
+	/* Outside the grant: by name, through "..", through symlinks. Nothing changes. */
+	static const char *const out[] = { "secret/x.txt", "granted/../secret/x.txt",
+					   "granted/up/secret/x.txt", "granted/xout",
+					   "granted/xabs" };
+	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+		xcall(part, &res,
+		      &(struct xc){ .nr = SYS_getxattr,
+				    .path = out[i],
+				    .name = "user.k",
+				    .args = { [3] = 64 } });
+		expect_denied(&res, res.ret, EACCES, "secret/x.txt");
+		assert_int_equal(res.outlen, 0);
+		xcall(part, &res,
+		      &(struct xc){ .nr = SYS_listxattr, .path = out[i], .args = { [2] = 64 } });
+		expect_denied(&res, res.ret, EACCES, "secret/x.txt");
+		xcall(part, &res,
+		      &(struct xc){ .nr = SYS_setxattr,
+				    .path = out[i],
+				    .name = "user.k",
+				    .data = "x",
+				    .data_len = 1,
+				    .args = { [3] = 1 } });
+		expect_denied(&res, res.ret, EACCES, "secret/x.txt");
+		xcall(part, &res,
+		      &(struct xc){ .nr = SYS_removexattr, .path = out[i], .name = "user.k" });
+		expect_denied(&res, res.ret, EACCES, "secret/x.txt");
+	}
+	assert_true(native_get("secret/x.txt", "user.k", buf, sizeof(buf)) < 0);
+	/* The l* forms decide on the link itself, which is in the grant. */
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_lgetxattr,
+			    .path = "granted/xout",
+			    .name = "user.k",
+			    .args = { [3] = 64 } });
+	assert_int_equal(res.decision.verdict, SB_ALLOW);
+	assert_string_equal(res.path + strlen(ptree), "/granted/xout");
+	/* Read-only: no changes. Privileged namespaces: EPERM, the broker's own denial. */
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_setxattr,
+			    .path = "granted/ro/b.txt",
+			    .name = "user.k",
+			    .data = "x",
+			    .data_len = 1,
+			    .args = { [3] = 1 } });
+	expect_denied(&res, res.ret, EACCES, "granted/ro/b.txt");
+	assert_int_equal(res.perm, SB_PERM_WRITE);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_setxattr,
+			    .path = "granted/a.txt",
+			    .name = "trusted.k",
+			    .data = "x",
+			    .data_len = 1,
+			    .args = { [3] = 1 } });
+	expect_denied(&res, res.ret, EPERM, "granted/a.txt");
+	assert_true(res.decision.builtin);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_removexattr, .path = "granted/a.txt", .name = "user.k" });
+	expect_ret(&res, 0, SB_PERM_WRITE);
+	assert_true(native_get("granted/a.txt", "user.k", buf, sizeof(buf)) < 0);
+}
+
+static void test_policy_xattrat(void **state)
+{
+	static struct sb_result res;
+	struct sb_xattr_args xa = { .size = 64 }, xset = { .size = 2 }, xbad = { .flags = 1 };
+	uint8_t big[24] = { 0 };
+	char buf[64];
+
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_setxattrat,
+			    .path = "granted/a.txt",
+			    .name = "user.at",
+			    .in = &xset,
+			    .in_len = sizeof(xset),
+			    .data = "at",
+			    .data_len = 2 });
+	expect_ret(&res, 0, SB_PERM_WRITE);
+	assert_int_equal(native_get("granted/a.txt", "user.at", buf, sizeof(buf)), 2);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_getxattrat,
+			    .path = "granted/a.txt",
+			    .name = "user.at",
+			    .in = &xa,
+			    .in_len = sizeof(xa) });
+	expect_ret(&res, 2, SB_PERM_STAT);
+	assert_memory_equal(res.out, "at", 2);
+	/* The struct as the kernel checks it: flags, trailing bytes, absent. */
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_getxattrat,
+			    .path = "granted/a.txt",
+			    .name = "user.at",
+			    .in = &xbad,
+			    .in_len = sizeof(xbad) });
+	expect_ret(&res, -EINVAL, 0);
+	big[20] = 1;
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_getxattrat,
+			    .path = "granted/a.txt",
+			    .name = "user.at",
+			    .in = big,
+			    .in_len = sizeof(big) });
+	expect_ret(&res, -E2BIG, 0);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_getxattrat, .path = "granted/a.txt", .name = "user.at" });
+	expect_ret(&res, -EFAULT, 0);
+	xcall(part, &res,
+	      &(struct xc){
+		      .nr = SYS_listxattrat, .path = "granted/a.txt", .args = { [2] = 0x4 } });
+	expect_ret(&res, -EINVAL, 0);
+	/* Escapes, and the caller's own fd on the secret (AT_EMPTY_PATH, a NULL path). */
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_getxattrat,
+			    .path = "granted/up/secret/x.txt",
+			    .name = "user.at",
+			    .in = &xa,
+			    .in_len = sizeof(xa) });
+	expect_denied(&res, res.ret, EACCES, "secret/x.txt");
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_listxattrat, .path = "granted/xout", .args = { [4] = 64 } });
+	expect_denied(&res, res.ret, EACCES, "secret/x.txt");
+	int sfd = openat(pfd, "secret/x.txt", O_RDONLY | O_CLOEXEC);
+	assert_true(sfd >= 0);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_setxattrat,
+			    .path = "",
+			    .own = sfd,
+			    .name = "user.at",
+			    .in = &xset,
+			    .in_len = sizeof(xset),
+			    .data = "at",
+			    .data_len = 2,
+			    .args = { [2] = AT_EMPTY_PATH } });
+	expect_denied(&res, res.ret, EACCES, "secret/x.txt");
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_removexattrat, .path = NULL, .own = sfd, .name = "user.at" });
+	expect_denied(&res, res.ret, EACCES, "secret/x.txt");
+	close(sfd);
+	/* AT_SYMLINK_NOFOLLOW decides on the link. */
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_removexattrat,
+			    .path = "granted/xout",
+			    .name = "user.at",
+			    .args = { [2] = AT_SYMLINK_NOFOLLOW } });
+	assert_int_equal(res.decision.verdict, SB_ALLOW);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_removexattrat, .path = "granted/a.txt", .name = "user.at" });
+	expect_ret(&res, 0, SB_PERM_WRITE);
+}
+
+static void test_policy_watches(void **state)
+{
+	static struct sb_result res;
+	int ifd = inotify_init1(IN_CLOEXEC);
+	int ffd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_REPORT_FID, O_RDONLY);
+
+	assert_true(ifd >= 0);
+	/* A directory needs list, a file read; the watch is on the object. */
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_inotify_add_watch,
+			    .path = "granted/sub",
+			    .nfd = ifd,
+			    .args = { [2] = IN_CREATE } });
+	assert_true(res.ret > 0);
+	assert_int_equal(res.perm, SB_PERM_LIST);
+	xwrite(ptree, "granted/sub/new", "", 0644);
+	_Alignas(struct inotify_event) char evbuf[512];
+	const struct inotify_event *ev = (const void *)evbuf;
+	assert_true(read(ifd, evbuf, sizeof(evbuf)) > (ssize_t)sizeof(*ev));
+	assert_int_equal(ev->wd, res.ret);
+	assert_true(ev->mask & IN_CREATE);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_inotify_add_watch,
+			    .path = "granted/a.txt",
+			    .nfd = ifd,
+			    .args = { [2] = IN_MODIFY } });
+	assert_true(res.ret > 0);
+	assert_int_equal(res.perm, SB_PERM_READ);
+	/* Outside: by name, "..", symlinks; the link itself with IN_DONT_FOLLOW. */
+	static const char *const out[] = { "secret/x.txt", "granted/../secret/x.txt",
+					   "granted/xout", "granted/xabs" };
+	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+		xcall(part, &res,
+		      &(struct xc){ .nr = SYS_inotify_add_watch,
+				    .path = out[i],
+				    .nfd = ifd,
+				    .args = { [2] = IN_MODIFY } });
+		expect_denied(&res, res.ret, EACCES, "secret/x.txt");
+		if (ffd < 0)
+			continue;
+		xcall(part, &res,
+		      &(struct xc){ .nr = SYS_fanotify_mark,
+				    .path = out[i],
+				    .nfd = ffd,
+				    .args = { [1] = FAN_MARK_ADD, [2] = FAN_MODIFY } });
+		expect_denied(&res, res.ret, EACCES, "secret/x.txt");
+	}
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_inotify_add_watch,
+			    .path = "granted/up",
+			    .nfd = ifd,
+			    .args = { [2] = IN_CREATE } });
+	expect_denied(&res, res.ret, EACCES, ptree);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_inotify_add_watch,
+			    .path = "granted/xout",
+			    .nfd = ifd,
+			    .args = { [2] = IN_ATTRIB | IN_DONT_FOLLOW } });
+	assert_true(res.ret > 0);
+	/* Not an inotify fd: EINVAL, as the kernel. */
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_inotify_add_watch,
+			    .path = "granted/a.txt",
+			    .nfd = pfd,
+			    .args = { [2] = IN_MODIFY } });
+	expect_ret(&res, -EINVAL, 0);
+	close(ifd);
+	if (ffd < 0)
+		return; /* the kernel lacks fanotify */
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_fanotify_mark,
+			    .path = "granted/sub",
+			    .nfd = ffd,
+			    .args = { [1] = FAN_MARK_ADD, [2] = FAN_CREATE } });
+	expect_ret(&res, 0, SB_PERM_LIST);
+	/* Mount and file-system marks reach beyond any grant. */
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_fanotify_mark,
+			    .path = "granted/sub",
+			    .nfd = ffd,
+			    .args = { [1] = FAN_MARK_ADD | FAN_MARK_MOUNT, [2] = FAN_OPEN } });
+	expect_denied(&res, res.ret, EPERM, "granted/sub");
+	assert_true(res.decision.builtin);
+	xcall(part, &res,
+	      &(struct xc){ .nr = SYS_fanotify_mark,
+			    .path = "granted/a.txt",
+			    .nfd = ifd,
+			    .args = { [1] = FAN_MARK_ADD, [2] = FAN_MODIFY } });
+	expect_ret(&res, -EINVAL, 0);
+	close(ffd);
+}
+
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -1565,7 +1925,8 @@ int main(void)
 		cmocka_unit_test(test_policy_paths),   cmocka_unit_test(test_policy_existence),
 		cmocka_unit_test(test_policy_changes), cmocka_unit_test(test_policy_hardlinks),
 		cmocka_unit_test(test_policy_proc),    cmocka_unit_test(test_policy_other_caller),
-		cmocka_unit_test(test_no_fd_leak),
+		cmocka_unit_test(test_policy_xattr),   cmocka_unit_test(test_policy_xattrat),
+		cmocka_unit_test(test_policy_watches), cmocka_unit_test(test_no_fd_leak),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
