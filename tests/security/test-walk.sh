@@ -13,8 +13,8 @@
 #   - unknown numbers are answered ENOSYS;
 #   - every refusal of a path-taking call (EACCES, ENOSYS) has a deny record naming the call;
 #   - every unknown number's refusal has a record carrying the number.
-# The walker runs as nobody, in its own session: a kill(2) with a stray pid cannot reach the
-# test runner.
+# The walker runs as nobody, in its own session and IPC namespace: a kill(2) with a stray pid
+# cannot reach the test runner, and the queues and segments it creates do not outlive it.
 #     test-walk.sh SYSBROKER SOURCE_ROOT WALK WALK_STATIC WALK_CLASSES
 # WALK_TRANSPORTS=dynamic (or static) walks one build only; WALK_KEEP=1 keeps the walker's output
 # and the logs (the directory is named in the output).
@@ -36,6 +36,10 @@ verdict() {
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP needs root (sysbroker run --user nobody, a victim owned by nobody)"
+	exit 0
+fi
+if ! unshare --ipc true 2>/dev/null; then
+	echo "1..0 # SKIP cannot make an IPC namespace"
 	exit 0
 fi
 if ! id nobody >/dev/null 2>&1; then
@@ -157,6 +161,8 @@ for v in ${WALK_TRANSPORTS:-dynamic static}; do
 		res=$rdir/$v-$p.out
 		: >"$log"
 		start=$(date +%s)
+		# Its own IPC namespace: msgget, shmget and mq_open succeed under `default syscall
+		# allow`, and their objects go with the namespace.
 		# fd 0: the victim, O_PATH (the walker fstats it; no call can read or map it); fd 2: the
 		# victim's directory (the dirfd of the "dirfd" layouts). The broker's own stderr goes
 		# there too: lost.
@@ -165,7 +171,8 @@ for i, (path, flags) in enumerate([(sys.argv[1], os.O_PATH), (sys.argv[2], os.O_
     fd = os.open(path, flags)
     os.dup2(fd, 2 * i)
     os.close(fd)
-os.execv(sys.argv[3], sys.argv[3:])' "$victim" "$out" "$(command -v setsid)" "$sb" run -u nobody --log "$log" -p "$tmp/$p.policy" --cwd "$work" \
+os.execv(sys.argv[3], sys.argv[3:])' "$victim" "$out" "$(command -v setsid)" \
+			unshare --ipc "$sb" run -u nobody --log "$log" -p "$tmp/$p.policy" --cwd "$work" \
 			--timeout 170 -- "$bin" walk 0 "$hi" "$victim" "$out/new" \
 			>"$res"
 		rc=$?
@@ -210,6 +217,14 @@ os.execv(sys.argv[3], sys.argv[3:])' "$victim" "$out" "$(command -v setsid)" "$s
 		verdict "$T: every refused unknown number has a deny record carrying the number" "$missing"
 		shown=$(grep '"syscall":"?"' "$log" | head -1)
 		[ -n "$shown" ] && echo "# $T: records of unknown numbers look like: $shown"
+
+		# The walker's calls came over the transport under test.
+		if grep '"decision":"deny"' "$log" | grep -v '"syscall":"?"' |
+			grep -q "\"transport\":\"$transport\""; then
+			ok "$T: the refusals came over $transport"
+		else
+			not_ok "$T: the refusals came over $transport"
+		fi
 
 		# Diagnostics, not verdicts: path-free calls that succeeded with the victim's path in
 		# the first argument, and calls that outlived their time.
