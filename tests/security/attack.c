@@ -19,6 +19,7 @@
  *   proc ROOT SECRET BROKER      /proc magic links, /proc/PID/mem, the broker's /proc dir
  *   procself ROOT PID            another sandboxed process's environ and maps through every
  *                                spelling, under a policy granting only /proc/self and below
+ *   threadself                   its own and a second thread's /proc/thread-self
  *   victim FILE                  write the pid to FILE and wait to be killed
  *   fds ROOT SECRET-NAME         openat and *at on fd 0, a directory outside the tree
  *   stdin-file ROOT              fd 0 is a forbidden file: link it, reopen it writable
@@ -377,6 +378,39 @@ static int cmd_procself(const char *root, const char *victim)
 	const char *a[2] = { root, victim };
 	pthread_t t;
 	if (pthread_create(&t, NULL, procself_thread, a) != 0)
+		return 1;
+	pthread_join(t, NULL);
+	return 0;
+}
+
+/*
+ * /proc/thread-self rules: a policy granting only /proc/thread-self and below. The main thread
+ * reads its own directory while it is the only thread; a second thread reads its own over notify
+ * (the kernel names the thread) and nothing over trap (only the process is vouched for), and
+ * never its sibling's.
+ */
+static void *threadself_thread(void *arg)
+{
+	char p[128];
+	pid_t main_tid = *(pid_t *)arg, me = getpid(), tid = (pid_t)syscall(SYS_gettid);
+	snprintf(p, sizeof(p), "/proc/%d/task/%d/status", (int)me, (int)tid);
+	OPEN(sc, "thread-own-task", AT_FDCWD, p, O_RDONLY);
+	OPEN(asc, "thread-own-task-asm", AT_FDCWD, p, O_RDONLY);
+	OPEN(sc, "thread-thread-self", AT_FDCWD, "/proc/thread-self/status", O_RDONLY);
+	snprintf(p, sizeof(p), "/proc/%d/task/%d/status", (int)me, (int)main_tid);
+	OPEN(sc, "thread-main-task", AT_FDCWD, p, O_RDONLY);
+	OPEN(asc, "thread-main-task-asm", AT_FDCWD, p, O_RDONLY);
+	return NULL;
+}
+
+static int cmd_threadself(void)
+{
+	pid_t main_tid = (pid_t)syscall(SYS_gettid);
+	OPEN(sc, "main-thread-self", AT_FDCWD, "/proc/thread-self/status", O_RDONLY);
+	OPEN(asc, "main-thread-self-asm", AT_FDCWD, "/proc/thread-self/status", O_RDONLY);
+	OPEN(sc, "main-self-status", AT_FDCWD, "/proc/self/status", O_RDONLY);
+	pthread_t t;
+	if (pthread_create(&t, NULL, threadself_thread, &main_tid) != 0)
 		return 1;
 	pthread_join(t, NULL);
 	return 0;
@@ -1221,6 +1255,8 @@ int main(int argc, char **argv)
 		return cmd_proc(argv[2], argv[3], atol(argv[4]));
 	if (strcmp(cmd, "procself") == 0 && argc == 4)
 		return cmd_procself(argv[2], argv[3]);
+	if (strcmp(cmd, "threadself") == 0)
+		return cmd_threadself();
 	if (strcmp(cmd, "victim") == 0 && argc == 3)
 		return cmd_victim(argv[2]);
 	if (strcmp(cmd, "fds") == 0 && argc == 4)

@@ -123,6 +123,11 @@ path /proc/self/** read list
 # So that a dirfd on /proc can be opened and tried.
 path /proc list
 P
+cat >"$tmp/thread.policy" <<P
+sysbroker-policy 1
+include $tmp/base.policy
+path /proc/thread-self/** read
+P
 cat >"$tmp/allow.policy" <<P
 sysbroker-policy 1
 include $tmp/base.policy
@@ -293,6 +298,24 @@ for v in dynamic static; do
 	kill $vrun 2>/dev/null
 	wait $vrun 2>/dev/null
 	rm -f "$root/vlink" "$root/slink"
+
+	# /proc/thread-self/** only: the calling thread's directory, as far as the kernel vouches.
+	out=$(run thread -- "$bin" threadself)
+	for a in main-thread-self main-thread-self-asm thread-own-task-asm; do
+		allowed "$out" $a "$T /proc/thread-self/** only"
+	done
+	for a in main-self-status thread-main-task thread-main-task-asm; do
+		held "$out" $a EACCES "$T /proc/thread-self/** only"
+	done
+	if [ $transport = notify ]; then
+		# The kernel names the calling thread.
+		allowed "$out" thread-own-task "$T /proc/thread-self/** only"
+		allowed "$out" thread-thread-self "$T /proc/thread-self/** only"
+	else
+		# Only the process is vouched for, and it has two threads: fail closed.
+		held "$out" thread-own-task EACCES "$T /proc/thread-self/** only"
+		held "$out" thread-thread-self EACCES "$T /proc/thread-self/** only"
+	fi
 
 	# --- 3. dirfds from before the sandbox, O_PATH + *at ------------------------------------
 	if [ $v = dynamic ]; then
