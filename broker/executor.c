@@ -86,6 +86,8 @@ struct ctx {
 	unsigned ncounted;
 	const char *path[2];   /* the path arguments with /proc/self rewritten, or NULL */
 	char buf[2][PATH_MAX]; /* storage for path[] */
+	struct sb_caller who;  /* what /proc/self and /proc/thread-self are: see caller() */
+	bool who_read;
 };
 
 static void resolved_close(struct sb_resolved *r)
@@ -107,12 +109,46 @@ static void fd_link(int fd, char buf[32])
 }
 
 /*
- * The broker resolves in its own process, where /proc/self and /proc/thread-self name the broker:
- * give the caller its own. (The thread is named by the caller's pid, the one thing the transport
- * vouches for.) Paths that reach /proc/self some other way (a symlink, a relative path from /proc)
- * still land in the broker's directory, which builtin_denied() refuses.
+ * The process and thread that /proc/self and /proc/thread-self mean for this call, read once,
+ * when a path needs them. notify: the kernel names the thread, and its status the process it
+ * belongs to. trap: SCM_CREDENTIALS names the process, not the thread, so the thread is known
+ * only while the process has no other (then it is the one); else thread-self names nothing.
+ * What cannot be read is 0: the policy's /proc/self rules then match nothing.
  */
-static int rewrite_proc_self(const char *in, pid_t pid, char out[PATH_MAX])
+static const struct sb_caller *caller(struct ctx *c)
+{
+	char buf[4096];
+	pid_t pid = c->call->pid;
+
+	if (c->who_read)
+		return &c->who;
+	c->who_read = true;
+	uint64_t tgid = 0, threads = 0;
+	bool ok = sb_proc_read(pid, "status", buf, sizeof(buf)) > 0;
+	if (ok && sb_proc_status_number(buf, "Tgid", 10, &tgid) < 0)
+		tgid = 0;
+	if (c->call->transport == SB_TRANSPORT_NOTIFY) {
+		bool known = tgid > 0 && tgid <= INT32_MAX;
+		c->who = (struct sb_caller){ .pid = known ? (pid_t)tgid : 0,
+					     .tid = known ? pid : 0 };
+	} else {
+		if (ok && sb_proc_status_number(buf, "Threads", 10, &threads) < 0)
+			threads = 0;
+		c->who = (struct sb_caller){ .pid = pid,
+					     .tid = threads == 1 && tgid == (uint64_t)pid ? pid : 0 };
+	}
+	return &c->who;
+}
+
+/*
+ * The broker resolves in its own process, where /proc/self and /proc/thread-self name the broker:
+ * give the caller its own (caller()); the policy decides on the result, so spelling a path
+ * /proc/self/x or /proc/PID/x makes no difference. A trap caller whose thread is not known gets
+ * its main thread's directory for thread-self. Paths that reach /proc/self some other way (a
+ * symlink, a relative path from /proc) still land in the broker's directory, which
+ * builtin_denied() refuses.
+ */
+static int rewrite_proc_self(struct ctx *c, const char *in, char out[PATH_MAX])
 {
 	const char *p = in;
 	int n = -1;
@@ -124,11 +160,16 @@ static int rewrite_proc_self(const char *in, pid_t pid, char out[PATH_MAX])
 			p += 5;
 			while (*p == '/')
 				p++;
-			if (strncmp(p, "self", 4) == 0 && (p[4] == '/' || p[4] == 0))
-				n = snprintf(out, PATH_MAX, "/proc/%d%s", (int)pid, p + 4);
-			else if (strncmp(p, "thread-self", 11) == 0 && (p[11] == '/' || p[11] == 0))
-				n = snprintf(out, PATH_MAX, "/proc/%d/task/%d%s", (int)pid,
-					     (int)pid, p + 11);
+			bool self = strncmp(p, "self", 4) == 0 && (p[4] == '/' || p[4] == 0);
+			bool thread =
+				strncmp(p, "thread-self", 11) == 0 && (p[11] == '/' || p[11] == 0);
+			if (self || thread) {
+				const struct sb_caller *w = caller(c);
+				pid_t pid = w->pid ? w->pid : c->call->pid;
+				n = self ? snprintf(out, PATH_MAX, "/proc/%d%s", (int)pid, p + 4)
+					 : snprintf(out, PATH_MAX, "/proc/%d/task/%d%s", (int)pid,
+						    (int)(w->tid ? w->tid : pid), p + 11);
+			}
 		}
 	}
 	if (n < 0) {
@@ -243,7 +284,7 @@ static bool builtin_denied(const struct ctx *c, const char *path, uint32_t perm)
 	return (perm & ~SB_PERM_STAT) && is_proc_mem(path);
 }
 
-static void evaluate(const struct ctx *c, const char *path, uint32_t perm, struct sb_decision *d)
+static void evaluate(struct ctx *c, const char *path, uint32_t perm, struct sb_decision *d)
 {
 	static const struct sb_decision builtin_deny = {
 		.verdict = SB_DENY,
@@ -253,7 +294,10 @@ static void evaluate(const struct ctx *c, const char *path, uint32_t perm, struc
 		.rule_id = -1,
 	};
 
-	if (builtin_denied(c, path, perm) || sb_policy_eval_path(c->policy, path, perm, d) < 0)
+	/* Only a path under /proc can be the caller's own directory. */
+	const struct sb_caller *who = strncmp(path, "/proc/", 6) == 0 ? caller(c) : NULL;
+	if (builtin_denied(c, path, perm) ||
+	    sb_policy_eval_path_as(c->policy, who, path, perm, d) < 0)
 		*d = builtin_deny;
 }
 
@@ -443,7 +487,7 @@ static int refused(struct ctx *c, int slot, const char *path, int dirfd, enum sb
 			ssize_t l = readlinkat(pr.fd, pr.last, target, sizeof(target) - 1);
 			if (l > 0) {
 				target[l] = 0;
-				if (rewrite_proc_self(target, c->call->pid, next) == 0 &&
+				if (rewrite_proc_self(c, target, next) == 0 &&
 				    strlen(next) + strlen(cur + n) < sizeof(next)) {
 					/* A link's own target is always followed to its end. */
 					if (cur[n] == 0)
@@ -690,7 +734,7 @@ static int open_create(struct ctx *c, int flags, unsigned mode, uint64_t rflags)
 			if (++hops > SB_MAXSYMLINKS)
 				return -ELOOP;
 			target[n] = 0;
-			e = rewrite_proc_self(target, c->call->pid, hop);
+			e = rewrite_proc_self(c, target, hop);
 			if (e < 0)
 				return e;
 			safe_close(hopfd);
@@ -1940,7 +1984,7 @@ int sb_execute(const struct sb_policy *policy, struct sb_limits *limits, const s
 	for (int i = 0; i < 2; i++) {
 		if (!call->path[i])
 			continue;
-		int r = rewrite_proc_self(call->path[i], call->pid, c.buf[i]);
+		int r = rewrite_proc_self(&c, call->path[i], c.buf[i]);
 		if (r < 0) {
 			res->ret = r;
 			return 0;

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "macro.h"
+#include "policy.h"
 #include "report.h"
 
 /* A directory with at least this many denied names becomes one glob. */
@@ -228,7 +229,7 @@ struct sb_audit {
 	struct sother *others;
 	size_t nothers, cothers;
 	/* denials the suggestions leave out, and why */
-	unsigned long skipped_builtin, skipped_limit, skipped_nopath, skipped_family;
+	unsigned long skipped_builtin, skipped_limit, skipped_nopath, skipped_family, skipped_proc;
 };
 
 static uint64_t hash(const char *s)
@@ -503,6 +504,47 @@ static bool plain_addr(const char *s)
 	return true;
 }
 
+/* "/<digits>" at s followed by '/' or the end: the number, and *rest after it; else -1. */
+static long proc_number(const char *s, const char **rest)
+{
+	long v = 0;
+	if (s[0] != '/' || s[1] < '0' || s[1] > '9')
+		return -1;
+	for (s++; *s >= '0' && *s <= '9'; s++)
+		if ((v = v * 10 + (*s - '0')) > INT32_MAX)
+			return -1;
+	*rest = s;
+	return *s == '/' || *s == 0 ? v : -1;
+}
+
+/*
+ * A path under /proc as a policy can grant it: the caller's own /proc/PID (the record's pid) as
+ * /proc/self, and its thread's /proc/TGID/task/PID (notify records name the thread) as
+ * /proc/thread-self; out gets the path. Returns 1 when it wrote out, 0 for a path outside
+ * /proc/PID, -1 for one a rule must not grant: another process's or thread's entries, which
+ * change with every run and are never the caller's business, and the literal /proc/self, which
+ * names the broker.
+ */
+static int proc_own(const char *path, long pid, char *out, size_t size)
+{
+	const char *rest, *trest;
+	if (strncmp(path, "/proc/", 6) != 0)
+		return 0;
+	if (sb_glob_proc_self(path) != SB_SELF_NONE)
+		return -1;
+	long n = proc_number(path + 5, &rest);
+	if (n < 0)
+		return 0;
+	long t = strncmp(rest, "/task", 5) == 0 ? proc_number(rest + 5, &trest) : -1;
+	if (pid > 0 && t == pid)
+		snprintf(out, size, "/proc/thread-self%s", trest);
+	else if (pid > 0 && n == pid && strncmp(rest, "/task", 5) != 0)
+		snprintf(out, size, "/proc/self%s", rest);
+	else
+		return -1;
+	return 1;
+}
+
 /* What a denial contributes to the suggestions. */
 static int suggest_from(struct sb_audit *a, const struct sb_audit_rec *r)
 {
@@ -539,8 +581,14 @@ static int suggest_from(struct sb_audit *a, const struct sb_audit_rec *r)
 			a->skipped_nopath++;
 			return 0;
 		}
+		char own[PATH_MAX + 32];
+		int k = proc_own(r->path, r->pid, own, sizeof(own));
+		if (k < 0) {
+			a->skipped_proc++;
+			return 0;
+		}
 		uint32_t bits = perm_bits(r->perms) | perm_bits(r->perm);
-		return add_path(a, r->path, bits ? bits : 1);
+		return add_path(a, k ? own : r->path, bits ? bits : 1);
 	}
 	if (!plain_name(r->syscall)) {
 		a->skipped_nopath++;
@@ -931,6 +979,12 @@ static int report_suggest(struct sb_audit *a, FILE *out)
 	if (a->skipped_nopath)
 		fprintf(out, "# not suggested: %lu denials without a path or syscall name\n",
 			a->skipped_nopath);
+	if (a->skipped_proc)
+		fprintf(out,
+			"# not suggested: %lu denials in another process's or thread's /proc "
+			"directory (a rule names only the caller's own: /proc/self, "
+			"/proc/thread-self)\n",
+			a->skipped_proc);
 	if (a->skipped_family)
 		fprintf(out,
 			"# not suggested: %lu network denials of an address family or call net "

@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
@@ -123,22 +124,80 @@ static int eval_syscall_one(const struct sb_policy *p, int nr, const uint64_t ar
 	return 0;
 }
 
-static int eval_path_one(const struct sb_policy *p, const char *path, uint32_t perm,
+/*
+ * The path as each kind of path rule sees it: as it is; with the caller's /proc/<tgid> written
+ * /proc/self; with its /proc/<tgid>/task/<tid> written /proc/thread-self. NULL where the path is
+ * not under that directory, or the caller is not known.
+ */
+struct views {
+	const char *path, *self, *thread;
+	char self_buf[PATH_MAX + 16], thread_buf[PATH_MAX + 16];
+};
+
+/* The rest of path after "/<dir>/<id>" when it is followed by '/' or the end, else NULL. */
+static const char *under_id(const char *path, const char *dir, pid_t id)
+{
+	char head[64];
+	size_t dl = strlen(dir);
+	if (id <= 0 || strncmp(path, dir, dl) != 0 || path[dl] != '/')
+		return NULL; /* the common case, without formatting the id */
+	int n = snprintf(head, sizeof(head), "%s/%d", dir, (int)id);
+	if (strncmp(path, head, (size_t)n) != 0)
+		return NULL;
+	return path[n] == '/' || path[n] == 0 ? path + n : NULL;
+}
+
+static bool has_dot_component(const char *s)
+{
+	for (const char *c = strstr(s, "/."); c; c = strstr(c + 1, "/.")) {
+		size_t n = strcspn(c + 1, "/");
+		if (n == 1 || (n == 2 && c[2] == '.'))
+			return true;
+	}
+	return false;
+}
+
+static void make_views(const struct sb_caller *who, const char *path, struct views *v)
+{
+	v->path = path;
+	v->self = v->thread = NULL;
+	const char *rest = who ? under_id(path, "/proc", who->pid) : NULL;
+	/* Paths are canonical; one that is not would let "**" climb out of the caller's own. */
+	if (!rest || strlen(rest) > PATH_MAX || has_dot_component(rest))
+		return;
+	snprintf(v->self_buf, sizeof(v->self_buf), "/proc/self%s", rest);
+	v->self = v->self_buf;
+	rest = under_id(rest, "/task", who->tid);
+	if (!rest)
+		return;
+	snprintf(v->thread_buf, sizeof(v->thread_buf), "/proc/thread-self%s", rest);
+	v->thread = v->thread_buf;
+}
+
+static bool path_rule_matches(const struct sb_pathrule *r, const struct views *v)
+{
+	const char *s = r->self == SB_SELF_PROCESS  ? v->self
+			: r->self == SB_SELF_THREAD ? v->thread
+						    : v->path;
+	return s && sb_glob_could_match(r->pattern, &r->rank, s) && sb_glob_match(r->pattern, s);
+}
+
+static int eval_path_one(const struct sb_policy *p, const struct views *v, uint32_t perm,
 			 struct sb_decision *ret)
 {
 	const struct sb_pathrule *best = NULL;
 
-	if (!p || !path || path[0] != '/' || !ret || perm == 0)
+	if (!p || !v->path || v->path[0] != '/' || !ret || perm == 0)
 		return -EINVAL;
 	for (size_t i = 0; i < p->npaths; i++) {
 		const struct sb_pathrule *r = &p->paths[i];
-		if (!sb_glob_could_match(r->pattern, &r->rank, path) ||
-		    !sb_glob_match(r->pattern, path))
+		if (!path_rule_matches(r, v))
 			continue;
 		if (!best) {
 			best = r;
 			continue;
 		}
+		/* Ranked as written: /proc/self counts its own letters, never the caller's pid. */
 		int c = sb_glob_compare(&r->rank, &best->rank);
 		if (c > 0 || (c == 0 && r->c.seq > best->c.seq))
 			best = r;
@@ -296,17 +355,27 @@ int sb_policy_eval_syscall(const struct sb_policy *p, int nr, const uint64_t arg
 	return r;
 }
 
-int sb_policy_eval_path(const struct sb_policy *p, const char *path, uint32_t perm,
-			struct sb_decision *ret)
+int sb_policy_eval_path_as(const struct sb_policy *p, const struct sb_caller *who, const char *path,
+			   uint32_t perm, struct sb_decision *ret)
 {
-	int r = eval_path_one(p, path, perm, ret);
+	struct views v;
+	if (!path)
+		return -EINVAL;
+	make_views(who, path, &v);
+	int r = eval_path_one(p, &v, perm, ret);
 	for (const struct sb_policy *l = p ? p->next : NULL; r == 0 && l; l = l->next) {
 		struct sb_decision d;
-		r = eval_path_one(l, path, perm, &d);
+		r = eval_path_one(l, &v, perm, &d);
 		if (r == 0)
 			combine(ret, &d);
 	}
 	return r;
+}
+
+int sb_policy_eval_path(const struct sb_policy *p, const char *path, uint32_t perm,
+			struct sb_decision *ret)
+{
+	return sb_policy_eval_path_as(p, NULL, path, perm, ret);
 }
 
 int sb_policy_eval_net(const struct sb_policy *p, uint32_t op, const struct sb_net_target *t,

@@ -2,6 +2,8 @@
 /* eval.c: the evaluator, the exact meaning of a policy. */
 #pragma once
 
+#include <sys/types.h>
+
 #include "policy.h"
 
 /*
@@ -15,6 +17,23 @@ int sb_policy_eval_syscall(const struct sb_policy *policy, int nr, const uint64_
 			   struct sb_decision *ret);
 int sb_policy_eval_path(const struct sb_policy *policy, const char *path, uint32_t perm,
 			struct sb_decision *ret);
+/*
+ * Who asks, as the kernel vouched for it: the process (its tgid) whose /proc directory rules
+ * written /proc/self/... grant, and the thread (its tid, under /proc/<tgid>/task) that rules
+ * written /proc/thread-self/... grant. 0: not known, and such rules match nothing.
+ */
+struct sb_caller {
+	pid_t pid;
+	pid_t tid;
+};
+/*
+ * sb_policy_eval_path for a caller: the same decision, with the /proc/self and /proc/thread-self
+ * rules matched against the caller's own directories (who NULL: they match nothing, which is what
+ * sb_policy_eval_path does). The decision depends on the canonical path only, never on how the
+ * caller spelled it.
+ */
+int sb_policy_eval_path_as(const struct sb_policy *policy, const struct sb_caller *who,
+			   const char *path, uint32_t perm, struct sb_decision *ret);
 /* A socket address, decoded. name: unix path (absolute, canonical) or abstract name. */
 struct sb_net_target {
 	enum sb_net_kind kind;

@@ -133,6 +133,18 @@ struct sb_glob_rank sb_glob_specificity(const char *pattern)
 	return r;
 }
 
+enum sb_proc_self sb_glob_proc_self(const char *pattern)
+{
+	if (strncmp(pattern, "/proc/", 6) != 0)
+		return SB_SELF_NONE;
+	const char *p = pattern + 6;
+	if (strncmp(p, "self", 4) == 0 && (p[4] == '/' || p[4] == 0))
+		return SB_SELF_PROCESS;
+	if (strncmp(p, "thread-self", 11) == 0 && (p[11] == '/' || p[11] == 0))
+		return SB_SELF_THREAD;
+	return SB_SELF_NONE;
+}
+
 bool sb_glob_could_match(const char *pattern, const struct sb_glob_rank *r, const char *path)
 {
 	size_t n = r->prefix;

@@ -11,4 +11,6 @@ bool sb_glob_could_match(const char *pattern, const struct sb_glob_rank *r, cons
 /* '*' and '?' over the whole string, '/' not special (abstract socket names). */
 bool sb_glob_match_flat(const char *pattern, const char *name);
 struct sb_glob_rank sb_glob_specificity(const char *pattern);
+/* Whether pattern starts with the component /proc/self or /proc/thread-self (enum sb_proc_self). */
+enum sb_proc_self sb_glob_proc_self(const char *pattern);
 int sb_glob_compare(const struct sb_glob_rank *a, const struct sb_glob_rank *b);

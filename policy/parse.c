@@ -729,6 +729,7 @@ static int parse_path_rule(struct sb_parser *p)
 		.c = common(p, deny ? SB_DENY : SB_ALLOW, &m, deny ? EACCES : EDQUOT),
 		.perms = perms,
 		.rank = sb_glob_specificity(pat),
+		.self = sb_glob_proc_self(pat),
 	};
 	if (!deny && !m.has_errno && m.limit.rate_n && !m.limit.at_most)
 		rule.c.err = EAGAIN;

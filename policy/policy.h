@@ -122,11 +122,24 @@ struct sb_glob_rank {
 	unsigned prefix;
 };
 
+/*
+ * A path pattern that starts with /proc/self or /proc/thread-self names the calling process's
+ * (thread's) own /proc directory: it is matched against the canonical path with the caller's
+ * /proc/<tgid> (/proc/<tgid>/task/<tid>) written back as /proc/self (/proc/thread-self), and
+ * matches nothing else. See sb_policy_eval_path_as().
+ */
+enum sb_proc_self {
+	SB_SELF_NONE,
+	SB_SELF_PROCESS, /* /proc/self, /proc/self/... */
+	SB_SELF_THREAD,  /* /proc/thread-self, /proc/thread-self/... */
+};
+
 struct sb_pathrule {
 	struct sb_rule_common c;
 	char *pattern;
 	uint32_t perms;
 	struct sb_glob_rank rank;
+	enum sb_proc_self self;
 };
 
 enum sb_net_kind {

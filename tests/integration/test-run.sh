@@ -226,6 +226,31 @@ esac
 check "the static binary's denial is logged over notify" \
 	$logmatch "$log" syscall=openat decision=deny path="$tmp/secret.txt" transport=notify
 
+# --- /proc/self in a policy: the caller's own /proc directory, no other process's ---------
+cat >"$tmp/procself.policy" <<EOF
+sysbroker-policy 1
+include $tmp/build.policy
+path $static exec read
+path /proc/self/** read
+EOF
+for v in trap notify; do
+	if [ $v = trap ]; then prog=cat name=cat; else prog=$static name=static-probe; fi
+	: >"$log"
+	# The program's parent is the sandboxed sh: another process, whose status it must not read.
+	out=$(run -p "$tmp/procself.policy" -- sh -c 'echo "sh=$$"; "$0" /proc/self/status "/proc/$$/status"' "$prog" 2>&1)
+	sh_pid=$(printf '%s\n' "$out" | sed -n 's/^sh=//p')
+	case $out in
+	*"Name:	$name"*"/proc/$sh_pid/status"*) ok "$v: $name reads /proc/self/status and not /proc/<its parent>/status" ;;
+	*) not_ok "$v: $name reads /proc/self/status and not /proc/<its parent>/status: $out" ;;
+	esac
+	case $out in
+	*"Name:	sh"*) not_ok "$v: the parent's status never reaches $name" ;;
+	*) ok "$v: the parent's status never reaches $name" ;;
+	esac
+	check "$v: the denial of /proc/<its parent>/status is on the record" \
+		$logmatch "$log" syscall=openat decision=deny path="/proc/$sh_pid/status" transport=$v
+done
+
 # --- exit statuses, signals, the whole tree ------------------------------------------------
 run -p "$tmp/build.policy" -- sh -c 'exit 7' 2>/dev/null
 check "the program's exit status is sysbroker's" [ $? -eq 7 ]

@@ -17,6 +17,10 @@
  *                                and SECRET
  *   flipper ROOT SECRET SECONDS  flip ROOT/flip natively (run outside the sandbox)
  *   proc ROOT SECRET BROKER      /proc magic links, /proc/PID/mem, the broker's /proc dir
+ *   procself ROOT PID            another sandboxed process's environ and maps through every
+ *                                spelling, under a policy granting only /proc/self and below
+ *   threadself                   its own and a second thread's /proc/thread-self
+ *   victim FILE                  write the pid to FILE and wait to be killed
  *   fds ROOT SECRET-NAME         openat and *at on fd 0, a directory outside the tree
  *   stdin-file ROOT              fd 0 is a forbidden file: link it, reopen it writable
  *   opath ROOT                   O_PATH + *at on a read-only granted file
@@ -106,7 +110,7 @@ static const char *ename(long r)
 static void report(const char *what, long r)
 {
 	char data[256] = "";
-	if (r >= 0 && strncmp(what, "open", 4) == 0) {
+	if (r >= 0 && strstr(what, "open") != NULL) {
 		ssize_t n = pread((int)r, data, sizeof(data) - 1, 0);
 		data[n > 0 ? n : 0] = 0;
 		data[strcspn(data, "\n")] = 0;
@@ -292,6 +296,138 @@ static int cmd_proc(const char *root, const char *secret, long broker)
 	/* Control: its own environment is its own business. */
 	OPEN(sc, "open-proc-self-environ", AT_FDCWD, "/proc/self/environ", O_RDONLY);
 	return 0;
+}
+
+/*
+ * /proc/self rules: a policy granting only /proc/self and below. Its own directory is allowed
+ * however it is spelled; another sandboxed process's environ and maps are refused however they are
+ * spelled.
+ */
+static void procself_other(const char *tag, const char *root, long victim)
+{
+	char p[4096], name[96];
+	const char *const files[] = { "environ", "maps" };
+	long proc = sc(SYS_openat, AT_FDCWD, (long)"/proc", O_RDONLY | O_DIRECTORY, 0, 0);
+	long self = sc(SYS_openat, AT_FDCWD, (long)"/proc/self", O_RDONLY | O_DIRECTORY, 0, 0);
+	report(cat(tag, "proc-dirfd"), proc >= 0 ? 0 : proc);
+	report(cat(tag, "self-dirfd"), self >= 0 ? 0 : self);
+	for (size_t i = 0; i < 2; i++) {
+		const char *f = files[i];
+		snprintf(name, sizeof(name), "%sopen-other-%s", tag, f);
+		snprintf(p, sizeof(p), "/proc/%ld/%s", victim, f);
+		OPEN(sc, name, AT_FDCWD, p, O_RDONLY);
+		snprintf(name, sizeof(name), "%sopen-other-%s-asm", tag, f);
+		OPEN(asc, name, AT_FDCWD, p, O_RDONLY);
+		snprintf(name, sizeof(name), "%sopen-self-dotdot-%s", tag, f);
+		snprintf(p, sizeof(p), "/proc/self/../%ld/%s", victim, f);
+		OPEN(sc, name, AT_FDCWD, p, O_RDONLY);
+		snprintf(name, sizeof(name), "%sopen-thread-self-dotdot-%s", tag, f);
+		snprintf(p, sizeof(p), "/proc/thread-self/../../../%ld/%s", victim, f);
+		OPEN(sc, name, AT_FDCWD, p, O_RDONLY);
+		snprintf(name, sizeof(name), "%sopen-thread-self-dotdot2-%s", tag, f);
+		snprintf(p, sizeof(p), "/proc/thread-self/../../%ld/%s", victim, f);
+		OPEN(sc, name, AT_FDCWD, p, O_RDONLY);
+		snprintf(name, sizeof(name), "%sopen-task-other-%s", tag, f);
+		snprintf(p, sizeof(p), "/proc/%ld/task/%ld/%s", victim, victim, f);
+		OPEN(sc, name, AT_FDCWD, p, O_RDONLY);
+		snprintf(name, sizeof(name), "%sopen-link-other-%s", tag, f);
+		snprintf(p, sizeof(p), "%s/vlink/%s", root, f);
+		OPEN(sc, name, AT_FDCWD, p, O_RDONLY);
+		snprintf(name, sizeof(name), "%sopen-proc-dirfd-other-%s", tag, f);
+		snprintf(p, sizeof(p), "%ld/%s", victim, f);
+		OPEN(sc, name, proc, p, O_RDONLY);
+		snprintf(name, sizeof(name), "%sopen-self-dirfd-other-%s", tag, f);
+		snprintf(p, sizeof(p), "../%ld/%s", victim, f);
+		OPEN(sc, name, self, p, O_RDONLY);
+	}
+	/* Its own, however spelled. */
+	OPEN(sc, cat(tag, "open-own-self-status"), AT_FDCWD, "/proc/self/status", O_RDONLY);
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)getpid());
+	OPEN(sc, cat(tag, "open-own-pid-status"), AT_FDCWD, p, O_RDONLY);
+	OPEN(asc, cat(tag, "open-own-pid-status-asm"), AT_FDCWD, p, O_RDONLY);
+	OPEN(sc, cat(tag, "open-own-thread-self-status"), AT_FDCWD, "/proc/thread-self/status",
+	     O_RDONLY);
+	OPEN(sc, cat(tag, "open-own-self-dirfd-status"), self, "status", O_RDONLY);
+	OPEN(sc, cat(tag, "open-own-link-status"), AT_FDCWD, cat(root, "/slink/status"), O_RDONLY);
+	if (proc >= 0)
+		close((int)proc);
+	if (self >= 0)
+		close((int)self);
+}
+
+static void *procself_thread(void *arg)
+{
+	const char *const *a = arg;
+	procself_other("thread-", a[0], atol(a[1]));
+	return NULL;
+}
+
+static int cmd_procself(const char *root, const char *victim)
+{
+	char p[4096], link[4096];
+	snprintf(p, sizeof(p), "/proc/%s", victim);
+	snprintf(link, sizeof(link), "%s/vlink", root);
+	report("symlink-vlink", sc(SYS_symlinkat, (long)p, AT_FDCWD, (long)link, 0, 0));
+	snprintf(p, sizeof(p), "/proc/%d", (int)getpid());
+	snprintf(link, sizeof(link), "%s/slink", root);
+	report("symlink-slink", sc(SYS_symlinkat, (long)p, AT_FDCWD, (long)link, 0, 0));
+	procself_other("", root, atol(victim));
+	/* The parent (sysbroker run, outside the sandbox). */
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)getppid());
+	OPEN(sc, "open-parent-status", AT_FDCWD, p, O_RDONLY);
+	/* A second thread: thread-self is its own directory, not the main thread's. */
+	const char *a[2] = { root, victim };
+	pthread_t t;
+	if (pthread_create(&t, NULL, procself_thread, a) != 0)
+		return 1;
+	pthread_join(t, NULL);
+	return 0;
+}
+
+/*
+ * /proc/thread-self rules: a policy granting only /proc/thread-self and below. The main thread
+ * reads its own directory while it is the only thread; a second thread reads its own over notify
+ * (the kernel names the thread) and nothing over trap (only the process is vouched for), and
+ * never its sibling's.
+ */
+static void *threadself_thread(void *arg)
+{
+	char p[128];
+	pid_t main_tid = *(pid_t *)arg, me = getpid(), tid = (pid_t)syscall(SYS_gettid);
+	snprintf(p, sizeof(p), "/proc/%d/task/%d/status", (int)me, (int)tid);
+	OPEN(sc, "thread-own-task", AT_FDCWD, p, O_RDONLY);
+	OPEN(asc, "thread-own-task-asm", AT_FDCWD, p, O_RDONLY);
+	OPEN(sc, "thread-thread-self", AT_FDCWD, "/proc/thread-self/status", O_RDONLY);
+	snprintf(p, sizeof(p), "/proc/%d/task/%d/status", (int)me, (int)main_tid);
+	OPEN(sc, "thread-main-task", AT_FDCWD, p, O_RDONLY);
+	OPEN(asc, "thread-main-task-asm", AT_FDCWD, p, O_RDONLY);
+	return NULL;
+}
+
+static int cmd_threadself(void)
+{
+	pid_t main_tid = (pid_t)syscall(SYS_gettid);
+	OPEN(sc, "main-thread-self", AT_FDCWD, "/proc/thread-self/status", O_RDONLY);
+	OPEN(asc, "main-thread-self-asm", AT_FDCWD, "/proc/thread-self/status", O_RDONLY);
+	OPEN(sc, "main-self-status", AT_FDCWD, "/proc/self/status", O_RDONLY);
+	pthread_t t;
+	if (pthread_create(&t, NULL, threadself_thread, &main_tid) != 0)
+		return 1;
+	pthread_join(t, NULL);
+	return 0;
+}
+
+/* The victim: writes its pid to FILE and sleeps until killed. */
+static int cmd_victim(const char *file)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	long fd = sc(SYS_openat, AT_FDCWD, (long)file, O_WRONLY | O_CREAT | O_TRUNC, 0644, 0);
+	if (fd < 0 || write((int)fd, buf, (size_t)n) != n)
+		return 1;
+	close((int)fd);
+	for (;;)
+		pause();
 }
 
 /* ---- fds from outside the tree -------------------------------------------------------------- */
@@ -1122,6 +1258,12 @@ int main(int argc, char **argv)
 		return cmd_flipper(argv[2], argv[3], atoi(argv[4]));
 	if (strcmp(cmd, "proc") == 0 && argc == 5)
 		return cmd_proc(argv[2], argv[3], atol(argv[4]));
+	if (strcmp(cmd, "procself") == 0 && argc == 4)
+		return cmd_procself(argv[2], argv[3]);
+	if (strcmp(cmd, "threadself") == 0)
+		return cmd_threadself();
+	if (strcmp(cmd, "victim") == 0 && argc == 3)
+		return cmd_victim(argv[2]);
 	if (strcmp(cmd, "fds") == 0 && argc == 4)
 		return cmd_fds(argv[2], argv[3]);
 	if (strcmp(cmd, "stdin-file") == 0 && argc == 3)

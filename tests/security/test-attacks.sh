@@ -116,6 +116,18 @@ sysbroker-policy 1
 include $tmp/base.policy
 path /proc/** read list
 P
+cat >"$tmp/self.policy" <<P
+sysbroker-policy 1
+include $tmp/base.policy
+path /proc/self/** read list
+# So that a dirfd on /proc can be opened and tried.
+path /proc list
+P
+cat >"$tmp/thread.policy" <<P
+sysbroker-policy 1
+include $tmp/base.policy
+path /proc/thread-self/** read
+P
 cat >"$tmp/allow.policy" <<P
 sysbroker-policy 1
 include $tmp/base.policy
@@ -235,6 +247,75 @@ for v in dynamic static; do
 	esac
 	kill $host
 	wait $host 2>/dev/null
+
+	# --- 2b. /proc/self rules: never another sandboxed process's /proc entries -----------------
+	# The victim is sandboxed too, with no capabilities: the broker's credentials would let it
+	# read the victim's environ and maps (the control shows it with /proc/** granted), so only
+	# the policy stands in the way.
+	mktree "$s"
+	"$sb" run --timeout 60 -i -e SB_VICTIM_MARKER=victim-env-marker -p "$tmp/self.policy" -- \
+		"$bin" victim "$root/victim.pid" >/dev/null 2>&1 &
+	vrun=$!
+	i=0
+	while [ ! -s "$root/victim.pid" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	victim=$(cat "$root/victim.pid" 2>/dev/null)
+	rm -f "$root/victim.pid"
+	out=$(run proc -- "$bin" procself "$root" "$victim")
+	case $out in
+	*"open-other-environ ret="[0-9]*victim-env-marker*) ok "control: with /proc/** granted, $T reads another sandboxed process's environ" ;;
+	*) not_ok "control: with /proc/** granted, $T reads another sandboxed process's environ: $(printf '%s\n' "$out" | grep '^open-other-environ ')" ;;
+	esac
+	rm -f "$root/vlink" "$root/slink"
+	: >"$log"
+	out=$(run self -- "$bin" procself "$root" "$victim")
+	for th in "" thread-; do
+		for f in environ maps; do
+			for a in open-other-$f open-other-$f-asm open-self-dotdot-$f \
+				open-thread-self-dotdot-$f open-task-other-$f open-link-other-$f \
+				open-proc-dirfd-other-$f open-self-dirfd-other-$f; do
+				held "$out" $th$a EACCES "$T /proc/self/** only"
+			done
+			# /proc/<own pid>/<victim>: no such entry, and "stat" there is granted.
+			held "$out" ${th}open-thread-self-dotdot2-$f ENOENT "$T /proc/self/** only"
+		done
+		for a in open-own-self-status open-own-pid-status open-own-pid-status-asm \
+			open-own-thread-self-status open-own-self-dirfd-status open-own-link-status; do
+			allowed "$out" $th$a "$T /proc/self/** only"
+		done
+	done
+	held "$out" open-parent-status EACCES "$T /proc/self/** only"
+	case $out in
+	*victim-env-marker*) not_ok "$T: the other process's environment never reaches the program" ;;
+	*) ok "$T: the other process's environment never reaches the program" ;;
+	esac
+	check "$T: the denied read of /proc/$victim/environ is on the record, over $transport" \
+		grep -q "\"path\":\"/proc/$victim/environ\".*\"decision\":\"deny\".*\"transport\":\"$transport\"" "$log"
+	check "$T: so is the one of /proc/$victim/maps" \
+		grep -q "\"path\":\"/proc/$victim/maps\".*\"decision\":\"deny\"" "$log"
+	kill $vrun 2>/dev/null
+	wait $vrun 2>/dev/null
+	rm -f "$root/vlink" "$root/slink"
+
+	# /proc/thread-self/** only: the calling thread's directory, as far as the kernel vouches.
+	out=$(run thread -- "$bin" threadself)
+	for a in main-thread-self main-thread-self-asm thread-own-task-asm; do
+		allowed "$out" $a "$T /proc/thread-self/** only"
+	done
+	for a in main-self-status thread-main-task thread-main-task-asm; do
+		held "$out" $a EACCES "$T /proc/thread-self/** only"
+	done
+	if [ $transport = notify ]; then
+		# The kernel names the calling thread.
+		allowed "$out" thread-own-task "$T /proc/thread-self/** only"
+		allowed "$out" thread-thread-self "$T /proc/thread-self/** only"
+	else
+		# Only the process is vouched for, and it has two threads: fail closed.
+		held "$out" thread-own-task EACCES "$T /proc/thread-self/** only"
+		held "$out" thread-thread-self EACCES "$T /proc/thread-self/** only"
+	fi
 
 	# --- 3. dirfds from before the sandbox, O_PATH + *at ------------------------------------
 	if [ $v = dynamic ]; then

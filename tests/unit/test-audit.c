@@ -60,8 +60,8 @@ struct row {
 	const char *log;
 	struct sb_audit_opts o;
 	unsigned long malformed;
-	const char *out[4];    /* substrings of the report */
-	const char *notout[2]; /* not in the report */
+	const char *out[6];    /* substrings of the report */
+	const char *notout[5]; /* not in the report */
 	const char *err[3];    /* substrings of the error output */
 };
 
@@ -233,6 +233,37 @@ static const struct row rows[] = {
 	  0,
 	  { "path \"/srv/w/my file #1\" read", "path /srv/w/star?name read" },
 	  { NULL },
+	  { NULL } },
+	/* DENY_OPEN's pid is 7: its own /proc entries are /proc/self, its thread's thread-self. */
+	{ "suggest: the caller's own /proc directory is /proc/self",
+	  DENY_OPEN("/proc/7/status", "read") DENY_OPEN("/proc/7/maps", "read")
+		  DENY_OPEN("/proc/7", "list") DENY_OPEN("/proc/7/task/7/comm", "read write")
+			  DENY_OPEN("/proc/9/task/7/stat", "read"),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "path /proc/self/maps read    # 1 denial", "path /proc/self/status read    # 1 denial",
+	    "path /proc/self list    # 1 denial",
+	    "path /proc/thread-self/comm read write    # 1 denial",
+	    "path /proc/thread-self/stat read    # 1 denial", "# 5 lines covering 5 denials" },
+	  { "/proc/7", "/proc/9", "/proc/*", "not suggested" },
+	  { NULL } },
+	{ "suggest: three of its own names become /proc/self/*, never /proc/*",
+	  DENY_OPEN("/proc/7/status", "read") DENY_OPEN("/proc/7/maps", "read")
+		  DENY_OPEN("/proc/7/environ", "read"),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "path /proc/self/* read    # 3 denials, 3 names in this directory" },
+	  { "/proc/7", "/proc/* " },
+	  { NULL } },
+	{ "suggest: never another process's or thread's /proc entries",
+	  DENY_OPEN("/proc/8/environ", "read") DENY_OPEN("/proc/70/maps", "read")
+		  DENY_OPEN("/proc/7/task/8/comm", "read") DENY_OPEN("/proc/self", "stat")
+			  DENY_OPEN("/proc/77", "list") DENY_OPEN("/proc/cpuinfo", "read"),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "path /proc/cpuinfo read    # 1 denial", "# 1 line covering 1 denial",
+	    "# not suggested: 5 denials in another process's or thread's /proc directory" },
+	  { "/proc/8", "/proc/70", "/proc/7", "path /proc/self", "/proc/*" },
 	  { NULL } },
 	/* Found by fuzz-audit on its first run: --suggest sorted an empty list (qsort(NULL, 0)). */
 	{ "suggest: an empty log",

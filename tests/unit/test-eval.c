@@ -182,6 +182,89 @@ static void test_paths(void **state)
 	sb_policy_free(empty);
 }
 
+/*
+ * /proc/self and /proc/thread-self rules: the caller's own /proc/<tgid> and
+ * /proc/<tgid>/task/<tid>, nothing of another process, ranked as written.
+ */
+static void test_proc_self(void **state)
+{
+	static const char text[] = "sysbroker-policy 1\n"
+				   "path /proc/** stat\n"                   /* 2 */
+				   "path /proc/self/** read list\n"         /* 3 */
+				   "path /proc/*/status deny errno EPERM\n" /* 4 */
+				   "path /proc/self/status read\n"          /* 5 */
+				   "path /proc/thread-self/** read write\n" /* 6 */
+				   "path /proc/*/maps deny errno EPERM\n"   /* 7 */
+				   "path /proc/self deny errno ENOENT\n";   /* 8 */
+	static const struct sb_caller me = { .pid = 100, .tid = 102 }, proc_only = { .pid = 100 };
+	static const struct {
+		const struct sb_caller *who;
+		const char *path;
+		uint32_t perm;
+		enum sb_verdict v;
+		int err;
+		const char *rule;
+	} cases[] = {
+		{ &me, "/proc/100/environ", SB_PERM_READ, SB_ALLOW, 0, "p:3" },
+		{ &me, "/proc/100/fd", SB_PERM_LIST, SB_ALLOW, 0, "p:3" },
+		/* "/proc/self" exactly: the directory itself; the exact rule is most specific. */
+		{ &me, "/proc/100", SB_PERM_STAT, SB_DENY, ENOENT, "p:8" },
+		/* Another process, or a pid that only starts like the caller's. */
+		{ &me, "/proc/200/environ", SB_PERM_READ, SB_DENY, EACCES, "p:2" },
+		{ &me, "/proc/1000/environ", SB_PERM_READ, SB_DENY, EACCES, "p:2" },
+		{ &me, "/proc/10/environ", SB_PERM_READ, SB_DENY, EACCES, "p:2" },
+		{ &me, "/proc/1002/environ", SB_PERM_READ, SB_DENY, EACCES, "p:2" },
+		/* The thread's own /proc/<tid> is not its process's directory. */
+		{ &me, "/proc/102/environ", SB_PERM_READ, SB_DENY, EACCES, "p:2" },
+		/* Unknown caller: the self rules match nothing. */
+		{ NULL, "/proc/100/environ", SB_PERM_READ, SB_DENY, EACCES, "p:2" },
+		/* The literal name is the broker's symlink, never the caller's directory. */
+		{ &me, "/proc/self/environ", SB_PERM_READ, SB_DENY, EACCES, "p:2" },
+		{ &me, "/proc/thread-self/comm", SB_PERM_WRITE, SB_DENY, EACCES, "p:2" },
+		/* Not a canonical path: no self view, whatever "**" would say. */
+		{ &me, "/proc/100/../200/environ", SB_PERM_READ, SB_DENY, EACCES, "p:2" },
+		/* Most specific wins: exact /proc/self/status over the glob on status... */
+		{ &me, "/proc/100/status", SB_PERM_READ, SB_ALLOW, 0, "p:5" },
+		{ &me, "/proc/200/status", SB_PERM_READ, SB_DENY, EPERM, "p:4" },
+		/* ...and the glob on maps (as many letters, no double star) over self. */
+		{ &me, "/proc/100/maps", SB_PERM_READ, SB_DENY, EPERM, "p:7" },
+		/* thread-self: the calling thread only. */
+		{ &me, "/proc/100/task/102/comm", SB_PERM_WRITE, SB_ALLOW, 0, "p:6" },
+		{ &me, "/proc/100/task/102", SB_PERM_WRITE, SB_ALLOW, 0, "p:6" },
+		{ &me, "/proc/100/task/101/comm", SB_PERM_WRITE, SB_DENY, EACCES, "p:3" },
+		{ &me, "/proc/100/task/101/comm", SB_PERM_READ, SB_ALLOW, 0, "p:3" },
+		{ &me, "/proc/100/task/1020/comm", SB_PERM_WRITE, SB_DENY, EACCES, "p:3" },
+		{ &me, "/proc/200/task/102/comm", SB_PERM_WRITE, SB_DENY, EACCES, "p:2" },
+		/* Thread not known (trap, several threads): thread-self matches nothing. */
+		{ &proc_only, "/proc/100/task/102/comm", SB_PERM_WRITE, SB_DENY, EACCES, "p:3" },
+		{ &proc_only, "/proc/100/task/0/comm", SB_PERM_WRITE, SB_DENY, EACCES, "p:3" },
+	};
+	struct sb_policy *p = NULL;
+	struct sb_policy_error e;
+	assert_int_equal(sb_policy_load_string(text, sizeof(text) - 1, "p", &p, &e), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct sb_decision d;
+		assert_int_equal(
+			sb_policy_eval_path_as(p, cases[i].who, cases[i].path, cases[i].perm, &d),
+			0);
+		char what[96];
+		snprintf(what, sizeof(what), "case %zu (%s)", i, cases[i].path);
+		expect(&d, cases[i].v, cases[i].err, cases[i].rule, what);
+	}
+	/* Without a caller, sb_policy_eval_path is the same as an unknown one. */
+	struct sb_decision d;
+	assert_int_equal(sb_policy_eval_path(p, "/proc/100/status", SB_PERM_READ, &d), 0);
+	expect(&d, SB_DENY, EPERM, "p:4", "no caller");
+	sb_policy_free(p);
+
+	assert_int_equal(sb_glob_proc_self("/proc/self"), SB_SELF_PROCESS);
+	assert_int_equal(sb_glob_proc_self("/proc/self/**"), SB_SELF_PROCESS);
+	assert_int_equal(sb_glob_proc_self("/proc/thread-self/x"), SB_SELF_THREAD);
+	assert_int_equal(sb_glob_proc_self("/proc/selfish/x"), SB_SELF_NONE);
+	assert_int_equal(sb_glob_proc_self("/proc/*/x"), SB_SELF_NONE);
+	assert_int_equal(sb_glob_proc_self("/proc"), SB_SELF_NONE);
+}
+
 static void test_net(void **state)
 {
 	struct sb_net_target t;
@@ -389,9 +472,9 @@ static void test_layers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_syscalls), cmocka_unit_test(test_paths),
-		cmocka_unit_test(test_net),      cmocka_unit_test(test_builtin_over_group),
-		cmocka_unit_test(test_layers),
+		cmocka_unit_test(test_syscalls),           cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_proc_self),          cmocka_unit_test(test_net),
+		cmocka_unit_test(test_builtin_over_group), cmocka_unit_test(test_layers),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
