@@ -135,7 +135,8 @@ static const struct sb_caller *caller(struct ctx *c)
 		if (ok && sb_proc_status_number(buf, "Threads", 10, &threads) < 0)
 			threads = 0;
 		c->who = (struct sb_caller){ .pid = pid,
-					     .tid = threads == 1 && tgid == (uint64_t)pid ? pid : 0 };
+					     .tid = threads == 1 && tgid == (uint64_t)pid ? pid
+											  : 0 };
 	}
 	return &c->who;
 }
@@ -1014,7 +1015,12 @@ static int do_access(struct ctx *c, int mode, int flags)
 			return e;
 		fd = r.fd;
 	}
-	if (syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH | (flags & AT_EACCESS)) < 0)
+	/*
+	 * AT_EACCESS always: without it the kernel checks with the broker's real uid (root, with
+	 * the capabilities it kept), not the file system identity it takes for the caller with
+	 * --user. The sandboxee has no set-id bits, so its real and effective ids are the same.
+	 */
+	if (syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH | AT_EACCESS) < 0)
 		return -errno;
 	return 0;
 }

@@ -188,6 +188,15 @@ check "--user nobody: the broker removed its reload registry entry at exit" \
 	[ -d "$tmp/rundir" -a -z "$(ls -A "$tmp/rundir")" ]
 check "--user nobody: a create the policy allows is refused by the file system (root's dir)" \
 	[ "$(printf '%s\n' "$out" | tail -n 1)" = "create 13" -a ! -e "$tmp/work/by-nobody.txt" ]
+# access(2) answers with the user's rights too: W_OK on a granted file nobody owns, not on one
+# only root may write (the broker's own real uid is root's).
+cp "$tmp/work/granted.txt" "$tmp/work/nobodys.txt"
+chown nobody "$tmp/work/nobodys.txt"
+out=$(run -p "$tmp/python3.policy" --user nobody --cwd "$tmp/work" -- /usr/bin/python3 -c '
+import os
+print(os.access("nobodys.txt", os.W_OK), os.access("granted.txt", os.W_OK), os.access("granted.txt", os.R_OK))
+' 2>&1)
+check "--user nobody: access(W_OK) is the user's answer${out:+: $out}" [ "$out" = "True False True" ]
 
 # --- cc and make in a granted work tree ------------------------------------------------------
 cat >"$tmp/work/hello.c" <<'EOF'
