@@ -118,7 +118,8 @@ static void explain_syscalls(const struct sb_plan *plan, FILE *f)
 {
 	char b1[128], b2[PATH_MAX + 64];
 
-	fputs("\nsyscalls (every syscall not listed: default syscall; a number sysbroker's table does "
+	fputs("\nsyscalls (every syscall not listed: default syscall; a number sysbroker's table "
+	      "does "
 	      "not know: deny ENOSYS via broker (logged) [builtin]):\n",
 	      f);
 	for (size_t i = 0; i < plan->nsys; i++) {

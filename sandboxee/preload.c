@@ -270,9 +270,10 @@ static int arm(const char **what)
  * blocking, as in posix_spawn's child) traps once the filter is armed, and the handler keeps
  * SIGSYS out of the mask it sets (sigsys.c): that covers what the mask wrappers do, which are
  * kept as a second line. sigaction's is still needed, since a handler's sa_mask is applied by
- * the kernel at delivery, without a syscall the filter could trap. A raw rt_sigprocmask from the program's own code is not covered: docs/threat-model.md.
- * The real functions are looked up in the constructor, never later: the wrappers may be called
- * from signal handlers, where dlsym is not safe.
+ * the kernel at delivery, without a syscall the filter could trap. A raw rt_sigprocmask from the
+ * program's own code is not covered: docs/threat-model.md. The real functions are looked up in the
+ * constructor, never later: the wrappers may be called from signal handlers, where dlsym is not
+ * safe.
  */
 typedef int (*mask_fn)(int how, const sigset_t *set, sigset_t *old);
 typedef int (*action_fn)(int sig, const struct sigaction *act, struct sigaction *old);
