@@ -1979,7 +1979,11 @@ int sb_execute(const struct sb_policy *policy, struct sb_limits *limits, const s
 		return -EINVAL;
 	}
 
-	const struct sb_shape *sh = sb_shape_lookup(call->nr);
+	/* The transport found the row already (decode.c, notify.c); a bare call looks it up. */
+	const struct sb_shape *sh =
+		call->shape && call->shape->nr == call->nr && call->shape->op != SB_OP_NONE
+			? call->shape
+			: sb_shape_lookup(call->nr);
 	if (!sh) {
 		res->ret = -ENOSYS;
 		return -ENOSYS;
