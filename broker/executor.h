@@ -34,6 +34,8 @@ struct sb_call {
 	int dirfd[2];        /* fds for the dirfd arguments, already fetched from the caller
 			      * (pidfd_getfd) or opened on /proc/PID/cwd for AT_FDCWD and
 			      * relative paths; -1 when the path is absolute or absent */
+	bool own_fd[2];      /* path[i] is /proc/self/fd/N of a SB_SHAPE_FD_PATH row: dirfd[i]
+			      * is the caller's fd N, fetched */
 	const char *string;  /* symlink target (not resolved), or NULL */
 	const void *in;      /* copy of the input struct (open_how, timespec[2]) or NULL */
 	size_t in_len;

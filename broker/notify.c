@@ -223,8 +223,7 @@ static int copy_args(int mem, const struct sb_shape *sh, struct sb_notify_state 
 		call->string = st->string;
 	}
 	if (sh->in_kind != SB_IN_NONE && args[sh->in_arg]) {
-		uint64_t n = sh->in_kind == SB_IN_OPEN_HOW ? args[sh->size_arg]
-							   : 2 * sizeof(struct timespec);
+		uint64_t n = sb_shape_in_size(sh, args);
 		if (n > SB_MAX_IN)
 			return -E2BIG;
 		r = sb_notify_read(mem, args[sh->in_arg], st->in, (size_t)n);
