@@ -1508,16 +1508,22 @@ static int do_mknod(struct ctx *c, unsigned mode)
 	return 0;
 }
 
+/* "stat" on what the path names, its trailing symlink followed (statfs, chdir). */
+static int lookup_stat(struct ctx *c, struct sb_resolved *r)
+{
+	if (!c->path[0])
+		return -EFAULT;
+	return lookup_decide(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0,
+			     SB_PERM_STAT, r);
+}
+
 /* statfs: "stat" on the file; the struct goes back as the OUT item. */
 static int do_statfs(struct ctx *c)
 {
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
 	struct statfs sfs;
 
-	if (!c->path[0])
-		return -EFAULT;
-	int e = lookup_decide(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0,
-			      SB_PERM_STAT, &r);
+	int e = lookup_stat(c, &r);
 	if (e < 0)
 		return e;
 	if (fstatfs(r.fd, &sfs) < 0)
@@ -1589,10 +1595,7 @@ static int do_chdir(struct ctx *c)
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
 	struct stat st;
 
-	if (!c->path[0])
-		return -EFAULT;
-	int e = lookup_decide(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0,
-			      SB_PERM_STAT, &r);
+	int e = lookup_stat(c, &r);
 	if (e < 0)
 		return e;
 	if (fstat(r.fd, &st) < 0)
