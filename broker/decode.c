@@ -108,10 +108,7 @@ int sb_decode_request(const void *buf, size_t len, unsigned audit_arch, struct s
 			if (n > PATH_MAX || p[n - 1] != 0 || strlen(p) != n - 1)
 				return -EPROTO;
 		} else {
-			size_t expect = sh->in_kind == SB_IN_TIMES
-						? 2 * sizeof(struct timespec)
-						: (size_t)req->args[sh->size_arg];
-			if (n != expect || n > SB_MAX_IN ||
+			if (n != sb_shape_in_size(sh, req->args) || n > SB_MAX_IN ||
 			    (sh->in_kind == SB_IN_XATTR_ARGS && n < SB_XATTR_ARGS_SIZE_VER0))
 				return -EPROTO;
 		}

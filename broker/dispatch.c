@@ -125,6 +125,15 @@ static int fetch_dirfds(struct sb_call *call, int pidfd)
 		bool has_dirfd = sh->dirfd[i] != SB_NOARG;
 		if (sh->path[i] == SB_NOARG)
 			continue;
+		int own = sh->flags & SB_SHAPE_FD_PATH ? sb_own_fd_number(call->path[i], call->pid)
+						       : -1;
+		if (own >= 0) {
+			/* Fetched as a dirfd is: the object the caller's fd names (executor.c). */
+			call->dirfd[i] = (int)syscall(SYS_pidfd_getfd, pidfd, own, 0);
+			call->own_fd[i] = call->dirfd[i] >= 0;
+			r = call->dirfd[i] >= 0 ? 0 : errno == EBADF ? -ENOENT : -errno;
+			continue;
+		}
 		r = sb_relative_base(call->pid, pidfd, call->path[i], has_dirfd,
 				     has_dirfd ? call->args[sh->dirfd[i]] : 0, &call->dirfd[i]);
 	}

@@ -37,7 +37,9 @@
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
+#include <utime.h>
 
+#include "creds.h"
 #include "executor.h"
 #include "macro.h"
 #include "proc.h"
@@ -1305,32 +1307,97 @@ static int do_symlink(struct ctx *c)
 	return 0;
 }
 
-/* --- chmod, fchmodat, truncate, utimensat ------------------------------------------------------
+/* --- chmod, fchmodat, fchmodat2, chown, truncate, utimensat, utime, utimes ------------------
  *
  * They change an existing object: "write" on it, then act through the resolved fd
- * (/proc/self/fd/N for the path-only calls, AT_EMPTY_PATH for utimensat, which then also works on
- * a symlink). chmod refuses setuid/setgid on anything but a directory (see create_mode()).
+ * (/proc/self/fd/N for chmod and truncate, AT_EMPTY_PATH for the others, which then also work on
+ * a symlink). chmod refuses setuid/setgid on anything but a directory (see create_mode()). A
+ * path /proc/self/fd/N (a SB_SHAPE_FD_PATH row, followed) names the caller's own fd N, which the
+ * transport fetched: the call is decided on the canonical path of what that fd names, as
+ * AT_EMPTY_PATH is. The C library's fchmodat(AT_SYMLINK_NOFOLLOW) goes that way.
  */
 
-static int do_chmod(struct ctx *c, unsigned mode)
+/* perm on what the caller's own fd names; an fd without a name meets the default. */
+static int decide_on_fd(struct ctx *c, int fd, uint32_t perm)
+{
+	char p[PATH_MAX];
+	if (sb_fd_path(fd, p, sizeof(p)) < 0)
+		return decide_default(c, perm);
+	return decide(c, 0, p, perm);
+}
+
+/*
+ * The object a call changes, decided with perm: the caller's own fd (AT_EMPTY_PATH with an empty
+ * path, or a /proc/self/fd/N path) or the path resolved (its trailing symlink followed unless
+ * AT_SYMLINK_NOFOLLOW). *fd is the one to act on; r holds what the lookup opened.
+ */
+static int object_decide(struct ctx *c, int flags, uint32_t perm, struct sb_resolved *r, int *fd)
+{
+	const struct sb_call *call = c->call;
+	bool nofollow = flags & AT_SYMLINK_NOFOLLOW;
+
+	if (!c->path[0])
+		return -EFAULT;
+	if ((!c->path[0][0] && (flags & AT_EMPTY_PATH)) || (call->own_fd[0] && !nofollow)) {
+		*fd = call->dirfd[0];
+		return *fd < 0 ? -EBADF : decide_on_fd(c, *fd, perm);
+	}
+	enum sb_resolve_mode m = nofollow ? SB_RESOLVE_NOFOLLOW : SB_RESOLVE_FOLLOW;
+	int e = lookup_decide(c, 0, c->path[0], call->dirfd[0], m, 0, perm, r);
+	*fd = r->fd;
+	return e;
+}
+
+static int do_chmod(struct ctx *c, unsigned mode, int flags)
 {
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
 	struct stat st;
 	char link[32];
+	int fd;
 
 	mode &= 07777;
-	int e = lookup_decide(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0,
-			      SB_PERM_WRITE, &r);
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	int e = object_decide(c, flags, SB_PERM_WRITE, &r, &fd);
 	if (e < 0)
 		return e;
-	if (fstat(r.fd, &st) < 0)
+	if (fstat(fd, &st) < 0)
 		return -errno;
+	if (S_ISLNK(st.st_mode))
+		return -EOPNOTSUPP; /* the kernel's answer for a symlink's mode (fchmodat2) */
 	if (!S_ISDIR(st.st_mode) && (mode & (S_ISUID | S_ISGID)))
 		return -EPERM;
-	fd_link(r.fd, link);
+	fd_link(fd, link);
 	if (chmod(link, (mode_t)mode) < 0)
 		return -errno;
 	return 0;
+}
+
+/*
+ * chown, lchown, fchownat: "write" on the file. The kernel decides who may give a file to whom
+ * by the acting thread's identity, so the broker acts with the caller's (creds.c): a non-owner's
+ * chown, or a file given away, fails as it would natively.
+ */
+static int do_chown(struct ctx *c, int flags)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	const uint64_t *a = c->call->args;
+	uid_t uid = (uid_t)a[c->sh->path[0] + 1];
+	gid_t gid = (gid_t)a[c->sh->path[0] + 2];
+	struct sb_creds_saved saved;
+	int fd;
+
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	int e = object_decide(c, flags, SB_PERM_WRITE, &r, &fd);
+	if (e < 0)
+		return e;
+	e = sb_creds_enter(c->call->pid, &saved);
+	if (e < 0)
+		return e;
+	e = fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0 ? -errno : 0;
+	sb_creds_leave(&saved);
+	return e;
 }
 
 static int do_truncate(struct ctx *c, int64_t length)
@@ -1350,27 +1417,50 @@ static int do_truncate(struct ctx *c, int64_t length)
 	return 0;
 }
 
-/* "write" on what the caller's own fd names, for calls that change the file through it. */
-static int write_on_fd(struct ctx *c, int fd)
+/*
+ * The times of the IN item as utimensat's timespec[2] in ts, *ret NULL for "now": utime's struct
+ * utimbuf and utimes' struct timeval[2] are converted, checked as the kernel checks them.
+ */
+static int call_times(const struct ctx *c, struct timespec ts[2], struct timespec **ret)
 {
-	char p[PATH_MAX];
-	if (sb_fd_path(fd, p, sizeof(p)) < 0)
-		return decide_default(c, SB_PERM_WRITE);
-	return decide(c, 0, p, SB_PERM_WRITE);
+	const struct sb_call *call = c->call;
+	size_t need = (size_t)sb_shape_in_size(c->sh, call->args);
+
+	*ret = NULL;
+	if (!call->args[c->sh->in_arg])
+		return 0;
+	if (!call->in || call->in_len < need)
+		return -EFAULT;
+	if (c->sh->in_kind == SB_IN_UTIMBUF) {
+		struct utimbuf u;
+		memcpy(&u, call->in, sizeof(u)); /* the copy may be unaligned */
+		ts[0] = (struct timespec){ .tv_sec = u.actime };
+		ts[1] = (struct timespec){ .tv_sec = u.modtime };
+	} else if (c->sh->in_kind == SB_IN_TIMEVAL) {
+		struct timeval tv[2];
+		memcpy(tv, call->in, sizeof(tv));
+		for (int i = 0; i < 2; i++) {
+			if (tv[i].tv_usec < 0 || tv[i].tv_usec >= 1000000)
+				return -EINVAL;
+			ts[i] = (struct timespec){ .tv_sec = tv[i].tv_sec,
+						   .tv_nsec = tv[i].tv_usec * 1000 };
+		}
+	} else
+		memcpy(ts, call->in, 2 * sizeof(*ts));
+	*ret = ts;
+	return 0;
 }
 
 static int do_utimensat(struct ctx *c, int flags)
 {
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
 	const struct sb_call *call = c->call;
-	struct timespec ts[2], *times = NULL;
+	struct timespec ts[2], *times;
+	int fd;
 
-	if (call->args[2]) {
-		if (!call->in || call->in_len < sizeof(ts))
-			return -EFAULT;
-		memcpy(ts, call->in, sizeof(ts)); /* the copy may be unaligned */
-		times = ts;
-	}
+	int e = call_times(c, ts, &times);
+	if (e < 0)
+		return e;
 	if (!call->path[0]) {
 		/*
 		 * A NULL path names the dirfd itself (futimens). Holding an fd is not holding the
@@ -1383,33 +1473,93 @@ static int do_utimensat(struct ctx *c, int flags)
 			return -EINVAL;
 		if (call->dirfd[0] < 0)
 			return -EBADF;
-		int e0 = write_on_fd(c, call->dirfd[0]);
-		if (e0 < 0)
-			return e0;
+		e = decide_on_fd(c, call->dirfd[0], SB_PERM_WRITE);
+		if (e < 0)
+			return e;
 		if (syscall(SYS_utimensat, call->dirfd[0], NULL, times, 0) < 0)
 			return -errno;
 		return 0;
 	}
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	int fd;
-	if (!c->path[0][0] && (flags & AT_EMPTY_PATH)) {
-		fd = call->dirfd[0];
-		if (fd < 0)
-			return -EBADF;
-		int e0 = write_on_fd(c, fd);
-		if (e0 < 0)
-			return e0;
-	} else {
-		enum sb_resolve_mode m =
-			flags & AT_SYMLINK_NOFOLLOW ? SB_RESOLVE_NOFOLLOW : SB_RESOLVE_FOLLOW;
-		int e = lookup_decide(c, 0, c->path[0], call->dirfd[0], m, 0, SB_PERM_WRITE, &r);
-		if (e < 0)
-			return e;
-		fd = r.fd;
-	}
+	e = object_decide(c, flags, SB_PERM_WRITE, &r, &fd);
+	if (e < 0)
+		return e;
 	if (utimensat(fd, "", times, AT_EMPTY_PATH) < 0)
 		return -errno;
+	return 0;
+}
+
+/*
+ * mknod, mknodat: a FIFO, a socket or an empty regular file is a new name ("create"), made with
+ * the caller's umask. Device nodes are refused with EPERM whatever the policy says, and logged:
+ * a device made by a broker that may be root would open a way around every rule.
+ */
+static int do_mknod(struct ctx *c, unsigned mode)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	char name[NAME_MAX + 2];
+	mode_t um = 0;
+
+	switch (mode & S_IFMT) {
+	case 0:
+	case S_IFREG:
+	case S_IFIFO:
+	case S_IFSOCK:
+		break;
+	case S_IFCHR:
+	case S_IFBLK: {
+		static const struct sb_decision device = {
+			.verdict = SB_DENY,
+			.err = EPERM,
+			.log = true,
+			.builtin = true,
+			.rule_id = -1,
+		};
+		record(c, 0, c->path[0] ? c->path[0] : "", SB_PERM_CREATE, SB_PERM_CREATE, &device);
+		return -EPERM;
+	}
+	case S_IFDIR:
+		return -EPERM;
+	default:
+		return -EINVAL;
+	}
+	if (!c->path[0])
+		return -EFAULT;
+	int e = new_name(c, &r, name);
+	if (e < 0)
+		return e;
+	e = sb_proc_umask(c->call->pid, &um);
+	if (e < 0)
+		return e;
+	mode_t type = mode & S_IFMT ? mode & S_IFMT : S_IFREG;
+	if (mknodat(r.fd, name, type | create_mode(mode, um), 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* "stat" on what the path names, its trailing symlink followed (statfs, chdir). */
+static int lookup_stat(struct ctx *c, struct sb_resolved *r)
+{
+	if (!c->path[0])
+		return -EFAULT;
+	return lookup_decide(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0,
+			     SB_PERM_STAT, r);
+}
+
+/* statfs: "stat" on the file; the struct goes back as the OUT item. */
+static int do_statfs(struct ctx *c)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	struct statfs sfs;
+
+	int e = lookup_stat(c, &r);
+	if (e < 0)
+		return e;
+	if (fstatfs(r.fd, &sfs) < 0)
+		return -errno;
+	memcpy(c->res->out, &sfs, sizeof(sfs));
+	c->res->outlen = sizeof(sfs);
 	return 0;
 }
 
@@ -1475,10 +1625,7 @@ static int do_chdir(struct ctx *c)
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
 	struct stat st;
 
-	if (!c->path[0])
-		return -EFAULT;
-	int e = lookup_decide(c, 0, c->path[0], c->call->dirfd[0], SB_RESOLVE_FOLLOW, 0,
-			      SB_PERM_STAT, &r);
+	int e = lookup_stat(c, &r);
 	if (e < 0)
 		return e;
 	if (fstat(r.fd, &st) < 0)
@@ -1849,9 +1996,9 @@ static int64_t op_symlink(struct ctx *c, uint64_t v0, uint64_t v1)
 {
 	return do_symlink(c);
 }
-static int64_t op_chmod(struct ctx *c, uint64_t mode, uint64_t v1)
+static int64_t op_chmod(struct ctx *c, uint64_t mode, uint64_t flags)
 {
-	return do_chmod(c, (unsigned)mode);
+	return do_chmod(c, (unsigned)mode, (int)flags);
 }
 static int64_t op_truncate(struct ctx *c, uint64_t length, uint64_t v1)
 {
@@ -1893,6 +2040,18 @@ static int64_t op_fanotify(struct ctx *c, uint64_t flags, uint64_t mask)
 {
 	return do_fanotify(c, (unsigned)flags, mask);
 }
+static int64_t op_chown(struct ctx *c, uint64_t flags, uint64_t v1)
+{
+	return do_chown(c, (int)flags);
+}
+static int64_t op_mknod(struct ctx *c, uint64_t mode, uint64_t dev)
+{
+	return do_mknod(c, (unsigned)mode); /* dev: only for the devices it refuses */
+}
+static int64_t op_statfs(struct ctx *c, uint64_t v0, uint64_t v1)
+{
+	return do_statfs(c);
+}
 
 static const op_fn ops[] = {
 	[SB_OP_OPEN] = op_open,         [SB_OP_OPENAT2] = op_openat2,
@@ -1906,6 +2065,8 @@ static const op_fn ops[] = {
 	[SB_OP_GETXATTR] = op_getxattr, [SB_OP_LISTXATTR] = op_listxattr,
 	[SB_OP_SETXATTR] = op_setxattr, [SB_OP_REMOVEXATTR] = op_removexattr,
 	[SB_OP_INOTIFY] = op_inotify,   [SB_OP_FANOTIFY] = op_fanotify,
+	[SB_OP_CHOWN] = op_chown,       [SB_OP_MKNOD] = op_mknod,
+	[SB_OP_STATFS] = op_statfs,
 };
 
 /* Every operation but the network's (broker/net.c) and the refused one has its function here. */

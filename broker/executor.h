@@ -35,6 +35,8 @@ struct sb_call {
 			      * (pidfd_getfd) or opened on /proc/PID/cwd for AT_FDCWD and
 			      * relative paths; -1 when the path is absolute or absent. For a
 			      * SB_SHAPE_FD_ARG0 row, dirfd[1] is the caller's fd arg0 */
+	bool own_fd[2];      /* path[i] is /proc/self/fd/N of a SB_SHAPE_FD_PATH row: dirfd[i]
+			      * is the caller's fd N, fetched */
 	const char *string;  /* symlink target (not resolved), or NULL */
 	const void *in;      /* copy of the input struct (open_how, timespec[2]) or NULL */
 	size_t in_len;

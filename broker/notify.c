@@ -236,8 +236,7 @@ static int copy_args(int mem, const struct sb_shape *sh, struct sb_notify_state 
 		call->string = st->string;
 	}
 	if (sh->in_kind != SB_IN_NONE && sh->in_kind != SB_IN_XATTR_VALUE && args[sh->in_arg]) {
-		uint64_t n = sh->in_kind == SB_IN_TIMES ? 2 * sizeof(struct timespec)
-							: args[sh->size_arg];
+		uint64_t n = sb_shape_in_size(sh, args);
 		if (n > SB_MAX_IN)
 			return -E2BIG;
 		if (sh->in_kind == SB_IN_XATTR_ARGS && n < SB_XATTR_ARGS_SIZE_VER0)

@@ -148,6 +148,35 @@ int sb_resolve(int dirfd, const char *path, enum sb_resolve_mode mode, uint64_t 
 	return 0;
 }
 
+int sb_own_fd_number(const char *path, pid_t pid)
+{
+	char self[32];
+	const char *p = path;
+	size_t n;
+
+	if (!p || strncmp(p, "/proc/", 6) != 0)
+		return -1;
+	p += 6;
+	snprintf(self, sizeof(self), "%d/fd/", (int)pid);
+	if (strncmp(p, "self/fd/", 8) == 0)
+		p += 8;
+	else if (strncmp(p, "thread-self/fd/", 15) == 0)
+		p += 15;
+	else if (strncmp(p, self, (n = strlen(self))) == 0)
+		p += n;
+	else
+		return -1;
+	if (p[0] < '0' || p[0] > '9' || (p[0] == '0' && p[1] != 0))
+		return -1;
+	long v = 0;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		if (v > INT_MAX)
+			return -1;
+	}
+	return *p == 0 ? (int)v : -1;
+}
+
 /* The fd a path is relative to: the caller's dirfd, or its cwd. -1 for absolute paths. */
 int sb_relative_base(pid_t pid, int pidfd, const char *path, bool has_dirfd, uint64_t dirfd_arg,
 		     int *ret)

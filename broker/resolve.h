@@ -54,6 +54,13 @@ int sb_fd_name(int fd, char buf[16]);
 int sb_fd_path(int fd, char *buf, size_t size);
 
 /*
+ * The fd number N that path names as the caller's own: "/proc/self/fd/N",
+ * "/proc/thread-self/fd/N" or "/proc/<pid>/fd/N", exactly (N without leading zeros, as procfs
+ * spells it). -1 for any other path.
+ */
+int sb_own_fd_number(const char *path, pid_t pid);
+
+/*
  * The fd a sandboxee's path is relative to, in *ret: -1 for an absolute path; its cwd
  * (/proc/PID/cwd) for AT_FDCWD or a call without a dirfd argument; else its dirfd, fetched with
  * pidfd_getfd. Returns 0 or -errno (EBADF for a negative dirfd other than AT_FDCWD).

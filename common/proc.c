@@ -25,22 +25,48 @@ ssize_t sb_proc_read(pid_t pid, const char *name, char *buf, size_t size)
 	return n;
 }
 
-int sb_proc_status_number(const char *status, const char *key, int base, uint64_t *ret)
+/* Where the numbers of line "KEY:" start, or NULL (n: the length of the "\nKEY:" prefix). */
+static const char *status_line(const char *status, const char *key)
 {
 	char line[64];
 	int n = snprintf(line, sizeof(line), "\n%s:", key);
 	if (n < 0 || (size_t)n >= sizeof(line))
-		return -EINVAL;
+		return NULL;
 	const char *at = strstr(status, line);
+	return at ? at + n : NULL;
+}
+
+int sb_proc_status_number(const char *status, const char *key, int base, uint64_t *ret)
+{
+	const char *at = status_line(status, key);
 	if (!at)
 		return -ENOENT;
 	char *end;
 	errno = 0;
-	unsigned long long v = strtoull(at + n, &end, base);
-	if (end == at + n || errno)
+	unsigned long long v = strtoull(at, &end, base);
+	if (end == at || errno)
 		return -EIO;
 	*ret = v;
 	return 0;
+}
+
+int sb_proc_status_numbers(const char *status, const char *key, int base, uint64_t *v, int max)
+{
+	const char *p = status_line(status, key);
+	if (!p)
+		return -ENOENT;
+	for (int n = 0;; n++) {
+		p += strspn(p, " \t");
+		if (*p == '\n' || *p == 0)
+			return n;
+		char *end;
+		errno = 0;
+		unsigned long long x = strtoull(p, &end, base);
+		if (end == p || errno || n >= max)
+			return -EIO;
+		v[n] = x;
+		p = end;
+	}
 }
 
 int sb_proc_umask(pid_t pid, mode_t *ret)

@@ -21,6 +21,12 @@ ssize_t sb_proc_read(pid_t pid, const char *name, char *buf, size_t size);
  */
 int sb_proc_status_number(const char *status, const char *key, int base, uint64_t *ret);
 
+/*
+ * All the numbers on the line "KEY:" (Uid, Groups, ...), at most max into v: their count,
+ * -ENOENT when the line is missing, -EIO when it holds something else or more than max.
+ */
+int sb_proc_status_numbers(const char *status, const char *key, int base, uint64_t *v, int max);
+
 /* PID's umask, which the kernel would apply to what it creates: 0 or -errno. */
 int sb_proc_umask(pid_t pid, mode_t *ret);
 

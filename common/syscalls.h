@@ -17,6 +17,9 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <utime.h>
 
 #define SB_NOARG 0xff
 
@@ -146,7 +149,10 @@ enum sb_op {
 	SB_OP_REMOVEXATTR,
 	SB_OP_INOTIFY,
 	SB_OP_FANOTIFY,
-	SB_OP_NET, /* broker/net.c, by in_kind */
+	SB_OP_CHOWN,  /* iarg: AT_* flags; the uid and gid are the two arguments after the path */
+	SB_OP_MKNOD,  /* iarg: mode, dev */
+	SB_OP_STATFS, /* the struct statfs goes back as the OUT item */
+	SB_OP_NET,    /* broker/net.c, by in_kind */
 };
 
 /* Special cases, so that no consumer tests a syscall number. */
@@ -155,6 +161,11 @@ enum sb_shape_flag {
 	SB_SHAPE_FIRST_MSG = 1u << 1, /* the first message of an array only (sendmmsg) */
 	SB_SHAPE_FD_ARG0 = 1u << 2,   /* arg0 is an fd of the caller's the operation acts on: the
 				       * broker fetches it (pidfd_getfd) into the call's dirfd[1] */
+	/*
+	 * A path /proc/self/fd/N (thread-self, or the caller's own pid) names the caller's fd N:
+	 * the transport fetches it as dirfd (sb_call.own_fd) and the call acts on what it names.
+	 */
+	SB_SHAPE_FD_PATH = 1u << 3,
 };
 
 enum sb_out_kind {
@@ -169,6 +180,7 @@ enum sb_out_kind {
 	 * nothing.)
 	 */
 	SB_OUT_XATTR_ARGS,
+	SB_OUT_STATFS, /* struct statfs at out_arg */
 };
 
 enum sb_in_kind {
@@ -189,6 +201,8 @@ enum sb_in_kind {
 			 * as SB_IN_MSGHDR (a partial sendmmsg, which the caller must handle
 			 * anyway); its msg_len is written back and the call returns 1 */
 	SB_IN_SOCKET,   /* only the socket (listen) */
+	SB_IN_UTIMBUF,  /* struct utimbuf at in_arg, may be NULL (utime) */
+	SB_IN_TIMEVAL,  /* struct timeval[2] at in_arg, may be NULL (utimes, futimesat) */
 	/*
 	 * Extended attributes. The value set travels as the DATA item, at most SB_MAX_XATTR bytes
 	 * (E2BIG beyond; sb_xattr_value() says where it is).
@@ -234,6 +248,7 @@ struct sb_shape {
 #define P SB_BROKERED_PATH
 #define X SB_BROKERED_EXEC
 #define T SB_BROKERED_NET
+#define F SB_SHAPE_FD_PATH
 /*
  * name, kind, op, flags, paths, dirfds, string, in kind/arg, out kind/arg, size arg, iargs,
  * fixed flags. A row of op SB_OP_NONE is brokered (so kernel rules cannot allow it) but refused.
@@ -280,7 +295,7 @@ static const struct sb_shape sb_shapes[] = {
 	R(rename,     P, SB_OP_RENAME,   0, 0, 1, N, N, N, 0, N, 0, N, N, N, N, 0),
 	R(link,       P, SB_OP_LINK,     0, 0, 1, N, N, N, 0, N, 0, N, N, N, N, 0),
 	R(symlink,    P, SB_OP_SYMLINK,  0, 1, N, N, N, 0, 0, N, 0, N, N, N, N, 0),
-	R(chmod,      P, SB_OP_CHMOD,    0, 0, N, N, N, N, 0, N, 0, N, N, 1, N, 0),
+	R(chmod,      P, SB_OP_CHMOD,    F, 0, N, N, N, N, 0, N, 0, N, N, 1, N, 0),
 #endif
 	R(unlinkat,   P, SB_OP_UNLINK,   0, 1, N, 0, N, N, 0, N, 0, N, N, 2, N, 0),
 #ifdef SYS_renameat
@@ -289,10 +304,10 @@ static const struct sb_shape sb_shapes[] = {
 	R(renameat2,  P, SB_OP_RENAME,   0, 1, 3, 0, 2, N, 0, N, 0, N, N, 4, N, 0),
 	R(linkat,     P, SB_OP_LINK,     0, 1, 3, 0, 2, N, 0, N, 0, N, N, 4, N, 0),
 	R(symlinkat,  P, SB_OP_SYMLINK,  0, 2, N, 1, N, 0, 0, N, 0, N, N, N, N, 0),
-	R(fchmodat,   P, SB_OP_CHMOD,    0, 1, N, 0, N, N, 0, N, 0, N, N, 2, N, 0),
+	R(fchmodat,   P, SB_OP_CHMOD,    F, 1, N, 0, N, N, 0, N, 0, N, N, 2, N, 0),
 	R(truncate,   P, SB_OP_TRUNCATE, 0, 0, N, N, N, N, 0, N, 0, N, N, 1, N, 0),
-	R(utimensat,  P, SB_OP_UTIMENS,  SB_SHAPE_NULL_PATH, 1, N, 0, N, N, SB_IN_TIMES, 2, 0, N, N,
-	  3, N, 0),
+	R(utimensat,  P, SB_OP_UTIMENS,  SB_SHAPE_NULL_PATH | F, 1, N, 0, N, N, SB_IN_TIMES, 2, 0,
+	  N, N, 3, N, 0),
 	R(execve,     X, SB_OP_EXEC,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
 	R(chdir,      P, SB_OP_CHDIR,    0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
 	R(execveat,   X, SB_OP_EXEC,     0, 1, N, 0, N, N, 0, N, 0, N, N, 4, N, 0),
@@ -329,22 +344,24 @@ static const struct sb_shape sb_shapes[] = {
 	R(sendmmsg,   T, SB_OP_NET,      SB_SHAPE_FIRST_MSG, N, N, N, N, N, SB_IN_MMSGHDR, 1, 0, N,
 	  2, N, N, 0),
 	R(listen,     T, SB_OP_NET,      0, N, N, N, N, N, SB_IN_SOCKET, N, 0, N, N, N, N, 0),
-	/* Brokered, not served yet: refused with ENOSYS. */
 #ifdef SYS_utime
-	R(utime,      P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(utimes,     P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(futimesat,  P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
-	R(chown,      P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(lchown,     P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(mknod,      P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(utime,      P, SB_OP_UTIMENS,  F, 0, N, N, N, N, SB_IN_UTIMBUF, 1, 0, N, N, N, N, 0),
+	R(utimes,     P, SB_OP_UTIMENS,  F, 0, N, N, N, N, SB_IN_TIMEVAL, 1, 0, N, N, N, N, 0),
+	R(futimesat,  P, SB_OP_UTIMENS,  SB_SHAPE_NULL_PATH | F, 1, N, 0, N, N, SB_IN_TIMEVAL, 2, 0,
+	  N, N, N, N, 0),
+	R(chown,      P, SB_OP_CHOWN,    F, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
+	R(lchown,     P, SB_OP_CHOWN,    0, 0, N, N, N, N, 0, N, 0, N, N, N, N,
+	  AT_SYMLINK_NOFOLLOW),
+	R(mknod,      P, SB_OP_MKNOD,    0, 0, N, N, N, N, 0, N, 0, N, N, 1, 2, 0),
 #endif
-	R(fchownat,   P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
-	R(mknodat,    P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
-	R(statfs,     P, SB_OP_NONE,     0, 0, N, N, N, N, 0, N, 0, N, N, N, N, 0),
-	R(fchmodat2,  P, SB_OP_NONE,     0, 1, N, 0, N, N, 0, N, 0, N, N, N, N, 0),
+	R(fchownat,   P, SB_OP_CHOWN,    F, 1, N, 0, N, N, 0, N, 0, N, N, 4, N, 0),
+	R(mknodat,    P, SB_OP_MKNOD,    0, 1, N, 0, N, N, 0, N, 0, N, N, 2, 3, 0),
+	R(statfs,     P, SB_OP_STATFS,   0, 0, N, N, N, N, 0, N, SB_OUT_STATFS, 1, N, N, N, 0),
+	R(fchmodat2,  P, SB_OP_CHMOD,    F, 1, N, 0, N, N, 0, N, 0, N, N, 2, 3, 0),
 };
 /* clang-format on */
 #undef R
+#undef F
 #undef T
 #undef X
 #undef P
@@ -406,6 +423,27 @@ static inline int sb_xattr_value(const struct sb_shape *sh, const uint64_t args[
 	*addr = a;
 	*len = (size_t)n;
 	return 0;
+}
+
+/*
+ * The size of a file call's IN item where its pointer is not NULL (openat2's and the *xattrat
+ * calls' is the caller's).
+ */
+static inline uint64_t sb_shape_in_size(const struct sb_shape *sh, const uint64_t args[6])
+{
+	switch (sh->in_kind) {
+	case SB_IN_OPEN_HOW:
+	case SB_IN_XATTR_ARGS:
+		return args[sh->size_arg];
+	case SB_IN_TIMES:
+		return 2 * sizeof(struct timespec);
+	case SB_IN_UTIMBUF:
+		return sizeof(struct utimbuf);
+	case SB_IN_TIMEVAL:
+		return 2 * sizeof(struct timeval);
+	default:
+		return 0;
+	}
 }
 
 /* Path i of a call is absent: no such argument, or a NULL one where the row allows it. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 #include "channel.h"
@@ -101,6 +102,8 @@ static long call_on(int ch, struct sb_slot *slot, long nr, const uint64_t args[6
 			cap = sizeof(struct stat);
 		if (sh->out_kind == SB_OUT_STATX && cap > sizeof(struct statx))
 			cap = sizeof(struct statx);
+		if (sh->out_kind == SB_OUT_STATFS && cap > sizeof(struct statfs))
+			cap = sizeof(struct statfs);
 		uint64_t to = args[sh->out_arg];
 		if (sh->out_kind == SB_OUT_XATTR_ARGS) {
 			/* getxattrat: the buffer the caller's struct xattr_args names. */

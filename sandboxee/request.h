@@ -82,15 +82,13 @@ static inline long add_xattr_value(const struct sb_shape *sh, const uint64_t arg
 }
 
 /* The path, string, IN and DATA items of a file call. */
-static inline long add_file_items(const struct sb_shape *sh, long nr, const uint64_t args[6],
-				  uint8_t **p, uint8_t *end, struct sb_req *req)
+static inline long add_file_items(const struct sb_shape *sh, const uint64_t args[6], uint8_t **p,
+				  uint8_t *end, struct sb_req *req)
 {
 	long r;
 
 	for (int i = 0; i < 2; i++) {
-		if (sh->path[i] == SB_NOARG)
-			continue;
-		/* utimensat(fd, NULL, ...) acts on the fd itself: no path. */
+		/* No such argument, or a NULL one that acts on the dirfd itself (utimensat). */
 		if (sb_shape_no_path(sh, i, args))
 			continue;
 		r = add_string(p, end, &req->len[SB_ITEM_PATH0 + i], args[sh->path[i]]);
@@ -104,15 +102,14 @@ static inline long add_file_items(const struct sb_shape *sh, long nr, const uint
 	}
 	const void *in = NULL;
 	if (sh->in_kind != SB_IN_NONE && sh->in_kind != SB_IN_XATTR_VALUE && args[sh->in_arg]) {
-		size_t n = sh->in_kind == SB_IN_TIMES ? 2 * sizeof(struct timespec)
-						      : (size_t)args[sh->size_arg];
+		uint64_t n = sb_shape_in_size(sh, args);
 		if (n > SB_MAX_IN)
 			return -E2BIG;
 		if (sh->in_kind == SB_IN_XATTR_ARGS && n < SB_XATTR_ARGS_SIZE_VER0)
 			return -EINVAL;
 		in = *p;
 		r = add_item(p, end, &req->len[SB_ITEM_IN],
-			     (const void *)(uintptr_t)args[sh->in_arg], n);
+			     (const void *)(uintptr_t)args[sh->in_arg], (size_t)n);
 		if (r < 0)
 			return r;
 	}
@@ -143,6 +140,6 @@ static inline long sb_request_build(uint8_t *buf, size_t cap, const struct sb_sh
 	if (sb_shape_is_net(sh))
 		r = add_net(sh, args, &p, end, req);
 	else
-		r = sh ? add_file_items(sh, nr, args, &p, end, req) : 0;
+		r = sh ? add_file_items(sh, args, &p, end, req) : 0;
 	return r < 0 ? r : (long)(p - buf);
 }

@@ -167,6 +167,17 @@ static int cmd_paths(const char *root, const char *secret)
 	report("rename-out", sc(SYS_renameat, d, (long)"granted.txt", d, (long)"../moved", 0));
 	report("rename-in", sc(SYS_renameat, d, (long)"../secret", d, (long)"stolen", 0));
 	report("symlink-out", sc(SYS_symlinkat, (long)"x", d, (long)"../madelink", 0, 0));
+	report("chown-link", sc(SYS_fchownat, d, (long)"link", 1, 1, 0));
+	report("chown-dotdot", sc(SYS_fchownat, d, (long)"../secret", 1, 1, 0));
+	report("fchmodat2-dotdot", sc(452, d, (long)"../secret", 0777, 0, 0));
+	report("utimensat-link", sc(SYS_utimensat, d, (long)"link", 0, 0, 0));
+#ifdef SYS_utimes
+	report("utimes-link", sc(SYS_utimes, (long)cat(root, "/link"), 0, 0, 0, 0));
+	report("futimesat-dotdot", sc(SYS_futimesat, d, (long)"../secret", 0, 0, 0));
+#endif
+	report("mknod-dotdot", sc(SYS_mknodat, d, (long)"../madefifo", S_IFIFO | 0644, 0, 0));
+	char sfs[256];
+	report("statfs-dotdot", sc(SYS_statfs, (long)cat(root, "/../secret"), (long)sfs, 0, 0, 0));
 	/* The tree itself still works: the attempts above were not refused for want of rules. */
 	OPEN(sc, "open-granted", d, "granted.txt", O_RDONLY);
 	return 0;

@@ -161,7 +161,9 @@ for v in dynamic static; do
 		open-dotdot-deep open-link-rel open-link-abs open-dirlink open-mylink \
 		open-mylink-asm open-dotdot-asm open-openat2-dotdot open-write-link \
 		open-create-dotdot open-create-mylink-dir truncate-link chmod-link mkdir-dotdot \
-		unlink-dotdot rename-out rename-in symlink-out; do
+		unlink-dotdot rename-out rename-in symlink-out chown-link chown-dotdot \
+		fchmodat2-dotdot utimensat-link utimes-link futimesat-dotdot mknod-dotdot \
+		statfs-dotdot; do
 		held "$out" $a EACCES "$T"
 	done
 	allowed "$out" open-granted "$T"

@@ -28,12 +28,19 @@
 #include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/statfs.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <cmocka.h>
 
@@ -439,6 +446,16 @@ static void run_case(const struct tcase *t, int et, bool same)
 			fail_msg("%s: struct statx differs", what);
 		break;
 	}
+	case SB_OUT_STATFS: {
+		struct statfs a, b;
+		memcpy(&a, nout, sizeof(a));
+		assert_int_equal(res.outlen, sizeof(b));
+		memcpy(&b, res.out, sizeof(b));
+		if (a.f_type != b.f_type || a.f_bsize != b.f_bsize || a.f_namelen != b.f_namelen ||
+		    a.f_flags != b.f_flags || memcmp(&a.f_fsid, &b.f_fsid, sizeof(a.f_fsid)) != 0)
+			fail_msg("%s: struct statfs differs", what);
+		break;
+	}
 	case SB_OUT_READLINK:
 		assert_int_equal(res.outlen, (size_t)nret);
 		if (memcmp(nout, res.out, (size_t)nret) != 0)
@@ -561,6 +578,14 @@ static struct open_how how_nosym_creat = { .flags = O_CREAT | O_WRONLY,
 static uint8_t how_big_zero[32], how_big_dirty[32];
 
 static const struct tcase read_only[] = {
+	/* statfs: "stat" on the file; the struct goes back */
+	{ SYS_statfs, .p = { "file.txt" } },
+	{ SYS_statfs, .p = { "dir" } },
+	{ SYS_statfs, .p = { "dlink" } },
+	{ SYS_statfs, .p = { "missing" } },
+	{ SYS_statfs, .p = { "dangling" } },
+	{ SYS_statfs, .p = { "" } },
+	{ SYS_statfs, .p = { "file.txt/x" } },
 #ifdef SYS_open
 	/* open */
 	{ SYS_open, .p = { "file.txt" }, .a = O(0, O_RDONLY) },
@@ -735,6 +760,11 @@ static struct timespec times_fixed[2] = { { 1500000000, 5 }, { 1600000000, 7 } }
 static struct timespec times_now[2] = { { 0, UTIME_NOW }, { 0, UTIME_NOW } };
 static struct timespec times_omit[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
 static struct timespec times_bad[2] = { { 0, 2000000000 }, { 0, 0 } };
+#ifdef SYS_utime
+static struct utimbuf utimbuf_fixed = { 1400000000, 1450000000 };
+#endif
+static struct timeval tv_fixed[2] = { { 1300000000, 5 }, { 1350000000, 999999 } };
+static struct timeval tv_bad[2] = { { 0, 1000000 }, { 0, 0 } };
 static struct open_how how_creat_excl = { .flags = O_CREAT | O_EXCL | O_RDWR, .mode = 0600 };
 
 static const struct tcase mutating[] = {
@@ -882,6 +912,59 @@ static const struct tcase mutating[] = {
 	{ SYS_utimensat, .p = { "missing" }, .in = times_fixed, .in_len = sizeof(times_fixed) },
 	{ SYS_utimensat, .p = { "file.txt" }, .a = O(0, 0, 0, 1), .in = times_fixed,
 	  .in_len = sizeof(times_fixed) },
+/* utime, utimes, futimesat: utimensat's rule, their own structs */
+#ifdef SYS_utime
+	{ SYS_utime, .p = { "file.txt" }, .in = &utimbuf_fixed, .in_len = sizeof(utimbuf_fixed) },
+	{ SYS_utime, .p = { "link" }, .in = &utimbuf_fixed, .in_len = sizeof(utimbuf_fixed) },
+	{ SYS_utime, .p = { "ro.txt" } },
+	{ SYS_utime, .p = { "missing" } },
+	{ SYS_utimes, .p = { "hard1" }, .in = tv_fixed, .in_len = sizeof(tv_fixed) },
+	{ SYS_utimes, .p = { "hard1" }, .in = tv_bad, .in_len = sizeof(tv_bad) },
+	{ SYS_utimes, .p = { "empty" } },
+	{ SYS_futimesat, .p = { "inner.txt" }, .dir = { D_DIR }, .in = tv_fixed,
+	  .in_len = sizeof(tv_fixed) },
+	{ SYS_futimesat, .p = { NULL }, .dir = { D_FILE }, .in = tv_fixed,
+	  .in_len = sizeof(tv_fixed) },
+#endif
+	/* fchmodat2: fchmodat with flags; a symlink's mode is EOPNOTSUPP */
+	{ SYS_fchmodat2, .p = { "file.txt" }, .a = O(0, 0, 0640, 0) },
+	{ SYS_fchmodat2, .p = { "link" }, .a = O(0, 0, 0600, AT_SYMLINK_NOFOLLOW) },
+	{ SYS_fchmodat2, .p = { "link" }, .a = O(0, 0, 0604, 0) },
+	{ SYS_fchmodat2, .p = { "dir" }, .a = O(0, 0, 0750, AT_SYMLINK_NOFOLLOW) },
+	{ SYS_fchmodat2, .p = { "" }, .dir = { D_FILE }, .a = O(0, 0, 0660, AT_EMPTY_PATH) },
+	{ SYS_fchmodat2, .p = { "" }, .dir = { D_LINK }, .a = O(0, 0, 0660, AT_EMPTY_PATH) },
+	{ SYS_fchmodat2, .p = { "" }, .a = O(0, 0, 0660, 0) },
+	{ SYS_fchmodat2, .p = { "missing" }, .a = O(0, 0, 0660, AT_SYMLINK_NOFOLLOW) },
+	{ SYS_fchmodat2, .p = { "file.txt" }, .a = O(0, 0, 0660, 1) },
+/* chown, lchown, fchownat (root here: the kernel lets both give files away) */
+#ifdef SYS_chown
+	{ SYS_chown, .p = { "file.txt" }, .a = O(0, 65534, 65534) },
+	{ SYS_chown, .p = { "link" }, .a = O(0, 1, 2) },
+	{ SYS_chown, .p = { "file.txt" }, .a = O(0, (uint32_t)-1, 3) },
+	{ SYS_chown, .p = { "missing" }, .a = O(0, 1, 1) },
+	{ SYS_lchown, .p = { "link" }, .a = O(0, 4, 4) },
+	{ SYS_lchown, .p = { "dangling" }, .a = O(0, 5, 5) },
+#endif
+	{ SYS_fchownat, .p = { "inner.txt" }, .dir = { D_DIR }, .a = O(0, 0, 6, 6, 0) },
+	{ SYS_fchownat, .p = { "link" }, .a = O(0, 0, 7, 7, AT_SYMLINK_NOFOLLOW) },
+	{ SYS_fchownat, .p = { "" }, .dir = { D_FILE }, .a = O(0, 0, 8, 8, AT_EMPTY_PATH) },
+	{ SYS_fchownat, .p = { "" }, .dir = { D_LINK }, .a = O(0, 0, 9, 9, AT_EMPTY_PATH) },
+	{ SYS_fchownat, .p = { "" }, .a = O(0, 0, 9, 9, 0) },
+	{ SYS_fchownat, .p = { "file.txt" }, .a = O(0, 0, 9, 9, 1) },
+/* mknod, mknodat: FIFOs, sockets and regular files, with the umask */
+#ifdef SYS_mknod
+	{ SYS_mknod, .p = { "fifo2" }, .a = O(0, S_IFIFO | 0666, 0) },
+	{ SYS_mknod, .p = { "fifo2" }, .a = O(0, S_IFIFO | 0666, 0) },
+	{ SYS_mknod, .p = { "sock" }, .a = O(0, S_IFSOCK | 0644, 0) },
+	{ SYS_mknod, .p = { "reg" }, .a = O(0, S_IFREG | 0640, 0) },
+	{ SYS_mknod, .p = { "plain" }, .a = O(0, 0604, 0) },
+	{ SYS_mknod, .p = { "missing/x" }, .a = O(0, S_IFIFO | 0644, 0) },
+	{ SYS_mknod, .p = { "." }, .a = O(0, S_IFIFO | 0644, 0) },
+	{ SYS_mknod, .p = { "dangling" }, .a = O(0, S_IFIFO | 0644, 0) },
+	{ SYS_mknod, .p = { "mdir" }, .a = O(0, S_IFDIR | 0755, 0) },
+	{ SYS_mknod, .p = { "mbad" }, .a = O(0, 0170000 | 0644, 0) },
+#endif
+	{ SYS_mknodat, .p = { "fifo3" }, .dir = { D_DIR }, .a = O(0, 0, S_IFIFO | 0600, 0) },
 };
 
 static void test_read_only(void **state)
@@ -1324,6 +1407,257 @@ static void test_policy_changes(void **state)
 	assert_int_equal(res.perm, SB_PERM_EXEC);
 	r = pcall(part, &res, SYS_execveat, "granted/a.txt", NULL, 0, 0, 0, 0, -1);
 	expect_denied(&res, r, EACCES, "granted/a.txt");
+}
+
+/* chown, mknod, statfs, utime(s), fchmodat2 under the policy: allow, deny, ".." and symlinks. */
+static void test_policy_new_calls(void **state)
+{
+	static struct sb_result res;
+	struct stat st;
+	char p[2 * PATH_MAX];
+	int64_t r;
+
+	snprintf(p, sizeof(p), "%s/secret/s.txt", ptree);
+	/* chown: "write" on the file; a symlink or ".." out of the grant is decided where it leads.
+	 */
+	r = pcall(part, &res, SYS_fchownat, "granted/a.txt", NULL, 1, 1, 0, 0, -1);
+	assert_int_equal(r, 0);
+	r = pcall(part, &res, SYS_fchownat, "secret/s.txt", NULL, 1, 1, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "secret/s.txt");
+	r = pcall(part, &res, SYS_fchownat, "granted/abs", NULL, 1, 1, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "secret/s.txt");
+	r = pcall(part, &res, SYS_fchownat, "granted/up/secret/s.txt", NULL, 1, 1, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "secret/s.txt");
+	r = pcall(part, &res, SYS_fchownat, "granted/ro/b.txt", NULL, 1, 1, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "granted/ro/b.txt");
+	assert_int_equal(res.perm, SB_PERM_WRITE);
+	/* With AT_SYMLINK_NOFOLLOW the link itself, which is in the grant. */
+	r = pcall(part, &res, SYS_fchownat, "granted/abs", NULL, 2, 2, AT_SYMLINK_NOFOLLOW, 0, -1);
+	assert_int_equal(r, 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	/* fchmodat2 */
+	r = pcall(part, &res, SYS_fchmodat2, "granted/abs", NULL, 0600, 0, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "secret/s.txt");
+	r = pcall(part, &res, SYS_fchmodat2, "granted/abs", NULL, 0600, AT_SYMLINK_NOFOLLOW, 0, 0,
+		  -1);
+	assert_int_equal(r, -EOPNOTSUPP);
+	r = pcall(part, &res, SYS_fchmodat2, "granted/up/secret/s.txt", NULL, 0600, 0, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "secret/s.txt");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	/* utimes, futimesat (NULL times: now) */
+#ifdef SYS_utimes
+	r = pcall(part, &res, SYS_utimes, "granted/abs", NULL, 0, 0, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "secret/s.txt");
+	r = pcall(part, &res, SYS_utime, "granted/ro/b.txt", NULL, 0, 0, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "granted/ro/b.txt");
+	r = pcall(part, &res, SYS_futimesat, "granted/up/secret/s.txt", NULL, 0, 0, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "secret/s.txt");
+	r = pcall(part, &res, SYS_utimes, "granted/a.txt", NULL, 0, 0, 0, 0, -1);
+	assert_int_equal(r, 0);
+#endif
+	/* mknodat: "create" on the new name. */
+	r = pcall(part, &res, SYS_mknodat, "granted/fifo", NULL, S_IFIFO | 0644, 0, 0, 0, -1);
+	assert_int_equal(r, 0);
+	assert_true(pexists("granted/fifo"));
+	r = pcall(part, &res, SYS_mknodat, "secret/fifo", NULL, S_IFIFO | 0644, 0, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "secret/fifo");
+	assert_int_equal(res.perm, SB_PERM_CREATE);
+	r = pcall(part, &res, SYS_mknodat, "granted/up/secret/f", NULL, S_IFIFO, 0, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "secret/f");
+	r = pcall(part, &res, SYS_mknodat, "granted/sdir/f", NULL, S_IFSOCK, 0, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "secret/f");
+	r = pcall(part, &res, SYS_mknodat, "granted/ro/f", NULL, S_IFREG, 0, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "granted/ro/f");
+	assert_false(pexists("secret/fifo") || pexists("secret/f") || pexists("granted/ro/f"));
+	/* A device node: refused whatever the policy, and logged. */
+	r = pcall(allow, &res, SYS_mknodat, "granted/null", NULL, S_IFCHR | 0666, makedev(1, 3), 0,
+		  0, -1);
+	assert_int_equal(r, -EPERM);
+	assert_int_equal(res.decision.verdict, SB_DENY);
+	assert_true(res.decision.log);
+	assert_false(pexists("granted/null"));
+	/* statfs: "stat". */
+	r = pcall(part, &res, SYS_statfs, "granted/a.txt", NULL, 0, 0, 0, 0, -1);
+	assert_int_equal(r, 0);
+	assert_int_equal(res.outlen, sizeof(struct statfs));
+	r = pcall(part, &res, SYS_statfs, "granted/abs", NULL, 0, 0, 0, 0, -1);
+	expect_denied(&res, r, EACCES, "secret/s.txt");
+	assert_int_equal(res.outlen, 0);
+	r = pcall(part, &res, SYS_statfs, "hidden/h.txt", NULL, 0, 0, 0, 0, -1);
+	expect_denied(&res, r, ENOENT, "hidden/h.txt");
+}
+
+/*
+ * /proc/self/fd/N names the caller's own fd, which the transport fetched (own_fd): the call is
+ * decided on the canonical path of what the fd names, never on where a magic link could lead.
+ */
+static int64_t own_fd_call(const struct sb_policy *policy, struct sb_result *res, int nr, int fd,
+			   uint64_t a1, uint64_t a2)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	struct sb_call call = {
+		.nr = nr,
+		.args = { 0, a1, a2 },
+		.pid = getpid(),
+		.shape = sb_shape_lookup(nr),
+		.path = { path },
+		.dirfd = { fcntl(fd, F_DUPFD_CLOEXEC, 3), -1 },
+		.own_fd = { true, false },
+	};
+	if (call.shape->path[0] == 1) { /* fchmodat, fchownat, utimensat: a dirfd first */
+		call.args[0] = (uint64_t)AT_FDCWD;
+		call.args[2] = a1;
+		call.args[3] = a2;
+	}
+	assert_non_null(call.shape);
+	assert_true(call.dirfd[0] >= 0);
+	assert_int_equal(sb_execute(policy, NULL, &call, res), 0);
+	close(call.dirfd[0]);
+	return res->ret;
+}
+
+static void test_policy_own_fd(void **state)
+{
+	static struct sb_result res;
+	char p[2 * PATH_MAX];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/granted/a.txt", ptree);
+	int ok = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	snprintf(p, sizeof(p), "%s/secret/s.txt", ptree);
+	int out = open(p, O_RDONLY | O_CLOEXEC);
+	snprintf(p, sizeof(p), "%s/granted/abs", ptree);
+	int link = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	assert_true(ok >= 0 && out >= 0 && link >= 0);
+
+	/* The C library's fchmodat(AT_SYMLINK_NOFOLLOW): chmod of /proc/self/fd/N. */
+	assert_int_equal(own_fd_call(part, &res, SYS_fchmodat, ok, 0640, 0), 0);
+	assert_int_equal(fstat(ok, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	/* An fd on a file outside the grant changes nothing, and the record names that file. */
+	int64_t r = own_fd_call(part, &res, SYS_fchmodat, out, 0600, 0);
+	expect_denied(&res, r, EACCES, "secret/s.txt");
+	r = own_fd_call(part, &res, SYS_fchownat, out, 1, 1);
+	expect_denied(&res, r, EACCES, "secret/s.txt");
+	r = own_fd_call(part, &res, SYS_utimensat, out, 0, 0);
+	expect_denied(&res, r, EACCES, "secret/s.txt");
+	assert_int_equal(fstat(out, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(st.st_uid, 0);
+	/* An O_PATH fd on a granted symlink is the link, not where it points. */
+	r = own_fd_call(part, &res, SYS_fchmodat, link, 0600, 0);
+	assert_int_equal(r, -EOPNOTSUPP);
+	assert_int_equal(fstat(out, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	/* Without the transport's fd, the magic link is refused as before. */
+	struct sb_call call = {
+		.nr = SYS_fchmodat,
+		.args = { (uint64_t)AT_FDCWD, 0, 0600 },
+		.pid = getpid(),
+		.shape = sb_shape_lookup(SYS_fchmodat),
+		.path = { p },
+		.dirfd = { -1, -1 },
+	};
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", out);
+	assert_int_equal(sb_execute(part, NULL, &call, &res), 0);
+	assert_true(res.ret < 0);
+	assert_int_equal(fstat(out, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	close(ok);
+	close(out);
+	close(link);
+}
+
+/* A child that becomes uid/gid 65534 with no groups (or, with root, uid 0 without capabilities)
+ * and waits to be killed: the caller whose identity chown must use. */
+static pid_t identity_child(bool root_nocaps)
+{
+	int pfds[2];
+	char c;
+	assert_int_equal(pipe(pfds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		bool ok = prctl(PR_SET_PDEATHSIG, SIGKILL) == 0;
+		if (root_nocaps) {
+			struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+			struct __user_cap_data_struct d[2] = { 0 };
+			ok = ok && syscall(SYS_capset, &h, d) == 0;
+		} else
+			ok = ok && setgroups(0, NULL) == 0 && setresgid(65534, 65534, 65534) == 0 &&
+			     setresuid(65534, 65534, 65534) == 0;
+		if (!ok || write(pfds[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pfds[1]);
+	assert_int_equal(read(pfds[0], &c, 1), 1);
+	close(pfds[0]);
+	return pid;
+}
+
+static void kill_child(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* chown acts with the caller's identity: what it could not do natively, it cannot do here. */
+static void test_chown_identity(void **state)
+{
+	static struct sb_result res;
+	char p[2 * PATH_MAX];
+	struct stat st;
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct before[2], after[2];
+
+	if (geteuid() != 0)
+		skip();
+	xwrite(ptree, "granted/mine", "m\n", 0644);
+	snprintf(p, sizeof(p), "%s/granted/mine", ptree);
+	assert_int_equal(chown(p, 65534, 65534), 0);
+	snprintf(p, sizeof(p), "%s/granted/a.txt", ptree);
+	assert_int_equal(chown(p, 0, 0), 0);
+	snprintf(p, sizeof(p), "%s/granted/mine", ptree);
+	assert_int_equal(syscall(SYS_capget, &h, before), 0);
+	int ngroups = getgroups(0, NULL);
+	pid_t nobody = identity_child(false);
+	/* A file of someone else's; giving one's own away; a group one is not in. */
+	assert_int_equal(
+		pcall(part, &res, SYS_fchownat, "granted/a.txt", NULL, 65534, 65534, 0, nobody, -1),
+		-EPERM);
+	assert_int_equal(
+		pcall(part, &res, SYS_fchownat, "granted/mine", NULL, 0, -1, 0, nobody, -1),
+		-EPERM);
+	assert_int_equal(
+		pcall(part, &res, SYS_fchownat, "granted/mine", NULL, -1, 0, 0, nobody, -1),
+		-EPERM);
+	/* Its own file to its own group: fine. */
+	assert_int_equal(
+		pcall(part, &res, SYS_fchownat, "granted/mine", NULL, 65534, 65534, 0, nobody, -1),
+		0);
+	kill_child(nobody);
+	/* uid 0 without CAP_CHOWN may not give a file away either. */
+	pid_t nocaps = identity_child(true);
+	assert_int_equal(
+		pcall(part, &res, SYS_fchownat, "granted/a.txt", NULL, 65534, -1, 0, nocaps, -1),
+		-EPERM);
+	kill_child(nocaps);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 65534);
+	snprintf(p, sizeof(p), "%s/granted/a.txt", ptree);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	/* The broker thread is itself again. */
+	assert_int_equal(setfsuid((uid_t)-1), 0);
+	assert_int_equal(setfsgid((gid_t)-1), 0);
+	assert_int_equal(syscall(SYS_capget, &h, after), 0);
+	assert_memory_equal(before, after, sizeof(before));
+	assert_int_equal(getgroups(0, NULL), ngroups);
 }
 
 /* A hard link is a new name for an existing object: it must not grant more than the old one. */
@@ -1902,6 +2236,14 @@ static void test_no_fd_leak(void **state)
 		pcall(part, &res, SYS_fchmodat, "granted/tmp", NULL, 0600, 0, 0, 0, -1);
 		pcall(part, &res, SYS_truncate, "granted/tmp", NULL, 0, 0, 0, 0, -1);
 		pcall(part, &res, SYS_utimensat, "granted/tmp", NULL, 0, 0, 0, 0, -1);
+		pcall(part, &res, SYS_fchownat, "granted/tmp", NULL, 0, 0, 0, 0, -1);
+		pcall(part, &res, SYS_fchownat, "granted/abs", NULL, 0, 0, 0, 0, -1);
+		pcall(part, &res, SYS_fchmodat2, "granted/abs", NULL, 0600, AT_SYMLINK_NOFOLLOW, 0,
+		      0, -1);
+		pcall(part, &res, SYS_statfs, "granted/tmp", NULL, 0, 0, 0, 0, -1);
+		pcall(part, &res, SYS_mknodat, "granted/tmpfifo", NULL, S_IFIFO, 0, 0, 0, -1);
+		pcall(part, &res, SYS_unlinkat, "granted/tmpfifo", NULL, 0, 0, 0, 0, -1);
+		own_fd_call(part, &res, SYS_fchmodat, pgranted, 0755, 0);
 		r = pcall(part, &res, SYS_execveat, "granted/tool.sh", NULL, 0, 0, 0, 0, -1);
 		assert_int_equal(r, 0);
 		close(res.fd);
@@ -1926,7 +2268,9 @@ int main(void)
 		cmocka_unit_test(test_policy_changes), cmocka_unit_test(test_policy_hardlinks),
 		cmocka_unit_test(test_policy_proc),    cmocka_unit_test(test_policy_other_caller),
 		cmocka_unit_test(test_policy_xattr),   cmocka_unit_test(test_policy_xattrat),
-		cmocka_unit_test(test_policy_watches), cmocka_unit_test(test_no_fd_leak),
+		cmocka_unit_test(test_policy_watches), cmocka_unit_test(test_policy_new_calls),
+		cmocka_unit_test(test_policy_own_fd),  cmocka_unit_test(test_chown_identity),
+		cmocka_unit_test(test_no_fd_leak),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

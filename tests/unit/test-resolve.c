@@ -152,6 +152,38 @@ static void test_parent(void **state)
 }
 
 /* The policy decides on the canonical path: an escape through a symlink meets the default. */
+/* The caller's own fd, named the ways procfs names it, and nothing that merely looks like it. */
+static void test_own_fd_number(void **state)
+{
+	static const struct {
+		const char *path;
+		int n;
+	} cases[] = {
+		{ "/proc/self/fd/3", 3 },
+		{ "/proc/thread-self/fd/12", 12 },
+		{ "/proc/1234/fd/0", 0 },
+		{ "/proc/1234/fd/2147483647", 2147483647 },
+		{ "/proc/1234/fd/2147483648", -1 },
+		{ "/proc/1235/fd/4", -1 },
+		{ "/proc/12345/fd/4", -1 },
+		{ "/proc/self/fd/03", -1 },
+		{ "/proc/self/fd/3/", -1 },
+		{ "/proc/self/fd/3/x", -1 },
+		{ "/proc/self/fd/", -1 },
+		{ "/proc/self/fd/-1", -1 },
+		{ "/proc/self/fdinfo/3", -1 },
+		{ "/proc//self/fd/3", -1 },
+		{ "proc/self/fd/3", -1 },
+		{ "/dev/fd/3", -1 },
+		{ "", -1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (sb_own_fd_number(cases[i].path, 1234) != cases[i].n)
+			fail_msg("%s: %d, want %d", cases[i].path,
+				 sb_own_fd_number(cases[i].path, 1234), cases[i].n);
+	assert_int_equal(sb_own_fd_number(NULL, 1234), -1);
+}
+
 static void test_with_policy(void **state)
 {
 	char text[PATH_MAX + 64];
@@ -184,7 +216,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_follow),      cmocka_unit_test(test_nofollow),
 		cmocka_unit_test(test_magic_links), cmocka_unit_test(test_parent),
-		cmocka_unit_test(test_with_policy),
+		cmocka_unit_test(test_with_policy), cmocka_unit_test(test_own_fd_number),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
