@@ -477,6 +477,33 @@ static int cmd_stdin_file(const char *root)
 	OPEN(sc, "open-proc-fd0-trunc", AT_FDCWD, "/proc/self/fd/0", O_WRONLY | O_TRUNC);
 	report("chmod-fd0-empty", sc(SYS_fchmodat, 0, (long)"", 0666, AT_EMPTY_PATH, 0));
 	report("write-fd0", sc(SYS_write, 0, (long)"x", 1, 0, 0));
+	/*
+	 * The metadata calls that take /proc/self/fd/N as the caller's own fd (the C library's
+	 * fchmodat with AT_SYMLINK_NOFOLLOW goes that way): decided on what fd 0 names, the secret,
+	 * through every spelling of the caller's own /proc directory.
+	 */
+	char mine[64], trailing[64], parent[64];
+	snprintf(mine, sizeof(mine), "/proc/%d/fd/0", (int)getpid());
+	snprintf(trailing, sizeof(trailing), "/proc/self/fd/0/");
+	snprintf(parent, sizeof(parent), "/proc/self/fd/0/..");
+	report("chmod-procfd0", sc(SYS_fchmodat, AT_FDCWD, (long)"/proc/self/fd/0", 0666, 0, 0));
+	report("chmod-procfd0-pid", sc(SYS_fchmodat, AT_FDCWD, (long)mine, 0666, 0, 0));
+	report("chmod-procfd0-thread",
+	       sc(SYS_fchmodat, AT_FDCWD, (long)"/proc/thread-self/fd/0", 0666, 0, 0));
+	report("chmod-procfd0-slash", sc(SYS_fchmodat, AT_FDCWD, (long)trailing, 0666, 0, 0));
+	report("chmod-procfd0-dotdot", sc(SYS_fchmodat, AT_FDCWD, (long)parent, 0777, 0, 0));
+	report("fchmodat2-procfd0-nofollow",
+	       sc(452, AT_FDCWD, (long)"/proc/self/fd/0", 0666, AT_SYMLINK_NOFOLLOW, 0));
+	report("chown-procfd0", sc(SYS_fchownat, AT_FDCWD, (long)"/proc/self/fd/0", 1, 1, 0));
+	report("lchown-procfd0",
+	       sc(SYS_fchownat, AT_FDCWD, (long)"/proc/self/fd/0", 1, 1, AT_SYMLINK_NOFOLLOW));
+	report("utimensat-procfd0", sc(SYS_utimensat, AT_FDCWD, (long)"/proc/self/fd/0", 0, 0, 0));
+#ifdef SYS_utimes
+	report("utimes-procfd0", sc(SYS_utimes, (long)"/proc/self/fd/0", 0, 0, 0, 0));
+#endif
+	report("setxattr-procfd0",
+	       sc(SYS_setxattr, (long)"/proc/self/fd/0", (long)"user.x", (long)"v", 1, 0));
+	report("truncate-procfd0", sc(SYS_truncate, (long)"/proc/self/fd/0", 0, 0, 0, 0));
 	return 0;
 }
 
@@ -501,6 +528,21 @@ static int cmd_opath(const char *root)
 	struct stat st;
 	report("stat-opath-empty", sc(SYS_newfstatat, p, (long)"", (long)&st, AT_EMPTY_PATH, 0));
 	report("write-opath", sc(SYS_write, p, (long)"x", 1, 0, 0));
+	/* The caller's own fd by its /proc name: still only what the grant of the file allows. */
+	report("chmod-opath-proc", sc(SYS_fchmodat, AT_FDCWD, (long)link, 0666, 0, 0));
+	report("chown-opath-proc", sc(SYS_fchownat, AT_FDCWD, (long)link, 1, 1, 0));
+	report("utimensat-opath-proc", sc(SYS_utimensat, AT_FDCWD, (long)link, 0, 0, 0));
+	/* An O_PATH fd on a symlink in the tree that leads out: the broker never follows it. */
+	char lpath[4096], llink[64];
+	snprintf(lpath, sizeof(lpath), "%s/link", root);
+	long l = sc(SYS_openat, AT_FDCWD, (long)lpath, O_PATH | O_NOFOLLOW, 0, 0);
+	report("opath-symlink", l >= 0 ? 0 : l);
+	if (l >= 0) {
+		snprintf(llink, sizeof(llink), "/proc/self/fd/%ld", l);
+		report("chmod-opath-symlink", sc(SYS_fchmodat, AT_FDCWD, (long)llink, 0666, 0, 0));
+		report("chown-opath-symlink", sc(SYS_fchownat, AT_FDCWD, (long)llink, 1, 1, 0));
+		report("utimes-opath-symlink", sc(SYS_utimensat, AT_FDCWD, (long)llink, 0, 0, 0));
+	}
 	/* The read-only file itself can be read: the attempts above are about write. */
 	OPEN(sc, "open-ro-read", AT_FDCWD, ro, O_RDONLY);
 	return 0;

@@ -74,6 +74,7 @@ mktree() { # DIR: a fresh tree with the same layout (controls get their own)
 	mkdir -p "$1/root/sub" "$1/root/ro"
 	chmod 755 "$1"
 	echo "$secret_text" >"$1/secret"
+	touch -d @1000000000 "$1/secret"
 	echo "granted-content" >"$1/root/granted.txt"
 	echo "ro-content" >"$1/root/ro/file.txt"
 	ln -s ../secret "$1/root/link"
@@ -82,10 +83,12 @@ mktree() { # DIR: a fresh tree with the same layout (controls get their own)
 	ln -s /proc/self "$1/root/plink"
 	ln -s granted.txt "$1/root/flip"
 }
-# untouched TAG: the secret kept its content and mode, and nothing appeared beside it.
+# untouched TAG: the secret kept its content, mode, owner and times, and nothing appeared beside
+# it.
 untouched() {
 	check "$1: the secret outside the tree is unchanged" \
-		[ "$(cat "$secret" 2>/dev/null)" = "$secret_text" -a "$(stat -c %a "$secret")" = 644 ]
+		[ "$(cat "$secret" 2>/dev/null)" = "$secret_text" -a \
+		"$(stat -c %a:%u:%g:%Y "$secret")" = "644:$(id -u):$(id -g):1000000000" ]
 	check "$1: nothing was created or removed outside the tree ($(ls -A "$s" | tr '\n' ' '))" \
 		[ "$(ls -A "$s" | tr '\n' ' ')" = "root secret " ]
 }
@@ -339,7 +342,10 @@ for v in dynamic static; do
 
 	mktree "$s"
 	out=$(run base -- "$bin" stdin-file "$root" <"$secret")
-	for a in link-fd0-empty open-proc-fd0-rw open-proc-fd0-rw-asm open-proc-fd0-trunc; do
+	for a in link-fd0-empty open-proc-fd0-rw open-proc-fd0-rw-asm open-proc-fd0-trunc \
+		chmod-procfd0 chmod-procfd0-pid chmod-procfd0-thread chmod-procfd0-slash \
+		chmod-procfd0-dotdot fchmodat2-procfd0-nofollow chown-procfd0 lchown-procfd0 \
+		utimensat-procfd0 utimes-procfd0 setxattr-procfd0 truncate-procfd0; do
 		held "$out" $a EACCES "$T (fd 0 is the secret, read-only)"
 	done
 	held "$out" write-fd0 EBADF "$T (fd 0 is the secret, read-only)"
@@ -354,9 +360,17 @@ for v in dynamic static; do
 		held "$out" opath-ro EOPNOTSUPP "$T (O_PATH over notify, docs/design.md)"
 	fi
 	for a in open-opath-reopen-rw open-opath-reopen-rw-asm open-opath-reopen-wronly \
-		link-opath-empty link-opath-proc open-opath-dotdot; do
+		link-opath-empty link-opath-proc open-opath-dotdot chmod-opath-proc chown-opath-proc \
+		utimensat-opath-proc; do
 		held "$out" $a EACCES "$T (read-only granted file)"
 	done
+	if [ $v = dynamic ]; then
+		# /proc/self/fd/N of an O_PATH fd on the tree's symlink to the secret acts on the
+		# symlink itself (mode: EOPNOTSUPP as in the kernel; owner: no CAP_CHOWN), never on
+		# where it leads: untouched below checks the secret's mode, owner and times.
+		held "$out" chmod-opath-symlink EOPNOTSUPP "$T (an O_PATH fd on a symlink)"
+		held "$out" chown-opath-symlink EPERM "$T (an O_PATH fd on a symlink)"
+	fi
 	held "$out" write-opath EBADF "$T"
 	allowed "$out" open-ro-read "$T"
 	check "$T opath: the read-only file is unchanged, no second name for it" \
