@@ -123,6 +123,13 @@ struct sb_rep {
  * the script through it).
  */
 #define SB_EXEC_FD 1019
+/*
+ * Where the sandboxee's channels go: the broker's end arrives at the lowest free number, which may
+ * be 0, 1 or 2 when the program closed them, and a program that then opens a file or checks
+ * fstat(0) must find what it expects. Each channel moves to the lowest free number from here
+ * (F_DUPFD_CLOEXEC), or from 3 where the fd limit is lower.
+ */
+#define SB_CHANNEL_FD_MIN 512
 #define SB_MAX_REP (sizeof(struct sb_rep) + SB_MAX_OUT_WIRE)
 _Static_assert(sizeof(struct sb_slot) + SB_MAX_REP <= SB_SLOT_SIZE, "the reply fits the slot");
 _Static_assert(offsetof(struct sb_slot, rep) == 64, "the reply starts on its own cache line");

@@ -418,7 +418,7 @@ int sb_net_target_from_sockaddr(const struct sockaddr *sa, socklen_t len, int so
 		t->kind = SB_NET_UNIX;
 		memcpy(t->name, un->sun_path, l);
 		t->name[l] = 0;
-		return t->name[0] == '/' ? 0 : -EINVAL;
+		return 0; /* relative or not: the broker resolves it before any rule sees it */
 	}
 	case AF_INET: {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;

@@ -60,6 +60,8 @@ static const struct {
 	{ "exit_group", SB_ALLOW, 0, 0, 0, { { 0 } } },
 	{ "fcntl", SB_ALLOW, 0, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_SETFD } } },
 	{ "fcntl", SB_ALLOW, 0, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_GETFD } } },
+	/* A new channel moves out of the program's way (SB_CHANNEL_FD_MIN); a dup, nothing more. */
+	{ "fcntl", SB_ALLOW, 0, 0, 1, { { 1, SB_CMP_EQ, UINT64_MAX, F_DUPFD_CLOEXEC } } },
 	{ "dup3", SB_ALLOW, 0, EXEC, 1, { { 1, SB_CMP_EQ, UINT64_MAX, SB_EXEC_FD } } },
 	/*
 	 * The checked exec, only where the handler makes it (sb_trap_enter,

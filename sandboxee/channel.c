@@ -6,6 +6,7 @@
  * are closed. Runs in SIGSYS context (and before the trap is armed): raw syscalls, no locks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -117,6 +118,14 @@ static int new_channel(struct sb_thread *t, bool want_slot, struct sb_slot **ret
 		sb_close_fds(fds);
 		return (int)r;
 	}
+	/* Out of the program's way (SB_CHANNEL_FD_MIN): never 0, 1 or 2. */
+	long moved = raw(SYS_fcntl, fds[0], F_DUPFD_CLOEXEC, SB_CHANNEL_FD_MIN, 0, 0, 0);
+	if (moved < 0)
+		moved = raw(SYS_fcntl, fds[0], F_DUPFD_CLOEXEC, 3, 0, 0, 0);
+	raw(SYS_close, fds[0], 0, 0, 0, 0, 0);
+	if (moved < 0)
+		return (int)moved;
+	fds[0] = (int)moved;
 	/* A slot in our region only: the reply may have been meant for another process. */
 	if (want_slot && rep->ret > 0 && rep->seq == (uint64_t)sb_region_pid)
 		*ret_slot = (struct sb_slot *)((uint8_t *)sb_region +

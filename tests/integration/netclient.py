@@ -5,6 +5,7 @@ Each prints "LABEL ok [DETAIL]" or "LABEL err ERRNO-NAME" on its own line:
   tcp:LABEL:HOST:PORT         connect a TCP socket (IPv6 when HOST contains ':')
   tcpblock:LABEL:HOST:PORT    the same on a blocking socket (the broker connects in a thread)
   unix:LABEL:PATH             connect a unix stream socket (@NAME: abstract)
+  ubind:LABEL:PATH            bind a unix stream socket to PATH (relative: from the cwd)
   bind:LABEL:HOST:PORT        bind a TCP socket, then listen
   listen:LABEL                listen on a TCP socket that was never bound
   udp:LABEL:HOST:PORT         sendto a datagram to the address
@@ -32,6 +33,10 @@ def run(op):
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.connect("\0" + rest[1:] if rest.startswith("@") else rest)
             return label, "ok " + s.recv(64).decode().strip()
+        if kind == "ubind":
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind(rest)
+            return label, "ok"
         if kind == "listen":
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.listen(1)

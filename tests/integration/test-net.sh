@@ -119,6 +119,7 @@ net tcp:127.0.0.1:$pa connect
 net tcp:[::1]:$p6 connect
 net tcp:127.0.0.2/32:* deny errno ENETUNREACH
 net unix:$tmp/allowed.sock connect
+net unix:$tmp/bound-*.sock bind
 net unix:@sb-allowed-$$ connect
 net tcp:127.0.0.1:$pbind bind
 net udp:127.0.0.1:$pudp send
@@ -133,6 +134,11 @@ tcp:tcp-other-address:127.0.0.2:$pa
 unix:unix-allowed:$tmp/allowed.sock
 unix:unix-link:$tmp/link-to-allowed.sock
 unix:unix-forbidden:$tmp/forbidden.sock
+unix:unix-relative:allowed.sock
+unix:unix-relative-forbidden:./forbidden.sock
+ubind:ubind-relative:bound-rel.sock
+ubind:ubind-relative-dotdot:../$(basename "$tmp")/bound-dotdot.sock
+ubind:ubind-relative-forbidden:other.sock
 unix:abstract-allowed:@sb-allowed-$$
 unix:abstract-denied:@sb-denied-$$
 bind:bind-allowed:127.0.0.1:$pbind
@@ -187,6 +193,19 @@ for transport in trap notify; do
 	expect unix-link "ok allowed-path"
 	expect unix-forbidden "err EACCES"
 	rec "a forbidden unix path" syscall=connect decision=deny "addr=unix:$tmp/forbidden.sock"
+	# A relative unix path is resolved from the program's cwd ($tmp), like a file path.
+	expect unix-relative "ok allowed-path"
+	expect unix-relative-forbidden "err EACCES"
+	rec "a relative unix path, by its canonical path" syscall=connect decision=deny \
+		errno=EACCES "addr=unix:$tmp/forbidden.sock"
+	expect ubind-relative "ok"
+	expect ubind-relative-dotdot "ok"
+	check "$transport: relative binds made their socket files" \
+		[ -S "$tmp/bound-rel.sock" -a -S "$tmp/bound-dotdot.sock" ]
+	rm -f "$tmp/bound-rel.sock" "$tmp/bound-dotdot.sock"
+	expect ubind-relative-forbidden "err EACCES"
+	rec "a relative bind elsewhere" syscall=bind decision=deny "addr=unix:$tmp/other.sock"
+	check "$transport: the refused bind made no file" [ ! -e "$tmp/other.sock" ]
 	expect abstract-allowed "ok allowed-abstract"
 	expect abstract-denied "err EACCES"
 	rec "an abstract name" syscall=connect decision=deny "addr=unix:@sb-denied-$$"

@@ -340,6 +340,17 @@ check "chmod, chown, touch outside the grant fail and change nothing${out:+: $ou
 	[ "$(stat -c %a:%u "$tmp/secret.txt")" = "644:0" ]
 check "each refusal left a record" [ "$(grep -c "$tmp/secret.txt" "$log")" -ge 3 ]
 
+# A program started with fd 0 (or 1, 2) closed finds it closed: the runtime's channels keep out
+# of the low numbers (posix_spawn's POSIX_SPAWN_CLOSE, `cmd <&-`).
+out=$(run -p "$tmp/python3.policy" -- /usr/bin/python3 -c 'import os
+for fd in (0, 2):
+    try:
+        os.fstat(fd)
+        print(fd, "open")
+    except OSError as e:
+        print(fd, e.errno)' <&- 2>&-)
+check "stdin and stderr closed before the sandbox stay closed in it${out:+: $out}" \
+	[ "$(printf '%s' "$out" | tr '\n' ' ')" = "0 9 2 9" ]
 out=$("$sb" run --help)
 case $out in
 *--policy*--log*--user*--cwd*--env*--clearenv*--timeout*) ok "run --help lists every flag" ;;

@@ -67,6 +67,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -545,6 +546,48 @@ static int cmd_opath(const char *root)
 	}
 	/* The read-only file itself can be read: the attempts above are about write. */
 	OPEN(sc, "open-ro-read", AT_FDCWD, ro, O_RDONLY);
+	return 0;
+}
+
+/* ---- unix socket paths: relative, "..", symlinks ------------------------------------------ */
+
+static long unix_call(int nr, const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	long s = sc(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, 0, 0);
+	if (s < 0)
+		return s;
+	long r = sc(nr, s, (long)&a, sizeof(a), 0, 0);
+	close((int)s);
+	return r;
+}
+
+static long unix_sendto(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	long r = sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof(a)) < 0 ? -errno : 0;
+	close(s);
+	return r;
+}
+
+/* The cwd is the granted tree; only names inside it may be bound or connected to. */
+static int cmd_unix(const char *root)
+{
+	report("ubind-rel-dotdot", unix_call(SYS_bind, "../made.sock"));
+	report("ubind-rel-dlink", unix_call(SYS_bind, "dlink/made.sock"));
+	report("ubind-rel-deep", unix_call(SYS_bind, "sub/../../made.sock"));
+	report("ubind-abs-dotdot", unix_call(SYS_bind, cat(root, "/../made.sock")));
+	report("ubind-rel-link", unix_call(SYS_bind, "link"));
+	report("uconnect-rel-link", unix_call(SYS_connect, "link"));
+	report("uconnect-rel-dotdot", unix_call(SYS_connect, "../secret"));
+	report("usendto-rel-dotdot", unix_sendto("../made.sock"));
+	/* Inside the tree it works: the refusals above were about where, not about unix sockets. */
+	report("ubind-rel-granted", unix_call(SYS_bind, "sub/ok.sock"));
 	return 0;
 }
 
@@ -1323,6 +1366,8 @@ int main(int argc, char **argv)
 		return cmd_stdin_file(argv[2]);
 	if (strcmp(cmd, "opath") == 0 && argc == 3)
 		return cmd_opath(argv[2]);
+	if (strcmp(cmd, "unix") == 0 && argc == 3)
+		return cmd_unix(argv[2]);
 	if (strcmp(cmd, "hardlink") == 0 && argc == 4)
 		return cmd_hardlink(argv[2], argv[3]);
 	if (strncmp(cmd, "sig", 3) == 0 && argc == 4)

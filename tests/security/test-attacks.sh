@@ -114,6 +114,12 @@ path $tmp/suid-id read exec
 path $root/** read write create delete list
 path $root/ro/** read list
 P
+cat >"$tmp/unix.policy" <<P
+sysbroker-policy 1
+include $tmp/base.policy
+allow socket if arg0 == AF_UNIX
+net unix:$root/** connect bind send
+P
 cat >"$tmp/proc.policy" <<P
 sysbroker-policy 1
 include $tmp/base.policy
@@ -395,6 +401,22 @@ for v in dynamic static; do
 	check "$T hardlink: the read-only file is unchanged" [ "$(cat "$root/ro/file.txt")" = ro-content ]
 	secret_unread "$out" "$T hardlink"
 	untouched "$T hardlink"
+
+	# --- 4b. unix socket paths out of the tree: relative, "..", symlinks ---------------------
+	mktree "$s"
+	: >"$log"
+	out=$(run unix --cwd "$root" -- "$bin" unix "$root")
+	for a in ubind-rel-dotdot ubind-rel-dlink ubind-rel-deep ubind-abs-dotdot uconnect-rel-link \
+		uconnect-rel-dotdot usendto-rel-dotdot; do
+		held "$out" $a EACCES "$T"
+	done
+	# The tree's "link" names the secret: a bind there is decided on the link's own name (in the
+	# tree) and fails as the kernel's does, since the name exists.
+	held "$out" ubind-rel-link EADDRINUSE "$T"
+	allowed "$out" ubind-rel-granted "$T"
+	check "$T unix: each refusal left a record with the canonical address" \
+		[ "$(grep -c "\"addr\":\"unix:$s/made.sock\".*\"decision\":\"deny\"" "$log")" -ge 5 ]
+	untouched "$T unix"
 
 	# --- 5. SIGSYS: masked, ignored, replaced, alternate stacks, forged -----------------------
 	mktree "$s"
