@@ -1497,43 +1497,37 @@ static int do_utimensat(struct ctx *c, int flags)
  */
 static int do_mknod(struct ctx *c, unsigned mode)
 {
+	static const struct sb_decision device = {
+		.verdict = SB_DENY,
+		.err = EPERM,
+		.log = true,
+		.builtin = true,
+		.rule_id = -1,
+	};
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
 	char name[NAME_MAX + 2];
 	mode_t um = 0;
+	mode_t type = mode & S_IFMT;
 
-	switch (mode & S_IFMT) {
-	case 0:
-	case S_IFREG:
-	case S_IFIFO:
-	case S_IFSOCK:
-		break;
-	case S_IFCHR:
-	case S_IFBLK: {
-		static const struct sb_decision device = {
-			.verdict = SB_DENY,
-			.err = EPERM,
-			.log = true,
-			.builtin = true,
-			.rule_id = -1,
-		};
-		record(c, 0, c->path[0] ? c->path[0] : "", SB_PERM_CREATE, SB_PERM_CREATE, &device);
+	if (type == S_IFDIR)
 		return -EPERM;
-	}
-	case S_IFDIR:
-		return -EPERM;
-	default:
+	if (type != 0 && type != S_IFREG && type != S_IFIFO && type != S_IFSOCK &&
+	    type != S_IFCHR && type != S_IFBLK)
 		return -EINVAL;
-	}
 	if (!c->path[0])
 		return -EFAULT;
 	int e = new_name(c, &r, name);
 	if (e < 0)
 		return e;
+	if (type == S_IFCHR || type == S_IFBLK) {
+		/* On the canonical name the rules were asked about: the record says where. */
+		record(c, 0, r.path, SB_PERM_CREATE, SB_PERM_CREATE, &device);
+		return -EPERM;
+	}
 	e = sb_proc_umask(c->call->pid, &um);
 	if (e < 0)
 		return e;
-	mode_t type = mode & S_IFMT ? mode & S_IFMT : S_IFREG;
-	if (mknodat(r.fd, name, type | create_mode(mode, um), 0) < 0)
+	if (mknodat(r.fd, name, (type ? type : S_IFREG) | create_mode(mode, um), 0) < 0)
 		return -errno;
 	return 0;
 }

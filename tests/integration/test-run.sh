@@ -316,6 +316,12 @@ chmod 755 "$tmp/tarsrc/d755"
 chmod 750 "$tmp/tarsrc/d755/d750"
 echo x >"$tmp/tarsrc/d755/f"
 tar -C "$tmp/tarsrc" -cf "$tmp/dirs.tar" d755
+secret_stamp=$(stat -c %a:%u:%Y "$tmp/secret.txt")
+cat >"$tmp/meta-py.policy" <<EOF
+sysbroker-policy 1
+include $tmp/python3.policy
+path /usr/bin/env read exec
+EOF
 cat >"$tmp/meta.policy" <<EOF
 sysbroker-policy 1
 include $pol/build.policy
@@ -324,21 +330,51 @@ path $tmp/meta stat list
 path $tmp/dirs.tar read
 path /usr/bin/** read exec
 EOF
-: >"$log"
-out=$(cd "$tmp/meta" && run -p "$tmp/meta.policy" -- sh -c 'tar xf '"$tmp"'/dirs.tar &&
-	stat -c "%a" d755 d755/d750 && mkfifo ff && stat -c %F ff &&
-	touch -d @1000000000 d755/f && stat -c %Y d755/f && chown 0:0 d755/f &&
-	stat -c %u:%g d755/f && stat -f -c %t . >/dev/null && chmod 711 d755 && stat -c %a d755 &&
-	{ chown 1 d755/f 2>/dev/null || echo refused; }' 2>&1)
-# The sandbox is uid 0 without capabilities: it may not give its file away, through the broker
-# either (which acts with the caller's identity).
-check "tar x restores directory modes; mkfifo, touch, chown, stat -f, chmod work${out:+: $out}" \
-	[ "$(printf '%s' "$out" | tr '\n' ' ')" = "755 750 fifo 1000000000 0:0 711 refused" ]
-out=$(run -p "$tmp/meta.policy" -- sh -c 'chmod 600 '"$tmp"'/secret.txt; chown 1 '"$tmp"'/secret.txt;
-	touch '"$tmp"'/secret.txt; echo done' 2>&1)
-check "chmod, chown, touch outside the grant fail and change nothing${out:+: $out}" \
-	[ "$(stat -c %a:%u "$tmp/secret.txt")" = "644:0" ]
-check "each refusal left a record" [ "$(grep -c "$tmp/secret.txt" "$log")" -ge 3 ]
+# Both transports: sh and the coreutils over the trap, and again behind env -u SYSBROKER_FD (no
+# runtime: every call over notify).
+for transport in trap notify; do
+	pre=
+	[ $transport = notify ] && pre="/usr/bin/env -u SYSBROKER_FD"
+	rm -rf "$tmp/meta" && mkdir "$tmp/meta"
+	: >"$log"
+	# shellcheck disable=SC2086 # $pre is a command prefix
+	out=$(cd "$tmp/meta" && run -p "$tmp/meta.policy" -- $pre sh -c 'tar xf '"$tmp"'/dirs.tar &&
+		stat -c "%a" d755 d755/d750 && mkfifo ff && stat -c %F ff &&
+		touch -d @1000000000 d755/f && stat -c %Y d755/f && chown 0:0 d755/f &&
+		stat -c %u:%g d755/f && stat -f -c %t . >/dev/null && chmod 711 d755 &&
+		stat -c %a d755 && { chown 1 d755/f 2>/dev/null || echo refused; } &&
+		{ mknod dev c 1 3 2>/dev/null || echo no-device; }' 2>&1)
+	# The sandbox is uid 0 without capabilities: it may not give its file away, through the
+	# broker either (which acts with the caller's identity). Device nodes are never made.
+	check "$transport: tar x restores directory modes; mkfifo, touch, chown, stat -f, chmod work; a device node is refused${out:+: $out}" \
+		[ "$(printf '%s' "$out" | tr '\n' ' ')" = "755 750 fifo 1000000000 0:0 711 refused no-device" ]
+	check "$transport: the device node's refusal has its record" \
+		$logmatch "$log" syscall=mknodat decision=deny errno=EPERM rule=builtin \
+		"path=$tmp/meta/dev" transport=$transport
+	# Outside the grant, by the calls themselves (the coreutils would stop at their stat).
+	: >"$log"
+	# shellcheck disable=SC2086
+	out=$(run -p "$tmp/meta-py.policy" -- $pre /usr/bin/python3 -c 'import os, sys
+t = sys.argv[1]
+for name, f in (("chmod", lambda: os.chmod(t, 0o600)), ("chown", lambda: os.chown(t, 1, 1)),
+                ("lchown", lambda: os.lchown(t, 1, 1)), ("utime", lambda: os.utime(t)),
+                ("mkfifo", lambda: os.mkfifo(t + ".fifo")), ("statvfs", lambda: os.statvfs(t))):
+    try:
+        f()
+        print(name, "ok")
+    except OSError as e:
+        print(name, e.errno)' "$tmp/secret.txt" 2>&1)
+	check "$transport: chmod, chown, lchown, utime, mkfifo, statvfs outside the grant are refused${out:+: $out}" \
+		[ "$(printf '%s' "$out" | tr '\n' ' ')" = "chmod 13 chown 13 lchown 13 utime 13 mkfifo 13 statvfs 13" ]
+	check "$transport: ... and changed nothing" \
+		[ "$(stat -c %a:%u:%Y "$tmp/secret.txt")" = "$secret_stamp" -a ! -e "$tmp/secret.txt.fifo" ]
+	# By the C library's choice of call (chmod or fchmodat, ...) and the permission asked.
+	for c in chmod:write chown:write lchown:write utimensat:write mknodat:create statfs:stat; do
+		check "$transport: the refused ${c%:*} has its record" \
+			$logmatch "$log" "syscall~=${c%:*}" perm=${c#*:} decision=deny errno=EACCES \
+			transport=$transport "path=$tmp/secret.txt*"
+	done
+done
 
 # A program started with fd 0 (or 1, 2) closed finds it closed: the runtime's channels keep out
 # of the low numbers (posix_spawn's POSIX_SPAWN_CLOSE, `cmd <&-`).
