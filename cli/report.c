@@ -37,6 +37,7 @@ void sb_audit_rec_clear(struct sb_audit_rec *r)
 	}
 	r->v = 0;
 	r->pid = -1;
+	r->count = 0;
 }
 
 static int take_string(json_object *o, const char *key, char **out, char *why, size_t whysize)
@@ -128,6 +129,15 @@ int sb_audit_parse_line(const char *line, size_t len, struct sb_audit_rec *rec, 
 		}
 		rec->pid = (long)p;
 	}
+	if (json_object_object_get_ex(o, "count", &f)) {
+		int64_t n = json_object_is_type(f, json_type_int) ? json_object_get_int64(f) : -1;
+		if (n < 0 || n > INT32_MAX) {
+			snprintf(why, whysize, "field \"count\" is not a count");
+			r = -EINVAL;
+			goto out;
+		}
+		rec->count = (long)n;
+	}
 	for (size_t i = 0; i < ELEMENTSOF(fields) && r == 0; i++)
 		r = take_string(o, fields[i].key, (char **)((char *)rec + fields[i].off), why,
 				whysize);
@@ -195,12 +205,32 @@ int sb_audit_parse_time(const char *s, char *out, size_t size)
 
 /* --- aggregation --------------------------------------------------------------------------- */
 
+/*
+ * The fields a group is keyed on, in its key's order (G_PROG: the exe, or argv0 without one), then
+ * the ones it keeps from its first record.
+ */
+enum {
+	G_PROG,
+	G_SYSCALL,
+	G_TARGET,
+	G_PERMS,
+	G_DECISION,
+	G_ERR,
+	G_RULE,
+	G_LIMIT,
+	G_KEY,
+	G_EXE = G_KEY,
+	G_ARGV0,
+	G_N
+};
+
 struct group {
-	char *key; /* every field below, joined: the hash key */
-	char *exe, *argv0, *syscall, *target, *perms, *decision, *err, *rule, *limit;
+	char *key;     /* the G_N fields, each ended by a NUL: one allocation */
+	size_t keylen; /* the G_KEY fields of it, with their NULs */
+	const char *exe, *argv0, *syscall, *target, *perms, *decision, *err, *rule, *limit;
 	bool is_addr;
 	unsigned long count;
-	char *first, *last;
+	char first[32], last[32]; /* times as the log wrote them (ISO 8601 UTC: compare as text) */
 };
 
 /* One path the suggestions must grant. */
@@ -208,7 +238,6 @@ struct spath {
 	char *path;
 	uint32_t perms;
 	unsigned long count;
-	bool done;
 };
 
 /* One net grant or one syscall. */
@@ -217,26 +246,37 @@ struct sother {
 	unsigned long count;
 };
 
+/*
+ * An open-addressing index over an array of named items: slot[i] is 1 + the item's index, 0 for
+ * a free slot. Lookups are linear in the name's length, whatever the number of items.
+ */
+struct sindex {
+	size_t *slot;
+	size_t size; /* a power of two, at least twice the items */
+};
+
 struct sb_audit {
 	struct sb_audit_opts o;
 	unsigned long records, malformed, matched, denials, reloads, reload_errors, protocol,
-		killed;
+		killed, suppressed;
 	char *last_reload_error;
 	struct group **tab; /* open addressing */
 	size_t tabsize, ngroups;
 	struct spath *paths;
 	size_t npaths, cpaths;
+	struct sindex path_index;
 	struct sother *others;
 	size_t nothers, cothers;
+	struct sindex other_index;
 	/* denials the suggestions leave out, and why */
 	unsigned long skipped_builtin, skipped_limit, skipped_nopath, skipped_family, skipped_proc;
 };
 
-static uint64_t hash(const char *s)
+static uint64_t hash(const char *s, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
 	return h;
 }
 
@@ -247,7 +287,7 @@ int sb_audit_new(const struct sb_audit_opts *opts, struct sb_audit **ret)
 		return -ENOMEM;
 	a->o = *opts;
 	if (!a->o.decisions)
-		a->o.decisions = SB_AUDIT_D_DENY | SB_AUDIT_D_WOULD_DENY;
+		a->o.decisions = SB_AUDIT_D_DENY | SB_AUDIT_D_WOULD_DENY | SB_AUDIT_D_SUPPRESSED;
 	a->tabsize = 256;
 	a->tab = calloc(a->tabsize, sizeof(*a->tab));
 	if (!a->tab) {
@@ -263,17 +303,6 @@ static void group_free(struct group *g)
 	if (!g)
 		return;
 	free(g->key);
-	free(g->exe);
-	free(g->argv0);
-	free(g->syscall);
-	free(g->target);
-	free(g->perms);
-	free(g->decision);
-	free(g->err);
-	free(g->rule);
-	free(g->limit);
-	free(g->first);
-	free(g->last);
 	free(g);
 }
 
@@ -290,6 +319,8 @@ struct sb_audit *sb_audit_free(struct sb_audit *a)
 	for (size_t i = 0; i < a->nothers; i++)
 		free(a->others[i].what);
 	free(a->others);
+	free(a->path_index.slot);
+	free(a->other_index.slot);
 	free(a->last_reload_error);
 	free(a);
 	return NULL;
@@ -316,6 +347,8 @@ static unsigned decision_bit(const char *d)
 		return SB_AUDIT_D_PROTOCOL_ERROR;
 	if (strcmp(d, "killed") == 0)
 		return SB_AUDIT_D_KILLED;
+	if (strcmp(d, "suppressed") == 0)
+		return SB_AUDIT_D_SUPPRESSED;
 	return SB_AUDIT_D_OTHER;
 }
 
@@ -333,7 +366,7 @@ static int tab_grow(struct sb_audit *a)
 	for (size_t i = 0; i < a->tabsize; i++) {
 		if (!a->tab[i])
 			continue;
-		size_t k = hash(a->tab[i]->key) & (n - 1);
+		size_t k = hash(a->tab[i]->key, a->tab[i]->keylen) & (n - 1);
 		while (t[k])
 			k = (k + 1) & (n - 1);
 		t[k] = a->tab[i];
@@ -344,77 +377,97 @@ static int tab_grow(struct sb_audit *a)
 	return 0;
 }
 
-static int add_group(struct sb_audit *a, const struct sb_audit_rec *r)
+/* The record's group key into a new buffer: its G_N fields, each ended by a NUL. */
+static char *group_key(const struct sb_audit_rec *r, size_t *keylen)
 {
 	const char *target = r->path ? r->path : r->addr ? r->addr : "";
-	const char *parts[] = { r->exe ? r->exe : r->argv0,
-				r->syscall,
-				target,
-				r->perms ? r->perms : r->perm,
-				r->decision,
-				r->err,
-				r->rule,
-				r->limit };
-	size_t len = 1;
-	for (size_t i = 0; i < ELEMENTSOF(parts); i++)
-		len += (parts[i] ? strlen(parts[i]) : 0) + 1;
-	_cleanup_free_ char *key = malloc(len);
+	const char *parts[G_N] = {
+		[G_PROG] = r->exe ? r->exe : r->argv0,
+		[G_SYSCALL] = r->syscall,
+		[G_TARGET] = target,
+		[G_PERMS] = r->perms ? r->perms : r->perm,
+		[G_DECISION] = r->decision,
+		[G_ERR] = r->err,
+		[G_RULE] = r->rule,
+		[G_LIMIT] = r->limit,
+		[G_EXE] = r->exe,
+		[G_ARGV0] = r->argv0,
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < G_N; i++)
+		n += (parts[i] ? strlen(parts[i]) : 0) + 1;
+	char *key = malloc(n);
+	if (!key)
+		return NULL;
+	size_t o = 0;
+	for (size_t i = 0; i < G_N; i++) {
+		size_t l = parts[i] ? strlen(parts[i]) : 0;
+		memcpy(key + o, parts[i] ? parts[i] : "", l);
+		o += l;
+		key[o++] = 0;
+		if (i + 1 == G_KEY)
+			*keylen = o;
+	}
+	return key;
+}
+
+static struct group *group_new(char *key, size_t keylen, const struct sb_audit_rec *r)
+{
+	struct group *g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	const char *prog;
+	const char **f[G_N] = { &prog,   &g->syscall, &g->target, &g->perms, &g->decision,
+				&g->err, &g->rule,    &g->limit,  &g->exe,   &g->argv0 };
+	const char *p = key;
+	for (size_t i = 0; i < G_N; i++) {
+		*f[i] = p;
+		p += strlen(p) + 1;
+	}
+	g->key = key;
+	g->keylen = keylen;
+	g->is_addr = !r->path && r->addr;
+	return g;
+}
+
+/* A time as the group keeps it (cut to its buffer: times are compared as text anyway). */
+static void set_time(char dst[32], const char *t)
+{
+	snprintf(dst, 32, "%s", t);
+}
+
+/* Count the record (weight times) in its group. */
+static int add_group(struct sb_audit *a, const struct sb_audit_rec *r, unsigned long weight)
+{
+	size_t keylen = 0;
+	_cleanup_free_ char *key = group_key(r, &keylen);
 	if (!key)
 		return -ENOMEM;
-	size_t o = 0;
-	for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
-		size_t n = parts[i] ? strlen(parts[i]) : 0;
-		memcpy(key + o, parts[i] ? parts[i] : "", n);
-		o += n;
-		key[o++] = '\x1f';
-	}
-	key[o] = 0;
-
-	size_t k = hash(key) & (a->tabsize - 1);
-	while (a->tab[k] && strcmp(a->tab[k]->key, key) != 0)
+	if (2 * (a->ngroups + 1) > a->tabsize && tab_grow(a) < 0)
+		return -ENOMEM;
+	size_t k = hash(key, keylen) & (a->tabsize - 1);
+	while (a->tab[k] &&
+	       (a->tab[k]->keylen != keylen || memcmp(a->tab[k]->key, key, keylen) != 0))
 		k = (k + 1) & (a->tabsize - 1);
 	struct group *g = a->tab[k];
 	if (!g) {
-		if (2 * (a->ngroups + 1) > a->tabsize) {
-			if (tab_grow(a) < 0)
-				return -ENOMEM;
-			return add_group(a, r);
-		}
-		g = calloc(1, sizeof(*g));
+		g = group_new(key, keylen, r);
 		if (!g)
 			return -ENOMEM;
-		g->key = TAKE_PTR(key);
-		g->exe = dup0(r->exe);
-		g->argv0 = dup0(r->argv0);
-		g->syscall = dup0(r->syscall);
-		g->target = dup0(target);
-		g->is_addr = !r->path && r->addr;
-		g->perms = dup0(r->perms ? r->perms : r->perm);
-		g->decision = dup0(r->decision);
-		g->err = dup0(r->err);
-		g->rule = dup0(r->rule);
-		g->limit = dup0(r->limit);
-		g->first = dup0(r->time);
-		g->last = dup0(r->time);
+		key = NULL; /* the group's now */
 		a->tab[k] = g;
 		a->ngroups++;
-		if (!g->exe || !g->argv0 || !g->syscall || !g->target || !g->perms ||
-		    !g->decision || !g->err || !g->rule || !g->limit || !g->first || !g->last)
-			return -ENOMEM;
+		if (r->time) {
+			set_time(g->first, r->time);
+			set_time(g->last, r->time);
+		}
 	}
-	g->count++;
+	g->count += weight;
 	if (r->time) {
-		/* ISO 8601 in UTC compares as text. */
-		if (!g->first[0] || strcmp(r->time, g->first) < 0) {
-			free(g->first);
-			g->first = dup0(r->time);
-		}
-		if (strcmp(r->time, g->last) > 0) {
-			free(g->last);
-			g->last = dup0(r->time);
-		}
-		if (!g->first || !g->last)
-			return -ENOMEM;
+		if (!g->first[0] || strcmp(r->time, g->first) < 0)
+			set_time(g->first, r->time);
+		if (strcmp(r->time, g->last) > 0)
+			set_time(g->last, r->time);
 	}
 	return 0;
 }
@@ -437,48 +490,94 @@ static uint32_t perm_bits(const char *words)
 	return bits;
 }
 
+static const char *path_name(const void *items, size_t i)
+{
+	return ((const struct spath *)items)[i].path;
+}
+
+static const char *other_name(const void *items, size_t i)
+{
+	return ((const struct sother *)items)[i].what;
+}
+
+/* Where name is in x, or where it would go: *slot is 0 there. */
+static size_t *sindex_slot(const struct sindex *x, const char *name,
+			   const char *(*name_of)(const void *, size_t), const void *items)
+{
+	size_t k = hash(name, strlen(name)) & (x->size - 1);
+	while (x->slot[k] && strcmp(name_of(items, x->slot[k] - 1), name) != 0)
+		k = (k + 1) & (x->size - 1);
+	return &x->slot[k];
+}
+
+/* Room for one more item in x, which indexes n items. */
+static int sindex_reserve(struct sindex *x, size_t n, const char *(*name_of)(const void *, size_t),
+			  const void *items)
+{
+	if (2 * (n + 1) <= x->size)
+		return 0;
+	struct sindex y = { .size = x->size ? x->size * 2 : 64 };
+	y.slot = calloc(y.size, sizeof(*y.slot));
+	if (!y.slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		*sindex_slot(&y, name_of(items, i), name_of, items) = i + 1;
+	free(x->slot);
+	*x = y;
+	return 0;
+}
+
+/* Grow a vector of items of size sz to hold one more. */
+static int vec_reserve(void **v, size_t n, size_t *cap, size_t sz)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 16;
+	void *w = reallocarray(*v, c, sz);
+	if (!w)
+		return -ENOMEM;
+	*v = w;
+	*cap = c;
+	return 0;
+}
+
 static int add_path(struct sb_audit *a, const char *path, uint32_t perms)
 {
-	for (size_t i = 0; i < a->npaths; i++)
-		if (strcmp(a->paths[i].path, path) == 0) {
-			a->paths[i].perms |= perms;
-			a->paths[i].count++;
-			return 0;
-		}
-	if (a->npaths == a->cpaths) {
-		size_t n = a->cpaths ? a->cpaths * 2 : 16;
-		struct spath *v = reallocarray(a->paths, n, sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		a->paths = v;
-		a->cpaths = n;
+	if (sindex_reserve(&a->path_index, a->npaths, path_name, a->paths) < 0)
+		return -ENOMEM;
+	size_t *slot = sindex_slot(&a->path_index, path, path_name, a->paths);
+	if (*slot) {
+		a->paths[*slot - 1].perms |= perms;
+		a->paths[*slot - 1].count++;
+		return 0;
 	}
 	char *p = strdup(path);
-	if (!p)
+	if (!p || vec_reserve((void **)&a->paths, a->npaths, &a->cpaths, sizeof(*a->paths)) < 0) {
+		free(p);
 		return -ENOMEM;
-	a->paths[a->npaths++] = (struct spath){ .path = p, .perms = perms, .count = 1 };
+	}
+	a->paths[a->npaths] = (struct spath){ .path = p, .perms = perms, .count = 1 };
+	*slot = ++a->npaths;
 	return 0;
 }
 
 static int add_other(struct sb_audit *a, const char *what)
 {
-	for (size_t i = 0; i < a->nothers; i++)
-		if (strcmp(a->others[i].what, what) == 0) {
-			a->others[i].count++;
-			return 0;
-		}
-	if (a->nothers == a->cothers) {
-		size_t n = a->cothers ? a->cothers * 2 : 16;
-		struct sother *v = reallocarray(a->others, n, sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		a->others = v;
-		a->cothers = n;
+	if (sindex_reserve(&a->other_index, a->nothers, other_name, a->others) < 0)
+		return -ENOMEM;
+	size_t *slot = sindex_slot(&a->other_index, what, other_name, a->others);
+	if (*slot) {
+		a->others[*slot - 1].count++;
+		return 0;
 	}
 	char *w = strdup(what);
-	if (!w)
+	if (!w ||
+	    vec_reserve((void **)&a->others, a->nothers, &a->cothers, sizeof(*a->others)) < 0) {
+		free(w);
 		return -ENOMEM;
-	a->others[a->nothers++] = (struct sother){ .what = w, .count = 1 };
+	}
+	a->others[a->nothers] = (struct sother){ .what = w, .count = 1 };
+	*slot = ++a->nothers;
 	return 0;
 }
 
@@ -622,6 +721,12 @@ static int consume(struct sb_audit *a, const struct sb_audit_rec *r)
 		a->protocol++;
 	if (bit == SB_AUDIT_D_KILLED)
 		a->killed++;
+	/* The records the broker's rate limiter left out: a count, no call. */
+	unsigned long weight = 1;
+	if (bit == SB_AUDIT_D_SUPPRESSED) {
+		weight = r->count > 0 ? (unsigned long)r->count : 0;
+		a->suppressed += weight;
+	}
 	if (bit == SB_AUDIT_D_RELOAD_ERROR) {
 		a->reload_errors++;
 		free(a->last_reload_error);
@@ -632,40 +737,103 @@ static int consume(struct sb_audit *a, const struct sb_audit_rec *r)
 	a->matched++;
 	if (bit & (SB_AUDIT_D_DENY | SB_AUDIT_D_WOULD_DENY))
 		a->denials++;
-	int e = add_group(a, r);
+	int e = add_group(a, r, weight);
 	if (e == 0 && a->o.suggest && (bit & (SB_AUDIT_D_DENY | SB_AUDIT_D_WOULD_DENY)))
 		e = suggest_from(a, r);
 	return e;
 }
 
+/*
+ * Lines of a stream with memory bounded by the line limit: a line longer than SB_AUDIT_MAX_LINE
+ * is skipped to its newline without being kept, whatever the input (a stream of zeros with no
+ * newline costs one buffer).
+ */
+struct reader {
+	FILE *in;
+	char *buf;
+	size_t start, end; /* the unread bytes */
+	bool eof;
+};
+
+#define READER_CAP (2 * (size_t)SB_AUDIT_MAX_LINE + 2)
+
+/* More bytes after the unread ones (moved to the front). 0, or -errno. */
+static int reader_fill(struct reader *r)
+{
+	memmove(r->buf, r->buf + r->start, r->end - r->start);
+	r->end -= r->start;
+	r->start = 0;
+	size_t n = fread(r->buf + r->end, 1, READER_CAP - r->end, r->in);
+	r->end += n;
+	if (n == 0) {
+		if (ferror(r->in))
+			return -(errno ? errno : EIO);
+		r->eof = true;
+	}
+	return 0;
+}
+
+/*
+ * The next line, without its newline, at *line (len bytes; *newline: it had one). Returns 1, 0 at
+ * the end, 2 for a line over the limit (skipped whole, *line unset), or -errno.
+ */
+static int reader_next(struct reader *r, const char **line, size_t *len, bool *newline)
+{
+	bool skipping = false;
+	for (;;) {
+		char *p = memchr(r->buf + r->start, '\n', r->end - r->start);
+		size_t avail = p ? (size_t)(p - (r->buf + r->start)) : r->end - r->start;
+		if (!skipping && avail > SB_AUDIT_MAX_LINE)
+			skipping = true;
+		if (p || (r->eof && avail > 0)) {
+			*line = r->buf + r->start;
+			*len = avail;
+			*newline = p != NULL;
+			r->start += avail + (p ? 1 : 0);
+			return skipping ? 2 : 1;
+		}
+		if (r->eof)
+			return skipping ? 2 : 0;
+		if (skipping)
+			r->start = r->end; /* drop what was read of the long line */
+		int e = reader_fill(r);
+		if (e < 0)
+			return e;
+	}
+}
+
 int sb_audit_feed(struct sb_audit *a, FILE *in, const char *name, FILE *err)
 {
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
+	_cleanup_free_ char *buf = malloc(READER_CAP);
+	struct reader rd = { .in = in, .buf = buf };
 	unsigned long lineno = 0;
+	const char *line;
+	size_t len;
+	bool newline;
 	char why[128];
 
+	if (!buf)
+		return -ENOMEM;
 	for (;;) {
-		errno = 0;
-		ssize_t n = getline(&line, &cap, in);
-		if (n < 0) {
-			if (errno == ENOMEM)
-				return -ENOMEM;
-			return ferror(in) ? -(errno ? errno : EIO) : 0;
-		}
+		int k = reader_next(&rd, &line, &len, &newline);
+		if (k <= 0)
+			return k;
 		lineno++;
-		size_t len = (size_t)n;
-		bool newline = len > 0 && line[len - 1] == '\n';
-		if (newline)
-			len--;
-		size_t blank = 0;
-		while (blank < len &&
-		       (line[blank] == ' ' || line[blank] == '\t' || line[blank] == '\r'))
-			blank++;
-		if (blank == len)
-			continue;
 		struct sb_audit_rec rec;
-		int r = sb_audit_parse_line(line, len, &rec, why, sizeof(why));
+		int r;
+		if (k == 2) {
+			snprintf(why, sizeof(why), "line longer than %ld bytes", SB_AUDIT_MAX_LINE);
+			r = -EINVAL;
+			newline = true;
+		} else {
+			size_t blank = 0;
+			while (blank < len &&
+			       (line[blank] == ' ' || line[blank] == '\t' || line[blank] == '\r'))
+				blank++;
+			if (blank == len)
+				continue;
+			r = sb_audit_parse_line(line, len, &rec, why, sizeof(why));
+		}
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0) {
@@ -696,7 +864,10 @@ static int cmp_group(const void *x, const void *y)
 	if (a->count != b->count)
 		return a->count > b->count ? -1 : 1;
 	c = strcmp(a->syscall, b->syscall);
-	return c ? c : strcmp(a->key, b->key);
+	if (c)
+		return c;
+	c = memcmp(a->key, b->key, a->keylen < b->keylen ? a->keylen : b->keylen);
+	return c ? c : (a->keylen > b->keylen) - (a->keylen < b->keylen);
 }
 
 static struct group **sorted_groups(const struct sb_audit *a)
@@ -718,61 +889,113 @@ static void json_add_str(json_object *o, const char *k, const char *v)
 		json_object_object_add(o, k, json_object_new_string(v));
 }
 
-static int report_json(const struct sb_audit *a, struct group **v, FILE *out)
+/* One group as a JSON object on one line. */
+static int put_group_json(const struct group *g, FILE *out)
 {
-	json_object *o = json_object_new_object();
-	json_object *arr = json_object_new_array();
-	if (!o || !arr) {
-		json_object_put(o);
-		json_object_put(arr);
+	json_object *e = json_object_new_object();
+	if (!e)
 		return -ENOMEM;
-	}
-	json_object_object_add(o, "records", json_object_new_int64((int64_t)a->records));
-	json_object_object_add(o, "malformed", json_object_new_int64((int64_t)a->malformed));
-	json_object_object_add(o, "matched", json_object_new_int64((int64_t)a->matched));
-	json_object_object_add(o, "denials", json_object_new_int64((int64_t)a->denials));
-	json_object_object_add(o, "reloads", json_object_new_int64((int64_t)a->reloads));
-	json_object_object_add(o, "reload_errors",
-			       json_object_new_int64((int64_t)a->reload_errors));
-	json_object_object_add(o, "killed", json_object_new_int64((int64_t)a->killed));
-	for (size_t i = 0; i < a->ngroups; i++) {
-		const struct group *g = v[i];
-		json_object *e = json_object_new_object();
-		if (!e)
-			break;
-		json_add_str(e, "exe", g->exe);
-		json_add_str(e, "argv0", g->argv0);
-		json_add_str(e, "syscall", g->syscall);
-		json_add_str(e, g->is_addr ? "addr" : "path", g->target);
-		json_add_str(e, "perms", g->perms);
-		json_add_str(e, "decision", g->decision);
-		json_add_str(e, "errno", g->err);
-		json_add_str(e, "limit", g->limit);
-		json_add_str(e, "rule", g->rule);
-		json_object_object_add(e, "count", json_object_new_int64((int64_t)g->count));
-		json_add_str(e, "first", g->first);
-		json_add_str(e, "last", g->last);
-		json_object_array_add(arr, e);
-	}
-	json_object_object_add(o, "groups", arr);
-	fprintf(out, "%s\n",
-		json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE |
-							  JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_SPACED));
-	json_object_put(o);
+	json_add_str(e, "exe", g->exe);
+	json_add_str(e, "argv0", g->argv0);
+	json_add_str(e, "syscall", g->syscall);
+	json_add_str(e, g->is_addr ? "addr" : "path", g->target);
+	json_add_str(e, "perms", g->perms);
+	json_add_str(e, "decision", g->decision);
+	json_add_str(e, "errno", g->err);
+	json_add_str(e, "limit", g->limit);
+	json_add_str(e, "rule", g->rule);
+	json_object_object_add(e, "count", json_object_new_int64((int64_t)g->count));
+	json_add_str(e, "first", g->first);
+	json_add_str(e, "last", g->last);
+	fputs(json_object_to_json_string_ext(e, JSON_C_TO_STRING_NOSLASHESCAPE |
+							JSON_C_TO_STRING_SPACED),
+	      out);
+	json_object_put(e);
 	return 0;
 }
 
-/* Printable: control bytes and non-ASCII bytes as \xNN, so a hostile log cannot drive the
- * terminal. */
+/* Streamed, a group at a time: memory is the groups', not a second copy as a JSON tree. */
+static int report_json(const struct sb_audit *a, struct group **v, FILE *out)
+{
+	const struct {
+		const char *k;
+		unsigned long n;
+	} counts[] = {
+		{ "records", a->records },
+		{ "malformed", a->malformed },
+		{ "matched", a->matched },
+		{ "denials", a->denials },
+		{ "suppressed", a->suppressed },
+		{ "reloads", a->reloads },
+		{ "reload_errors", a->reload_errors },
+		{ "killed", a->killed },
+	};
+	fputs("{\n", out);
+	for (size_t i = 0; i < ELEMENTSOF(counts); i++)
+		fprintf(out, "  \"%s\": %lu,\n", counts[i].k, counts[i].n);
+	fputs("  \"groups\": [", out);
+	for (size_t i = 0; i < a->ngroups; i++) {
+		fputs(i ? ",\n    " : "\n    ", out);
+		if (put_group_json(v[i], out) < 0)
+			return -ENOMEM;
+	}
+	fputs(a->ngroups ? "\n  ]\n}\n" : "]\n}\n", out);
+	return 0;
+}
+
+/*
+ * Where a valid UTF-8 sequence starts at p (not ASCII): its length, or 0 for a byte that starts
+ * none (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF).
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+		   : c >= 0xe0 && c <= 0xef ? 3
+		   : c >= 0xf0 && c <= 0xf4 ? 4
+					    : 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
+		return 0;
+	if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+/* The C1 controls U+0080..U+009F, and the bidirectional overrides and isolates. */
+static bool unsafe_code(const unsigned char *p, size_t n)
+{
+	if (n == 2)
+		return p[0] == 0xc2 && p[1] <= 0x9f;
+	if (n == 3 && p[0] == 0xe2 && p[1] == 0x80)
+		return p[2] >= 0xaa && p[2] <= 0xae; /* U+202A..U+202E */
+	if (n == 3 && p[0] == 0xe2 && p[1] == 0x81)
+		return p[2] >= 0xa6 && p[2] <= 0xa9; /* U+2066..U+2069 */
+	return false;
+}
+
+/*
+ * Printable on a terminal: C0 controls, DEL, the C1 controls (0xc2 0x9b is a CSI, which drives a
+ * terminal as ESC [ does), the bidirectional overrides and isolates (text that reads otherwise
+ * than it is) and every byte outside valid UTF-8 are written as \xNN, so a hostile log can
+ * neither drive nor fool the terminal.
+ */
 static void put_safe(FILE *out, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f)
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = *p < 0x80 ? 1 : utf8_len(p);
+		if (*p < 0x20 || *p == 0x7f || n == 0 || unsafe_code(p, n)) {
+			size_t k = n ? n : 1;
+			for (size_t i = 0; i < k; i++)
+				fprintf(out, "\\x%02x", p[i]);
+			p += k;
+			continue;
+		}
+		fwrite(p, 1, n, out);
+		p += n;
 	}
 }
 
@@ -787,6 +1010,9 @@ static int report_text(const struct sb_audit *a, struct group **v, FILE *out)
 		fprintf(out, ", %lu protocol errors", a->protocol);
 	if (a->killed)
 		fprintf(out, ", %lu processes killed by SIGSYS", a->killed);
+	if (a->suppressed)
+		fprintf(out, ", %lu more records left out by the broker's rate limit",
+			a->suppressed);
 	fputs("\n", out);
 	if (a->last_reload_error) {
 		fputs("last failed reload: ", out);
@@ -800,7 +1026,10 @@ static int report_text(const struct sb_audit *a, struct group **v, FILE *out)
 		if (!prog || strcmp(prog, p) != 0) {
 			prog = p;
 			fputs("\n", out);
-			put_safe(out, p[0] ? p : "(unknown program)");
+			bool limit = strcmp(g->decision, "suppressed") == 0;
+			put_safe(out, p[0]    ? p
+				      : limit ? "(left out by the rate limit)"
+					      : "(unknown program)");
 			if (g->exe[0] && g->argv0[0] && strcmp(g->exe, g->argv0) != 0) {
 				fputs(" (", out);
 				put_safe(out, g->argv0);
@@ -886,15 +1115,21 @@ static void put_perms(FILE *out, uint32_t bits)
 		fputs(" stat", out);
 }
 
-static int cmp_path(const void *x, const void *y)
-{
-	return strcmp(((const struct spath *)x)->path, ((const struct spath *)y)->path);
-}
-
 static size_t parent_len(const char *p)
 {
 	const char *s = strrchr(p, '/');
 	return s ? (size_t)(s - p) : 0;
+}
+
+/* By directory, then by name: the names of one directory are next to each other. */
+static int cmp_path(const void *x, const void *y)
+{
+	const char *a = ((const struct spath *)x)->path, *b = ((const struct spath *)y)->path;
+	size_t la = parent_len(a), lb = parent_len(b);
+	int c = memcmp(a, b, la < lb ? la : lb);
+	if (c == 0 && la != lb)
+		c = la < lb ? -1 : 1;
+	return c ? c : strcmp(a, b);
 }
 
 static unsigned depth(const char *p, size_t len)
@@ -905,6 +1140,52 @@ static unsigned depth(const char *p, size_t len)
 	return d;
 }
 
+/*
+ * The path lines, into *lines and *covered. Names in one directory group by it: GLOB_MIN or more
+ * names in a directory at least two levels deep become one glob, DIR + "/" + "*", with the union
+ * of their permissions; never a glob on "/" or a top-level directory, and never "**". Linear
+ * after the sort.
+ */
+static void suggest_paths(struct sb_audit *a, FILE *out, unsigned long *lines,
+			  unsigned long *covered)
+{
+	if (a->npaths)
+		qsort(a->paths, a->npaths, sizeof(*a->paths), cmp_path);
+	for (size_t i = 0, j; i < a->npaths; i = j) {
+		const char *p = a->paths[i].path;
+		size_t pl = parent_len(p);
+		uint32_t perms = 0;
+		unsigned long count = 0;
+		for (j = i; j < a->npaths && parent_len(a->paths[j].path) == pl &&
+			    memcmp(a->paths[j].path, p, pl) == 0;
+		     j++) {
+			perms |= a->paths[j].perms;
+			count += a->paths[j].count;
+		}
+		if (j - i >= GLOB_MIN && depth(p, pl) >= 2) {
+			char dir[PATH_MAX];
+			snprintf(dir, sizeof(dir), "%.*s", (int)pl, p);
+			fputs("path ", out);
+			put_pattern(out, dir, "/*");
+			put_perms(out, perms);
+			fprintf(out, "    # %lu denial%s, %zu names in this directory\n", count,
+				count == 1 ? "" : "s", j - i);
+			*lines += 1;
+			*covered += count;
+			continue;
+		}
+		for (size_t k = i; k < j; k++) {
+			fputs("path ", out);
+			put_pattern(out, a->paths[k].path, "");
+			put_perms(out, a->paths[k].perms);
+			fprintf(out, "    # %lu denial%s\n", a->paths[k].count,
+				a->paths[k].count == 1 ? "" : "s");
+			*lines += 1;
+			*covered += a->paths[k].count;
+		}
+	}
+}
+
 static int report_suggest(struct sb_audit *a, FILE *out)
 {
 	unsigned long lines = 0, covered = 0;
@@ -912,54 +1193,7 @@ static int report_suggest(struct sb_audit *a, FILE *out)
 	      "# Review them, then append them to the policy (a file of its own needs a\n"
 	      "# 'sysbroker-policy 1' line first, and an include).\n",
 	      out);
-	if (a->npaths)
-		qsort(a->paths, a->npaths, sizeof(*a->paths), cmp_path);
-	/*
-	 * Paths: names in one directory group by it. GLOB_MIN or more names in a directory at least
-	 * two levels deep become one glob, DIR + "/" + "*", with the union of their permissions;
-	 * never a glob on "/" or a top-level directory, and never "**".
-	 */
-	for (size_t i = 0; i < a->npaths; i++) {
-		if (a->paths[i].done)
-			continue;
-		const char *p = a->paths[i].path;
-		size_t pl = parent_len(p);
-		size_t names = 0;
-		uint32_t perms = 0;
-		unsigned long count = 0;
-		for (size_t k = i; k < a->npaths; k++) {
-			const char *q = a->paths[k].path;
-			if (!a->paths[k].done && parent_len(q) == pl && strncmp(q, p, pl) == 0)
-				names++;
-		}
-		if (names >= GLOB_MIN && depth(p, pl) >= 2) {
-			for (size_t k = i; k < a->npaths; k++) {
-				const char *q = a->paths[k].path;
-				if (a->paths[k].done || parent_len(q) != pl ||
-				    strncmp(q, p, pl) != 0)
-					continue;
-				perms |= a->paths[k].perms;
-				count += a->paths[k].count;
-				a->paths[k].done = true;
-			}
-			char dir[PATH_MAX];
-			snprintf(dir, sizeof(dir), "%.*s", (int)pl, p);
-			fputs("path ", out);
-			put_pattern(out, dir, "/*");
-			put_perms(out, perms);
-			fprintf(out, "    # %lu denial%s, %zu names in %s\n", count,
-				count == 1 ? "" : "s", names, "this directory");
-		} else {
-			a->paths[i].done = true;
-			fputs("path ", out);
-			put_pattern(out, p, "");
-			put_perms(out, a->paths[i].perms);
-			count = a->paths[i].count;
-			fprintf(out, "    # %lu denial%s\n", count, count == 1 ? "" : "s");
-		}
-		lines++;
-		covered += count;
-	}
+	suggest_paths(a, out, &lines, &covered);
 	for (size_t i = 0; i < a->nothers; i++) {
 		fprintf(out, "%s    # %lu denial%s\n", a->others[i].what, a->others[i].count,
 			a->others[i].count == 1 ? "" : "s");

@@ -13,7 +13,8 @@
 /* The fields of a record that the command uses; strings are NULL when absent. */
 struct sb_audit_rec {
 	int v;
-	long pid; /* -1 when absent */
+	long pid;   /* -1 when absent */
+	long count; /* a "suppressed" record's count; 0 when absent */
 	char *time, *sandbox, *exe, *argv0, *syscall, *path, *path2, *addr, *perm, *perms,
 		*decision, *err, *rule, *limit, *transport, *action, *error, *policy;
 };
@@ -38,6 +39,7 @@ enum {
 	SB_AUDIT_D_PROTOCOL_ERROR = 1u << 5,
 	SB_AUDIT_D_OTHER = 1u << 6,
 	SB_AUDIT_D_KILLED = 1u << 7,
+	SB_AUDIT_D_SUPPRESSED = 1u << 8,
 };
 
 struct sb_audit_opts {
@@ -46,7 +48,7 @@ struct sb_audit_opts {
 	const char *since; /* normalised: YYYY-MM-DDTHH:MM:SS.mmmZ, or NULL */
 	long pid;          /* -1: any */
 	const char *syscall;
-	unsigned decisions; /* SB_AUDIT_D_* to report; 0: deny and would-deny */
+	unsigned decisions; /* SB_AUDIT_D_* to report; 0: deny, would-deny and suppressed */
 };
 
 struct sb_audit;

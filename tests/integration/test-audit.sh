@@ -338,5 +338,31 @@ else
 	ok "SIGHUP did not reload"
 fi
 
+# A stream with no newline (a cut log, /dev/zero): memory stays bounded by the line limit.
+# 256 MiB of zeros and of 'a's; the reader's peak RSS is measured, not the time.
+for src in zero a; do
+	out=$(python3 - "$sb" "$src" <<'PY'
+import resource, subprocess, sys
+sb, src = sys.argv[1], sys.argv[2]
+p = subprocess.Popen([sb, "audit", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE)
+chunk = (b"\0" if src == "zero" else b"a") * (1 << 20)
+try:
+    for _ in range(256):
+        p.stdin.write(chunk)
+    p.stdin.close()
+except BrokenPipeError:
+    pass
+out, err = p.stdout.read(), p.stderr.read()
+p.wait()
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+print(p.returncode, rss, b"line longer than" in err, out.decode().splitlines()[0])
+PY
+)
+	set -- $out
+	check "audit on 256 MiB without a newline ($src): exit $1, one skipped line, peak RSS $2 MiB (under 64)" \
+		[ "$1" = 0 -a "$3" = True -a "$2" -lt 64 ]
+done
+
 echo "1..$n"
 exit $fail

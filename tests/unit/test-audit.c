@@ -265,6 +265,51 @@ static const struct row rows[] = {
 	    "# not suggested: 5 denials in another process's or thread's /proc directory" },
 	  { "/proc/8", "/proc/70", "/proc/7", "path /proc/self", "/proc/*" },
 	  { NULL } },
+	/* The rate limiter's records count what they stand for, in the summary and the groups. */
+	{ "suppressed records are counted",
+	  DENY_OPEN("/etc/a", "read")
+		  R("\"sandbox\":\"s1\",\"decision\":\"suppressed\",\"count\":269443")
+			  R("\"decision\":\"suppressed\",\"count\":7"),
+	  { .pid = -1 },
+	  0,
+	  { "3 records, 3 matched", "269450 more records left out by the broker's rate limit",
+	    "(left out by the rate limit)", "269450  suppressed" },
+	  { NULL },
+	  { NULL } },
+	{ "--decision suppressed alone",
+	  DENY_OPEN("/etc/a", "read") R("\"decision\":\"suppressed\",\"count\":5"),
+	  { .pid = -1, .decisions = SB_AUDIT_D_SUPPRESSED },
+	  0,
+	  { "2 records, 1 matched", "5  suppressed" },
+	  { "/etc/a" },
+	  { NULL } },
+	{ "a suppressed record's count must be a count",
+	  R("\"decision\":\"suppressed\",\"count\":-4")
+		  R("\"decision\":\"suppressed\",\"count\":\"9\""),
+	  { .pid = -1 },
+	  2,
+	  { "0 records" },
+	  { NULL },
+	  { "log:1: skipped: field \"count\" is not a count", "log:2:" } },
+	/* C0, C1 (a CSI in UTF-8) and bidi overrides never reach the terminal. */
+	{ "terminal controls are escaped, other UTF-8 is kept",
+	  DENY_OPEN("/tmp/\\u009b31m/\\u202egnp.exe/\\u001b[2J/caf\\u00e9", "read")
+		  R("\"exe\":\"/x\\u0085y\",\"syscall\":\"openat\",\"decision\":\"deny\""),
+	  { .pid = -1 },
+	  0,
+	  { "/tmp/\\xc2\\x9b31m/\\xe2\\x80\\xaegnp.exe/\\x1b[2J/caf\xc3\xa9", "/x\\xc2\\x85y" },
+	  { "\xc2\x9b", "\xe2\x80\xae", "\x1b", "\xc2\x85" },
+	  { NULL } },
+	/* Names of one directory group even when a subdirectory's names sort between them. */
+	{ "suggest: a directory's names group around a subdirectory",
+	  DENY_OPEN("/srv/d/a", "read") DENY_OPEN("/srv/d/a/x", "read")
+		  DENY_OPEN("/srv/d/b", "read") DENY_OPEN("/srv/d/c", "write"),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "path /srv/d/* read write    # 3 denials, 3 names in this directory",
+	    "path /srv/d/a/x read    # 1 denial", "# 2 lines covering 4 denials" },
+	  { "path /srv/d/a read" },
+	  { NULL } },
 	/* Found by fuzz-audit on its first run: --suggest sorted an empty list (qsort(NULL, 0)). */
 	{ "suggest: an empty log",
 	  "",
@@ -325,6 +370,24 @@ static void test_long_line(void **state)
 	free(log);
 }
 
+/* A line over the limit at the end of the stream, with no newline: skipped, and nothing kept. */
+static void test_long_last_line(void **state)
+{
+	size_t n = 3 * SB_AUDIT_MAX_LINE;
+	static const char head[] = DENY_OPEN("/before", "read");
+	char *log = calloc(1, sizeof(head) + n);
+	assert_non_null(log);
+	memcpy(log, head, sizeof(head) - 1);
+	memset(log + sizeof(head) - 1, 'z', n);
+	struct sb_audit_opts o = { .pid = -1 };
+	struct run r = audit(log, &o);
+	assert_int_equal(r.malformed, 1);
+	assert_non_null(strstr(r.err, "log:2: skipped: line longer than"));
+	assert_non_null(strstr(r.out, "/before"));
+	run_free(&r);
+	free(log);
+}
+
 static void test_parse_time(void **state)
 {
 	char t[40];
@@ -348,6 +411,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_long_last_line),
 		cmocka_unit_test(test_parse_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
