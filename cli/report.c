@@ -83,13 +83,14 @@ int sb_audit_parse_line(const char *line, size_t len, struct sb_audit_rec *rec, 
 		snprintf(why, whysize, "line longer than %ld bytes", SB_AUDIT_MAX_LINE);
 		return -EINVAL;
 	}
-	json_tokener *tok = json_tokener_new();
-	if (!tok)
+	/* One tokener for every line (the command is single-threaded): reset, not remade. */
+	static json_tokener *tok;
+	if (!tok && !(tok = json_tokener_new()))
 		return -ENOMEM;
+	json_tokener_reset(tok);
 	json_object *o = json_tokener_parse_ex(tok, line, (int)len);
 	enum json_tokener_error e = json_tokener_get_error(tok);
 	size_t used = o ? json_tokener_get_parse_end(tok) : 0;
-	json_tokener_free(tok);
 	int r = 0;
 	if (!o) {
 		snprintf(why, whysize, "not JSON (%s)",
@@ -984,19 +985,19 @@ static bool unsafe_code(const unsigned char *p, size_t n)
  */
 static void put_safe(FILE *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *run = p;
 	while (*p) {
 		size_t n = *p < 0x80 ? 1 : utf8_len(p);
-		if (*p < 0x20 || *p == 0x7f || n == 0 || unsafe_code(p, n)) {
-			size_t k = n ? n : 1;
-			for (size_t i = 0; i < k; i++)
-				fprintf(out, "\\x%02x", p[i]);
-			p += k;
+		if (*p >= 0x20 && *p != 0x7f && n && !unsafe_code(p, n)) {
+			p += n;
 			continue;
 		}
-		fwrite(p, 1, n, out);
-		p += n;
+		fwrite(run, 1, (size_t)(p - run), out);
+		for (size_t i = 0, k = n ? n : 1; i < k; i++)
+			fprintf(out, "\\x%02x", *p++);
+		run = p;
 	}
+	fwrite(run, 1, (size_t)(p - run), out);
 }
 
 static int report_text(const struct sb_audit *a, struct group **v, FILE *out)
