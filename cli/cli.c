@@ -12,7 +12,12 @@ void cli_opts_init(struct cli_opts *o, const char *shortopts, const char *const 
 {
 	size_t n = 0;
 
-	*o = (struct cli_opts){ .shortopts = shortopts };
+	*o = (struct cli_opts){ 0 };
+	bool plus = shortopts[0] == '+';
+	int w = snprintf(o->shortopts, sizeof(o->shortopts), "%s:%s", plus ? "+" : "",
+			 shortopts + (plus ? 1 : 0) + (shortopts[plus] == ':'));
+	assert(w > 0 && (size_t)w < sizeof(o->shortopts));
+	(void)w;
 	for (const char *s = shortopts; *s; s++) {
 		if (*s == '+' || *s == ':')
 			continue;
@@ -35,8 +40,12 @@ int cli_opts_next(struct cli_opts *o, int argc, char **argv)
 
 void cli_bad_option(const char *cmd, int c, char **argv)
 {
-	fprintf(stderr, "sysbroker %s: %s '%s'\nTry 'sysbroker %s --help'.\n", cmd,
-		c == ':' ? "option needs an argument:" : "unknown option", argv[optind - 1], cmd);
+	if (c == ':')
+		fprintf(stderr, "sysbroker %s: option '%s' needs an argument\n", cmd,
+			argv[optind - 1]);
+	else
+		fprintf(stderr, "sysbroker %s: unknown option '%s'\n", cmd, argv[optind - 1]);
+	fprintf(stderr, "Try 'sysbroker %s --help'.\n", cmd);
 }
 
 int cli_try_help(const char *msg)

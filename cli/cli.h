@@ -22,7 +22,8 @@
  * keeps a command's letters and names side by side, in one line.
  */
 struct cli_opts {
-	const char *shortopts;
+	char shortopts[64]; /* as given, with ':' after a leading '+' (getopt: a missing argument
+			     * is ':', not '?') */
 	struct option table[16];
 };
 

@@ -309,6 +309,10 @@ expect "PROG that does not exist: 127" 127 "*no-such-program*" \
 expect "unknown flag: 125" 125 "*unknown option*--frobnicate*" \
 	"$sb" run --frobnicate -p "$pol/coreutils.policy" -- true
 expect "no program: 125" 125 "*no program*" "$sb" run -p "$pol/coreutils.policy"
+expect "-p without its argument: 125, and says so" 125 "*option '-p' needs an argument*" \
+	"$sb" run -p
+expect "audit --since without its argument: 2, and says so" 2 \
+	"*option '--since' needs an argument*" "$sb" audit --since
 check "nothing was started for bad input (no log written)" [ ! -e "$tmp/never.log" ]
 # --- tar, chmod, chown, touch, mkfifo, stat -f: the calls that change metadata ------------------
 mkdir -p "$tmp/tarsrc/d755/d750" "$tmp/meta"
