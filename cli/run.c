@@ -523,6 +523,11 @@ static int serve(struct run *r)
 	return e < 0 ? EXIT_FAIL : exit_status(&r->st);
 }
 
+/*
+ * The handled signals stay blocked to the end: one that arrives after the loop (a reload while the
+ * program exits, a ^C) is left pending and dropped at exit, never taking its default action
+ * (which would end sysbroker with that signal instead of the program's status).
+ */
 static int run_sandbox(struct run *r)
 {
 	sigprocmask(SIG_BLOCK, &r->mask, &r->oldmask);
@@ -532,7 +537,6 @@ static int run_sandbox(struct run *r)
 		if (r->st.tty)
 			tcsetpgrp(STDIN_FILENO, getpgrp());
 	}
-	sigprocmask(SIG_SETMASK, &r->oldmask, NULL);
 	return ret;
 }
 
@@ -591,6 +595,15 @@ int sb_cmd_run(int argc, char **argv)
 	};
 	r.lc.st = &r.st;
 
+	/*
+	 * Reload is the broker's own signal, whose default action would end sysbroker: blocked
+	 * from the start (the signalfd takes it once the broker runs), so a reload sent too early
+	 * or too late is never fatal.
+	 */
+	sigset_t reload;
+	sigemptyset(&reload);
+	sigaddset(&reload, SB_RELOAD_SIGNAL);
+	sigprocmask(SIG_BLOCK, &reload, NULL);
 	int ret = parse_args(argc, argv, &r.o);
 	if (ret >= 0) {
 		free(r.o.env);
