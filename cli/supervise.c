@@ -186,11 +186,37 @@ void loaded_free(struct loop_ctx *lc)
 	lc->nloaded = 0;
 }
 
+/*
+ * Job control as without the sandbox: the program's group has the terminal, so ^Z (or a read
+ * from the terminal in the background) stops the program, not sysbroker, whom the shell waits
+ * for. sysbroker follows: it takes the terminal back, stops itself with the same signal (the
+ * shell sees the job stopped and prints its prompt), and when the shell continues it (fg, bg)
+ * gives the terminal back to the program if it is in the foreground and continues the program's
+ * group. While stopped, the broker serves nobody: a sandboxed process outside the program's
+ * group waits for its brokered calls until then.
+ */
+static void follow_stop(struct loop_ctx *lc, int sig)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
+	bool fg = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == lc->st->child;
+	if (fg)
+		tcsetpgrp(STDIN_FILENO, getpgrp()); /* SIGTTOU is ignored */
+	if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
+		sig = SIGSTOP;
+	sigaction(sig, &dfl, &old);
+	raise(sig);
+	/* Continued (fg or bg). */
+	sigaction(sig, &old, NULL);
+	if (isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp())
+		lc->st->tty = tcsetpgrp(STDIN_FILENO, lc->st->child) == 0;
+	kill(-lc->st->child, SIGCONT);
+}
+
 void reap(struct sb_broker *b, struct loop_ctx *lc)
 {
 	for (;;) {
 		int status;
-		pid_t pid = waitpid(-1, &status, WNOHANG | __WALL);
+		pid_t pid = waitpid(-1, &status, WNOHANG | __WALL | WUNTRACED);
 		if (pid == 0)
 			return;
 		if (pid < 0) {
@@ -205,6 +231,11 @@ void reap(struct sb_broker *b, struct loop_ctx *lc)
 		 * SIGSYS blocked or ignored. Nothing else records it (the broker's kills for a
 		 * kill verdict are SIGKILL, after their decision record).
 		 */
+		if (WIFSTOPPED(status)) {
+			if (pid == lc->st->child)
+				follow_stop(lc, WSTOPSIG(status));
+			continue;
+		}
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
 			sb_audit_event(sb_broker_log(b), pid, "killed", "error", "SIGSYS");
 		if (pid == lc->st->child) {
