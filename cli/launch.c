@@ -14,11 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "caps.h"
 #include "compile.h"
 #include "launch.h"
 #include "macro.h"
@@ -41,17 +41,6 @@ __attribute__((noreturn, format(printf, 2, 3))) static void child_fail(int pipe_
 		}
 	}
 	_exit(EXIT_FAIL);
-}
-
-/* Every capability of every set. The bounding set went first, while CAP_SETPCAP was there. */
-static void drop_capabilities(int pipe_w)
-{
-	if (cap_reset_ambient() < 0 && errno != EINVAL && errno != EPERM)
-		child_fail(pipe_w, "cannot clear the ambient capabilities: %s", strerror(errno));
-	cap_t none = cap_init();
-	if (!none || cap_set_proc(none) < 0)
-		child_fail(pipe_w, "cannot drop capabilities: %s", strerror(errno));
-	cap_free(none);
 }
 
 __attribute__((noreturn)) void child_main(struct child_args *a)
@@ -83,14 +72,17 @@ __attribute__((noreturn)) void child_main(struct child_args *a)
 	if (a->o->cwd && chdir(a->o->cwd) < 0)
 		child_fail(a->pipe_w, "cannot change directory to %s: %s", a->o->cwd,
 			   strerror(errno));
-	bool privileged = geteuid() == 0;
-	if (privileged) {
-		/* Before the uid changes: after it, CAP_SETPCAP is gone. */
-		for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
-			if (cap_drop_bound((cap_value_t)cap) < 0 && errno != EINVAL)
-				child_fail(a->pipe_w, "cannot shrink the bounding set: %s",
-					   strerror(errno));
-	}
+	/*
+	 * What we were given, whatever our uid, made usable; then the bounding set, before the uid
+	 * changes (after it, CAP_SETPCAP is gone). Without CAP_SETPCAP it stays as it is: the empty
+	 * sets below and no_new_privs are what keep an exec from gaining anything
+	 * (docs/threat-model.md).
+	 */
+	int e = caps_raise();
+	if (e == 0)
+		e = caps_bound_to(NULL, 0);
+	if (e < 0)
+		child_fail(a->pipe_w, "cannot shrink the bounding set: %s", strerror(-e));
 	if (a->as_user) {
 		if (setgroups((size_t)a->ngroups, a->groups) < 0 ||
 		    setresgid(a->gid, a->gid, a->gid) < 0 || setresuid(a->uid, a->uid, a->uid) < 0)
@@ -104,7 +96,10 @@ __attribute__((noreturn)) void child_main(struct child_args *a)
 		if (prctl(PR_SET_DUMPABLE, 1) < 0)
 			child_fail(a->pipe_w, "PR_SET_DUMPABLE: %s", strerror(errno));
 	}
-	drop_capabilities(a->pipe_w);
+	/* Every capability of every other set, held or not. */
+	e = caps_keep(NULL, 0);
+	if (e < 0)
+		child_fail(a->pipe_w, "cannot drop capabilities: %s", strerror(-e));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(a->pipe_w, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 

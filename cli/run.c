@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "caps.h"
 #include "cli.h"
 #include "filters.h"
 #include "launch.h"
@@ -49,7 +50,7 @@ static void usage(FILE *f)
 	      "\n"
 	      "  -p, --policy FILE     the policy (sysbroker.policy(5)); required\n"
 	      "  -l, --log FILE|-      append audit records (JSON Lines) to FILE, or stderr for -\n"
-	      "  -u, --user USER       run PROG as USER (name or uid; needs root)\n"
+	      "  -u, --user USER       run PROG as USER (name or uid; needs root's capabilities)\n"
 	      "  -C, --cwd DIR         start PROG in DIR\n"
 	      "  -e, --env KEY=VAL     set a variable in PROG's environment (repeatable)\n"
 	      "  -i, --clearenv        start PROG with an empty environment (before --env)\n"
@@ -231,12 +232,19 @@ static int oom(void)
 
 static int check_user(struct run *r)
 {
-	if (r->o.user && geteuid() != 0) {
-		say("--user needs root");
-		return EXIT_FAIL;
-	}
 	if (r->o.user && resolve_user(r->o.user, &r->a) != 0)
 		return EXIT_FAIL;
+	return 0;
+}
+
+/* What the options and the policy need that this process's capabilities do not give. */
+static int check_caps(struct run *r)
+{
+	const char *why = caps_refusal(r->a.as_user, r->policy);
+	if (why) {
+		say("%s", why);
+		return EXIT_FAIL;
+	}
 	return 0;
 }
 
@@ -580,8 +588,9 @@ static void run_free(struct run *r)
 int sb_cmd_run(int argc, char **argv)
 {
 	static int (*const steps[])(struct run *) = {
-		check_user, load_policy,   build_env,    check_program,    find_runtime,
-		open_log,   build_filters, make_control, broker_resources, run_sandbox,
+		check_user,    load_policy,      check_caps,  build_env,
+		check_program, find_runtime,     open_log,    build_filters,
+		make_control,  broker_resources, run_sandbox,
 	};
 	struct run r = {
 		.a = { .pipe_w = -1, .ctrl = -1 },

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "caps.h"
 #include "cli.h"
 #include "filters.h"
 #include "macro.h"
@@ -287,9 +288,12 @@ int drop_broker_privileges(const struct child_args *a, const struct sb_policy *p
 {
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		return -errno;
-	if (geteuid() != 0)
+	if (caps_none_held())
 		return 0; /* an unprivileged broker holds nothing to drop */
 	/*
+	 * What is kept is what acting for the sandboxee needs and this process holds (root in a
+	 * container lacks some: CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE; caps_refusal has already
+	 * refused a run that needs one it lacks).
 	 * Without --user the sandbox is uid 0 with no capabilities, which the kernel lets the
 	 * broker ptrace (pidfd_getfd, /proc/PID/mem) without CAP_SYS_PTRACE: same uid, and its
 	 * (empty) capabilities are a subset of ours. Keeping CAP_SYS_PTRACE there would let the
@@ -303,11 +307,6 @@ int drop_broker_privileges(const struct child_args *a, const struct sb_policy *p
 			       CAP_FOWNER, CAP_FSETID,       0,
 			       0 };
 	size_t nkeep = ELEMENTSOF(keep) - 2;
-	/*
-	 * The broker binds for the sandboxee: a port below 1024 needs CAP_NET_BIND_SERVICE, kept
-	 * only when a net rule grants bind on such a port (broker/net.c).
-	 */
-	bool bind_low = sb_net_policy_binds_privileged(policy);
 	if (a->as_user) {
 		/* Files are opened and created as the user: no DAC overrides. */
 		if (setgroups((size_t)a->ngroups, a->groups) < 0)
@@ -320,27 +319,20 @@ int drop_broker_privileges(const struct child_args *a, const struct sb_policy *p
 		keep[1] = CAP_KILL;
 		nkeep = 2;
 	}
-	if (bind_low)
+	/*
+	 * The broker binds for the sandboxee: a port below 1024 needs CAP_NET_BIND_SERVICE, kept
+	 * only when a net rule grants bind on such a port (broker/net.c).
+	 */
+	if (sb_net_policy_binds_privileged(policy))
 		keep[nkeep++] = CAP_NET_BIND_SERVICE;
-	/* The bounding set first: it takes CAP_SETPCAP, which goes next. */
-	for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
-		bool kept = false;
-		for (size_t i = 0; i < nkeep; i++)
-			kept = kept || keep[i] == cap;
-		if (!kept && cap_drop_bound((cap_value_t)cap) < 0 && errno != EINVAL)
-			return -errno;
-	}
-	cap_t caps = cap_init();
-	if (!caps)
+	/*
+	 * The bounding set first: it takes CAP_SETPCAP, which goes next. Without CAP_SETPCAP it
+	 * stays, and no_new_privs keeps an exec (the broker makes none) from gaining from it.
+	 */
+	int r = caps_bound_to(keep, nkeep);
+	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
-	int r = cap_set_flag(caps, CAP_PERMITTED, (int)nkeep, keep, CAP_SET);
-	if (r == 0)
-		r = cap_set_flag(caps, CAP_EFFECTIVE, (int)nkeep, keep, CAP_SET);
-	if (r == 0)
-		r = cap_set_proc(caps);
-	r = r < 0 ? -errno : 0;
-	cap_free(caps);
-	return r;
+	return r < 0 ? r : caps_keep(keep, nkeep);
 }
 
 int exit_status(const struct run_state *st)
