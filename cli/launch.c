@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/close_range.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -129,8 +130,19 @@ __attribute__((noreturn)) void child_main(struct child_args *a)
 	close(a->pipe_w);
 
 	execve(a->prog, a->o->argv, a->envp);
-	/* Served by the broker: its answer is the policy's. The launcher already named PROG. */
-	_exit(errno == ENOENT || errno == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+	/*
+	 * Checked by the broker, then failed in the kernel (E2BIG: the sandbox's variables took
+	 * the arguments over the limit; ENOEXEC; ETXTBSY...) or refused by the policy. The status
+	 * pipe is gone: say it on stderr (write(2) is one of runtime.policy's rules; a policy
+	 * without it loses only the message).
+	 */
+	int err = errno;
+	char m[PATH_MAX + 160];
+	int k = snprintf(m, sizeof(m), "sysbroker run: cannot execute %s: %s\n", a->prog,
+			 strerror(err));
+	if (k > 0)
+		(void)!write(STDERR_FILENO, m, (size_t)k < sizeof(m) ? (size_t)k : sizeof(m) - 1);
+	_exit(err == ENOENT || err == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
 }
 
 static bool is_listener(int fd)

@@ -309,6 +309,15 @@ expect "PROG that does not exist: 127" 127 "*no-such-program*" \
 expect "unknown flag: 125" 125 "*unknown option*--frobnicate*" \
 	"$sb" run --frobnicate -p "$pol/coreutils.policy" -- true
 expect "no program: 125" 125 "*no program*" "$sb" run -p "$pol/coreutils.policy"
+# An exec the broker allowed that the kernel then refuses (here ENOEXEC; near ARG_MAX, E2BIG
+# because the sandbox adds its variables): 126 and one line, as for any exec failure.
+printf '\177ELFnot-a-program' >"$tmp/garbage"
+chmod 755 "$tmp/garbage"
+printf 'sysbroker-policy 1\ninclude %s\npath %s read exec\n' "$pol/coreutils.policy" \
+	"$tmp/garbage" >"$tmp/garbage.policy"
+expect "an exec the kernel refuses after setup: 126 and the reason" 126 \
+	"*cannot execute $tmp/garbage: Exec format error*" "$sb" run -p "$tmp/garbage.policy" -- \
+	"$tmp/garbage"
 expect "-p without its argument: 125, and says so" 125 "*option '-p' needs an argument*" \
 	"$sb" run -p
 expect "audit --since without its argument: 2, and says so" 2 \
