@@ -46,14 +46,17 @@ __attribute__((noreturn, format(printf, 2, 3))) static void child_fail(int pipe_
 
 __attribute__((noreturn)) void child_main(struct child_args *a)
 {
-	sigset_t all;
 	char msg[32];
 
-	/* Leave the launcher's signal setup behind. */
-	for (int s = 1; s < NSIG; s++)
-		signal(s, SIG_DFL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	/*
+	 * The signals as sysbroker's invoker left them, as an exec without the sandbox would pass
+	 * them on: sysbroker sets no handler before this fork, only its mask, and SIGCHLD back to
+	 * default for itself (nohup's ignored SIGHUP, an ignored SIGCHLD, a blocked signal: all
+	 * reach the program).
+	 */
+	if (a->chld_ign)
+		signal(SIGCHLD, SIG_IGN);
+	sigprocmask(SIG_SETMASK, &a->mask, NULL);
 	setpgid(0, 0);
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		child_fail(a->pipe_w, "PR_SET_PDEATHSIG: %s", strerror(errno));

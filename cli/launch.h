@@ -2,6 +2,8 @@
 /* `sysbroker run`: the sandboxee's side of the fork, and the launcher's side of its report. */
 #pragma once
 
+#include <signal.h>
+
 #include <linux/filter.h>
 #include <seccomp.h>
 #include <stdbool.h>
@@ -23,6 +25,9 @@ struct child_args {
 	gid_t gid;
 	gid_t *groups;
 	int ngroups;
+	/* What sysbroker's invoker left, which the program gets as it would without the sandbox */
+	sigset_t mask; /* the signal mask */
+	bool chld_ign; /* SIGCHLD was ignored (sysbroker itself needs it back to default) */
 };
 
 /*

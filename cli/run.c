@@ -612,7 +612,13 @@ int sb_cmd_run(int argc, char **argv)
 	sigset_t reload;
 	sigemptyset(&reload);
 	sigaddset(&reload, SB_RELOAD_SIGNAL);
-	sigprocmask(SIG_BLOCK, &reload, NULL);
+	sigprocmask(SIG_BLOCK, &reload, &r.a.mask);
+	/* The broker reaps its children: an ignored SIGCHLD (the program keeps it) would not. */
+	struct sigaction chld;
+	if (sigaction(SIGCHLD, NULL, &chld) == 0 && chld.sa_handler == SIG_IGN) {
+		r.a.chld_ign = true;
+		signal(SIGCHLD, SIG_DFL);
+	}
 	int ret = parse_args(argc, argv, &r.o);
 	if (ret >= 0) {
 		free(r.o.env);

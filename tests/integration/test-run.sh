@@ -389,6 +389,21 @@ for name, f in (("chmod", lambda: os.chmod(t, 0o600)), ("chown", lambda: os.chow
 	done
 done
 
+# The signals as the invoker left them: an ignored SIGHUP (nohup) reaches the program ignored,
+# and an ignored SIGCHLD neither hangs sysbroker (it reaps its children) nor is lost for the
+# program.
+out=$(timeout 20 python3 -c 'import os, signal, sys
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], sys.argv[1:])' "$sb" run -p "$tmp/python3.policy" -- /usr/bin/python3 -c '
+import signal
+print(signal.getsignal(signal.SIGHUP) == signal.SIG_IGN,
+      signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN)
+raise SystemExit(7)' 2>&1)
+rc=$?
+check "ignored SIGHUP and SIGCHLD pass to the program, and its status comes back (7, got $rc: $out)" \
+	[ $rc -eq 7 -a "$out" = "True True" ]
+
 # A program started with fd 0 (or 1, 2) closed finds it closed: the runtime's channels keep out
 # of the low numbers (posix_spawn's POSIX_SPAWN_CLOSE, `cmd <&-`).
 out=$(run -p "$tmp/python3.policy" -- /usr/bin/python3 -c 'import os
