@@ -805,7 +805,8 @@ static int reader_next(struct reader *r, const char **line, size_t *len, bool *n
 
 int sb_audit_feed(struct sb_audit *a, FILE *in, const char *name, FILE *err)
 {
-	_cleanup_free_ char *buf = malloc(READER_CAP);
+	_cleanup_free_ char *buf =
+		calloc(1, READER_CAP); /* zeroed: analysers cannot see fread fill it */
 	struct reader rd = { .in = in, .buf = buf };
 	unsigned long lineno = 0;
 	const char *line;
