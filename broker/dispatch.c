@@ -8,7 +8,7 @@
  *        allow (notify: CONTINUE; trap: ENOSYS, the broker cannot make it for someone else),
  *        deny, or kill -> the audit record -> the answer
  *     -> served: the transport's prepare (notify: pidfd, memory, ID_VALID) -> the network
- *        executor (broker/net.c, which may answer from a worker thread), or the memory
+ *        executor (broker/net.c, which may answer from the loop: pending.h), or the memory
  *        arguments copied, the dirfds fetched -> valid again -> sb_execute -> the audit record
  *        -> the answer.
  *
@@ -25,6 +25,7 @@
 #include "macro.h"
 #include "net.h"
 #include "notify.h"
+#include "pending.h"
 #include "quota.h"
 #include "resolve.h"
 
@@ -35,11 +36,13 @@ int sb_dispatch_new(struct sb_audit_log *log, struct sb_dispatch **ret)
 		return -ENOMEM;
 	d->log = log;
 	d->res.fd = -1;
-	d->net = sb_net_pool_new();
-	if (!d->net || sb_limits_new(&d->limits) < 0) {
-		sb_net_pool_unref(d->net);
+	int r = sb_pending_new(&d->pending);
+	if (r == 0 && sb_limits_new(&d->limits) < 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		sb_pending_free(d->pending);
 		free(d);
-		return -ENOMEM;
+		return r;
 	}
 	*ret = d;
 	return 0;
@@ -49,7 +52,7 @@ struct sb_dispatch *sb_dispatch_free(struct sb_dispatch *d)
 {
 	if (!d)
 		return NULL;
-	sb_net_pool_unref(d->net);
+	sb_pending_free(d->pending);
 	sb_limits_free(d->limits);
 	sb_notify_state_free(d->notify);
 	free(d);
