@@ -25,6 +25,7 @@
 #include "macro.h"
 #include "net.h"
 #include "notify.h"
+#include "nowait.h"
 #include "pending.h"
 #include "quota.h"
 #include "resolve.h"
@@ -198,7 +199,8 @@ int sb_dispatch(struct sb_dispatch *d, const struct sb_policy *policy, struct sb
 	if (sb_shape_is_net(call->shape))
 		return sb_net_serve(d, policy, call, &sd, rp);
 	r = serve_file(d, policy, call, &sd, rp);
-	call->dirfd[0] = safe_close(call->dirfd[0]);
-	call->dirfd[1] = safe_close(call->dirfd[1]);
+	/* The caller's own fds among them may be lingering sockets: never a waiting close. */
+	call->dirfd[0] = sb_close_fetched(call->dirfd[0]);
+	call->dirfd[1] = sb_close_fetched(call->dirfd[1]);
 	return r;
 }
