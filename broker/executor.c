@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -269,11 +270,26 @@ static bool is_proc_mem(const char *path)
 	return strcmp(p, "/mem") == 0;
 }
 
+/* Whether /proc/N names a thread of the broker's thread group (its Tgid is the broker's pid). */
+static bool broker_task(long n, pid_t me)
+{
+	char status[4096];
+	uint64_t tgid;
+
+	if (n == (long)me)
+		return true;
+	if (n <= 0 || n > INT_MAX || sb_proc_read((pid_t)n, "status", status, sizeof(status)) < 0)
+		return false; /* no such task: nothing of the broker's to reach */
+	return sb_proc_status_number(status, "Tgid", 10, &tgid) == 0 && tgid == (uint64_t)me;
+}
+
 /*
  * Objects no policy grants through the broker: the broker's own /proc directory (reached through
  * a symlink to /proc/self, or a relative path from /proc: its environment, memory and fds are the
- * broker's, not the caller's), and the memory of any process beyond a stat (the broker's
- * credentials would let it write another process's memory; see shared/DESIGN.md).
+ * broker's, not the caller's) by its pid or any thread's id (/proc/TID, /proc/N/task/TID: keyed
+ * on the thread group, though the broker has no thread besides its main one), and the memory of
+ * any process beyond a stat (the broker's credentials would let it write another process's
+ * memory; see shared/DESIGN.md).
  */
 static bool builtin_denied(const struct ctx *c, const char *path, uint32_t perm)
 {
@@ -281,7 +297,10 @@ static bool builtin_denied(const struct ctx *c, const char *path, uint32_t perm)
 
 	if (c->call->pid != me && strncmp(path, "/proc/", 6) == 0) {
 		const char *p = skip_proc_pid(path);
-		if (p && strtol(path + 6, NULL, 10) == (long)me)
+		if (p && broker_task(strtol(path + 6, NULL, 10), me))
+			return true;
+		if (p && strncmp(p, "/task/", 6) == 0 && p[6] >= '0' && p[6] <= '9' &&
+		    broker_task(strtol(p + 6, NULL, 10), me))
 			return true;
 	}
 	return (perm & ~SB_PERM_STAT) && is_proc_mem(path);
