@@ -1754,14 +1754,14 @@ static void test_policy_proc(void **state)
 /* With a caller that is not the broker: /proc/self is the caller's, and the broker's own /proc
  * and any process's memory stay out of reach whatever the policy says. */
 /* A thread of this process (the "broker") for test_policy_broker_tid: its TID, then it waits. */
-static int tid_pipe[2];
+static int tid_pipe[2], tid_done[2];
 static void *tid_thread(void *arg)
 {
 	pid_t tid = gettid();
 	char c;
 	(void)arg;
 	assert_true(write(tid_pipe[1], &tid, sizeof(tid)) == sizeof(tid));
-	while (read(tid_pipe[0], &c, 1) < 0 && errno == EINTR)
+	while (read(tid_done[0], &c, 1) < 0 && errno == EINTR)
 		;
 	return NULL;
 }
@@ -1780,6 +1780,7 @@ static void test_policy_broker_tid(void **state)
 						  "path /proc/** read list\n");
 	(void)state;
 	assert_int_equal(pipe2(tid_pipe, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(tid_done, O_CLOEXEC), 0);
 	assert_int_equal(pthread_create(&t, NULL, tid_thread, NULL), 0);
 	assert_true(read(tid_pipe[0], &tid, sizeof(tid)) == sizeof(tid));
 	assert_int_not_equal(tid, me);
@@ -1801,10 +1802,12 @@ static void test_policy_broker_tid(void **state)
 	snprintf(p, sizeof(p), "/proc/%d/status", (int)other);
 	expect_ok_fd(&res, pcall(open_proc, &res, SYS_openat, p, NULL, O_RDONLY, 0, 0, other, -1),
 		     NULL);
-	assert_true(write(tid_pipe[1], "x", 1) == 1);
+	assert_true(write(tid_done[1], "x", 1) == 1);
 	pthread_join(t, NULL);
-	close(tid_pipe[0]);
-	close(tid_pipe[1]);
+	for (int i = 0; i < 2; i++) {
+		close(tid_pipe[i]);
+		close(tid_done[i]);
+	}
 	sb_policy_free(open_proc);
 }
 
