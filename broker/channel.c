@@ -479,7 +479,7 @@ static struct sb_reply *chan_detach(struct sb_reply *rp)
 		cr->log_failure = from->log_failure;
 		cr->rp.owner = from->c;
 	}
-	cr->fd = fcntl(from->c->fd, F_DUPFD_CLOEXEC, 3);
+	cr->fd = fcntl(from->c ? from->c->fd : from->fd, F_DUPFD_CLOEXEC, 3);
 	if (cr->fd >= 0 && rp->pidfd >= 0)
 		cr->rp.pidfd = fcntl(rp->pidfd, F_DUPFD_CLOEXEC, 3);
 	if (cr->fd < 0 || (rp->pidfd >= 0 && cr->rp.pidfd < 0)) {
