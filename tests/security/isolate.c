@@ -11,8 +11,11 @@
  *                                  the parent, `sysbroker run` itself), open
  *                                  /proc/TID/{environ,maps,fd} and /proc/BROKER/task/TID/environ
  *                                  for each, then a granted open; then wait to be ended
+ *   churn HOST PORT N              N callers in turn start a connect to HOST:PORT and are killed
+ *                                  while it waits; then one more connect must still be let wait
  *   lease FILE                     a read lease on FILE, then an open for writing and a truncate
- *                                  of FILE from two children and a stat from a third
+ *                                  of FILE from two children and a thread of the holder's, and a
+ *                                  stat from a third child
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -20,6 +23,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +154,28 @@ static void sleep_ms(long ms)
 		;
 }
 
+/*
+ * More callers than the broker lets wait at once (64) each start a connect that waits and die:
+ * each waiting call must be dropped with its caller, or the last connect would get EAGAIN.
+ */
+static int cmd_churn(const char *host, int port, int n)
+{
+	for (int i = 0; i < n; i++) {
+		pid_t c = connector(host, port);
+		sleep_ms(40);
+		kill(c, SIGKILL);
+		waitpid(c, NULL, 0);
+	}
+	sleep_ms(100);
+	pid_t last = connector(host, port);
+	sleep_ms(500);
+	printf("churn-done %d\n", n);
+	fflush(stdout);
+	kill(last, SIGKILL);
+	waitpid(last, NULL, 0);
+	return 0;
+}
+
 static void on_sigio(int sig)
 {
 	(void)sig;
@@ -170,8 +196,23 @@ static pid_t in_child(const char *what, const char *file, int kind)
 	_exit(0);
 }
 
+static const char *lease_file;
+/* A thread of the holder's own process (over the trap, it waits on its reply slot). */
+static void *lease_thread(void *arg)
+{
+	struct timespec t0;
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long r = ret(open(lease_file, O_WRONLY | O_CLOEXEC));
+	report("open-write-leased-thread", r, &t0);
+	if (r >= 0)
+		close((int)r);
+	return NULL;
+}
+
 static int cmd_lease(const char *file)
 {
+	pthread_t th;
 	struct sigaction sa = { .sa_handler = on_sigio };
 	sigaction(SIGIO, &sa, NULL);
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -179,6 +220,8 @@ static int cmd_lease(const char *file)
 	report("set-lease", ret(fcntl(fd, F_SETLEASE, F_RDLCK)), NULL);
 	pid_t w = in_child("open-write-leased", file, 0);
 	pid_t t = in_child("truncate-leased", file, 1);
+	lease_file = file;
+	report("thread", -pthread_create(&th, NULL, lease_thread, NULL), NULL);
 	sleep_ms(300);
 	/* The broker keeps serving meanwhile. */
 	pid_t s = in_child("stat-during-lease", file, 2);
@@ -188,6 +231,7 @@ static int cmd_lease(const char *file)
 	report("release-lease", ret(fcntl(fd, F_SETLEASE, F_UNLCK)), NULL);
 	waitpid(w, NULL, 0);
 	waitpid(t, NULL, 0);
+	pthread_join(th, NULL);
 	return 0;
 }
 
@@ -197,6 +241,8 @@ int main(int argc, char **argv)
 	printf("start %s\n", argc > 1 ? argv[1] : "");
 	if (argc == 5 && strcmp(argv[1], "threads") == 0)
 		return cmd_threads(argv[2], argv[3], atoi(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "churn") == 0)
+		return cmd_churn(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc == 3 && strcmp(argv[1], "lease") == 0)
 		return cmd_lease(argv[2]);
 	return 2;

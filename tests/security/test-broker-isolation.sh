@@ -150,6 +150,15 @@ for v in dynamic static; do
 			ok "$T: the broker is gone after the run"
 		fi
 
+		# --- a': waiting calls whose caller died are dropped, not kept to the cap ----------
+		out=$(timeout 60 "$sb" run -p "$tmp/iso.policy" ${user:+--user $user} -- \
+			"$bin" churn 127.0.0.1 "$port" 70 2>&1)
+		case $out in
+		*"churn-done 70"*"connect ret="*) not_ok "$T: 70 waiting connects whose callers died leave room for one more: $(line "$out" connect)" ;;
+		*"churn-done 70"*) ok "$T: 70 waiting connects whose callers died leave room for one more (dropped with their callers)" ;;
+		*) not_ok "$T: 70 waiting connects whose callers died leave room for one more: $out" ;;
+		esac
+
 		# --- c: a lease on a granted file -----------------------------------------------
 		rm -f "$root/leased"
 		echo "leased-content" >"$root/leased"
@@ -170,8 +179,13 @@ for v in dynamic static; do
 			within "$s_ms" 0 10000
 		check "$T: the open for writing completes once the lease is given up ($(line "$out" open-write-leased))" \
 			sh -c "printf '%s\n' \"\$1\" | grep -q '^open-write-leased ret=[0-9]* errno=0 '" _ "$out"
+		check "$T: a thread of the holder's own process opens for writing once the lease is given up ($(line "$out" open-write-leased-thread))" \
+			sh -c "printf '%s\n' \"\$1\" | grep -q '^open-write-leased-thread ret=[0-9]* errno=0 '" _ "$out"
 		check "$T: the truncate completes once the lease is given up ($(line "$out" truncate-leased))" \
 			sh -c "printf '%s\n' \"\$1\" | grep -q '^truncate-leased ret=0 errno=0 '" _ "$out"
+		t_ms=$(ms "$out" open-write-leased-thread)
+		check "$T: the holder's thread waited for the lease too (${t_ms:-?} ms >= 400)" \
+			within "$t_ms" 400 30000
 		w_ms=$(ms "$out" open-write-leased)
 		check "$T: the writer waited for the lease (${w_ms:-?} ms >= 400), not EWOULDBLOCK" \
 			within "$w_ms" 400 30000
