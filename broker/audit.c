@@ -2,8 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <linux/openat2.h>
 #include <seccomp.h>
@@ -91,14 +89,12 @@ static void open_args(const struct sb_call *c, bool *has, uint64_t *flags, uint6
  * The log's rate: a sandbox that makes denied calls in a loop must not fill the disk or keep the
  * broker writing instead of serving. A token bucket of SB_AUDIT_BURST records refilled at
  * SB_AUDIT_RATE per second; what does not fit is counted, and a record that fits is preceded,
- * at most once a second, by one "suppressed" record with the count so far. Shared by the loop and
- * the network workers, hence the lock; each worker holds a reference.
+ * at most once a second, by one "suppressed" record with the count so far. The broker's one thread
+ * is its only user: no lock.
  */
 struct sb_audit_log {
 	int fd; /* borrowed */
-	atomic_uint refs;
 	char sandbox[SB_SANDBOX_ID_LEN + 1];
-	pthread_mutex_t rate_lock;
 	double rate_tokens;
 	struct timespec rate_last;
 	unsigned long rate_dropped;
@@ -111,26 +107,14 @@ int sb_audit_log_new(int fd, struct sb_audit_log **ret)
 	if (!l)
 		return -ENOMEM;
 	l->fd = fd;
-	atomic_init(&l->refs, 1);
-	pthread_mutex_init(&l->rate_lock, NULL);
 	l->rate_tokens = SB_AUDIT_BURST;
 	*ret = l;
 	return 0;
 }
 
-struct sb_audit_log *sb_audit_log_ref(struct sb_audit_log *l)
-{
-	if (l)
-		atomic_fetch_add(&l->refs, 1);
-	return l;
-}
-
 struct sb_audit_log *sb_audit_log_unref(struct sb_audit_log *l)
 {
-	if (l && atomic_fetch_sub(&l->refs, 1) == 1) {
-		pthread_mutex_destroy(&l->rate_lock);
-		free(l);
-	}
+	free(l);
 	return NULL;
 }
 
@@ -176,7 +160,6 @@ static bool rate_take(struct sb_audit_log *l, unsigned long *ret_dropped)
 	bool ok;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	pthread_mutex_lock(&l->rate_lock);
 	if (l->rate_last.tv_sec || l->rate_last.tv_nsec) {
 		double dt = (double)(now.tv_sec - l->rate_last.tv_sec) +
 			    (double)(now.tv_nsec - l->rate_last.tv_nsec) / 1e9;
@@ -198,7 +181,6 @@ static bool rate_take(struct sb_audit_log *l, unsigned long *ret_dropped)
 	} else {
 		l->rate_dropped++;
 	}
-	pthread_mutex_unlock(&l->rate_lock);
 	return ok;
 }
 
@@ -238,10 +220,8 @@ void sb_audit_flush(struct sb_audit_log *l)
 {
 	if (!l)
 		return;
-	pthread_mutex_lock(&l->rate_lock);
 	unsigned long n = l->rate_dropped;
 	l->rate_dropped = 0;
-	pthread_mutex_unlock(&l->rate_lock);
 	if (n && l->fd >= 0)
 		write_suppressed(l, n);
 }

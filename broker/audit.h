@@ -16,13 +16,12 @@
 
 /*
  * A log: where records go (an fd, borrowed), the sandbox id they carry and the rate limit they
- * share. Its owner (the broker) and every network worker that may still write hold a reference.
- * A log on fd -1 writes nothing. sb_audit_log_new returns 0 or -ENOMEM.
+ * share, used by the broker's one thread. A log on fd -1 writes nothing. sb_audit_log_new returns
+ * 0 or -ENOMEM.
  */
 struct sb_audit_log;
 int sb_audit_log_new(int fd, struct sb_audit_log **ret);
-struct sb_audit_log *sb_audit_log_ref(struct sb_audit_log *l);
-/* Drop a reference; the last frees it (not its fd). Accepts NULL, returns NULL. */
+/* Free it (not its fd). Accepts NULL, returns NULL. */
 struct sb_audit_log *sb_audit_log_unref(struct sb_audit_log *l);
 /* The sandbox id every record carries ("" for none); set before records are written. */
 void sb_audit_log_set_sandbox(struct sb_audit_log *l, const char *id);

@@ -18,6 +18,7 @@ enum conn_kind {
 	CONN_CHANNEL,
 	CONN_NOTIFY,   /* a seccomp listener */
 	CONN_CALLBACK, /* the embedder's own fd (signals, timers) */
+	CONN_PENDING,  /* the calls that wait (pending.h); not counted in nconns */
 };
 
 struct conn {
@@ -68,6 +69,7 @@ struct sb_broker {
 	_Alignas(8) uint8_t req[SB_MAX_REQ + 1];
 	_Alignas(8) uint8_t rep[SB_MAX_REP];
 	struct sb_dispatch *disp; /* the decision path, for both transports */
+	struct conn pending;      /* its waiting calls' epoll fd in ours (never on the list) */
 };
 
 /* Watch fd (kind) in the broker's epoll set; *ret (if not NULL) the new connection. 0 or -errno. */

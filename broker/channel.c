@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -379,12 +380,12 @@ static void on_embed(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 /* A channel's request on its way through the dispatcher (dispatch.h). */
 struct chan_reply {
 	struct sb_reply rp;
-	struct sb_broker *b;          /* NULL in a worker's copy */
-	struct conn *c;               /* NULL in a worker's copy */
+	struct sb_broker *b;          /* NULL in a detached copy */
+	struct conn *c;               /* NULL in a detached copy */
 	const struct sb_decoded *dec; /* the request, whose items are the arguments */
 	bool in_slot;                 /* answer in the channel's slot */
 	bool log_failure;             /* log an answer that cannot be sent */
-	int fd;                       /* a worker's copy: the channel */
+	int fd;                       /* a detached copy: the channel */
 	uint64_t seq;
 };
 
@@ -431,7 +432,7 @@ static int chan_answer(struct sb_reply *rp, const struct sb_call *call, struct s
 		pass_fd = res->fd;
 	}
 	if (!cr->c)
-		return send_reply(cr->fd, &rep, NULL, -1);
+		return send_reply(cr->fd, &rep, res->out, pass_fd);
 	int r = answer(cr->b, cr->c, cr->in_slot, &rep, res->out, pass_fd);
 	if (r < 0 && how == SB_ANSWER_RESULT && cr->log_failure)
 		log_protocol(cr->b, cr->c->pid, "cannot send reply");
@@ -456,7 +457,10 @@ static void chan_free(struct sb_reply *rp)
 
 static const struct sb_reply_ops chan_ops;
 
-/* A worker's own: the channel and the pidfd duplicated; it answers on the socket. */
+/*
+ * A waiting call's own: the channel and the pidfd duplicated; it answers on the socket, or in the
+ * slot when the caller waits there.
+ */
 static struct sb_reply *chan_detach(struct sb_reply *rp)
 {
 	const struct chan_reply *from = (const struct chan_reply *)rp;
@@ -464,7 +468,18 @@ static struct sb_reply *chan_detach(struct sb_reply *rp)
 	if (!cr)
 		return NULL;
 	*cr = (struct chan_reply){ .rp = { .ops = &chan_ops, .pidfd = -1 }, .seq = from->seq };
-	cr->fd = fcntl(from->c->fd, F_DUPFD_CLOEXEC, 3);
+	if (from->in_slot && from->c) {
+		/*
+		 * The caller waits on its slot: answer there, through the channel, which the loop
+		 * keeps until it drops the call with the channel (sb_pending_drop_owner).
+		 */
+		cr->b = from->b;
+		cr->c = from->c;
+		cr->in_slot = true;
+		cr->log_failure = from->log_failure;
+		cr->rp.owner = from->c;
+	}
+	cr->fd = fcntl(from->c ? from->c->fd : from->fd, F_DUPFD_CLOEXEC, 3);
 	if (cr->fd >= 0 && rp->pidfd >= 0)
 		cr->rp.pidfd = fcntl(rp->pidfd, F_DUPFD_CLOEXEC, 3);
 	if (cr->fd < 0 || (rp->pidfd >= 0 && cr->rp.pidfd < 0)) {
@@ -476,12 +491,25 @@ static struct sb_reply *chan_detach(struct sb_reply *rp)
 	return &cr->rp;
 }
 
+/* The channel is still open at the other end and its process alive. */
+static bool chan_waiting(struct sb_reply *rp)
+{
+	const struct chan_reply *cr = (const struct chan_reply *)rp;
+	struct pollfd p[2] = { { .fd = cr->c ? cr->c->fd : cr->fd, .events = POLLRDHUP },
+			       { .fd = rp->pidfd, .events = POLLIN } };
+	if (poll(p, 2, 0) < 0)
+		return true;
+	return !(p[0].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) &&
+	       !(p[1].revents & (POLLIN | POLLHUP));
+}
+
 static const struct sb_reply_ops chan_ops = {
 	.fetch = chan_fetch,
 	.fetch_net = chan_fetch_net,
 	.answer = chan_answer,
 	.kill = chan_kill,
 	.detach = chan_detach,
+	.waiting = chan_waiting,
 	.free = chan_free,
 };
 
@@ -560,7 +588,7 @@ void sb_channel_on_request(struct sb_broker *b, struct conn *c)
 		.b = b,
 		.c = c,
 		.dec = &dec,
-		/* Network answers go on the socket, as a worker's must. */
+		/* Network answers go on the socket, as a waiting call's must. */
 		.in_slot = in_slot && !net,
 		.log_failure = !net,
 		.fd = -1,

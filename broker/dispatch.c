@@ -8,7 +8,7 @@
  *        allow (notify: CONTINUE; trap: ENOSYS, the broker cannot make it for someone else),
  *        deny, or kill -> the audit record -> the answer
  *     -> served: the transport's prepare (notify: pidfd, memory, ID_VALID) -> the network
- *        executor (broker/net.c, which may answer from a worker thread), or the memory
+ *        executor (broker/net.c, which may answer from the loop: pending.h), or the memory
  *        arguments copied, the dirfds fetched -> valid again -> sb_execute -> the audit record
  *        -> the answer.
  *
@@ -25,6 +25,8 @@
 #include "macro.h"
 #include "net.h"
 #include "notify.h"
+#include "nowait.h"
+#include "pending.h"
 #include "quota.h"
 #include "resolve.h"
 
@@ -35,11 +37,13 @@ int sb_dispatch_new(struct sb_audit_log *log, struct sb_dispatch **ret)
 		return -ENOMEM;
 	d->log = log;
 	d->res.fd = -1;
-	d->net = sb_net_pool_new();
-	if (!d->net || sb_limits_new(&d->limits) < 0) {
-		sb_net_pool_unref(d->net);
+	int r = sb_pending_new(&d->pending);
+	if (r == 0 && sb_limits_new(&d->limits) < 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		sb_pending_free(d->pending);
 		free(d);
-		return -ENOMEM;
+		return r;
 	}
 	*ret = d;
 	return 0;
@@ -49,7 +53,7 @@ struct sb_dispatch *sb_dispatch_free(struct sb_dispatch *d)
 {
 	if (!d)
 		return NULL;
-	sb_net_pool_unref(d->net);
+	sb_pending_free(d->pending);
 	sb_limits_free(d->limits);
 	sb_notify_state_free(d->notify);
 	free(d);
@@ -148,6 +152,71 @@ static int fetch_dirfds(struct sb_call *call, int pidfd)
 	return r;
 }
 
+/*
+ * A file call a lease holds (executor.h, struct sb_retry): it waits in the loop, retried on the
+ * tick until the kernel has broken the lease (lease-break-time at most), then recorded and
+ * answered as it would have been at once.
+ */
+struct file_job {
+	struct sb_job job;
+	struct sb_audit_log *log; /* borrowed: the dispatcher's, which outlives its jobs */
+	struct sb_call call;      /* its integers, for the record and the answer */
+	bool log_wanted;
+	struct sb_result res;
+};
+
+static bool file_retry(struct sb_job *j)
+{
+	struct file_job *f = (struct file_job *)j;
+	if (sb_execute_retry(&f->res) > 0)
+		return false;
+	if (sb_audit_wanted(&f->res, f->log_wanted))
+		sb_audit_write(f->log, &f->call, &f->res);
+	j->rp->ops->answer(j->rp, &f->call, &f->res, SB_ANSWER_RESULT);
+	return true;
+}
+
+static void file_free(struct sb_job *j)
+{
+	struct file_job *f = (struct file_job *)j;
+	safe_close(f->res.fd);
+	safe_close(f->res.retry.fd);
+	j->rp->ops->free(j->rp);
+	free(f);
+}
+
+static const struct sb_job_ops file_job_ops = { .retry = file_retry, .free = file_free };
+
+/* Hand res (a lease holds the call) to the loop: 0, or -errno and res is still the caller's. */
+static int file_wait(struct sb_dispatch *d, const struct sb_call *call, struct sb_result *res,
+		     bool log, struct sb_reply *rp)
+{
+	struct file_job *f = malloc(sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	struct sb_reply *own = rp->ops->detach(rp);
+	if (!own) {
+		free(f);
+		return -ENOMEM;
+	}
+	*f = (struct file_job){ .job = { .ops = &file_job_ops, .rp = own, .fd = -1 },
+				.log = d->log,
+				.call = *call,
+				.log_wanted = log,
+				.res = *res };
+	f->call.path[0] = f->call.path[1] = f->call.string = NULL;
+	f->call.in = f->call.data = NULL;
+	f->call.dirfd[0] = f->call.dirfd[1] = -1;
+	int r = sb_pending_add(d->pending, &f->job);
+	if (r < 0) {
+		own->ops->free(own);
+		free(f);
+		return r;
+	}
+	res->retry = (struct sb_retry){ .fd = -1 }; /* the job's now */
+	return 0;
+}
+
 /* A served file call: its arguments, its dirfds, the executor, the record, the answer. */
 static int serve_file(struct sb_dispatch *d, const struct sb_policy *policy, struct sb_call *call,
 		      const struct sb_decision *sd, struct sb_reply *rp)
@@ -165,6 +234,13 @@ static int serve_file(struct sb_dispatch *d, const struct sb_policy *policy, str
 
 	sb_result_reset(res, sd);
 	sb_execute(policy, d->limits, call, res);
+	if (res->retry.pending) {
+		r = file_wait(d, call, res, sd->log, rp);
+		if (r == 0)
+			return 0; /* the loop answers */
+		res->ret = r;
+		res->retry.fd = safe_close(res->retry.fd);
+	}
 	/*
 	 * The record first. It says what was decided; a failure to deliver the answer afterwards
 	 * (the caller's buffer unwritable, its fd table full) is the caller's.
@@ -195,7 +271,8 @@ int sb_dispatch(struct sb_dispatch *d, const struct sb_policy *policy, struct sb
 	if (sb_shape_is_net(call->shape))
 		return sb_net_serve(d, policy, call, &sd, rp);
 	r = serve_file(d, policy, call, &sd, rp);
-	call->dirfd[0] = safe_close(call->dirfd[0]);
-	call->dirfd[1] = safe_close(call->dirfd[1]);
+	/* The caller's own fds among them may be lingering sockets: never a waiting close. */
+	call->dirfd[0] = sb_close_fetched(call->dirfd[0]);
+	call->dirfd[1] = sb_close_fetched(call->dirfd[1]);
 	return r;
 }

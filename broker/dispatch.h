@@ -20,7 +20,7 @@
 struct sb_audit_log;
 struct sb_limits;
 struct sb_reply;
-struct sb_net_pool;
+struct sb_pending;
 struct sb_notify_state;
 
 /* How an answer goes. */
@@ -57,10 +57,15 @@ struct sb_reply_ops {
 	/* SIGKILL the caller (a kill rule), if it is still the one that asked. */
 	void (*kill)(struct sb_reply *rp, const struct sb_call *call);
 	/*
-	 * A reply of its own for a worker thread, which answers later through it: its fds (and
-	 * pidfd) duplicated. NULL with errno set on failure.
+	 * A reply of its own for a call that waits in the loop (pending.h), which answers later
+	 * through it: its fds (and pidfd) duplicated. NULL with errno set on failure.
 	 */
 	struct sb_reply *(*detach)(struct sb_reply *rp);
+	/*
+	 * A detached reply's caller still waits for its answer (notify: the notification is
+	 * still valid; trap: the channel is open and the process alive). NULL: always.
+	 */
+	bool (*waiting)(struct sb_reply *rp);
 	/* Free a detached reply. */
 	void (*free)(struct sb_reply *rp);
 	/* The kernel can run a call the syscall rules allow on its integers (notify). */
@@ -70,12 +75,17 @@ struct sb_reply_ops {
 struct sb_reply {
 	const struct sb_reply_ops *ops;
 	int pidfd; /* the caller's process (trap: its channel's; notify: from prepare), or -1 */
+	/*
+	 * A detached reply that still answers through the transport's connection (trap: the
+	 * channel's reply slot): that connection, whose end drops the call (sb_pending_drop_owner).
+	 */
+	const void *owner;
 };
 
 /* Everything the decision path keeps between calls; the loop thread's only. */
 struct sb_dispatch {
 	struct sb_audit_log *log;       /* audit records (borrowed; NULL: none) */
-	struct sb_net_pool *net;        /* network worker threads (broker/net.c) */
+	struct sb_pending *pending;     /* calls that wait, completed from the loop (pending.h) */
 	struct sb_limits *limits;       /* the net rules' `at most` and rate counters */
 	struct sb_notify_state *notify; /* the notify transport's buffers, made on first use */
 	struct sb_result res;

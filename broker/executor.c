@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -269,11 +270,26 @@ static bool is_proc_mem(const char *path)
 	return strcmp(p, "/mem") == 0;
 }
 
+/* Whether /proc/N names a thread of the broker's thread group (its Tgid is the broker's pid). */
+static bool broker_task(long n, pid_t me)
+{
+	char status[4096];
+	uint64_t tgid;
+
+	if (n == (long)me)
+		return true;
+	if (n <= 0 || n > INT_MAX || sb_proc_read((pid_t)n, "status", status, sizeof(status)) < 0)
+		return false; /* no such task: nothing of the broker's to reach */
+	return sb_proc_status_number(status, "Tgid", 10, &tgid) == 0 && tgid == (uint64_t)me;
+}
+
 /*
  * Objects no policy grants through the broker: the broker's own /proc directory (reached through
  * a symlink to /proc/self, or a relative path from /proc: its environment, memory and fds are the
- * broker's, not the caller's), and the memory of any process beyond a stat (the broker's
- * credentials would let it write another process's memory; see shared/DESIGN.md).
+ * broker's, not the caller's) by its pid or any thread's id (/proc/TID, /proc/N/task/TID: keyed
+ * on the thread group, though the broker has no thread besides its main one), and the memory of
+ * any process beyond a stat (the broker's credentials would let it write another process's
+ * memory; see shared/DESIGN.md).
  */
 static bool builtin_denied(const struct ctx *c, const char *path, uint32_t perm)
 {
@@ -281,7 +297,10 @@ static bool builtin_denied(const struct ctx *c, const char *path, uint32_t perm)
 
 	if (c->call->pid != me && strncmp(path, "/proc/", 6) == 0) {
 		const char *p = skip_proc_pid(path);
-		if (p && strtol(path + 6, NULL, 10) == (long)me)
+		if (p && broker_task(strtol(path + 6, NULL, 10), me))
+			return true;
+		if (p && strncmp(p, "/task/", 6) == 0 && p[6] >= '0' && p[6] <= '9' &&
+		    broker_task(strtol(p + 6, NULL, 10), me))
 			return true;
 	}
 	return (perm & ~SB_PERM_STAT) && is_proc_mem(path);
@@ -600,6 +619,64 @@ static uint32_t open_perms(int flags, bool dir)
 	return need;
 }
 
+/*
+ * Open the resolved file rt->fd with rt->flags (O_NONBLOCK among them), then give back what the
+ * caller asked for: O_NONBLOCK cleared unless it asked for it, or the truncate done. A regular
+ * file's open fails with EWOULDBLOCK while a lease conflicts (the kernel starts breaking it):
+ * 1, the call waits (only when the caller did not ask for O_NONBLOCK). Else 0, res->ret set.
+ */
+static int open_once(const struct sb_retry *rt, struct sb_result *res, bool lease)
+{
+	char name[16];
+	int fds = sb_fd_name(rt->fd, name);
+	if (fds < 0) {
+		res->ret = fds;
+		return 0;
+	}
+	_cleanup_close_ int fd = openat(fds, name, rt->flags);
+	if (fd < 0 && errno == EWOULDBLOCK && lease && !rt->nonblock)
+		return 1;
+	res->ret = fd < 0 ? -errno : 0;
+	if (fd < 0)
+		return 0;
+	if (rt->truncate) {
+		res->ret = ftruncate(fd, (off_t)rt->length) < 0 ? -errno : 0;
+		return 0;
+	}
+	if (!rt->nonblock) {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+			res->ret = -errno;
+			return 0;
+		}
+	}
+	res->fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* open_once, and when a lease holds a regular file, res->retry for the loop (dispatch.c). */
+static int open_nowait(struct sb_result *res, const struct sb_retry *rt, bool regular)
+{
+	if (open_once(rt, res, regular) == 0)
+		return (int)res->ret;
+	res->retry = *rt;
+	res->retry.fd = fcntl(rt->fd, F_DUPFD_CLOEXEC, 3);
+	if (res->retry.fd < 0)
+		return -errno;
+	res->retry.pending = true;
+	return -EWOULDBLOCK;
+}
+
+int sb_execute_retry(struct sb_result *res)
+{
+	struct sb_retry *rt = &res->retry;
+	if (open_once(rt, res, true) > 0)
+		return 1;
+	rt->fd = safe_close(rt->fd);
+	rt->pending = false;
+	return 0;
+}
+
 static int open_existing(struct ctx *c, struct sb_resolved *r, int flags)
 {
 	struct stat st;
@@ -624,28 +701,15 @@ static int open_existing(struct ctx *c, struct sb_resolved *r, int flags)
 		return e;
 
 	/*
-	 * A FIFO or a device may block in open (a FIFO until the other end opens): the broker must
-	 * not, so those are opened O_NONBLOCK and switched back if the caller did not ask for it. A
-	 * FIFO opened this way does not wait for its peer (read: no writer yet, read() sees EOF;
-	 * write: no reader, ENXIO). O_NOCTTY always: a tty must never become the broker's.
+	 * Nothing is opened in a way that can block (open_nowait): a FIFO or a device opened
+	 * O_NONBLOCK does not wait for its peer (read: no writer yet, read() sees EOF; write: no
+	 * reader, ENXIO). O_NOCTTY always: a tty must never become the broker's.
 	 */
-	bool special = !S_ISREG(st.st_mode) && !dir;
-	int oflags = (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_DIRECTORY)) | O_CLOEXEC |
-		     O_NOCTTY | (special ? O_NONBLOCK : 0);
-	char name[16];
-	int fds = sb_fd_name(r->fd, name);
-	if (fds < 0)
-		return fds;
-	_cleanup_close_ int fd = openat(fds, name, oflags);
-	if (fd < 0)
-		return -errno;
-	if (special && !(flags & O_NONBLOCK)) {
-		int fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-			return -errno;
-	}
-	c->res->fd = TAKE_FD(fd);
-	return 0;
+	struct sb_retry rt = { .fd = r->fd,
+			       .flags = (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_DIRECTORY)) |
+					O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+			       .nonblock = flags & O_NONBLOCK };
+	return open_nowait(c->res, &rt, S_ISREG(st.st_mode));
 }
 
 /* Setuid and setgid bits are not passed on: the broker's files are the broker's (often root's),
@@ -1400,10 +1464,16 @@ static int do_chown(struct ctx *c, int flags)
 	return e;
 }
 
+/*
+ * truncate(path) breaks a lease by waiting for it: the broker opens the file O_NONBLOCK for
+ * writing instead (open_nowait: a lease makes the call wait in the loop) and truncates the fd.
+ * The kernel's own checks first: a directory is EISDIR, anything but a regular file EINVAL; the
+ * open then gives the permission, EROFS, append-only (EPERM) and ETXTBSY errors truncate would.
+ */
 static int do_truncate(struct ctx *c, int64_t length)
 {
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
-	char link[32];
+	struct stat st;
 
 	if (length < 0)
 		return -EINVAL;
@@ -1411,10 +1481,17 @@ static int do_truncate(struct ctx *c, int64_t length)
 			      SB_PERM_WRITE, &r);
 	if (e < 0)
 		return e;
-	fd_link(r.fd, link);
-	if (truncate(link, (off_t)length) < 0)
+	if (fstat(r.fd, &st) < 0)
 		return -errno;
-	return 0;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	struct sb_retry rt = { .fd = r.fd,
+			       .flags = O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+			       .truncate = true,
+			       .length = length };
+	return open_nowait(c->res, &rt, true);
 }
 
 /*
@@ -2106,6 +2183,7 @@ enum sb_verdict sb_syscall_carry(const struct sb_policy *policy, struct sb_limit
 void sb_result_reset(struct sb_result *res, const struct sb_decision *d)
 {
 	res->ret = 0;
+	res->retry = (struct sb_retry){ .fd = -1 };
 	res->fd = -1;
 	res->cloexec = false;
 	res->outlen = 0;
@@ -2120,6 +2198,7 @@ int sb_execute(const struct sb_policy *policy, struct sb_limits *limits, const s
 	       struct sb_result *res)
 {
 	res->ret = 0;
+	res->retry = (struct sb_retry){ .fd = -1 };
 	res->fd = -1;
 	res->cloexec = false;
 	res->outlen = 0;

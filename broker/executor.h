@@ -53,8 +53,22 @@ struct sb_learned {
 	char path[PATH_MAX];
 };
 
+/*
+ * An open or truncate of a regular file that a lease holds (the kernel is breaking it): what to
+ * retry (sb_execute_retry) instead of blocking the broker for lease-break-time.
+ */
+struct sb_retry {
+	bool pending;  /* the call waits; res->ret is -EWOULDBLOCK meanwhile */
+	int fd;        /* the resolved file (O_PATH), owned, when pending */
+	int flags;     /* the open's flags, O_NONBLOCK included */
+	bool nonblock; /* the caller asked for O_NONBLOCK (else it is cleared after the open) */
+	bool truncate; /* a truncate: open for writing, then ftruncate to length */
+	int64_t length;
+};
+
 struct sb_result {
 	int64_t ret;             /* the syscall's return value, or -errno */
+	struct sb_retry retry;   /* a lease held the call: retry it (sb_execute_retry) */
 	int fd;                  /* an fd to hand back, or -1; the executor gives up ownership */
 	bool cloexec;            /* the caller asked for O_CLOEXEC */
 	char addr[160];          /* network calls: the address decided on (audit "addr"), or "" */
@@ -78,6 +92,12 @@ struct sb_result {
  */
 int sb_execute(const struct sb_policy *policy, struct sb_limits *limits, const struct sb_call *call,
 	       struct sb_result *res);
+
+/*
+ * Try res->retry again: 1 while the lease still holds it, 0 when res->ret (and res->fd) is the
+ * answer; res->retry.fd is then closed. Never blocks on a lease.
+ */
+int sb_execute_retry(struct sb_result *res);
 
 /*
  * A call the syscall rules decided (sd, from sb_policy_eval_syscall): counts it against the

@@ -22,6 +22,7 @@
 #include "layers.h"
 #include "macro.h"
 #include "notify.h"
+#include "pending.h"
 
 /*
  * Connections are fds: never so many that the broker runs out of them (the launcher needs a few
@@ -66,6 +67,12 @@ int sb_broker_new(const struct sb_policy *policy, int log_fd, struct sb_broker *
 		return r;
 	}
 	b->epfd = epoll_create1(EPOLL_CLOEXEC);
+	/* Calls that wait are completed by this loop: its one thread (pending.h). */
+	b->pending = (struct conn){ .kind = CONN_PENDING, .fd = -1, .pidfd = -1 };
+	struct epoll_event pev = { .events = EPOLLIN, .data.ptr = &b->pending };
+	if (b->epfd >= 0 &&
+	    epoll_ctl(b->epfd, EPOLL_CTL_ADD, sb_pending_fd(b->disp->pending), &pev) < 0)
+		b->epfd = safe_close(b->epfd);
 	if (b->epfd < 0) {
 		r = -errno;
 		sb_dispatch_free(b->disp);
@@ -114,6 +121,9 @@ static int add_conn(struct sb_broker *b, enum conn_kind kind, int fd)
 
 void sb_conn_drop(struct sb_broker *b, struct conn *c)
 {
+	/* A call waiting to answer in this channel's slot goes with it. */
+	if (b->disp && c->kind == CONN_CHANNEL)
+		sb_pending_drop_owner(b->disp->pending, c);
 	epoll_ctl(b->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	if (c->prev)
 		c->prev->next = c->next;
@@ -260,6 +270,9 @@ int sb_broker_run(struct sb_broker *b)
 				break;
 			case CONN_CALLBACK:
 				c->cb(b, c->fd, ev[i].events, c->data);
+				break;
+			case CONN_PENDING:
+				sb_pending_run(b->disp->pending);
 				break;
 			}
 			/* A connection dropped above may be named by a later event: stop here. */

@@ -31,7 +31,7 @@ typedef void (*sb_fd_cb)(struct sb_broker *b, int fd, uint32_t events, void *dat
 int sb_broker_add_fd(struct sb_broker *b, int fd, sb_fd_cb cb, void *data);
 /*
  * Decide every later call with policy (a reload); the old one must outlive the broker, since a
- * network worker may still hold a decision that points into it.
+ * call waiting in the loop (pending.h) may still hold a decision that points into it.
  */
 void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy);
 /*

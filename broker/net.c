@@ -12,7 +12,8 @@
  *     -> the broker performs the call on that socket with the address it decided on: a unix
  *        path through /proc/self/fd/N of the O_PATH fd it resolved, so a path swapped after the
  *        decision changes nothing
- *     -> the audit record, then the answer; from a worker thread when the call can block.
+ *     -> the audit record, then the answer; from the event loop when the call has to wait
+ *        (pending.h: a connect in progress, a send on a full socket).
  *
  * The socket is the sandboxee's own (pidfd_getfd shares the open file), so what the broker
  * does to it is what the sandboxee would have done: it stays connected, bound or listening.
@@ -20,9 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,50 +38,29 @@
 #include "macro.h"
 #include "proc.h"
 #include "net.h"
+#include "nowait.h"
+#include "pending.h"
 #include "quota.h"
 #include "protocol.h"
 #include "resolve.h"
 
 #define K_SOCK_TYPE_MASK 0xf
 
-/* The worker threads of one broker; each holds a reference, so it outlives the broker. */
-struct sb_net_pool {
-	atomic_uint workers;
-	atomic_uint refs;
-};
-
-struct sb_net_pool *sb_net_pool_new(void)
-{
-	struct sb_net_pool *p = calloc(1, sizeof(*p));
-	if (p)
-		atomic_init(&p->refs, 1);
-	return p;
-}
-
-void sb_net_pool_unref(struct sb_net_pool *p)
-{
-	if (p && atomic_fetch_sub(&p->refs, 1) == 1)
-		free(p);
-}
-
-unsigned sb_net_workers(const struct sb_net_pool *p)
-{
-	return atomic_load(&p->workers);
-}
-
-/* Everything one call needs; on the heap, since a worker may take it over. */
+/* Everything one call needs; on the heap, since it may wait in the loop (pending.h). */
 struct job {
+	struct sb_job job;   /* first: the loop's handle; job.rp while it waits */
 	struct sb_call call; /* for the audit record */
-	struct sb_reply *rp; /* how to answer (borrowed; a worker's own when owns) */
-	struct sb_net_pool *pool;
-	struct sb_limits *limits; /* the broker's; counted in the loop thread only */
-	struct sb_audit_log *log; /* borrowed; a worker holds a reference */
+	struct sb_reply *rp; /* how to answer (borrowed; the job's own while it waits) */
+	struct sb_pending *pending;
+	struct sb_limits *limits; /* the broker's */
+	struct sb_audit_log *log; /* borrowed */
 	bool log_wanted;          /* the syscall rules asked for a record */
-	bool owns;   /* rp is the job's own (a worker's): detached from the transport's */
-	int sock;    /* the caller's socket */
-	int path_fd; /* an O_PATH fd a unix path goes through, or -1 */
+	bool owns;                /* rp is the job's own: detached from the transport's */
+	int sock;                 /* the caller's socket */
+	int path_fd;              /* an O_PATH fd a unix path goes through, or -1 */
 	int sotype;
 	bool send;                    /* a send rather than a connect */
+	bool in_progress;             /* a connect the kernel goes on with: wait, then SO_ERROR */
 	int flags;                    /* send flags, as the caller gave them */
 	struct sockaddr_storage addr; /* the address to use (a unix path rewritten) */
 	socklen_t addr_len;
@@ -96,7 +74,7 @@ static struct job *job_free(struct job *j)
 {
 	if (!j)
 		return NULL;
-	safe_close(j->sock);
+	sb_close_fetched(j->sock);
 	safe_close(j->path_fd);
 	if (j->owns)
 		j->rp->ops->free(j->rp);
@@ -231,92 +209,92 @@ static int answer(struct job *j)
 	return j->rp->ops->answer(j->rp, &j->call, &j->res, SB_ANSWER_RESULT);
 }
 
-/* The blocking part: connect, or a send that found the socket's buffer full. */
-static int64_t perform(struct job *j, bool may_block)
+/*
+ * A send, never waiting (MSG_DONTWAIT): a blocking socket's full buffer waits in the loop
+ * instead. The caller gets its SIGPIPE, the broker never does.
+ */
+static int64_t send_once(struct job *j)
 {
-	ssize_t n;
-
-	if (!j->send) {
-		n = connect(j->sock, j->has_addr ? (struct sockaddr *)&j->addr : NULL, j->addr_len);
-		return n < 0 ? -errno : 0;
-	}
 	struct iovec iov = { .iov_base = j->data, .iov_len = j->data_len };
 	struct msghdr mh = { .msg_name = j->has_addr ? &j->addr : NULL,
 			     .msg_namelen = j->has_addr ? j->addr_len : 0,
 			     .msg_iov = &iov,
 			     .msg_iovlen = 1 };
-	/* Never SIGPIPE the broker; the caller gets its SIGPIPE below. */
-	int flags = j->flags | MSG_NOSIGNAL | (may_block ? 0 : MSG_DONTWAIT);
-	do
-		n = sendmsg(j->sock, &mh, flags);
-	while (n < 0 && errno == EINTR && may_block);
+	ssize_t n = sendmsg(j->sock, &mh, j->flags | MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0 && errno == EPIPE && !(j->flags & MSG_NOSIGNAL))
 		syscall(SYS_pidfd_send_signal, j->rp->pidfd, SIGPIPE, NULL, 0);
 	return n < 0 ? -errno : n;
 }
 
-static void *worker(void *arg)
+/* Whether an interrupted connect goes on in the kernel (TCP: wait for it) or was undone. */
+static bool connect_goes_on(const struct job *j)
 {
-	struct job *j = arg;
-	struct sb_net_pool *pool = j->pool;
-	struct sb_audit_log *log = j->log;
-	j->res.ret = perform(j, true);
-	answer(j);
-	job_free(j);
-	sb_audit_log_unref(log);
-	atomic_fetch_sub(&pool->workers, 1);
-	sb_net_pool_unref(pool);
-	return NULL;
+	sa_family_t f = j->has_addr ? j->addr.ss_family : AF_UNSPEC;
+	return (f == AF_INET || f == AF_INET6) && (j->sotype & K_SOCK_TYPE_MASK) == SOCK_STREAM;
 }
 
-static int spawn(struct job *j)
-{
-	pthread_attr_t attr;
-	pthread_t t;
-	sigset_t all, old;
-	int r = pthread_attr_init(&attr);
-	if (r == 0) {
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, (size_t)256 * 1024);
-		/* Signals stay with the loop (its signalfd): workers start with all blocked. */
-		sigfillset(&all);
-		pthread_sigmask(SIG_SETMASK, &all, &old);
-		r = pthread_create(&t, &attr, worker, j);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		pthread_attr_destroy(&attr);
-	}
-	return -r;
-}
-
-/* Hand the job to a worker thread, which answers. Returns 0, or -errno and the job is still ours.
+/*
+ * A connect, bounded (nowait.h): whatever the socket's O_NONBLOCK says when it runs (the
+ * sandboxee may change it at any moment), it returns within a millisecond. -EINTR: interrupted;
+ * a TCP connect then goes on in the kernel (j->in_progress), another is retried on the tick.
  */
-static int start_worker(struct job *j)
+static int64_t connect_once(struct job *j)
 {
-	struct sb_net_pool *pool = j->pool;
-	if (atomic_fetch_add(&pool->workers, 1) >= SB_NET_MAX_WORKERS) {
-		atomic_fetch_sub(&pool->workers, 1);
-		return -EAGAIN;
+	if (j->in_progress) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (getsockopt(j->sock, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			return -errno;
+		return -err;
 	}
-	struct sb_reply *borrowed = j->rp, *own = borrowed->ops->detach(borrowed);
-	if (!own) {
-		atomic_fetch_sub(&pool->workers, 1);
+	int r = sb_nowait_begin();
+	if (r < 0)
+		return r;
+	r = connect(j->sock, j->has_addr ? (struct sockaddr *)&j->addr : NULL, j->addr_len) < 0
+		    ? -errno
+		    : 0;
+	sb_nowait_end();
+	if ((r == -EINTR || r == -EALREADY) && connect_goes_on(j))
+		j->in_progress = true;
+	return r;
+}
+
+/* The loop's retry (pending.h): true when answered. */
+static bool job_retry(struct sb_job *sj)
+{
+	struct job *j = (struct job *)sj;
+	int64_t r = j->send ? send_once(j) : connect_once(j);
+	if (r == -EAGAIN || r == -EINTR || r == -EALREADY)
+		return false;
+	j->res.ret = r;
+	answer(j);
+	return true;
+}
+
+static void job_release(struct sb_job *sj)
+{
+	job_free((struct job *)sj);
+}
+
+static const struct sb_job_ops job_ops = { .retry = job_retry, .free = job_release };
+
+/*
+ * Hand the job to the loop, which answers when the socket is ready (or on the tick). Returns 0,
+ * or -errno and the job is still ours.
+ */
+static int wait_in_loop(struct job *j, bool on_fd)
+{
+	struct sb_reply *own = j->rp->ops->detach(j->rp);
+	if (!own)
 		return -errno;
+	j->job = (struct sb_job){ .ops = &job_ops, .rp = own, .fd = on_fd ? j->sock : -1 };
+	int r = sb_pending_add(j->pending, &j->job);
+	if (r < 0) {
+		own->ops->free(own);
+		return r;
 	}
 	j->rp = own;
 	j->owns = true;
-	atomic_fetch_add(&pool->refs, 1);
-	sb_audit_log_ref(j->log);
-	int r = spawn(j);
-	if (r < 0) {
-		sb_audit_log_unref(j->log);
-		/* Back to the borrowed reply: the caller answers. */
-		own->ops->free(own);
-		j->rp = borrowed;
-		j->owns = false;
-		atomic_fetch_sub(&pool->workers, 1);
-		atomic_fetch_sub(&pool->refs, 1);
-		return r;
-	}
 	return 0;
 }
 
@@ -489,17 +467,16 @@ static int decide(const struct sb_policy *policy, struct job *j, uint32_t op,
 	return decision_errno(&d);
 }
 
-/* A send, in a worker when a blocking socket's buffer is full. True: the worker answers. */
+/* A send; a blocking socket whose buffer is full waits in the loop. True: the loop answers. */
 static bool send_now(struct job *j)
 {
 	struct sb_result *res = &j->res;
 
-	res->ret = perform(j, false);
+	res->ret = send_once(j);
 	if (res->ret == -EAGAIN && !(j->flags & MSG_DONTWAIT)) {
 		int fl = fcntl(j->sock, F_GETFL);
 		if (fl >= 0 && !(fl & O_NONBLOCK)) {
-			/* A blocking socket whose buffer is full: wait in a worker. */
-			int r = start_worker(j);
+			int r = wait_in_loop(j, true);
 			if (r == 0)
 				return true;
 			res->ret = r;
@@ -508,7 +485,22 @@ static bool send_now(struct job *j)
 	return false;
 }
 
-/* Perform the decided call (file: a unix path bind creates). True: a worker answers. */
+/* A connect; one that has to wait does so in the loop. True: the loop answers. */
+static bool connect_now(struct job *j)
+{
+	struct sb_result *res = &j->res;
+
+	res->ret = connect_once(j);
+	if (res->ret != -EINTR)
+		return false; /* done, or EINPROGRESS on a non-blocking socket, as the kernel */
+	int r = wait_in_loop(j, j->in_progress);
+	if (r == 0)
+		return true;
+	res->ret = r;
+	return false;
+}
+
+/* Perform the decided call (file: a unix path bind creates). True: the loop answers. */
 static bool act(struct job *j, bool file)
 {
 	struct sb_result *res = &j->res;
@@ -528,24 +520,14 @@ static bool act(struct job *j, bool file)
 	case SYS_listen:
 		res->ret = listen(j->sock, (int)j->call.args[1]) < 0 ? -errno : 0;
 		return false;
-	case SYS_connect: {
-		int fl = fcntl(j->sock, F_GETFL);
-		if (fl >= 0 && (fl & O_NONBLOCK)) {
-			res->ret = perform(j, false); /* EINPROGRESS, as the kernel answers */
-			return false;
-		}
-		int r = start_worker(j);
-		if (r == 0)
-			return true;
-		res->ret = r;
-		return false;
-	}
+	case SYS_connect:
+		return connect_now(j);
 	}
 	return send_now(j);
 }
 
 /*
- * Decide and perform. Returns true when a worker took the job over (it answers), false when
+ * Decide and perform. Returns true when the loop took the job over (it answers), false when
  * j->res.ret holds the answer.
  */
 static bool execute(const struct sb_policy *policy, struct job *j, const void *addr,
@@ -600,7 +582,7 @@ static struct job *job_new(struct sb_dispatch *d, const struct sb_call *call,
 	j->call = *call;
 	j->call.dirfd[0] = j->call.dirfd[1] = -1;
 	j->rp = rp;
-	j->pool = d->net;
+	j->pending = d->pending;
 	j->limits = d->limits;
 	j->log = d->log;
 	j->sock = j->path_fd = -1;
@@ -631,7 +613,7 @@ int sb_net_serve(struct sb_dispatch *d, const struct sb_policy *policy, const st
 		j->res.ret = r;
 	} else if (execute(policy, j, na.addr_len ? item[0] : NULL, na.addr_len, item[1],
 			   na.data_len)) {
-		return 0; /* a worker answers */
+		return 0; /* the loop answers */
 	}
 	r = answer(j);
 	job_free(j);

@@ -2,9 +2,10 @@
 /*
  * The network executor: connect, bind, listen, and sends with an address, decided by the net
  * rules on the broker's own copy of the address and performed by the broker on the sandboxee's
- * own socket (pidfd_getfd), for both transports. A call that could block (a connect or a send on
- * a blocking socket) runs in a worker thread, which gives the answer and writes the audit record
- * itself, so the single-threaded loop never waits for a peer.
+ * own socket (pidfd_getfd), for both transports. A call that has to wait (a connect in progress, a
+ * send on a blocking socket whose buffer is full) waits in the event loop (pending.h), which gives
+ * the answer and writes the audit record when the socket is ready: the broker's one thread never
+ * waits for a peer.
  */
 #pragma once
 
@@ -12,28 +13,18 @@
 
 #include "executor.h"
 
-/* Worker threads in flight at most; beyond, a call that would need one fails with EAGAIN. */
-#define SB_NET_MAX_WORKERS 64
-
 struct sb_dispatch;
 struct sb_reply;
-struct sb_net_pool;
 
 /*
  * Serve a network call that the syscall rules left to the net rules (sd): fetch the address and
  * the bytes through rp, check that they are still the caller's, decide, perform, write the audit
- * record when it logs (or sd does) and answer through rp, now or from a worker thread (which
- * answers through a reply detached from rp). Returns 0, or the -errno of an answer the transport
- * could not give (as sb_dispatch).
+ * record when it logs (or sd does) and answer through rp, now or from the loop (pending.h, through
+ * a reply detached from rp; SB_PENDING_MAX calls wait at most, beyond that one fails with EAGAIN).
+ * Returns 0, or the -errno of an answer the transport could not give (as sb_dispatch).
  */
 int sb_net_serve(struct sb_dispatch *d, const struct sb_policy *policy, const struct sb_call *call,
 		 const struct sb_decision *sd, struct sb_reply *rp);
-
-/* The counter of a broker's worker threads; each worker holds a reference. NULL: no memory. */
-struct sb_net_pool *sb_net_pool_new(void);
-void sb_net_pool_unref(struct sb_net_pool *p);
-/* Worker threads in flight now (for tests). */
-unsigned sb_net_workers(const struct sb_net_pool *p);
 
 /*
  * Whether any layer of the policy has a rule that grants bind on a TCP or UDP port below 1024:

@@ -347,7 +347,7 @@ static int answer(int listener, uint64_t id, int mem, const struct sb_call *call
 /* A notification's way through the dispatcher (dispatch.h). */
 struct notify_reply {
 	struct sb_reply rp;
-	struct sb_notify_state *st; /* NULL in a worker's copy */
+	struct sb_notify_state *st; /* NULL in a detached copy */
 	int listener;
 	uint64_t id;
 	int mem; /* the caller's memory, from prepare; -1 before */
@@ -438,7 +438,7 @@ static int dup_fd(int fd)
 
 static const struct sb_reply_ops notify_ops;
 
-/* A worker's own: the listener, the memory and the pidfd duplicated. */
+/* A waiting call's own: the listener, the memory and the pidfd duplicated. */
 static struct sb_reply *notify_detach(struct sb_reply *rp)
 {
 	const struct notify_reply *from = (const struct notify_reply *)rp;
@@ -467,6 +467,7 @@ static const struct sb_reply_ops notify_ops = {
 	.answer = notify_answer,
 	.kill = notify_kill,
 	.detach = notify_detach,
+	.waiting = notify_valid,
 	.free = notify_free,
 	.can_continue = true,
 };

@@ -3,7 +3,6 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -26,9 +25,9 @@ static int openat2_path(int dirfd, const char *path, bool follow, bool directory
 /*
  * The broker's own /proc/PID/fd, opened once per process: naming "N" in it costs one lookup,
  * where "/proc/self/fd/N" walks four components and a symlink on every call (about 1 µs of the
- * 2.6 µs a readlink of it takes here; docs/performance.md).
+ * 2.6 µs a readlink of it takes here; docs/performance.md). The broker's one thread is its only
+ * user: no lock.
  */
-static pthread_mutex_t self_fds_lock = PTHREAD_MUTEX_INITIALIZER;
 static int self_fds = -1;
 static pid_t self_fds_pid;
 
@@ -37,7 +36,6 @@ int sb_self_fds(void)
 	pid_t me = getpid();
 	int fd;
 
-	pthread_mutex_lock(&self_fds_lock);
 	if (self_fds >= 0 && self_fds_pid != me) {
 		/* Inherited across a fork: it names the parent's table. */
 		close(self_fds);
@@ -50,7 +48,6 @@ int sb_self_fds(void)
 		self_fds_pid = me;
 	}
 	fd = self_fds < 0 ? -errno : self_fds;
-	pthread_mutex_unlock(&self_fds_lock);
 	return fd;
 }
 

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/openat2.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -1752,6 +1753,64 @@ static void test_policy_proc(void **state)
 
 /* With a caller that is not the broker: /proc/self is the caller's, and the broker's own /proc
  * and any process's memory stay out of reach whatever the policy says. */
+/* A thread of this process (the "broker") for test_policy_broker_tid: its TID, then it waits. */
+static int tid_pipe[2], tid_done[2];
+static void *tid_thread(void *arg)
+{
+	pid_t tid = gettid();
+	char c;
+	(void)arg;
+	assert_true(write(tid_pipe[1], &tid, sizeof(tid)) == sizeof(tid));
+	while (read(tid_done[0], &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+/*
+ * /proc/TID of a thread of the broker's, and /proc/PID/task/TID, are the broker's too: refused
+ * for another caller by thread group (Tgid), not by the number alone.
+ */
+static void test_policy_broker_tid(void **state)
+{
+	static struct sb_result res;
+	char p[96];
+	pthread_t t;
+	pid_t tid, me = getpid(), other = getppid();
+	struct sb_policy *open_proc = load_policy("sysbroker-policy 1\n"
+						  "path /proc/** read list\n");
+	(void)state;
+	assert_int_equal(pipe2(tid_pipe, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(tid_done, O_CLOEXEC), 0);
+	assert_int_equal(pthread_create(&t, NULL, tid_thread, NULL), 0);
+	assert_true(read(tid_pipe[0], &tid, sizeof(tid)) == sizeof(tid));
+	assert_int_not_equal(tid, me);
+	static const char *const fmt[] = { "/proc/%d/environ", "/proc/%d/maps", "/proc/%d/fd" };
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), fmt[i], (int)tid);
+		int64_t r = pcall(open_proc, &res, SYS_openat, p, NULL, O_RDONLY, 0, 0, other, -1);
+		expect_denied(&res, r, EACCES, p);
+		assert_true(res.decision.builtin);
+		snprintf(p, sizeof(p), "/proc/%d/task/%d/environ", (int)other, (int)tid);
+		r = pcall(open_proc, &res, SYS_openat, p, NULL, O_RDONLY, 0, 0, other, -1);
+		assert_true(r < 0); /* no such task under another process: ENOENT or refused */
+	}
+	snprintf(p, sizeof(p), "/proc/%d/task/%d/environ", (int)me, (int)tid);
+	int64_t r = pcall(open_proc, &res, SYS_openat, p, NULL, O_RDONLY, 0, 0, other, -1);
+	expect_denied(&res, r, EACCES, p);
+	assert_true(res.decision.builtin);
+	/* The control: another process's own /proc is the policy's to grant. */
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)other);
+	expect_ok_fd(&res, pcall(open_proc, &res, SYS_openat, p, NULL, O_RDONLY, 0, 0, other, -1),
+		     NULL);
+	assert_true(write(tid_done[1], "x", 1) == 1);
+	pthread_join(t, NULL);
+	for (int i = 0; i < 2; i++) {
+		close(tid_pipe[i]);
+		close(tid_done[i]);
+	}
+	sb_policy_free(open_proc);
+}
+
 static void test_policy_other_caller(void **state)
 {
 	static struct sb_result res;
@@ -2262,14 +2321,23 @@ static void test_no_fd_leak(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_only),      cmocka_unit_test(test_mutating),
-		cmocka_unit_test(test_fifo),           cmocka_unit_test(test_broker_specific),
-		cmocka_unit_test(test_policy_paths),   cmocka_unit_test(test_policy_existence),
-		cmocka_unit_test(test_policy_changes), cmocka_unit_test(test_policy_hardlinks),
-		cmocka_unit_test(test_policy_proc),    cmocka_unit_test(test_policy_other_caller),
-		cmocka_unit_test(test_policy_xattr),   cmocka_unit_test(test_policy_xattrat),
-		cmocka_unit_test(test_policy_watches), cmocka_unit_test(test_policy_new_calls),
-		cmocka_unit_test(test_policy_own_fd),  cmocka_unit_test(test_chown_identity),
+		cmocka_unit_test(test_read_only),
+		cmocka_unit_test(test_mutating),
+		cmocka_unit_test(test_fifo),
+		cmocka_unit_test(test_broker_specific),
+		cmocka_unit_test(test_policy_paths),
+		cmocka_unit_test(test_policy_existence),
+		cmocka_unit_test(test_policy_changes),
+		cmocka_unit_test(test_policy_hardlinks),
+		cmocka_unit_test(test_policy_proc),
+		cmocka_unit_test(test_policy_other_caller),
+		cmocka_unit_test(test_policy_broker_tid),
+		cmocka_unit_test(test_policy_xattr),
+		cmocka_unit_test(test_policy_xattrat),
+		cmocka_unit_test(test_policy_watches),
+		cmocka_unit_test(test_policy_new_calls),
+		cmocka_unit_test(test_policy_own_fd),
+		cmocka_unit_test(test_chown_identity),
 		cmocka_unit_test(test_no_fd_leak),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
