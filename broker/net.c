@@ -611,6 +611,13 @@ int sb_net_serve(struct sb_dispatch *d, const struct sb_policy *policy, const st
 	}
 	if (r < 0) {
 		j->res.ret = r;
+		/* Control data (common/netargs.c): refused, and on the record. */
+		if (r == -EOPNOTSUPP)
+			j->res.decision = (struct sb_decision){ .verdict = SB_DENY,
+								.err = EOPNOTSUPP,
+								.log = true,
+								.builtin = true,
+								.rule_id = -1 };
 	} else if (execute(policy, j, na.addr_len ? item[0] : NULL, na.addr_len, item[1],
 			   na.data_len)) {
 		return 0; /* the loop answers */

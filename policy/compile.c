@@ -536,6 +536,57 @@ static size_t unknown_prefix(uint32_t action, struct sock_filter *out)
 	return k;
 }
 
+static void put(struct sock_filter *out, size_t *k, struct sock_filter insn)
+{
+	if (out)
+		out[*k] = insn;
+	(*k)++;
+}
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG_LO(i) ((uint32_t)offsetof(struct seccomp_data, args[i]))
+#else
+#define ARG_LO(i) ((uint32_t)offsetof(struct seccomp_data, args[i]) + 4)
+#endif
+
+/*
+ * The prefix that sends a setsockopt of a route option (sb_route_options) to the broker, which
+ * refuses it on the record. In front of libseccomp's program, because inside it these rules would
+ * share setsockopt's chain with the policy's, and libseccomp has no order among the rules of one
+ * syscall: "allow setsockopt" would need the complement of every pair, which no plan fits. In the
+ * main filter, because only its answer reaches the listener. Exact: the native architecture,
+ * setsockopt's number, then level and optname by their low 32 bits (ints: all the kernel reads),
+ * both equal to one pair. Returns the instructions written to out (NULL: only counts them).
+ */
+static size_t route_prefix(uint32_t action, struct sock_filter *out)
+{
+#define LD_W(off) ((struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(off)))
+#define JEQ(v, jt, jf)                                                                             \
+	((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(v), (uint8_t)(jt),     \
+				      (uint8_t)(jf)))
+	size_t n, k = 0;
+	const struct sb_sockopt *o = sb_route_options(&n);
+	int nr = sb_syscall_nr("setsockopt");
+	if (nr < 0 || n == 0)
+		return 0;
+	size_t ret_at = 5 + 4 * n, end = ret_at + 1; /* the body follows at end */
+	put(out, &k, LD_W(offsetof(struct seccomp_data, arch)));
+	put(out, &k, JEQ(SB_AUDIT_ARCH, 0, end - k - 1));
+	put(out, &k, LD_W(offsetof(struct seccomp_data, nr)));
+	put(out, &k, JEQ(nr, 0, end - k - 1));
+	for (size_t i = 0; i < n; i++) {
+		put(out, &k, LD_W(ARG_LO(1)));
+		put(out, &k, JEQ(o[i].level, 0, 2)); /* else on to the next pair */
+		put(out, &k, LD_W(ARG_LO(2)));
+		put(out, &k, JEQ(o[i].optname, ret_at - k - 1, 0));
+	}
+	put(out, &k, (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 1));
+	put(out, &k, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, action));
+	return k;
+#undef LD_W
+#undef JEQ
+}
+
 int sb_plan_program(const struct sb_plan *plan, bool guard, uint32_t broker_action,
 		    struct sock_fprog *ret)
 {
@@ -558,15 +609,19 @@ int sb_plan_program(const struct sb_plan *plan, bool guard, uint32_t broker_acti
 		return -EIO;
 	/* The guard filter only tightens; what is unknown is the main filter's to refuse. */
 	size_t npre = guard ? 0 : unknown_prefix(broker_action, NULL);
-	if (npre > 255 || nbody > BPF_MAXINSNS - npre)
+	size_t nroute = guard ? 0 : route_prefix(broker_action, NULL);
+	if (npre > 255 || nbody > BPF_MAXINSNS - npre - nroute)
 		return -E2BIG;
-	struct sock_filter *prog = calloc(npre + nbody, sizeof(*prog));
+	struct sock_filter *prog = calloc(npre + nroute + nbody, sizeof(*prog));
 	if (!prog)
 		return -ENOMEM;
 	if (npre)
 		unknown_prefix(broker_action, prog);
-	memcpy(prog + npre, body, nbody * sizeof(*body));
-	*ret = (struct sock_fprog){ .len = (unsigned short)(npre + nbody), .filter = prog };
+	if (nroute)
+		route_prefix(broker_action, prog + npre);
+	memcpy(prog + npre + nroute, body, nbody * sizeof(*body));
+	*ret = (struct sock_fprog){ .len = (unsigned short)(npre + nroute + nbody),
+				    .filter = prog };
 	return 0;
 }
 

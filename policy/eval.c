@@ -334,6 +334,18 @@ static void combine(struct sb_decision *acc, const struct sb_decision *d)
 int sb_policy_eval_syscall(const struct sb_policy *p, int nr, const uint64_t args[6],
 			   struct sb_decision *ret)
 {
+	if (!ret)
+		return -EINVAL;
+	if (sb_route_option_matches(nr, args)) {
+		/* Above every rule and every layer: the kernel's filter sent it here to be
+		 * refused on the record (sb_plan_program). */
+		*ret = (struct sb_decision){ .verdict = SB_DENY,
+					     .err = EPERM,
+					     .log = true,
+					     .builtin = true,
+					     .rule_id = -1 };
+		return 0;
+	}
 	if (p && p->kernel) {
 		/* A reloaded policy: the kernel's own decisions of the first one stand. */
 		struct sb_decision k = { 0 };

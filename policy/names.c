@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -417,6 +418,52 @@ const struct sb_dangerous *sb_dangerous(size_t *ret_n)
 {
 	*ret_n = ELEMENTSOF(dangerous);
 	return dangerous;
+}
+
+/*
+ * Socket options that give the packets a socket sends a route, or header options, that can take
+ * them to an address other than the one their connect or send named, which is the address a net
+ * rule decided: IPv6 routing headers (segment routing, type 2), IPv4 source routes (LSRR/SSRR in
+ * IP options, sticky or as the options of a reply), a header the program writes itself (raw
+ * sockets), and per-socket IPsec policies (a tunnel template sends to its endpoint).
+ * IPV6_2292PKTOPTIONS sets sticky options from a buffer of control messages, a routing header
+ * among them. Refused whatever the policy says, and on the record; docs/threat-model.md says
+ * which options are left and why. The same options as control data of sendmsg(2) never reach
+ * the kernel: the broker refuses every send with control data.
+ */
+/* clang-format off */
+static const struct sb_sockopt route_options[] = {
+	{IPPROTO_IP, IP_OPTIONS},
+	{IPPROTO_IP, IP_RETOPTS},
+	{IPPROTO_IP, IP_HDRINCL},
+	{IPPROTO_IP, IP_IPSEC_POLICY},
+	{IPPROTO_IP, IP_XFRM_POLICY},
+	{IPPROTO_IPV6, IPV6_RTHDR},
+	{IPPROTO_IPV6, IPV6_2292RTHDR},
+	{IPPROTO_IPV6, IPV6_2292PKTOPTIONS},
+	{IPPROTO_IPV6, IPV6_HDRINCL},
+	{IPPROTO_IPV6, IPV6_IPSEC_POLICY},
+	{IPPROTO_IPV6, IPV6_XFRM_POLICY},
+};
+
+/* clang-format on */
+
+const struct sb_sockopt *sb_route_options(size_t *ret_n)
+{
+	*ret_n = ELEMENTSOF(route_options);
+	return route_options;
+}
+
+/* level and optname are ints: the kernel reads the low 32 bits of each register only. */
+bool sb_route_option_matches(int nr, const uint64_t args[6])
+{
+	if (!args || nr != sb_syscall_nr("setsockopt"))
+		return false;
+	for (size_t i = 0; i < ELEMENTSOF(route_options); i++)
+		if ((uint32_t)args[1] == (uint32_t)route_options[i].level &&
+		    (uint32_t)args[2] == (uint32_t)route_options[i].optname)
+			return true;
+	return false;
 }
 
 const char *sb_perm_name(uint32_t perm)

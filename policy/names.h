@@ -26,5 +26,12 @@ struct sb_dangerous {
 	uint64_t cond_mask; /* 0: always */
 };
 const struct sb_dangerous *sb_dangerous(size_t *ret_n);
+/* A socket option refused whatever the policy says (setsockopt, level and optname). */
+struct sb_sockopt {
+	int level, optname;
+};
+const struct sb_sockopt *sb_route_options(size_t *ret_n);
+/* Whether this call sets one of them: setsockopt, its level and optname (low 32 bits). */
+bool sb_route_option_matches(int nr, const uint64_t args[6]);
 const char *sb_perm_name(uint32_t perm);
 const char *sb_verdict_name(enum sb_verdict v);

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -367,7 +368,7 @@ static char log_single[PATH_MAX + 64];
 static void single(void *arg)
 {
 	struct gate *g = arg;
-	struct sb_policy *p = policy_with(NULL, "embed.policy");
+	struct sb_policy *p = policy_with("allow socket setsockopt\n", "embed.policy");
 	int logfd = open_log(log_single);
 	CHECK(logfd >= 0);
 	struct sb_enter_opts o = log_opts(logfd);
@@ -378,6 +379,14 @@ static void single(void *arg)
 	CHECK(try_open("secret.txt") == -EACCES);
 	CHECK(try_open("/etc/shadow") == -EACCES);
 	CHECK(try_open("granted/missing") == -ENOENT);
+	/* A routing header would send a granted address's packets elsewhere: refused, logged. */
+	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), one = 1;
+	uint8_t rthdr[40] = { 0, 4, 4, 1, 1 }; /* segment routing, two segments */
+	CHECK(s >= 0);
+	CHECK(setsockopt(s, IPPROTO_IPV6, IPV6_RTHDR, rthdr, sizeof(rthdr)) == -1 &&
+	      errno == EPERM);
+	CHECK(setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0);
+	close(s);
 	gate_wait_go(g);
 	_exit(0);
 }
@@ -409,6 +418,9 @@ static void test_single(void)
 			"\"transport\":\"trap\"") == 1 &&
 		    count_lines(log_single, "shadow", "\"errno\":\"EACCES\"", NULL) == 1,
 	    "single-threaded: each denial is in the log, once");
+	tap(count_lines(log_single, "\"syscall\":\"setsockopt\"", "\"errno\":\"EPERM\"",
+			"\"transport\":\"trap\"") == 1,
+	    "single-threaded: setsockopt IPV6_RTHDR is refused, and in the log");
 	/* The broker ends with the application. */
 	tap(group_settles(pid, 0, 0), "the broker exits once the application is gone");
 }
@@ -925,7 +937,7 @@ int main(void)
 {
 	char tmpl[] = "/tmp/sb-test-embed-XXXXXX";
 
-	printf("1..19\n");
+	printf("1..20\n");
 	fflush(stdout);
 	is_root = geteuid() == 0;
 	char eff[32];

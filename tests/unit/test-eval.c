@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <setjmp.h>
@@ -379,6 +380,55 @@ static void test_builtin_over_group(void **state)
 }
 
 /*
+ * Socket options that route packets elsewhere: refused and logged over every rule, even one that
+ * names setsockopt with these very arguments; level and optname by their low 32 bits, both.
+ */
+static void test_route_options(void **state)
+{
+	static const char text[] = "sysbroker-policy 1\nallow setsockopt\n"
+				   "allow setsockopt if arg1 == 41 and arg2 == 57\n";
+	static const struct {
+		uint64_t level, optname;
+		enum sb_verdict v;
+	} cases[] = {
+		{ IPPROTO_IPV6, IPV6_RTHDR, SB_DENY },
+		{ IPPROTO_IPV6 | 1ULL << 32, IPV6_RTHDR | 7ULL << 40, SB_DENY },
+		{ IPPROTO_IPV6, IPV6_2292RTHDR, SB_DENY },
+		{ IPPROTO_IPV6, IPV6_2292PKTOPTIONS, SB_DENY },
+		{ IPPROTO_IP, IP_OPTIONS, SB_DENY },
+		{ IPPROTO_IP, IP_RETOPTS, SB_DENY },
+		{ IPPROTO_IP, IP_HDRINCL, SB_DENY },
+		{ IPPROTO_IPV6, IPV6_XFRM_POLICY, SB_DENY },
+		{ IPPROTO_IPV6, IPV6_V6ONLY, SB_ALLOW },
+		{ IPPROTO_IPV6, IPV6_DSTOPTS, SB_ALLOW },
+		{ IPPROTO_IP, IPV6_RTHDR, SB_ALLOW }, /* another level, same number */
+		{ IPPROTO_IPV6, IP_OPTIONS, SB_ALLOW },
+		{ IPPROTO_IP, IP_TTL, SB_ALLOW },
+	};
+	struct sb_policy *p = NULL;
+	struct sb_policy_error e;
+	struct sb_decision d;
+	int nr = seccomp_syscall_resolve_name("setsockopt");
+
+	assert_int_equal(sb_policy_load_string(text, sizeof(text) - 1, "r", &p, &e), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t args[6] = { 3, cases[i].level, cases[i].optname };
+		assert_int_equal(sb_policy_eval_syscall(p, nr, args, &d), 0);
+		assert_int_equal(d.verdict, cases[i].v);
+		if (cases[i].v == SB_DENY) {
+			assert_int_equal(d.err, EPERM);
+			assert_true(d.log && d.builtin);
+		}
+	}
+	uint64_t args[6] = { 3, IPPROTO_IPV6, IPV6_RTHDR };
+	assert_int_equal(
+		sb_policy_eval_syscall(p, seccomp_syscall_resolve_name("getsockopt"), args, &d), 0);
+	assert_int_equal(d.verdict, SB_DENY); /* the default, not the built-in refusal */
+	assert_false(d.builtin);
+	sb_policy_free(p);
+}
+
+/*
  * Layers (sb_sandbox_enter called again): every layer decides, the most severe answer wins, a tie
  * goes to the later layer, and a decision logs when any layer's does.
  */
@@ -477,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_syscalls),           cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_proc_self),          cmocka_unit_test(test_net),
 		cmocka_unit_test(test_builtin_over_group), cmocka_unit_test(test_layers),
+		cmocka_unit_test(test_route_options),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
