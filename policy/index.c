@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The rule index: what makes a decision cost the rules that could match, not every rule.
+ *
+ * Syscall rules are grouped by number. Path rules hang in a trie of path components: a pattern
+ * sits at the node of its leading literal components (those before its first wildcard), as an
+ * exact rule when it has no wildcard (checked only for a path that ends at that node), in the
+ * node's residual list when its next component starts with a wildcard or is "**", and else in a
+ * bucket keyed by the literal head of that component (the characters before its first '*' or
+ * '?'), which every component it matches starts with. A path walks the trie along its
+ * components and visits the lists on its way: a superset of the rules that match, which the
+ * evaluator then checks exactly as it always has. Components are split on runs of '/', as
+ * sb_glob_match() splits them, so the trie never leaves out a rule that matches.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index.h"
+
+#define NONE UINT32_MAX
+#define SYS_SLOTS 1024 /* syscall numbers below this have a slot; others share the last one */
+#define MAX_DEPTH 8    /* literal components indexed; deeper ones go to the depth-8 residual */
+#define MAX_KEY 64     /* characters of a bucket's key; longer ones are cut (still a superset) */
+
+/* Bit L-1 of a mask: some bucket of that kind at the node has a key of L characters. */
+struct node {
+	uint32_t exact, glob; /* list ids */
+	uint64_t heads;       /* the next component starts with the key */
+	uint64_t tails;       /* the path's last component ends with the key */
+	uint64_t lastheads;   /* the path's last component starts with the key */
+};
+
+/* A trie edge (child) or a head bucket, keyed by parent node, kind and characters. */
+struct slot {
+	const char *s; /* points into a rule's pattern; NULL: free */
+	uint32_t len;  /* a KEY_* bit for a bucket, none for a child */
+	uint32_t parent;
+	uint32_t target; /* child node id, or list id */
+	uint32_t hash;
+};
+
+struct span {
+	uint32_t start, n;
+};
+
+struct sb_policy_index {
+	size_t nsys, npaths; /* rules covered */
+	struct sb_sysrule last_sys;
+	const char *last_pattern;
+	uint32_t sys_start[SYS_SLOTS + 2];
+	uint32_t *sys_rules;
+	struct node *nodes;
+	size_t nnodes, cnodes;
+	struct slot *slots;
+	size_t nslots, nused; /* nslots: a power of two */
+	struct span *lists;
+	size_t nlists, clists;
+	uint32_t *path_rules;
+};
+
+#define HEAD_BIT 0x80000000u
+#define TAIL_BIT 0x40000000u
+#define LAST_BIT 0x20000000u
+#define KEY_BITS (HEAD_BIT | TAIL_BIT | LAST_BIT)
+
+static uint32_t hash_key(uint32_t parent, uint32_t len, const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ ((uint64_t)parent << 32 | len);
+	for (uint32_t i = 0; i < (len & ~KEY_BITS); i++)
+		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
+	h ^= h >> 29;
+	return (uint32_t)(h ^ h >> 32);
+}
+
+static const struct slot *lookup(const struct sb_policy_index *x, uint32_t parent, uint32_t len,
+				 const char *s)
+{
+	if (!x->nslots)
+		return NULL;
+	uint32_t h = hash_key(parent, len, s);
+	size_t mask = x->nslots - 1;
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		const struct slot *e = &x->slots[i];
+		if (!e->s)
+			return NULL;
+		if (e->hash == h && e->parent == parent && e->len == len &&
+		    memcmp(e->s, s, len & ~KEY_BITS) == 0)
+			return e;
+	}
+}
+
+static void put(struct slot *slots, size_t nslots, const struct slot *e)
+{
+	size_t i = e->hash & (nslots - 1);
+	while (slots[i].s)
+		i = (i + 1) & (nslots - 1);
+	slots[i] = *e;
+}
+
+static int grow_slots(struct sb_policy_index *x)
+{
+	if ((x->nused + 1) * 2 <= x->nslots)
+		return 0;
+	size_t n = x->nslots ? x->nslots * 2 : 1024;
+	struct slot *s = calloc(n, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->nslots; i++)
+		if (x->slots[i].s)
+			put(s, n, &x->slots[i]);
+	free(x->slots);
+	x->slots = s;
+	x->nslots = n;
+	return 0;
+}
+
+static int new_list(struct sb_policy_index *x, uint32_t *ret)
+{
+	if (x->nlists == x->clists) {
+		size_t c = x->clists ? x->clists * 2 : 256;
+		struct span *l = reallocarray(x->lists, c, sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		x->lists = l;
+		x->clists = c;
+	}
+	x->lists[x->nlists] = (struct span){ 0 };
+	*ret = (uint32_t)x->nlists++;
+	return 0;
+}
+
+static int new_node(struct sb_policy_index *x, uint32_t *ret)
+{
+	if (x->nnodes == x->cnodes) {
+		size_t c = x->cnodes ? x->cnodes * 2 : 256;
+		struct node *n = reallocarray(x->nodes, c, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		x->nodes = n;
+		x->cnodes = c;
+	}
+	x->nodes[x->nnodes] = (struct node){ .exact = NONE, .glob = NONE };
+	*ret = (uint32_t)x->nnodes++;
+	return 0;
+}
+
+/* The child of parent for a component (or a bucket when len has a KEY_* bit), made if new. */
+static int edge(struct sb_policy_index *x, uint32_t parent, uint32_t len, const char *s,
+		uint32_t *ret)
+{
+	const struct slot *e = lookup(x, parent, len, s);
+	if (e) {
+		*ret = e->target;
+		return 0;
+	}
+	uint32_t target;
+	int r = grow_slots(x);
+	if (r == 0)
+		r = len & KEY_BITS ? new_list(x, &target) : new_node(x, &target);
+	if (r < 0)
+		return r;
+	put(x->slots, x->nslots,
+	    &(struct slot){ .s = s,
+			    .len = len,
+			    .parent = parent,
+			    .target = target,
+			    .hash = hash_key(parent, len, s) });
+	x->nused++;
+	*ret = target;
+	return 0;
+}
+
+static int node_list(struct sb_policy_index *x, uint32_t node, bool exact, uint32_t *ret)
+{
+	uint32_t *l = exact ? &x->nodes[node].exact : &x->nodes[node].glob;
+	if (*l == NONE) {
+		uint32_t id;
+		int r = new_list(x, &id);
+		if (r < 0)
+			return r;
+		l = exact ? &x->nodes[node].exact : &x->nodes[node].glob; /* nodes did not move */
+		*l = id;
+	}
+	*ret = *l;
+	return 0;
+}
+
+static uint32_t key_len(size_t n, uint64_t *mask)
+{
+	if (n > MAX_KEY)
+		n = MAX_KEY;
+	*mask |= 1ULL << (n - 1);
+	return (uint32_t)n;
+}
+
+/*
+ * A pattern whose next component at node starts with a wildcard: unless its last component is
+ * "**", that component matches the path's last one, so it keys on its literal tail (the
+ * characters after its last wildcard), or failing that on its literal head.
+ */
+static int place_residual(struct sb_policy_index *x, uint32_t node, const char *pat, uint32_t *ret)
+{
+	const char *end = pat + strlen(pat);
+	while (end > pat && end[-1] == '/')
+		end--;
+	const char *last = end;
+	while (last > pat && last[-1] != '/')
+		last--;
+	size_t len = (size_t)(end - last), tail = 0, head = 0;
+	if (len == 2 && last[0] == '*' && last[1] == '*')
+		return node_list(x, node, false, ret);
+	while (tail < len && last[len - 1 - tail] != '*' && last[len - 1 - tail] != '?')
+		tail++;
+	while (head < len && last[head] != '*' && last[head] != '?')
+		head++;
+	if (tail > 0) {
+		uint32_t n = key_len(tail, &x->nodes[node].tails);
+		return edge(x, node, n | TAIL_BIT, end - n, ret);
+	}
+	if (head > 0)
+		return edge(x, node, key_len(head, &x->nodes[node].lastheads) | LAST_BIT, last,
+			    ret);
+	return node_list(x, node, false, ret);
+}
+
+/* The list a pattern belongs in. */
+static int place(struct sb_policy_index *x, const char *pat, uint32_t *ret)
+{
+	uint32_t node = 0;
+	const char *c = pat;
+
+	if (pat[0] != '/' || strnlen(pat, PATH_MAX + 1) > PATH_MAX)
+		return node_list(x, 0, false, ret); /* matches nothing; kept to be checked */
+	for (unsigned depth = 0;; depth++) {
+		while (*c == '/')
+			c++;
+		if (!*c)
+			return node_list(x, node, true, ret);
+		size_t len = strcspn(c, "/"), head = strcspn(c, "*?");
+		if (head < len) {
+			if (head == 0)
+				return place_residual(x, node, pat, ret);
+			return edge(x, node, key_len(head, &x->nodes[node].heads) | HEAD_BIT, c,
+				    ret);
+		}
+		if (depth == MAX_DEPTH)
+			return place_residual(x, node, pat, ret);
+		int r = edge(x, node, (uint32_t)len, c, &node);
+		if (r < 0)
+			return r;
+		c += len;
+	}
+}
+
+/* Rule ids grouped by key (keys[i] < nkeys), in rule order within a group. */
+static int group(const uint32_t *keys, size_t n, size_t nkeys, uint32_t *start, uint32_t **ret)
+{
+	uint32_t *out = malloc((n ? n : 1) * sizeof(*out));
+	if (!out)
+		return -ENOMEM;
+	memset(start, 0, (nkeys + 1) * sizeof(*start));
+	for (size_t i = 0; i < n; i++)
+		start[keys[i] + 1]++;
+	for (size_t k = 0; k < nkeys; k++)
+		start[k + 1] += start[k];
+	for (size_t i = 0; i < n; i++)
+		out[start[keys[i]]++] = (uint32_t)i;
+	for (size_t k = nkeys; k > 0; k--)
+		start[k] = start[k - 1];
+	start[0] = 0;
+	*ret = out;
+	return 0;
+}
+
+static int build_sys(struct sb_policy_index *x, const struct sb_policy *p)
+{
+	uint32_t *keys = calloc(p->nsys ? p->nsys : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nsys; i++) {
+		int nr = p->sys[i].nr;
+		keys[i] = nr >= 0 && nr < SYS_SLOTS ? (uint32_t)nr : SYS_SLOTS;
+	}
+	int r = group(keys, p->nsys, SYS_SLOTS + 1, x->sys_start, &x->sys_rules);
+	free(keys);
+	x->nsys = p->nsys;
+	if (p->nsys)
+		x->last_sys = p->sys[p->nsys - 1];
+	return r;
+}
+
+static int build_paths(struct sb_policy_index *x, const struct sb_policy *p)
+{
+	uint32_t root;
+	int r = new_node(x, &root);
+	uint32_t *keys = calloc(p->npaths ? p->npaths : 1, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; r == 0 && i < p->npaths; i++)
+		r = place(x, p->paths[i].pattern, &keys[i]);
+	uint32_t *start = r == 0 ? malloc((x->nlists + 1) * sizeof(*start)) : NULL;
+	if (r == 0 && !start)
+		r = -ENOMEM;
+	if (r == 0)
+		r = group(keys, p->npaths, x->nlists, start, &x->path_rules);
+	for (size_t k = 0; r == 0 && k < x->nlists; k++)
+		x->lists[k] = (struct span){ start[k], start[k + 1] - start[k] };
+	free(start);
+	free(keys);
+	x->npaths = p->npaths;
+	if (p->npaths)
+		x->last_pattern = p->paths[p->npaths - 1].pattern;
+	return r;
+}
+
+void sb_policy_index_free(struct sb_policy_index *x)
+{
+	if (!x)
+		return;
+	free(x->sys_rules);
+	free(x->nodes);
+	free(x->slots);
+	free(x->lists);
+	free(x->path_rules);
+	free(x);
+}
+
+int sb_policy_index_build(struct sb_policy *p)
+{
+	if (p->nsys >= NONE || p->npaths >= NONE)
+		return -E2BIG;
+	struct sb_policy_index *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	int r = build_sys(x, p);
+	if (r == 0)
+		r = build_paths(x, p);
+	if (r < 0) {
+		sb_policy_index_free(x);
+		return r;
+	}
+	sb_policy_index_free(p->index);
+	p->index = x;
+	return 0;
+}
+
+bool sb_policy_index_sys(const struct sb_policy *p, int nr, const uint32_t **ret, size_t *ret_n,
+			 size_t *ret_covered)
+{
+	const struct sb_policy_index *x = p->index;
+	if (!x || p->nsys < x->nsys ||
+	    (x->nsys && memcmp(&p->sys[x->nsys - 1], &x->last_sys, sizeof(x->last_sys)) != 0))
+		return false;
+	size_t k = nr >= 0 && nr < SYS_SLOTS ? (size_t)nr : SYS_SLOTS;
+	*ret = x->sys_rules + x->sys_start[k];
+	*ret_n = x->sys_start[k + 1] - x->sys_start[k];
+	*ret_covered = x->nsys;
+	return true;
+}
+
+static void visit_list(const struct sb_policy_index *x, uint32_t list, sb_index_visit_fn visit,
+		       void *userdata)
+{
+	if (list == NONE)
+		return;
+	const struct span *l = &x->lists[list];
+	for (uint32_t i = 0; i < l->n; i++)
+		visit(x->path_rules[l->start + i], userdata);
+}
+
+struct walk {
+	const struct sb_policy_index *x;
+	sb_index_visit_fn visit;
+	void *userdata;
+	const char *last, *end; /* the path's last component */
+};
+
+/* The buckets at node keyed by the path's last component, as place_residual() keys them. */
+static void visit_last(const struct walk *w, uint32_t node)
+{
+	const struct node *n = &w->x->nodes[node];
+	size_t len = (size_t)(w->end - w->last);
+	for (uint64_t h = n->tails; h; h &= h - 1) {
+		uint32_t l = (uint32_t)__builtin_ctzll(h) + 1;
+		if (l > len)
+			break;
+		const struct slot *e = lookup(w->x, node, l | TAIL_BIT, w->end - l);
+		if (e)
+			visit_list(w->x, e->target, w->visit, w->userdata);
+	}
+	for (uint64_t h = n->lastheads; h; h &= h - 1) {
+		uint32_t l = (uint32_t)__builtin_ctzll(h) + 1;
+		if (l > len)
+			break;
+		const struct slot *e = lookup(w->x, node, l | LAST_BIT, w->last);
+		if (e)
+			visit_list(w->x, e->target, w->visit, w->userdata);
+	}
+}
+
+bool sb_policy_index_paths(const struct sb_policy *p, const char *path, sb_index_visit_fn visit,
+			   void *userdata, size_t *ret_covered)
+{
+	const struct sb_policy_index *x = p->index;
+	if (!x || p->npaths < x->npaths ||
+	    (x->npaths && p->paths[x->npaths - 1].pattern != x->last_pattern))
+		return false;
+	*ret_covered = x->npaths;
+	struct walk w = { .x = x, .visit = visit, .userdata = userdata };
+	w.end = path + strlen(path);
+	while (w.end > path && w.end[-1] == '/')
+		w.end--;
+	w.last = w.end;
+	while (w.last > path && w.last[-1] != '/')
+		w.last--;
+	uint32_t node = 0;
+	const char *c = path;
+	for (;;) {
+		const struct node *n = &x->nodes[node];
+		visit_list(x, n->glob, visit, userdata);
+		visit_last(&w, node);
+		while (*c == '/')
+			c++;
+		if (!*c) {
+			visit_list(x, n->exact, visit, userdata);
+			return true;
+		}
+		size_t len = strcspn(c, "/");
+		for (uint64_t h = n->heads; h; h &= h - 1) {
+			uint32_t l = (uint32_t)__builtin_ctzll(h) + 1;
+			if (l > len)
+				break;
+			const struct slot *e = lookup(x, node, l | HEAD_BIT, c);
+			if (e)
+				visit_list(x, e->target, visit, userdata);
+		}
+		const struct slot *e = len < LAST_BIT ? lookup(x, node, (uint32_t)len, c) : NULL;
+		if (!e)
+			return true;
+		node = e->target;
+		c += len;
+	}
+}
