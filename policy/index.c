@@ -24,21 +24,34 @@
 #define MAX_DEPTH 8    /* literal components indexed; deeper ones go to the depth-8 residual */
 #define MAX_KEY 64     /* characters of a bucket's key; longer ones are cut (still a superset) */
 
-/* Bit L-1 of a mask: some bucket of that kind at the node has a key of L characters. */
 struct node {
 	uint32_t exact, glob; /* list ids */
-	uint64_t heads;       /* the next component starts with the key */
-	uint64_t tails;       /* the path's last component ends with the key */
-	uint64_t lastheads;   /* the path's last component starts with the key */
+	uint32_t keys;        /* id of the node's struct keys, NONE when it has no buckets */
+	uint32_t table;       /* id of the node's table of edges, NONE when it has none */
 };
 
-/* A trie edge (child) or a head bucket, keyed by parent node, kind and characters. */
+/* Bit L-1 of a mask: some bucket of that kind at the node has a key of L characters. */
+struct keys {
+	uint64_t heads;     /* the next component starts with the key */
+	uint64_t tails;     /* the path's last component ends with the key */
+	uint64_t lastheads; /* the path's last component starts with the key */
+};
+
+/* A trie edge (child) or a bucket, keyed by kind and characters, in its node's table. */
 struct slot {
-	const char *s; /* points into a rule's pattern; NULL: free */
-	uint32_t len;  /* a KEY_* bit for a bucket, none for a child */
-	uint32_t parent;
+	const char *s;   /* points into a rule's pattern; NULL: free */
+	uint32_t len;    /* a KEY_* bit for a bucket, none for a child */
 	uint32_t target; /* child node id, or list id */
 	uint32_t hash;
+};
+
+/*
+ * The edges of one node: an open-addressed table of its own, so that a node's children, which
+ * a policy usually lists together, are added and found in memory close together.
+ */
+struct table {
+	uint32_t used, mask; /* mask + 1 slots, a power of two */
+	struct slot slot[];
 };
 
 struct span {
@@ -53,8 +66,10 @@ struct sb_policy_index {
 	uint32_t *sys_rules;
 	struct node *nodes;
 	size_t nnodes, cnodes;
-	struct slot *slots;
-	size_t nslots, nused; /* nslots: a power of two */
+	struct keys *keys;
+	size_t nkeys, ckeys;
+	struct table **tables;
+	size_t ntables, ctables;
 	struct span *lists;
 	size_t nlists, clists;
 	uint32_t *path_rules;
@@ -65,55 +80,71 @@ struct sb_policy_index {
 #define LAST_BIT 0x20000000u
 #define KEY_BITS (HEAD_BIT | TAIL_BIT | LAST_BIT)
 
-static uint32_t hash_key(uint32_t parent, uint32_t len, const char *s)
+static uint32_t hash_key(uint32_t len, const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ ((uint64_t)parent << 32 | len);
+	uint64_t h = 0xcbf29ce484222325ULL ^ len;
 	for (uint32_t i = 0; i < (len & ~KEY_BITS); i++)
 		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
-	h ^= h >> 29;
-	return (uint32_t)(h ^ h >> 32);
+	/* FNV's low bits depend on little of the input; mix before using them as an index. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (uint32_t)h;
 }
 
-static const struct slot *lookup(const struct sb_policy_index *x, uint32_t parent, uint32_t len,
-				 const char *s)
+/* The slot of (len, s) in t: the one that holds it, or the free one where it would go. */
+static struct slot *probe(struct table *t, uint32_t h, uint32_t len, const char *s)
 {
-	if (!x->nslots)
-		return NULL;
-	uint32_t h = hash_key(parent, len, s);
-	size_t mask = x->nslots - 1;
-	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		const struct slot *e = &x->slots[i];
-		if (!e->s)
-			return NULL;
-		if (e->hash == h && e->parent == parent && e->len == len &&
-		    memcmp(e->s, s, len & ~KEY_BITS) == 0)
+	for (uint32_t i = h & t->mask;; i = (i + 1) & t->mask) {
+		struct slot *e = &t->slot[i];
+		if (!e->s ||
+		    (e->hash == h && e->len == len && memcmp(e->s, s, len & ~KEY_BITS) == 0))
 			return e;
 	}
 }
 
-static void put(struct slot *slots, size_t nslots, const struct slot *e)
+static const struct slot *lookup(const struct sb_policy_index *x, uint32_t node, uint32_t len,
+				 const char *s)
 {
-	size_t i = e->hash & (nslots - 1);
-	while (slots[i].s)
-		i = (i + 1) & (nslots - 1);
-	slots[i] = *e;
+	uint32_t t = x->nodes[node].table;
+	if (t == NONE)
+		return NULL;
+	const struct slot *e = probe(x->tables[t], hash_key(len, s), len, s);
+	return e->s ? e : NULL;
 }
 
-static int grow_slots(struct sb_policy_index *x)
+/* The table of node, with room for one more edge. */
+static struct table *node_table(struct sb_policy_index *x, uint32_t node)
 {
-	if ((x->nused + 1) * 2 <= x->nslots)
-		return 0;
-	size_t n = x->nslots ? x->nslots * 2 : 1024;
-	struct slot *s = calloc(n, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	for (size_t i = 0; i < x->nslots; i++)
-		if (x->slots[i].s)
-			put(s, n, &x->slots[i]);
-	free(x->slots);
-	x->slots = s;
-	x->nslots = n;
-	return 0;
+	uint32_t id = x->nodes[node].table;
+	struct table *t = id == NONE ? NULL : x->tables[id];
+	if (t && (t->used + 1) * 2 <= t->mask + 1)
+		return t;
+	if (id == NONE && x->ntables == x->ctables) {
+		size_t c = x->ctables ? x->ctables * 2 : 64;
+		struct table **v = reallocarray(x->tables, c, sizeof(*v));
+		if (!v)
+			return NULL;
+		x->tables = v;
+		x->ctables = c;
+	}
+	uint32_t n = t ? (t->mask + 1) * 2 : 4;
+	struct table *g = calloc(1, sizeof(*g) + n * sizeof(g->slot[0]));
+	if (!g)
+		return NULL;
+	g->mask = n - 1;
+	for (uint32_t i = 0; t && i <= t->mask; i++)
+		if (t->slot[i].s) {
+			*probe(g, t->slot[i].hash, t->slot[i].len, t->slot[i].s) = t->slot[i];
+			g->used++;
+		}
+	free(t);
+	if (id == NONE) {
+		id = (uint32_t)x->ntables++;
+		x->nodes[node].table = id;
+	}
+	x->tables[id] = g;
+	return g;
 }
 
 static int new_list(struct sb_policy_index *x, uint32_t *ret)
@@ -141,7 +172,8 @@ static int new_node(struct sb_policy_index *x, uint32_t *ret)
 		x->nodes = n;
 		x->cnodes = c;
 	}
-	x->nodes[x->nnodes] = (struct node){ .exact = NONE, .glob = NONE };
+	x->nodes[x->nnodes] =
+		(struct node){ .exact = NONE, .glob = NONE, .keys = NONE, .table = NONE };
 	*ret = (uint32_t)x->nnodes++;
 	return 0;
 }
@@ -150,24 +182,21 @@ static int new_node(struct sb_policy_index *x, uint32_t *ret)
 static int edge(struct sb_policy_index *x, uint32_t parent, uint32_t len, const char *s,
 		uint32_t *ret)
 {
-	const struct slot *e = lookup(x, parent, len, s);
-	if (e) {
+	struct table *t = node_table(x, parent);
+	if (!t)
+		return -ENOMEM;
+	uint32_t h = hash_key(len, s);
+	struct slot *e = probe(t, h, len, s);
+	if (e->s) {
 		*ret = e->target;
 		return 0;
 	}
 	uint32_t target;
-	int r = grow_slots(x);
-	if (r == 0)
-		r = len & KEY_BITS ? new_list(x, &target) : new_node(x, &target);
+	int r = len & KEY_BITS ? new_list(x, &target) : new_node(x, &target);
 	if (r < 0)
 		return r;
-	put(x->slots, x->nslots,
-	    &(struct slot){ .s = s,
-			    .len = len,
-			    .parent = parent,
-			    .target = target,
-			    .hash = hash_key(parent, len, s) });
-	x->nused++;
+	*e = (struct slot){ .s = s, .len = len, .target = target, .hash = h };
+	t->used++;
 	*ret = target;
 	return 0;
 }
@@ -187,12 +216,36 @@ static int node_list(struct sb_policy_index *x, uint32_t node, bool exact, uint3
 	return 0;
 }
 
-static uint32_t key_len(size_t n, uint64_t *mask)
+/* The key masks of a node, made if new. */
+static struct keys *node_keys(struct sb_policy_index *x, uint32_t node)
 {
+	if (x->nodes[node].keys != NONE)
+		return &x->keys[x->nodes[node].keys];
+	if (x->nkeys == x->ckeys) {
+		size_t c = x->ckeys ? x->ckeys * 2 : 64;
+		struct keys *k = reallocarray(x->keys, c, sizeof(*k));
+		if (!k)
+			return NULL;
+		x->keys = k;
+		x->ckeys = c;
+	}
+	x->keys[x->nkeys] = (struct keys){ 0 };
+	x->nodes[node].keys = (uint32_t)x->nkeys;
+	return &x->keys[x->nkeys++];
+}
+
+/* A bucket of n characters of kind bit at node (len for edge()), marked in the node's masks. */
+static int key_len(struct sb_policy_index *x, uint32_t node, size_t n, uint32_t bit, uint32_t *ret)
+{
+	struct keys *k = node_keys(x, node);
+	if (!k)
+		return -ENOMEM;
 	if (n > MAX_KEY)
 		n = MAX_KEY;
+	uint64_t *mask = bit == HEAD_BIT ? &k->heads : bit == TAIL_BIT ? &k->tails : &k->lastheads;
 	*mask |= 1ULL << (n - 1);
-	return (uint32_t)n;
+	*ret = (uint32_t)n | bit;
+	return 0;
 }
 
 /*
@@ -215,13 +268,15 @@ static int place_residual(struct sb_policy_index *x, uint32_t node, const char *
 		tail++;
 	while (head < len && last[head] != '*' && last[head] != '?')
 		head++;
+	uint32_t key;
 	if (tail > 0) {
-		uint32_t n = key_len(tail, &x->nodes[node].tails);
-		return edge(x, node, n | TAIL_BIT, end - n, ret);
+		int r = key_len(x, node, tail, TAIL_BIT, &key);
+		return r < 0 ? r : edge(x, node, key, end - (key & ~KEY_BITS), ret);
 	}
-	if (head > 0)
-		return edge(x, node, key_len(head, &x->nodes[node].lastheads) | LAST_BIT, last,
-			    ret);
+	if (head > 0) {
+		int r = key_len(x, node, head, LAST_BIT, &key);
+		return r < 0 ? r : edge(x, node, key, last, ret);
+	}
 	return node_list(x, node, false, ret);
 }
 
@@ -242,8 +297,9 @@ static int place(struct sb_policy_index *x, const char *pat, uint32_t *ret)
 		if (head < len) {
 			if (head == 0)
 				return place_residual(x, node, pat, ret);
-			return edge(x, node, key_len(head, &x->nodes[node].heads) | HEAD_BIT, c,
-				    ret);
+			uint32_t key;
+			int r = key_len(x, node, head, HEAD_BIT, &key);
+			return r < 0 ? r : edge(x, node, key, c, ret);
 		}
 		if (depth == MAX_DEPTH)
 			return place_residual(x, node, pat, ret);
@@ -321,7 +377,10 @@ void sb_policy_index_free(struct sb_policy_index *x)
 		return;
 	free(x->sys_rules);
 	free(x->nodes);
-	free(x->slots);
+	free(x->keys);
+	for (size_t i = 0; i < x->ntables; i++)
+		free(x->tables[i]);
+	free(x->tables);
 	free(x->lists);
 	free(x->path_rules);
 	free(x);
@@ -380,7 +439,7 @@ struct walk {
 /* The buckets at node keyed by the path's last component, as place_residual() keys them. */
 static void visit_last(const struct walk *w, uint32_t node)
 {
-	const struct node *n = &w->x->nodes[node];
+	const struct keys *n = &w->x->keys[w->x->nodes[node].keys];
 	size_t len = (size_t)(w->end - w->last);
 	for (uint64_t h = n->tails; h; h &= h - 1) {
 		uint32_t l = (uint32_t)__builtin_ctzll(h) + 1;
@@ -420,7 +479,8 @@ bool sb_policy_index_paths(const struct sb_policy *p, const char *path, sb_index
 	for (;;) {
 		const struct node *n = &x->nodes[node];
 		visit_list(x, n->glob, visit, userdata);
-		visit_last(&w, node);
+		if (n->keys != NONE)
+			visit_last(&w, node);
 		while (*c == '/')
 			c++;
 		if (!*c) {
@@ -428,7 +488,7 @@ bool sb_policy_index_paths(const struct sb_policy *p, const char *path, sb_index
 			return true;
 		}
 		size_t len = strcspn(c, "/");
-		for (uint64_t h = n->heads; h; h &= h - 1) {
+		for (uint64_t h = n->keys != NONE ? x->keys[n->keys].heads : 0; h; h &= h - 1) {
 			uint32_t l = (uint32_t)__builtin_ctzll(h) + 1;
 			if (l > len)
 				break;
