@@ -185,6 +185,7 @@ struct sb_policy {
 	size_t nnets;
 	struct sb_default def_sys, def_path, def_net;
 	unsigned nstatements;
+	size_t pattern_bytes; /* of every path and net pattern, bounded by the parser */
 	/*
 	 * Where the policy came from, so that a broker can load it again (a later layer of
 	 * sb_sandbox_enter travels as source, never as memory): the text of a policy loaded from

@@ -434,6 +434,38 @@ static void test_syscalls(void **state)
 	}
 }
 
+/* The bounds that replaced 65536 rules: an error at the file and line of the first rule over. */
+static void parse_many(const char *rule_fmt, size_t rules, unsigned want_line, const char *want)
+{
+	size_t size = 32 + rules * (strlen(rule_fmt) + 16);
+	char *text = malloc(size);
+	assert_non_null(text);
+	size_t n = (size_t)snprintf(text, size, "sysbroker-policy 1\n");
+	for (size_t i = 0; i < rules; i++)
+		n += (size_t)snprintf(text + n, size - n, rule_fmt, i);
+	struct sb_policy *p = sb_policy_new();
+	struct sb_policy_error e;
+	assert_non_null(p);
+	assert_int_equal(sb_parse_buffer(p, text, n, "big.policy", 0, NULL, NULL, &e), -EINVAL);
+	assert_string_equal(e.file, "big.policy");
+	assert_int_equal(e.line, want_line);
+	assert_non_null(strstr(e.message, want));
+	sb_policy_free(p);
+	free(text);
+}
+
+static void test_bounds(void **state)
+{
+	char fmt[4100] = "path /";
+	(void)state;
+	parse_many("path /a/b%zu read\n", (1u << 20) + 1, (1u << 20) + 2,
+		   "too many rules (at most 1048576");
+	/* 64 MiB of patterns of 4000 bytes: the 16774th is one too many. */
+	memset(fmt + 6, 'x', 3994);
+	strcpy(fmt + 6 + 3994, "%05zu read\n");
+	parse_many(fmt, 16774, 16775, "patterns too long in total (at most 64 MiB)");
+}
+
 int main(void)
 {
 	const char *s = getenv("SB_INDEX_SEED");
@@ -446,10 +478,9 @@ int main(void)
 	       (unsigned long long)seeds[0], (unsigned long long)seeds[1],
 	       (unsigned long long)seeds[1]);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_paths_fixed),
-		cmocka_unit_test(test_paths_random),
-		cmocka_unit_test(test_appended),
-		cmocka_unit_test(test_syscalls),
+		cmocka_unit_test(test_paths_fixed), cmocka_unit_test(test_paths_random),
+		cmocka_unit_test(test_appended),    cmocka_unit_test(test_syscalls),
+		cmocka_unit_test(test_bounds),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	printf("# %lu decisions compared, %lu of them decided by a rule\n", compared, by_rule);
