@@ -405,12 +405,20 @@ int sb_policy_index_build(struct sb_policy *p)
 	return 0;
 }
 
+/* A cheap check that a copy of the policy still starts with the rules the index covers. */
+static bool same_sysrule(const struct sb_sysrule *a, const struct sb_sysrule *b)
+{
+	return a->nr == b->nr && a->tier == b->tier && a->ncond == b->ncond &&
+	       a->c.verdict == b->c.verdict && a->c.err == b->c.err && a->c.seq == b->c.seq &&
+	       a->c.id == b->c.id && a->c.key == b->c.key;
+}
+
 bool sb_policy_index_sys(const struct sb_policy *p, int nr, const uint32_t **ret, size_t *ret_n,
 			 size_t *ret_covered)
 {
 	const struct sb_policy_index *x = p->index;
 	if (!x || p->nsys < x->nsys ||
-	    (x->nsys && memcmp(&p->sys[x->nsys - 1], &x->last_sys, sizeof(x->last_sys)) != 0))
+	    (x->nsys && !same_sysrule(&p->sys[x->nsys - 1], &x->last_sys)))
 		return false;
 	size_t k = nr >= 0 && nr < SYS_SLOTS ? (size_t)nr : SYS_SLOTS;
 	*ret = x->sys_rules + x->sys_start[k];
