@@ -441,27 +441,21 @@ struct walk {
 	const struct sb_policy_index *x;
 	sb_index_visit_fn visit;
 	void *userdata;
-	const char *last, *end; /* the path's last component */
 };
 
-/* The buckets at node keyed by the path's last component, as place_residual() keys them. */
-static void visit_last(const struct walk *w, uint32_t node)
+/*
+ * The buckets of kind bit at node keyed by the first L characters of s[0, len), or by its last
+ * L for TAIL_BIT, for every L in mask.
+ */
+static void visit_buckets(const struct walk *w, uint32_t node, uint64_t mask, uint32_t bit,
+			  const char *s, size_t len)
 {
-	const struct keys *n = &w->x->keys[w->x->nodes[node].keys];
-	size_t len = (size_t)(w->end - w->last);
-	for (uint64_t h = n->tails; h; h &= h - 1) {
-		uint32_t l = (uint32_t)__builtin_ctzll(h) + 1;
+	for (; mask; mask &= mask - 1) {
+		uint32_t l = (uint32_t)__builtin_ctzll(mask) + 1;
 		if (l > len)
 			break;
-		const struct slot *e = lookup(w->x, node, l | TAIL_BIT, w->end - l);
-		if (e)
-			visit_list(w->x, e->target, w->visit, w->userdata);
-	}
-	for (uint64_t h = n->lastheads; h; h &= h - 1) {
-		uint32_t l = (uint32_t)__builtin_ctzll(h) + 1;
-		if (l > len)
-			break;
-		const struct slot *e = lookup(w->x, node, l | LAST_BIT, w->last);
+		const struct slot *e =
+			lookup(w->x, node, l | bit, bit == TAIL_BIT ? s + len - l : s);
 		if (e)
 			visit_list(w->x, e->target, w->visit, w->userdata);
 	}
@@ -475,20 +469,23 @@ bool sb_policy_index_paths(const struct sb_policy *p, const char *path, sb_index
 	    (x->npaths && p->paths[x->npaths - 1].pattern != x->last_pattern))
 		return false;
 	*ret_covered = x->npaths;
-	struct walk w = { .x = x, .visit = visit, .userdata = userdata };
-	w.end = path + strlen(path);
-	while (w.end > path && w.end[-1] == '/')
-		w.end--;
-	w.last = w.end;
-	while (w.last > path && w.last[-1] != '/')
-		w.last--;
+	const struct walk w = { .x = x, .visit = visit, .userdata = userdata };
+	/* The path's last component, which place_residual() keys on. */
+	const char *end = path + strlen(path), *last;
+	while (end > path && end[-1] == '/')
+		end--;
+	for (last = end; last > path && last[-1] != '/';)
+		last--;
 	uint32_t node = 0;
 	const char *c = path;
 	for (;;) {
 		const struct node *n = &x->nodes[node];
+		const struct keys *k = n->keys != NONE ? &x->keys[n->keys] : NULL;
 		visit_list(x, n->glob, visit, userdata);
-		if (n->keys != NONE)
-			visit_last(&w, node);
+		if (k) {
+			visit_buckets(&w, node, k->tails, TAIL_BIT, last, (size_t)(end - last));
+			visit_buckets(&w, node, k->lastheads, LAST_BIT, last, (size_t)(end - last));
+		}
 		while (*c == '/')
 			c++;
 		if (!*c) {
@@ -496,14 +493,8 @@ bool sb_policy_index_paths(const struct sb_policy *p, const char *path, sb_index
 			return true;
 		}
 		size_t len = strcspn(c, "/");
-		for (uint64_t h = n->keys != NONE ? x->keys[n->keys].heads : 0; h; h &= h - 1) {
-			uint32_t l = (uint32_t)__builtin_ctzll(h) + 1;
-			if (l > len)
-				break;
-			const struct slot *e = lookup(x, node, l | HEAD_BIT, c);
-			if (e)
-				visit_list(x, e->target, visit, userdata);
-		}
+		if (k)
+			visit_buckets(&w, node, k->heads, HEAD_BIT, c, len);
 		const struct slot *e = len < LAST_BIT ? lookup(x, node, (uint32_t)len, c) : NULL;
 		if (!e)
 			return true;
