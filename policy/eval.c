@@ -82,6 +82,15 @@ static void from_default(const struct sb_default *def, struct sb_decision *d)
 	};
 }
 
+static void consider_sysrule(const struct sb_sysrule *r, int nr, const uint64_t args[6],
+			     const struct sb_sysrule **best)
+{
+	if (r->nr != nr || !sb_sysrule_matches(r, args))
+		return;
+	if (!*best || sb_sysrule_beats(r, *best))
+		*best = r;
+}
+
 static int eval_syscall_one(const struct sb_policy *p, int nr, const uint64_t args[6],
 			    struct sb_decision *ret)
 {
@@ -89,13 +98,14 @@ static int eval_syscall_one(const struct sb_policy *p, int nr, const uint64_t ar
 
 	if (!p || !args || !ret)
 		return -EINVAL;
-	for (size_t i = 0; i < p->nsys; i++) {
-		const struct sb_sysrule *r = &p->sys[i];
-		if (r->nr != nr || !sb_sysrule_matches(r, args))
-			continue;
-		if (!best || sb_sysrule_beats(r, best))
-			best = r;
-	}
+	/* The rules naming nr, then those the index does not cover: policy order either way. */
+	const uint32_t *named = NULL;
+	size_t nnamed = 0, from = 0;
+	if (sb_policy_index_sys(p, nr, &named, &nnamed, &from))
+		for (size_t k = 0; k < nnamed; k++)
+			consider_sysrule(&p->sys[named[k]], nr, args, &best);
+	for (size_t i = from; i < p->nsys; i++)
+		consider_sysrule(&p->sys[i], nr, args, &best);
 	if (best) {
 		from_rule(&best->c, best->tier == SB_TIER_BUILTIN, ret);
 		ret->runtime = best->tier == SB_TIER_RUNTIME;
@@ -182,26 +192,62 @@ static bool path_rule_matches(const struct sb_pathrule *r, const struct views *v
 	return s && sb_glob_could_match(r->pattern, &r->rank, s) && sb_glob_match(r->pattern, s);
 }
 
+/*
+ * Does a beat b? Ranked as written (/proc/self counts its own letters, never the caller's pid),
+ * then written last; the rule earlier in the array among rules of one position, as a scan in
+ * array order keeps the first. A total order: the winner does not depend on the order of visits.
+ */
+static bool path_rule_beats(const struct sb_pathrule *a, const struct sb_pathrule *b)
+{
+	int c = sb_glob_compare(&a->rank, &b->rank);
+	if (c != 0)
+		return c > 0;
+	if (a->c.seq != b->c.seq)
+		return a->c.seq > b->c.seq;
+	return a < b;
+}
+
+struct pick {
+	const struct sb_policy *p;
+	const struct views *v;
+	enum sb_proc_self kind; /* the view the index is walked with */
+	const struct sb_pathrule *best;
+};
+
+static void pick_path(struct pick *k, const struct sb_pathrule *r)
+{
+	if (path_rule_matches(r, k->v) && (!k->best || path_rule_beats(r, k->best)))
+		k->best = r;
+}
+
+static void pick_indexed(uint32_t rule, void *userdata)
+{
+	struct pick *k = userdata;
+	const struct sb_pathrule *r = &k->p->paths[rule];
+	if (r->self == k->kind)
+		pick_path(k, r);
+}
+
 static int eval_path_one(const struct sb_policy *p, const struct views *v, uint32_t perm,
 			 struct sb_decision *ret)
 {
-	const struct sb_pathrule *best = NULL;
 
 	if (!p || !v->path || v->path[0] != '/' || !ret || perm == 0)
 		return -EINVAL;
-	for (size_t i = 0; i < p->npaths; i++) {
-		const struct sb_pathrule *r = &p->paths[i];
-		if (!path_rule_matches(r, v))
-			continue;
-		if (!best) {
-			best = r;
-			continue;
-		}
-		/* Ranked as written: /proc/self counts its own letters, never the caller's pid. */
-		int c = sb_glob_compare(&r->rank, &best->rank);
-		if (c > 0 || (c == 0 && r->c.seq > best->c.seq))
-			best = r;
+	struct pick k = { .p = p, .v = v, .kind = SB_SELF_NONE };
+	size_t from = 0;
+	/* Each view walks the index for the rules of its kind; a rule matches in its own view. */
+	if (sb_policy_index_paths(p, v->path, pick_indexed, &k, &from)) {
+		k.kind = SB_SELF_PROCESS;
+		if (v->self)
+			sb_policy_index_paths(p, v->self, pick_indexed, &k, &from);
+		k.kind = SB_SELF_THREAD;
+		if (v->thread)
+			sb_policy_index_paths(p, v->thread, pick_indexed, &k, &from);
 	}
+	for (size_t i = from; i < p->npaths; i++)
+		pick_path(&k, &p->paths[i]);
+	const struct sb_pathrule *best = k.best;
 	if (!best) {
 		from_default(&p->def_path, ret);
 		return 0;

@@ -40,6 +40,7 @@ SB_API struct sb_policy *sb_policy_free(struct sb_policy *p)
 	free(p->sys);
 	free(p->paths);
 	free(p->nets);
+	sb_policy_index_free(p->index);
 	free(p);
 	return NULL;
 }
@@ -138,7 +139,8 @@ int sb_policy_finalize(struct sb_policy *p, struct sb_policy_error *err)
 		return r;
 	}
 	sb_plan_free(plan);
-	return 0;
+	/* Last: the index covers every rule the policy has now, the built-in ones included. */
+	return sb_policy_index_build(p);
 }
 
 static int load(const char *text, size_t len, const char *name, struct include_stack *st,

@@ -19,7 +19,13 @@
 #include "util.h"
 
 #define MAX_TOKENS_PER_LINE 1024
-#define MAX_RULES 65536
+/*
+ * Bounds that keep a policy's memory in check (about 250 bytes per path rule with the index,
+ * plus its pattern): rules of each kind after expanding groups, and the bytes of every path and
+ * net pattern together. Documented in sysbroker.policy(5), LIMITS.
+ */
+#define MAX_RULES (1 << 20)
+#define MAX_PATTERN_BYTES (64u << 20)
 
 struct tok {
 	char *s;
@@ -443,6 +449,17 @@ static int too_many(struct sb_parser *p, int r)
 	return r;
 }
 
+/* Counts a pattern against MAX_PATTERN_BYTES. */
+static int charge_pattern(struct sb_parser *p, const char *pattern, unsigned col)
+{
+	size_t n = strlen(pattern) + 1;
+	if (p->policy->pattern_bytes + n > MAX_PATTERN_BYTES)
+		return fail(p, col, "path and net patterns too long in total (at most %u MiB)",
+			    MAX_PATTERN_BYTES >> 20);
+	p->policy->pattern_bytes += n;
+	return 0;
+}
+
 /* FNV-1a over the file's name and the statement's words: the statement's identity. */
 static uint64_t statement_key(const struct sb_parser *p)
 {
@@ -725,6 +742,9 @@ static int parse_path_rule(struct sb_parser *p)
 	r = grow((void **)&pol->paths, pol->npaths, sizeof(*pol->paths));
 	if (r < 0)
 		return too_many(p, r);
+	r = charge_pattern(p, pat, p->toks[1].col);
+	if (r < 0)
+		return r;
 	struct sb_pathrule rule = {
 		.c = common(p, deny ? SB_DENY : SB_ALLOW, &m, deny ? EACCES : EDQUOT),
 		.perms = perms,
@@ -864,6 +884,9 @@ static int parse_net_rule(struct sb_parser *p)
 			if (bad >= 0)
 				return fail(p, col + 5 + (unsigned)bad, "unix socket path %s", why);
 		}
+		r = charge_pattern(p, a + 5, col);
+		if (r < 0)
+			return r;
 		n.pattern = strdup(a + 5 + (n.kind == SB_NET_ABSTRACT));
 		if (!n.pattern)
 			return -ENOMEM;

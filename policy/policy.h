@@ -185,6 +185,7 @@ struct sb_policy {
 	size_t nnets;
 	struct sb_default def_sys, def_path, def_net;
 	unsigned nstatements;
+	size_t pattern_bytes; /* of every path and net pattern, bounded by the parser */
 	/*
 	 * Where the policy came from, so that a broker can load it again (a later layer of
 	 * sb_sandbox_enter travels as source, never as memory): the text of a policy loaded from
@@ -214,6 +215,11 @@ struct sb_policy {
 	 * still stands; sb_policy_eval_syscall answers with it, and trap filters are built from it.
 	 */
 	const struct sb_policy *kernel;
+	/*
+	 * The rule index (index.c): built by sb_policy_finalize, freed with the policy, shared
+	 * read-only by copies of the struct. NULL: the evaluator scans every rule.
+	 */
+	struct sb_policy_index *index;
 };
 
 /* The answer of the evaluator. origin is NULL when a default (or the built-in set) decided. */
@@ -236,6 +242,7 @@ struct sb_decision {
  */
 #include "eval.h"  /* IWYU pragma: export */
 #include "glob.h"  /* IWYU pragma: export */
+#include "index.h" /* IWYU pragma: export */
 #include "load.h"  /* IWYU pragma: export */
 #include "names.h" /* IWYU pragma: export */
 #include "parse.h" /* IWYU pragma: export */
