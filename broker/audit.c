@@ -7,6 +7,7 @@
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,23 +94,45 @@ static void open_args(const struct sb_call *c, bool *has, uint64_t *flags, uint6
  * is its only user: no lock.
  */
 struct sb_audit_log {
-	int fd; /* borrowed */
+	int fd;       /* borrowed */
+	bool regular; /* a regular file: space is reserved before a write, a cut write undone */
 	char sandbox[SB_SANDBOX_ID_LEN + 1];
 	double rate_tokens;
 	struct timespec rate_last;
 	unsigned long rate_dropped;
 	time_t rate_reported;
+	/* Records that could not be written since the last "log-error" record, and why. */
+	unsigned long lost, lost_total;
+	int lost_err;
+	bool cut; /* a write was cut short and could not be undone: start the next on a new line */
+	sb_audit_fail_fn on_fail;
+	void *fail_data;
 };
 
 int sb_audit_log_new(int fd, struct sb_audit_log **ret)
 {
 	struct sb_audit_log *l = calloc(1, sizeof(*l));
+	struct stat st;
 	if (!l)
 		return -ENOMEM;
 	l->fd = fd;
+	l->regular = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	l->rate_tokens = SB_AUDIT_BURST;
 	*ret = l;
 	return 0;
+}
+
+void sb_audit_log_on_fail(struct sb_audit_log *l, sb_audit_fail_fn fn, void *data)
+{
+	l->on_fail = fn;
+	l->fail_data = data;
+}
+
+unsigned long sb_audit_log_lost(const struct sb_audit_log *l, int *err)
+{
+	if (err)
+		*err = l ? l->lost_err : 0;
+	return l ? l->lost_total : 0;
 }
 
 struct sb_audit_log *sb_audit_log_unref(struct sb_audit_log *l)
@@ -184,25 +207,94 @@ static bool rate_take(struct sb_audit_log *l, unsigned long *ret_dropped)
 	return ok;
 }
 
-static int line_write(int fd, json_object *o)
+/*
+ * Write buf (len bytes, one record and its newline) whole or not at all. On a regular file the
+ * space is reserved first (a full file system fails here, before a byte is written), and a
+ * write cut short anyway is undone when the file still ends where that write left it (another
+ * writer may have appended since: then the next record starts on a new line, so the cut one
+ * stays a line of its own that readers skip). Returns 0 or -errno.
+ */
+static int write_whole(struct sb_audit_log *l, const char *buf, size_t len)
+{
+	struct stat st;
+	off_t start = -1;
+	if (l->regular && fstat(l->fd, &st) == 0) {
+		start = st.st_size;
+		int e = fallocate(l->fd, FALLOC_FL_KEEP_SIZE, start, (off_t)len);
+		if (e < 0 && (errno == ENOSPC || errno == EDQUOT || errno == EFBIG))
+			return -errno;
+	}
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = write(l->fd, buf + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = w < 0 ? -errno : -EIO;
+			if (done == 0)
+				return e;
+			if (start >= 0 && fstat(l->fd, &st) == 0 &&
+			    st.st_size == start + (off_t)done && ftruncate(l->fd, start) == 0)
+				return e;
+			l->cut = true;
+			return e;
+		}
+		done += (size_t)w;
+	}
+	return 0;
+}
+
+/* o on one line of its own (after a newline if the last write was cut), whole or not at all. */
+static int put_line(struct sb_audit_log *l, json_object *o)
 {
 	size_t len;
 	const char *s = json_object_to_json_string_length(
 		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	_cleanup_free_ char *line = malloc(len + 2);
-	int r = 0;
+	_cleanup_free_ char *line = malloc(len + 3);
 	if (!line)
-		r = -ENOMEM;
-	else {
-		memcpy(line, s, len);
-		line[len] = '\n';
-		ssize_t w = write(fd, line, len + 1);
-		if (w < 0)
-			r = -errno;
-		else if ((size_t)w != len + 1)
-			r = -EIO;
-	}
+		return -ENOMEM;
+	size_t at = 0;
+	if (l->cut)
+		line[at++] = '\n';
+	memcpy(line + at, s, len);
+	at += len;
+	line[at++] = '\n';
+	int r = write_whole(l, line, at);
+	if (r == 0)
+		l->cut = false;
+	return r;
+}
+
+/* The record a log writes before its first record after failures: what was lost, and why. */
+static int put_lost(struct sb_audit_log *l)
+{
+	json_object *o = record_new(l);
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "decision", json_object_new_string("log-error"));
+	json_object_object_add(o, "lost", json_object_new_int64((int64_t)l->lost));
+	json_object_object_add(o, "error", json_object_new_string(sb_errno_name(l->lost_err)));
+	int r = put_line(l, o);
 	json_object_put(o);
+	if (r == 0)
+		l->lost = 0;
+	return r;
+}
+
+/* One record on one line, whole or not at all; a failure is counted and reported. */
+static int line_write(struct sb_audit_log *l, json_object *o)
+{
+	int r = l->lost ? put_lost(l) : 0;
+	if (r == 0)
+		r = put_line(l, o);
+	json_object_put(o);
+	if (r < 0) {
+		if (!l->lost++)
+			l->lost_err = -r;
+		l->lost_total++;
+		if (l->on_fail)
+			l->on_fail(l->fail_data, -r, l->lost == 1);
+	}
 	return r;
 }
 
@@ -213,7 +305,7 @@ static void write_suppressed(struct sb_audit_log *l, unsigned long n)
 		return;
 	json_object_object_add(s, "decision", json_object_new_string("suppressed"));
 	json_object_object_add(s, "count", json_object_new_int64((int64_t)n));
-	line_write(l->fd, s);
+	line_write(l, s);
 }
 
 void sb_audit_flush(struct sb_audit_log *l)
@@ -224,19 +316,26 @@ void sb_audit_flush(struct sb_audit_log *l)
 	l->rate_dropped = 0;
 	if (n && l->fd >= 0)
 		write_suppressed(l, n);
+	/* What the last failures lost, if the log can be written again. */
+	if (l->lost && l->fd >= 0)
+		put_lost(l);
 }
 
-/* One write per record, newline included: O_APPEND writers never interleave. */
-static int record_write(struct sb_audit_log *l, json_object *o)
+/*
+ * One write per record, newline included: O_APPEND writers never interleave. A call's record
+ * passes the rate limit; a control record (control: reload, reload-error, protocol-error,
+ * killed) never waits for it and is never left out.
+ */
+static int record_write(struct sb_audit_log *l, json_object *o, bool control)
 {
-	unsigned long dropped;
-	if (!rate_take(l, &dropped)) {
+	unsigned long dropped = 0;
+	if (!control && !rate_take(l, &dropped)) {
 		json_object_put(o);
 		return 0;
 	}
 	if (dropped)
 		write_suppressed(l, dropped);
-	return line_write(l->fd, o);
+	return line_write(l, o);
 }
 
 /*
@@ -331,7 +430,7 @@ static int write_one(struct sb_audit_log *l, const struct sb_call *call,
 	json_object_object_add(
 		o, "transport",
 		json_object_new_string(call->transport == SB_TRANSPORT_TRAP ? "trap" : "notify"));
-	return record_write(l, o);
+	return record_write(l, o, false);
 }
 
 int sb_audit_write(struct sb_audit_log *l, const struct sb_call *call, const struct sb_result *res)
@@ -374,5 +473,5 @@ int sb_audit_event(struct sb_audit_log *l, pid_t pid, const char *decision, cons
 	json_object_object_add(o, "decision", json_object_new_string(decision));
 	if (key && value)
 		json_object_object_add(o, key, json_object_new_string(value));
-	return record_write(l, o);
+	return record_write(l, o, true);
 }

@@ -27,6 +27,16 @@ struct sb_audit_log *sb_audit_log_unref(struct sb_audit_log *l);
 void sb_audit_log_set_sandbox(struct sb_audit_log *l, const char *id);
 /* Whether records go anywhere (l is not NULL and has an fd). */
 bool sb_audit_log_on(const struct sb_audit_log *l);
+/*
+ * A record that cannot be written (a full file system, /dev/full, a closed pipe) is counted,
+ * and fn(data, errno, first) is called before the call it belongs to is answered (first: the
+ * first failure since the log last worked). When the log works again, a "log-error" record
+ * with the count and the error comes before the next record.
+ */
+typedef void (*sb_audit_fail_fn)(void *data, int err, bool first);
+void sb_audit_log_on_fail(struct sb_audit_log *l, sb_audit_fail_fn fn, void *data);
+/* Records lost in all (and the first error in *err, if not NULL). */
+unsigned long sb_audit_log_lost(const struct sb_audit_log *l, int *err);
 
 /*
  * Append the records of one brokered call to l: one "would-deny" record per denial let through

@@ -38,6 +38,7 @@ void sb_audit_rec_clear(struct sb_audit_rec *r)
 	r->v = 0;
 	r->pid = -1;
 	r->count = 0;
+	r->lost = 0;
 }
 
 static int take_string(json_object *o, const char *key, char **out, char *why, size_t whysize)
@@ -130,14 +131,17 @@ int sb_audit_parse_line(const char *line, size_t len, struct sb_audit_rec *rec, 
 		}
 		rec->pid = (long)p;
 	}
-	if (json_object_object_get_ex(o, "count", &f)) {
+	static const char *const counts[] = { "count", "lost" };
+	for (size_t i = 0; i < ELEMENTSOF(counts); i++) {
+		if (!json_object_object_get_ex(o, counts[i], &f))
+			continue;
 		int64_t n = json_object_is_type(f, json_type_int) ? json_object_get_int64(f) : -1;
 		if (n < 0 || n > INT32_MAX) {
-			snprintf(why, whysize, "field \"count\" is not a count");
+			snprintf(why, whysize, "field \"%s\" is not a count", counts[i]);
 			r = -EINVAL;
 			goto out;
 		}
-		rec->count = (long)n;
+		*(i ? &rec->lost : &rec->count) = (long)n;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(fields) && r == 0; i++)
 		r = take_string(o, fields[i].key, (char **)((char *)rec + fields[i].off), why,
@@ -259,7 +263,7 @@ struct sindex {
 struct sb_audit {
 	struct sb_audit_opts o;
 	unsigned long records, malformed, matched, denials, reloads, reload_errors, protocol,
-		killed, suppressed;
+		killed, suppressed, lost;
 	char *last_reload_error;
 	struct group **tab; /* open addressing */
 	size_t tabsize, ngroups;
@@ -350,6 +354,8 @@ static unsigned decision_bit(const char *d)
 		return SB_AUDIT_D_KILLED;
 	if (strcmp(d, "suppressed") == 0)
 		return SB_AUDIT_D_SUPPRESSED;
+	if (strcmp(d, "log-error") == 0)
+		return SB_AUDIT_D_LOG_ERROR;
 	return SB_AUDIT_D_OTHER;
 }
 
@@ -724,6 +730,8 @@ static int consume(struct sb_audit *a, const struct sb_audit_rec *r)
 		a->killed++;
 	/* The records the broker's rate limiter left out: a count, no call. */
 	unsigned long weight = 1;
+	if (bit == SB_AUDIT_D_LOG_ERROR)
+		a->lost += r->lost > 0 ? (unsigned long)r->lost : 0;
 	if (bit == SB_AUDIT_D_SUPPRESSED) {
 		weight = r->count > 0 ? (unsigned long)r->count : 0;
 		a->suppressed += weight;
@@ -923,13 +931,10 @@ static int report_json(const struct sb_audit *a, struct group **v, FILE *out)
 		const char *k;
 		unsigned long n;
 	} counts[] = {
-		{ "records", a->records },
-		{ "malformed", a->malformed },
-		{ "matched", a->matched },
-		{ "denials", a->denials },
-		{ "suppressed", a->suppressed },
-		{ "reloads", a->reloads },
-		{ "reload_errors", a->reload_errors },
+		{ "records", a->records },       { "malformed", a->malformed },
+		{ "matched", a->matched },       { "denials", a->denials },
+		{ "suppressed", a->suppressed }, { "lost", a->lost },
+		{ "reloads", a->reloads },       { "reload_errors", a->reload_errors },
 		{ "killed", a->killed },
 	};
 	fputs("{\n", out);
@@ -1015,6 +1020,8 @@ static int report_text(const struct sb_audit *a, struct group **v, FILE *out)
 	if (a->suppressed)
 		fprintf(out, ", %lu more records left out by the broker's rate limit",
 			a->suppressed);
+	if (a->lost)
+		fprintf(out, ", %lu records lost (the log could not be written)", a->lost);
 	fputs("\n", out);
 	if (a->last_reload_error) {
 		fputs("last failed reload: ", out);

@@ -15,6 +15,7 @@ struct sb_audit_rec {
 	int v;
 	long pid;   /* -1 when absent */
 	long count; /* a "suppressed" record's count; 0 when absent */
+	long lost;  /* a "log-error" record's count of lost records; 0 when absent */
 	char *time, *sandbox, *exe, *argv0, *syscall, *path, *path2, *addr, *perm, *perms,
 		*decision, *err, *rule, *limit, *transport, *action, *error, *policy;
 };
@@ -40,6 +41,7 @@ enum {
 	SB_AUDIT_D_OTHER = 1u << 6,
 	SB_AUDIT_D_KILLED = 1u << 7,
 	SB_AUDIT_D_SUPPRESSED = 1u << 8,
+	SB_AUDIT_D_LOG_ERROR = 1u << 9,
 };
 
 struct sb_audit_opts {

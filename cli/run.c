@@ -58,6 +58,9 @@ static void usage(FILE *f)
 	      "  -L, --learn           learn mode: let what the policy would deny run, and log it\n"
 	      "                        as \"would-deny\" (the built-in dangerous set stays "
 	      "denied)\n"
+	      "  -F, --log-failure stop|continue\n"
+	      "                        when a record cannot be written: kill the sandbox (stop,\n"
+	      "                        the default unless the policy says) or count and go on\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "The audit log's records carry a sandbox id (also in PROG's environment as\n"
@@ -65,7 +68,8 @@ static void usage(FILE *f)
 	      "process read the policy again. SIGHUP is forwarded to PROG.\n"
 	      "\n"
 	      "Exit status: PROG's; 128+N if it was killed by signal N; 124 on --timeout;\n"
-	      "125 if sysbroker failed (bad command line or policy, cannot set up);\n"
+	      "125 if sysbroker failed (bad command line or policy, cannot set up) or audit\n"
+	      "records could not be written;\n"
 	      "126 if PROG cannot be executed or the policy does not allow it; 127 if PROG\n"
 	      "was not found. See sysbroker(1).\n",
 	      f);
@@ -90,9 +94,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	o->env = calloc((size_t)argc + 1, sizeof(char *));
 	if (!o->env)
 		return EXIT_FAIL;
-	cli_opts_init(&opts, "+p:l:u:C:e:it:Lh",
+	cli_opts_init(&opts, "+p:l:u:C:e:it:LF:h",
 		      (const char *const[]){ "policy", "log", "user", "cwd", "env", "clearenv",
-					     "timeout", "learn", "help" },
+					     "timeout", "learn", "log-failure", "help" },
 		      true);
 	while ((c = cli_opts_next(&opts, argc, argv)) != -1) {
 		switch (c) {
@@ -120,6 +124,16 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'L':
 			o->learn = true;
+			break;
+		case 'F':
+			if (strcmp(optarg, "stop") == 0)
+				o->log_failure = SB_LOG_FAILURE_STOP;
+			else if (strcmp(optarg, "continue") == 0)
+				o->log_failure = SB_LOG_FAILURE_CONTINUE;
+			else {
+				say("--log-failure wants 'stop' or 'continue', not '%s'", optarg);
+				return EXIT_FAIL;
+			}
 			break;
 		case 't': {
 			char *end;
@@ -390,6 +404,12 @@ static int broker_resources(struct run *r)
 	if (sb_broker_new(&r->eff, r->log_fd, &r->b) < 0)
 		return oom();
 	sb_audit_log_set_sandbox(sb_broker_log(r->b), r->sandbox);
+	/* The command line, then the policy; a log that cannot be written stops the sandbox. */
+	r->lc.log_failure = r->o.log_failure         ? r->o.log_failure
+			    : r->policy->log_failure ? r->policy->log_failure
+						     : SB_LOG_FAILURE_STOP;
+	r->lc.log_name = r->o.log;
+	sb_audit_log_on_fail(sb_broker_log(r->b), on_log_failure, &r->lc);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
 		r->nofile_soft = rl.rlim_cur;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -528,6 +548,18 @@ static int serve(struct run *r)
 	kill_tree(&r->lc);
 	while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 		;
+	int err = 0;
+	unsigned long lost = sb_audit_log_lost(sb_broker_log(r->b), &err);
+	if (e == 0 && lost) {
+		/* The log is incomplete: never the program's status alone (sysbroker(1)). */
+		char why[64] = "the sandbox was stopped";
+		if (!r->st.log_stopped)
+			snprintf(why, sizeof(why), "the program's status was %d",
+				 exit_status(&r->st));
+		say("%lu audit record%s could not be written to %s (%s); %s", lost,
+		    lost == 1 ? "" : "s", r->o.log, strerror(err), why);
+		return EXIT_FAIL;
+	}
 	return e < 0 ? EXIT_FAIL : exit_status(&r->st);
 }
 

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <stdint.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -32,6 +34,7 @@ struct run_opts {
 	bool clearenv;
 	double timeout;
 	bool learn;
+	uint8_t log_failure; /* --log-failure: enum sb_log_failure, UNSET if not given */
 	char **argv;
 };
 

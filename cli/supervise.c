@@ -283,6 +283,22 @@ void on_timeout(struct sb_broker *b, int fd, uint32_t events, void *data)
 	reap(b, lc);
 }
 
+void on_log_failure(void *data, int err, bool first)
+{
+	struct loop_ctx *lc = data;
+	bool stop = lc->log_failure == SB_LOG_FAILURE_STOP;
+	if (first && !lc->st->log_stopped)
+		say("cannot write the audit log %s: %s; %s", lc->log_name, strerror(err),
+		    stop ? "stopping the sandbox (log-failure stop)"
+			 : "the sandbox goes on and lost records are counted (log-failure "
+			   "continue)");
+	if (stop && !lc->st->log_stopped) {
+		/* Before the call is answered: nothing happens that the log did not get. */
+		lc->st->log_stopped = true;
+		kill_tree(lc);
+	}
+}
+
 /* Keep only what acting for the sandboxee needs; with --user, act with its file identity. */
 int drop_broker_privileges(const struct child_args *a, const struct sb_policy *policy)
 {

@@ -16,6 +16,7 @@ struct run_state {
 	bool child_done;
 	bool timed_out;
 	bool tty; /* we handed the terminal to the program's group */
+	bool log_stopped; /* a record could not be written under log-failure stop: tree killed */
 	int ttyfd;
 };
 
@@ -39,6 +40,9 @@ struct loop_ctx {
 	int log_fd;
 	struct loaded *loaded;
 	size_t nloaded;
+	/* the audit log: what a record that cannot be written does, and the log's name */
+	uint8_t log_failure; /* enum sb_log_failure, never UNSET here */
+	const char *log_name;
 };
 
 /* Kill every process below lc->self until none is left. */
@@ -48,6 +52,8 @@ void reap(struct sb_broker *b, struct loop_ctx *lc);
 /* The loop's handlers: the signalfd (forward, reap, reload) and the --timeout timerfd. */
 void on_signal(struct sb_broker *b, int fd, uint32_t events, void *data);
 void on_timeout(struct sb_broker *b, int fd, uint32_t events, void *data);
+/* The audit log's failure hook (sb_audit_fail_fn): say it once, and stop the tree if asked. */
+void on_log_failure(void *data, int err, bool first);
 /* The policies reloads read, freed at the end. */
 void loaded_free(struct loop_ctx *lc);
 /* Keep only what acting for the sandboxee needs. Returns 0 or -errno. */

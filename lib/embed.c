@@ -327,6 +327,16 @@ static void hello(int ctrl, int err)
  * child handlers did run, in fork(2) itself), its fds are closed, and the process ends with
  * _exit, never through its atexit(3) handlers.
  */
+/*
+ * log-failure stop (the default): a record that cannot be written ends the broker before the call
+ * is answered; that call and every later brokered call of the application then fail with EIO
+ * (the handler's answer when the broker is gone), so nothing happens that the log did not get.
+ */
+static void log_failed(void *data, int err, bool first)
+{
+	_exit(1);
+}
+
 __attribute__((noreturn)) static void broker_main(const struct sb_policy *eff, int ctrl, int log)
 {
 	struct sigaction dfl = { .sa_handler = SIG_DFL }, ign = { .sa_handler = SIG_IGN };
@@ -377,6 +387,8 @@ __attribute__((noreturn)) static void broker_main(const struct sb_policy *eff, i
 
 	if (r == 0)
 		r = sb_broker_new(eff, l2, &b);
+	if (r == 0 && eff->log_failure != SB_LOG_FAILURE_CONTINUE)
+		sb_audit_log_on_fail(sb_broker_log(b), log_failed, NULL);
 	if (r == 0) {
 		r = sb_broker_add_control(b, c2);
 		c2 = r < 0 ? -1 : c2;

@@ -995,6 +995,20 @@ static int parse_default(struct sb_parser *p)
 	return 0;
 }
 
+/* log-failure (stop|continue): the last one read wins, includes too. */
+static int parse_log_failure(struct sb_parser *p)
+{
+	if (p->ntoks > 2)
+		return fail_tok(p, 2, "expected end of line after 'stop' or 'continue'");
+	if (tok_is(p, 1, "stop"))
+		p->policy->log_failure = SB_LOG_FAILURE_STOP;
+	else if (tok_is(p, 1, "continue"))
+		p->policy->log_failure = SB_LOG_FAILURE_CONTINUE;
+	else
+		return fail_tok(p, 1, "expected 'stop' or 'continue' after 'log-failure'");
+	return 0;
+}
+
 static int parse_include(struct sb_parser *p)
 {
 	if (p->ntoks != 2)
@@ -1051,9 +1065,11 @@ static int parse_statement(struct sb_parser *p)
 		return parse_path_rule(p);
 	if (strcmp(w, "net") == 0)
 		return parse_net_rule(p);
+	if (strcmp(w, "log-failure") == 0)
+		return parse_log_failure(p);
 	return fail(p, p->toks[0].col,
-		    "unknown statement '%s' (expected allow, deny, kill, path, net, default or "
-		    "include)",
+		    "unknown statement '%s' (expected allow, deny, kill, path, net, default, "
+		    "log-failure or include)",
 		    show(w, b, sizeof(b)));
 }
 

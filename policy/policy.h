@@ -209,6 +209,8 @@ struct sb_policy {
 	 * broker lets it run and logs it as "would-deny". The evaluator ignores it.
 	 */
 	bool learn;
+	/* `log-failure stop|continue`: what a log that cannot be written does (enum). */
+	uint8_t log_failure;
 	/*
 	 * After a reload: the policy the sandbox's kernel filters were built from. Filters cannot
 	 * be removed, so what that policy decides in the kernel (a kill, a deny that is not logged)
@@ -220,6 +222,13 @@ struct sb_policy {
 	 * read-only by copies of the struct. NULL: the evaluator scans every rule.
 	 */
 	struct sb_policy_index *index;
+};
+
+/* What happens when an audit record cannot be written (`log-failure`, `run --log-failure`). */
+enum sb_log_failure {
+	SB_LOG_FAILURE_UNSET = 0,
+	SB_LOG_FAILURE_STOP,     /* the sandbox is killed before the call is answered (default) */
+	SB_LOG_FAILURE_CONTINUE, /* records are counted, reported, and the sandbox runs on */
 };
 
 /* The answer of the evaluator. origin is NULL when a default (or the built-in set) decided. */

@@ -391,6 +391,31 @@ static void single(void *arg)
 	_exit(0);
 }
 
+/*
+ * The log on /dev/full. arg: the policy's log-failure line. stop (the default): the broker ends
+ * at the first record it cannot write, so the denied call and every later brokered call fail
+ * with EIO; continue: the sandbox goes on, with the policy's answers.
+ */
+static void full_log(void *arg)
+{
+	const char *line = arg;
+	bool stop = strstr(line, "stop") != NULL;
+	struct sb_policy *p = policy_with(line, "full.policy");
+	int logfd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	CHECK(logfd >= 0);
+	struct sb_enter_opts o = log_opts(logfd);
+	CHECK(sb_sandbox_enter(p, &o) == 0);
+	sb_policy_free(p);
+	close(logfd);
+	CHECK(reads("granted/a.txt", "hello\n")); /* an allow leaves no record */
+	CHECK(try_open("secret.txt") == (stop ? -EIO : -EACCES));
+	if (stop)
+		CHECK(try_open("granted/a.txt") == -EIO);
+	else
+		CHECK(reads("granted/a.txt", "hello\n"));
+	_exit(0);
+}
+
 static void test_single(void)
 {
 	struct gate g;
@@ -937,7 +962,7 @@ int main(void)
 {
 	char tmpl[] = "/tmp/sb-test-embed-XXXXXX";
 
-	printf("1..20\n");
+	printf("1..22\n");
 	fflush(stdout);
 	is_root = geteuid() == 0;
 	char eff[32];
@@ -999,6 +1024,11 @@ int main(void)
 	    "a later layer only tightens: what the first denied stays denied, what it takes away "
 	    "is gone");
 	test_unloadable();
+	tap(exited_ok(run(full_log, "log-failure stop\n", NULL)),
+	    "a record that cannot be written (log-failure stop): that call and every later "
+	    "brokered call fail with EIO");
+	tap(exited_ok(run(full_log, "log-failure continue\n", NULL)),
+	    "log-failure continue: the sandbox goes on with the policy's answers");
 	tap(exited_ok(run(from_thread, NULL, NULL)),
 	    "entered from a thread that exits: the broker stays");
 	tap(exited_ok(run(hostile_layers, NULL, NULL)),
