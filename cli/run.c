@@ -464,6 +464,9 @@ static int spawn(struct run *r)
 	}
 	signal(SIGTSTP, SIG_IGN);
 	signal(SIGTTIN, SIG_IGN);
+	/* The program may hand the terminal's foreground to our group and set O_ASYNC on it: the
+	 * terminal's SIGIO then comes here, and its default action would end the broker. */
+	signal(SIGIO, SIG_IGN);
 	setpgid(r->st.child, r->st.child);
 	r->pfd[1] = safe_close(r->pfd[1]);
 	r->a.pipe_w = -1;

@@ -427,10 +427,15 @@ const struct sb_dangerous *sb_dangerous(size_t *ret_n)
  * IP options, sticky or as the options of a reply), a header the program writes itself (raw
  * sockets), and per-socket IPsec policies (a tunnel template sends to its endpoint).
  * IPV6_2292PKTOPTIONS sets sticky options from a buffer of control messages, a routing header
- * among them. Refused whatever the policy says, and on the record; docs/threat-model.md says
- * which options are left and why. The same options as control data of sendmsg(2) never reach
- * the kernel: the broker refuses every send with control data.
+ * among them; so does IPV6_FLOWLABEL_MGR for the packets sent with the flow label it creates.
+ * Refused whatever the policy says, and on the record; docs/threat-model.md says which options are
+ * left and why. The same options as control data of sendmsg(2) never reach the kernel: the broker
+ * refuses every send with control data.
  */
+#ifndef IPV6_FLOWLABEL_MGR
+#define IPV6_FLOWLABEL_MGR 32 /* <linux/in6.h>, which clashes with libc */
+#endif
+
 /* clang-format off */
 static const struct sb_sockopt route_options[] = {
 	{IPPROTO_IP, IP_OPTIONS},
@@ -441,6 +446,7 @@ static const struct sb_sockopt route_options[] = {
 	{IPPROTO_IPV6, IPV6_RTHDR},
 	{IPPROTO_IPV6, IPV6_2292RTHDR},
 	{IPPROTO_IPV6, IPV6_2292PKTOPTIONS},
+	{IPPROTO_IPV6, IPV6_FLOWLABEL_MGR},
 	{IPPROTO_IPV6, IPV6_HDRINCL},
 	{IPPROTO_IPV6, IPV6_IPSEC_POLICY},
 	{IPPROTO_IPV6, IPV6_XFRM_POLICY},

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/in6.h>
 
 #ifndef IPV6_SRCRT_TYPE_4
 #define IPV6_SRCRT_TYPE_4 4 /* segment routing (<linux/ipv6.h>, which clashes with libc) */
@@ -164,6 +165,45 @@ struct srh2 {
 	struct in6_addr seg[2];
 };
 
+/*
+ * A flow label whose options carry a routing header (IPV6_FLOWLABEL_MGR: the request, then
+ * control messages), used by a sendto that names the label (IPV6_FLOWINFO_SEND, sin6_flowinfo):
+ * the kernel merges the label's options into the packet. It takes a type 2 header where the
+ * kernel has Mobile IPv6 (CONFIG_IPV6_MIP6), EINVAL elsewhere.
+ */
+static void flowlabel(const struct target *t, const void *rthdr, size_t len)
+{
+	const size_t head = CMSG_ALIGN(sizeof(struct in6_flowlabel_req));
+	union {
+		char b[CMSG_ALIGN(sizeof(struct in6_flowlabel_req)) + CMSG_SPACE(64)];
+		struct in6_flowlabel_req f;
+	} u;
+	struct sockaddr_in6 to = *(const struct sockaddr_in6 *)&t->granted;
+	char p[96];
+	int one = 1;
+
+	memset(&u, 0, sizeof(u));
+	u.f = (struct in6_flowlabel_req){ .flr_dst = to.sin6_addr,
+					  .flr_label = htonl(0x12345),
+					  .flr_action = IPV6_FL_A_GET,
+					  .flr_share = IPV6_FL_S_ANY,
+					  .flr_flags = IPV6_FL_F_CREATE };
+	struct cmsghdr *c = (struct cmsghdr *)(u.b + head);
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_RTHDR;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), rthdr, len);
+	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	report("setsockopt-flowlabel-mgr", setsockopt(s, IPPROTO_IPV6, IPV6_FLOWLABEL_MGR, u.b,
+						      (socklen_t)(head + CMSG_SPACE(len))));
+	setsockopt(s, IPPROTO_IPV6, IPV6_FLOWINFO_SEND, &one, sizeof(one));
+	to.sin6_flowinfo = u.f.flr_label;
+	payload(t, "flowlabel", p, sizeof(p));
+	report("sendto-flowlabel",
+	       sendto(s, p, strlen(p), 0, (const struct sockaddr *)&to, sizeof(to)));
+	close(s);
+}
+
 static void six(const struct target *t)
 {
 	struct srh2 r = { .hdrlen = (sizeof(struct srh2) >> 3) - 1,
@@ -219,6 +259,7 @@ static void six(const struct target *t)
 	report("setsockopt-rthdr-type2", setsockopt(s, IPPROTO_IPV6, IPV6_RTHDR, &r2, sizeof(r2)));
 	sends(s, t, "rthdr-type2");
 	close(s);
+	flowlabel(t, &r2, sizeof(r2));
 	send_cmsg(t, "cmsg-rthdr-type2", IPPROTO_IPV6, IPV6_RTHDR, &r2, sizeof(r2), false);
 	send_cmsg(t, "cmsg-rthdr-type2-connected", IPPROTO_IPV6, IPV6_RTHDR, &r2, sizeof(r2), true);
 	send_cmsg(t, "cmsg-rthdr", IPPROTO_IPV6, IPV6_RTHDR, &r, sizeof(r), false);

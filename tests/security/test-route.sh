@@ -2,7 +2,8 @@
 # Routing options that would lead packets past the net rules, tried for real with
 # tests/security/route.c in a network namespace of its own: an IPv6 segment routing header whose
 # segment list leads to a denied address (setsockopt IPV6_RTHDR, and the other spellings), an
-# IPv4 loose source route (IP_OPTIONS, IP_RETOPTS), the same as control data of sendmsg(2).
+# IPv4 loose source route (IP_OPTIONS, IP_RETOPTS), the same as control data of sendmsg(2), and
+# as the options of an IPv6 flow label (IPV6_FLOWLABEL_MGR) a sendto then names.
 # Natively the packets of a send to the granted address reach the denied one (the control); under
 # sysbroker run, on both transports, with and without --user, every option is refused with EPERM
 # and recorded, every send with control data fails with EOPNOTSUPP, and a capture on lo sees no
@@ -115,8 +116,8 @@ for v in dynamic static; do
 		# shellcheck disable=SC2086
 		out=$out$(printf '\n')$("$sb" run --log "$log" -p "$tmp/net.policy" $user -- "$bin" \
 			four $G4 $D4 $PORT $tag 2>&1)
-		for a in rthdr rthdr-high-bits 2292rthdr 2292pktoptions rthdr-type2 ip-options \
-			ip-retopts ip-hdrincl; do
+		for a in rthdr rthdr-high-bits 2292rthdr 2292pktoptions rthdr-type2 flowlabel-mgr \
+			ip-options ip-retopts ip-hdrincl; do
 			held "$out" setsockopt-$a EPERM "$T"
 		done
 		for a in cmsg-rthdr cmsg-2292rthdr cmsg-rthdr-connected cmsg-rthdr-type2 \
@@ -126,8 +127,8 @@ for v in dynamic static; do
 		went "$out" send-rthdr "$T (the granted address, on the connected socket)"
 		records=$(grep '"syscall":"setsockopt"' "$log" | grep '"decision":"deny"' |
 			grep -c '"errno":"EPERM"')
-		check "$T each of the 8 refused options has its deny record (got $records)" \
-			[ "$records" -eq 8 ]
+		check "$T each of the 9 refused options has its deny record (got $records)" \
+			[ "$records" -eq 9 ]
 		if [ $v = static ]; then
 			# Over the trap the preloaded runtime refuses control data before it asks.
 			records=$(grep '"syscall":"sendmsg"' "$log" | grep '"decision":"deny"' |
