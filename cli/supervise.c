@@ -202,8 +202,6 @@ static void follow_stop(struct loop_ctx *lc, int sig)
 	bool fg = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == lc->st->child;
 	if (fg)
 		tcsetpgrp(STDIN_FILENO, getpgrp()); /* SIGTTOU is ignored */
-	if (sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU)
-		sig = SIGSTOP;
 	sigaction(sig, &dfl, &old);
 	raise(sig);
 	/* Continued (fg or bg). */
@@ -233,8 +231,14 @@ void reap(struct sb_broker *b, struct loop_ctx *lc)
 		 * kill verdict are SIGKILL, after their decision record).
 		 */
 		if (WIFSTOPPED(status)) {
-			if (pid == lc->st->child)
-				follow_stop(lc, WSTOPSIG(status));
+			/*
+			 * Only a terminal's stop, and only with a terminal: without one nobody
+			 * could continue the broker, and --timeout must still fire.
+			 */
+			int sig = WSTOPSIG(status);
+			if (pid == lc->st->child && isatty(STDIN_FILENO) &&
+			    (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
+				follow_stop(lc, sig);
 			continue;
 		}
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)

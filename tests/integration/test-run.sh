@@ -404,6 +404,20 @@ rc=$?
 check "ignored SIGHUP and SIGCHLD pass to the program, and its status comes back (7, got $rc: $out)" \
 	[ $rc -eq 7 -a "$out" = "True True" ]
 
+# A program that stops itself without a terminal stops only itself: --timeout still ends it
+# (the broker follows a terminal's stops, ^Z, only when there is a terminal: test-jobs.sh).
+printf 'sysbroker-policy 1\ninclude %s\nallow kill tgkill getpid\n' "$tmp/python3.policy" \
+	>"$tmp/stopself.policy"
+for sig in SIGTSTP SIGSTOP; do
+	start=$(date +%s)
+	run -p "$tmp/stopself.policy" --timeout 2 -- /usr/bin/python3 -c "import os, signal
+os.kill(os.getpid(), signal.$sig)" </dev/null >/dev/null 2>&1
+	rc=$?
+	took=$(($(date +%s) - start))
+	check "a program that stops itself with $sig: --timeout still fires (124 in ${took} s, got $rc)" \
+		[ $rc -eq 124 -a $took -lt 15 ]
+done
+
 # A program started with fd 0 (or 1, 2) closed finds it closed: the runtime's channels keep out
 # of the low numbers (posix_spawn's POSIX_SPAWN_CLOSE, `cmd <&-`).
 out=$(run -p "$tmp/python3.policy" -- /usr/bin/python3 -c 'import os
