@@ -8,6 +8,7 @@
 
 #include "launch.h"
 #include "loop.h"
+#include "pending.h"
 #include "policy.h"
 
 struct run_state {
@@ -19,8 +20,15 @@ struct run_state {
 	int ttyfd;
 };
 
-/* A policy read by a reload, kept until the end (a network worker may still point into it). */
+/*
+ * A policy read by a reload. The broker holds it (pending.h) while it is in force and while a call
+ * decided under it waits; its release frees it. The first policy is not one: the kernel's
+ * decisions stay its (lc->kernel), so it lives to the end.
+ */
 struct loaded {
+	struct sb_policy_hold hold;
+	struct loaded *next, *prev; /* lc->loaded: what is not released yet */
+	struct loop_ctx *lc;
 	struct sb_policy *policy;
 	struct sb_policy eff;
 	struct sb_sysrule *rules;
@@ -38,7 +46,7 @@ struct loop_ctx {
 	const struct sb_policy *kernel; /* the policy the filters were built from */
 	int log_fd;
 	struct loaded *loaded;
-	size_t nloaded;
+	size_t nloaded; /* not released yet */
 };
 
 /* Kill every process below lc->self until none is left. */
@@ -48,7 +56,7 @@ void reap(struct sb_broker *b, struct loop_ctx *lc);
 /* The loop's handlers: the signalfd (forward, reap, reload) and the --timeout timerfd. */
 void on_signal(struct sb_broker *b, int fd, uint32_t events, void *data);
 void on_timeout(struct sb_broker *b, int fd, uint32_t events, void *data);
-/* The policies reloads read, freed at the end. */
+/* The reloaded policies the broker has not released (none once it is freed). */
 void loaded_free(struct loop_ctx *lc);
 /* Keep only what acting for the sandboxee needs. Returns 0 or -errno. */
 int drop_broker_privileges(const struct child_args *a, const struct sb_policy *policy);
