@@ -203,7 +203,7 @@ static int reload_read(struct loop_ctx *lc, struct loaded **ret, char *msg, size
  * decisions of the first one stay: sb_policy.kernel), and the one it replaces is freed once no
  * waiting call was decided under it; an invalid one changes nothing. Either way the log says so.
  */
-static void reload(struct sb_broker *b, struct loop_ctx *lc)
+static void reload(struct sb_broker *b, struct loop_ctx *lc, pid_t asker)
 {
 	struct loaded *l = NULL;
 	char msg[CLI_POLICY_ERROR_MAX];
@@ -213,11 +213,12 @@ static void reload(struct sb_broker *b, struct loop_ctx *lc)
 			sb_audit_event(sb_broker_log(b), 0, "reload-error", "error", msg);
 		else
 			say("reload: %s (the policy in force stays)", msg);
-		return;
+	} else {
+		sb_broker_set_policy(b, &l->eff, &l->hold);
+		if (lc->log_fd >= 0)
+			sb_audit_event(sb_broker_log(b), 0, "reload", "policy", lc->policy_path);
 	}
-	sb_broker_set_policy(b, &l->eff, &l->hold);
-	if (lc->log_fd >= 0)
-		sb_audit_event(sb_broker_log(b), 0, "reload", "policy", lc->policy_path);
+	registry_reload_answer(&lc->answer, asker, r < 0 ? msg : NULL);
 }
 
 void loaded_free(struct loop_ctx *lc)
@@ -292,7 +293,7 @@ void on_signal(struct sb_broker *b, int fd, uint32_t events, void *data)
 
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if ((int)si.ssi_signo == lc->reload_sig) {
-			reload(b, lc);
+			reload(b, lc, (pid_t)si.ssi_pid);
 			continue;
 		}
 		switch (si.ssi_signo) {

@@ -10,6 +10,7 @@
 #include "loop.h"
 #include "pending.h"
 #include "policy.h"
+#include "registry.h"
 
 struct run_state {
 	pid_t child;
@@ -45,6 +46,7 @@ struct loop_ctx {
 	bool learn;
 	const struct sb_policy *kernel; /* the policy the filters were built from */
 	int log_fd;
+	struct reload_chan answer; /* where `sysbroker reload` waits */
 	struct loaded *loaded;
 	size_t nloaded; /* not released yet */
 };
