@@ -130,7 +130,9 @@ PY
 }
 
 cat >"$tmp/client.py" <<'PY'
-import socket, sys
+import os, socket, sys, time
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.02)
 s = socket.socket()
 print("connecting", flush=True)
 try:
@@ -145,16 +147,22 @@ for case in trap notify "trap nobody" "notify nobody"; do
 	pre=
 	[ $transport = notify ] && pre="/usr/bin/env -u SYSBROKER_FD"
 	start_listener
-	# The waiting connect's rule is on line 10 of the first policy, line 11 of the reloaded.
+	# The waiting connect is decided by a reloaded policy (the first one lives to the end),
+	# whose rule is on line 11; the later ones have it on line 12.
 	{ head_policy; echo "net tcp:127.0.0.1:$port connect log"; } >"$tmp/net.policy"
 	log=$tmp/net-$transport$user.log
+	rm -f "$tmp/go"
 	"$sb" run -p "$tmp/net.policy" --log "$log" ${user:+--user $user} -- \
-		$pre /usr/bin/python3 "$tmp/client.py" "$port" >"$tmp/net.out" 2>&1 &
+		$pre /usr/bin/python3 "$tmp/client.py" "$port" "$tmp/go" >"$tmp/net.out" 2>&1 &
 	bg=$!
 	ready $bg
+	{ head_policy; echo "# reloaded"; echo "net tcp:127.0.0.1:$port connect log"; } \
+		>"$tmp/net.policy"
+	"$sb" reload --pid $bg
+	touch "$tmp/go"
 	wait_for "$tmp/net.out" connecting
 	sleep 0.5 # the connect is brokered and waits in the loop
-	{ head_policy; echo "# reloaded"; echo "net tcp:127.0.0.1:$port connect log"; } \
+	{ head_policy; echo "# reloaded"; echo "#"; echo "net tcp:127.0.0.1:$port connect log"; } \
 		>"$tmp/net.policy"
 	bad=0
 	for _ in $(seq 20); do "$sb" reload --pid $bg || bad=$((bad + 1)); done
@@ -169,7 +177,7 @@ for case in trap notify "trap nobody" "notify nobody"; do
 	check "$case: the program ends once the connect is refused ($rc)" [ $rc -eq 0 ]
 	check "$case: the connect was answered: refused" grep -qx refused "$tmp/net.out"
 	check "$case: its record names the rule of the policy it was decided under" \
-		$logmatch "$log" syscall=connect "rule~=net.policy:10"
+		$logmatch "$log" syscall=connect "rule~=net.policy:11"
 done
 
 # --- sysbroker reload's answers -------------------------------------------------------------
