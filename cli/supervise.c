@@ -129,11 +129,7 @@ void kill_tree(const struct loop_ctx *lc)
 	}
 }
 
-/*
- * Read the policy files again. A valid policy decides every later brokered call (the kernel's
- * decisions of the first one stay: sb_policy.kernel); an invalid one changes nothing. Either way
- * the log says so.
- */
+/* Forget l: off lc->loaded (once linked there), and free it with its policy. */
 static struct loaded *loaded_release_one(struct loaded *l)
 {
 	if (!l)

@@ -27,7 +27,7 @@ struct run_state {
  * decisions stay its (lc->kernel), so it lives to the end.
  */
 struct loaded {
-	struct sb_policy_hold hold;
+	struct sb_policy_hold hold; /* first: its release gets the struct */
 	struct loaded *next, *prev; /* lc->loaded: what is not released yet */
 	struct loop_ctx *lc;
 	struct sb_policy *policy;
