@@ -183,9 +183,11 @@ int sb_broker_add_fd(struct sb_broker *b, int fd, sb_fd_cb cb, void *data)
 	return 0;
 }
 
-void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy)
+void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy,
+			  struct sb_policy_hold *hold)
 {
 	b->policy = policy;
+	sb_pending_set_hold(b->disp->pending, hold);
 }
 
 struct sb_audit_log *sb_broker_log(struct sb_broker *b)

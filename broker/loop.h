@@ -29,11 +29,15 @@ int sb_broker_add_notify(struct sb_broker *b, int listener);
 /* Watch one of the caller's fds (signalfd, timerfd...); the broker owns it from now on. */
 typedef void (*sb_fd_cb)(struct sb_broker *b, int fd, uint32_t events, void *data);
 int sb_broker_add_fd(struct sb_broker *b, int fd, sb_fd_cb cb, void *data);
+struct sb_policy_hold;
 /*
- * Decide every later call with policy (a reload); the old one must outlive the broker, since a
- * call waiting in the loop (pending.h) may still hold a decision that points into it.
+ * Decide every later call with policy (a reload). hold (pending.h) is the new policy's lifetime:
+ * the broker holds it while the policy is in force and while a call decided under it waits in
+ * the loop, and releases it after both; NULL for a policy that outlives the broker. The previous
+ * policy's hold is dropped here (released now if no waiting call holds it).
  */
-void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy);
+void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy,
+			  struct sb_policy_hold *hold);
 /*
  * The broker's audit log (audit.h): for the caller's own records (a reload), its sandbox id and
  * its last "suppressed" record. NULL for a NULL broker.

@@ -22,7 +22,8 @@ struct sb_pending {
 	int tfd;  /* the tick; armed while jobs wait */
 	struct sb_job *jobs;
 	unsigned n;
-	char tick; /* its address marks the tick's events */
+	struct sb_policy_hold *hold; /* the policy in force's, or NULL */
+	char tick;                   /* its address marks the tick's events */
 };
 
 int sb_pending_new(struct sb_pending **ret)
@@ -42,8 +43,30 @@ int sb_pending_new(struct sb_pending **ret)
 	return 0;
 }
 
+static struct sb_policy_hold *hold_ref(struct sb_policy_hold *h)
+{
+	if (h)
+		h->refs++;
+	return h;
+}
+
+static void hold_unref(struct sb_policy_hold *h)
+{
+	if (h && --h->refs == 0 && h->release)
+		h->release(h);
+}
+
+void sb_pending_set_hold(struct sb_pending *p, struct sb_policy_hold *h)
+{
+	struct sb_policy_hold *old = p->hold;
+	p->hold = hold_ref(h);
+	hold_unref(old);
+}
+
 static void job_remove(struct sb_pending *p, struct sb_job *j)
 {
+	struct sb_policy_hold *h = j->hold;
+
 	if (j->fd >= 0)
 		epoll_ctl(p->epfd, EPOLL_CTL_DEL, j->fd, NULL);
 	if (j->prev)
@@ -54,6 +77,7 @@ static void job_remove(struct sb_pending *p, struct sb_job *j)
 		j->next->prev = j->prev;
 	p->n--;
 	j->ops->free(j);
+	hold_unref(h); /* after the job, whose result points into the policy */
 }
 
 static void tick_arm(struct sb_pending *p, bool on)
@@ -71,6 +95,7 @@ struct sb_pending *sb_pending_free(struct sb_pending *p)
 		return NULL;
 	while (p->jobs)
 		job_remove(p, p->jobs);
+	sb_pending_set_hold(p, NULL);
 	safe_close(p->tfd);
 	safe_close(p->epfd);
 	free(p);
@@ -94,6 +119,7 @@ int sb_pending_add(struct sb_pending *p, struct sb_job *j)
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLONESHOT, .data.ptr = j };
 	if (j->fd >= 0 && epoll_ctl(p->epfd, EPOLL_CTL_ADD, j->fd, &ev) < 0)
 		return -errno;
+	j->hold = hold_ref(p->hold);
 	j->prev = NULL;
 	j->next = p->jobs;
 	if (p->jobs)

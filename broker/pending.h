@@ -18,6 +18,18 @@
 struct sb_reply;
 struct sb_job;
 
+/*
+ * The lifetime of a policy that calls are decided under (a reload's; the first policy outlives
+ * the broker and needs none). refs counts the broker's uses: one while it is the policy in force,
+ * one per job decided under it (a waiting call's result points into it: its rule's origin and
+ * limits, for the record written when the call completes). release, called when refs drops to
+ * 0, frees the policy. The owner sets refs to 0 before handing it over.
+ */
+struct sb_policy_hold {
+	unsigned refs;
+	void (*release)(struct sb_policy_hold *h);
+};
+
 struct sb_job_ops {
 	/* Try the call again: true when it is answered (the job is then freed), false to wait. */
 	bool (*retry)(struct sb_job *j);
@@ -30,6 +42,7 @@ struct sb_job {
 	struct sb_job *next, *prev;
 	struct sb_reply *rp; /* the job's own (ops->detach): the caller's, for the answer */
 	int fd; /* watched for EPOLLOUT (one-shot), or -1: retried on every tick (borrowed) */
+	struct sb_policy_hold *hold; /* the policy it was decided under (sb_pending_add), or NULL */
 };
 
 struct sb_pending;
@@ -48,6 +61,11 @@ unsigned sb_pending_count(const struct sb_pending *p);
  * -errno, and j is still the caller's.
  */
 int sb_pending_add(struct sb_pending *p, struct sb_job *j);
+/*
+ * Calls are decided under h's policy from now on: each job added holds it until freed, and the
+ * set holds it until the next call or sb_pending_free. NULL: a policy that outlives the set.
+ */
+void sb_pending_set_hold(struct sb_pending *p, struct sb_policy_hold *h);
 /* Drop, unanswered, the jobs whose reply answers through owner (a connection going away). */
 void sb_pending_drop_owner(struct sb_pending *p, const void *owner);
 /* Retry what is ready, drop what nobody waits for. Never blocks. */

@@ -40,7 +40,8 @@ void sb_usage(FILE *f)
 	      "Exit status of check: 0 when every file is valid, 1 when a file could not be read,\n"
 	      "2 when a policy is invalid or the command line is wrong.\n"
 	      "Exit status of audit and reload: 0 done, 1 a log could not be read or no such\n"
-	      "broker, 2 the command line is wrong.\n"
+	      "broker, 2 the command line is wrong; reload: 3 the policy was refused, 4 no\n"
+	      "answer (see reload --help).\n"
 	      "See sysbroker(1) and sysbroker.policy(5).\n",
 	      f);
 }

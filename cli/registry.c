@@ -6,11 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -78,6 +82,192 @@ void registry_add(const char *id, char *path, size_t size)
 	}
 }
 
+#define EXIT_RELOAD_REFUSED 3
+#define EXIT_RELOAD_UNKNOWN 4
+/* How long `sysbroker reload` waits for the broker's answer. */
+#define RELOAD_WAIT_MS 10000
+/* Connections queued for an answer; beyond, a client cannot connect and says so. */
+#define RELOAD_BACKLOG 16
+
+static int reload_addr(pid_t pid, struct sockaddr_un *sa)
+{
+	char dir[PATH_MAX];
+	int r = sb_registry_dir(dir, sizeof(dir), false);
+	if (r < 0)
+		return r;
+	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
+	if ((size_t)snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/reload-%d", dir, (int)pid) >=
+	    sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int registry_reload_listen(struct reload_chan *ch)
+{
+	struct sockaddr_un sa;
+	char dir[PATH_MAX];
+	ch->fd = -1;
+	int r = sb_registry_dir(dir, sizeof(dir), true);
+	if (r == 0)
+		r = reload_addr(getpid(), &sa);
+	if (r < 0)
+		return r;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* A stale socket of an earlier process with our pid (it could not remove it). */
+	unlink(sa.sun_path);
+	mode_t old = umask(0177);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(old);
+	if (r == 0 && listen(fd, RELOAD_BACKLOG) < 0) {
+		r = -errno;
+		unlink(sa.sun_path);
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	snprintf(ch->path, sizeof(ch->path), "%s", sa.sun_path);
+	ch->fd = fd;
+	return 0;
+}
+
+/* Hold connection c of pid until its signal; the oldest goes when full. */
+static void reload_hold(struct reload_chan *ch, int c, pid_t pid)
+{
+	if (ch->n == RELOAD_HELD) {
+		close(ch->held[0]);
+		memmove(ch->held, ch->held + 1, (RELOAD_HELD - 1) * sizeof(ch->held[0]));
+		memmove(ch->pid, ch->pid + 1, (RELOAD_HELD - 1) * sizeof(ch->pid[0]));
+		ch->n--;
+	}
+	ch->held[ch->n] = c;
+	ch->pid[ch->n++] = pid;
+}
+
+void registry_reload_answer(struct reload_chan *ch, pid_t pid, const char *msg)
+{
+	char line[CLI_POLICY_ERROR_MAX + 16];
+	int n = msg ? snprintf(line, sizeof(line), "error %s\n", msg)
+		    : snprintf(line, sizeof(line), "ok\n");
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = snprintf(line, sizeof(line), "error (a reason too long to say)\n");
+	/* What is queued joins what is held (a bounded number: the backlog's). */
+	for (int i = 0; ch->fd >= 0 && i < RELOAD_BACKLOG; i++) {
+		int c = accept4(ch->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (c < 0)
+			break;
+		struct ucred cr = { 0 };
+		socklen_t len = sizeof(cr);
+		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.pid <= 0)
+			close(c);
+		else
+			reload_hold(ch, c, cr.pid);
+	}
+	/* The sender's connections are answered; any other waits for its own signal. */
+	unsigned k = 0;
+	for (unsigned i = 0; i < ch->n; i++) {
+		if (ch->pid[i] != pid) {
+			ch->held[k] = ch->held[i];
+			ch->pid[k++] = ch->pid[i];
+			continue;
+		}
+		(void)!send(ch->held[i], line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(ch->held[i]);
+	}
+	ch->n = k;
+}
+
+void registry_reload_close(struct reload_chan *ch)
+{
+	for (unsigned i = 0; i < ch->n; i++)
+		close(ch->held[i]);
+	ch->n = 0;
+	if (ch->fd >= 0 && ch->path[0])
+		unlink(ch->path);
+	ch->fd = safe_close(ch->fd);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* The broker's answer on s, within RELOAD_WAIT_MS: its length (0: none), in buf. */
+static size_t reload_read_answer(int s, char *buf, size_t size)
+{
+	size_t got = 0;
+	long end = now_ms() + RELOAD_WAIT_MS;
+	while (got + 1 < size) {
+		long left = end - now_ms();
+		struct pollfd pfd = { .fd = s, .events = POLLIN };
+		if (left <= 0 || poll(&pfd, 1, (int)left) == 0)
+			return 0;
+		ssize_t k = read(s, buf + got, size - 1 - got);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	buf[got] = 0;
+	return got;
+}
+
+/*
+ * Ask broker pid to reload and wait for its answer: connect first (to a socket that must be that
+ * pid's: SO_PEERCRED, which the kernel sets), then signal, then read. The exit status.
+ */
+static int reload_ask(pid_t pid)
+{
+	struct sockaddr_un sa;
+	struct ucred cr = { 0 };
+	socklen_t len = sizeof(cr);
+	char buf[CLI_POLICY_ERROR_MAX + 16];
+	_cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int r = s < 0 ? -errno : reload_addr(pid, &sa);
+	if (r == 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		r = -errno;
+	if (r == 0 && getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		r = -errno;
+	if (r == 0 && cr.pid != pid) {
+		fprintf(stderr, "sysbroker reload: %s is not %d's: not asked\n", sa.sun_path,
+			(int)pid);
+		return 1;
+	}
+	if (kill(pid, SB_RELOAD_SIGNAL) < 0) {
+		fprintf(stderr, "sysbroker reload: %d: %s\n", (int)pid, strerror(errno));
+		return 1;
+	}
+	if (r < 0) {
+		fprintf(stderr,
+			"sysbroker reload: asked %d, but cannot wait for its answer (%s); its "
+			"audit "
+			"log says how the reload went\n",
+			(int)pid, strerror(-r));
+		return EXIT_RELOAD_UNKNOWN;
+	}
+	size_t n = reload_read_answer(s, buf, sizeof(buf));
+	buf[strcspn(buf, "\n")] = 0;
+	for (char *k = buf; *k; k++)
+		if ((unsigned char)*k < 0x20 || *k == 0x7f)
+			*k = '?';
+	if (n > 0 && strcmp(buf, "ok") == 0)
+		return 0;
+	if (n > 0 && strncmp(buf, "error ", 6) == 0) {
+		fprintf(stderr, "sysbroker reload: %s (the policy in force stays)\n", buf + 6);
+		return EXIT_RELOAD_REFUSED;
+	}
+	fprintf(stderr,
+		"sysbroker reload: %d did not answer within %d s; its audit log says how the "
+		"reload went\n",
+		(int)pid, RELOAD_WAIT_MS / 1000);
+	return EXIT_RELOAD_UNKNOWN;
+}
+
 static void reload_usage(FILE *f)
 {
 	fputs("Usage: sysbroker reload (--pid PID | --sandbox ID)\n"
@@ -88,8 +278,10 @@ static void reload_usage(FILE *f)
 	      "  -s, --sandbox ID      the sandbox id of its audit records (SYSBROKER_SANDBOX)\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
-	      "The outcome is in the audit log: a \"reload\" or a \"reload-error\" record.\n"
-	      "Exit status: 0 the broker was asked; 1 no such broker; 2 bad command line.\n",
+	      "Waits for the broker's answer (at most 10 s); a refused policy's reason goes to\n"
+	      "standard error. The audit log has a \"reload\" or a \"reload-error\" record.\n"
+	      "Exit status: 0 the new policy is in force; 1 no such broker; 2 bad command line;\n"
+	      "3 the broker refused the policy (the one in force stays); 4 no answer.\n",
 	      f);
 }
 
@@ -178,9 +370,5 @@ int sb_cmd_reload(int argc, char **argv)
 			id ? " (the sandbox has ended)" : "");
 		return 1;
 	}
-	if (kill(pid, SB_RELOAD_SIGNAL) < 0) {
-		fprintf(stderr, "sysbroker reload: %d: %s\n", (int)pid, strerror(errno));
-		return 1;
-	}
-	return 0;
+	return reload_ask(pid);
 }

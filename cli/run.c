@@ -513,6 +513,7 @@ static int start_broker(struct run *r, int listener)
 	r->lc.kernel = &r->eff;
 	r->lc.log_fd = r->log_fd;
 	registry_add(r->sandbox, r->registry, sizeof(r->registry));
+	registry_reload_listen(&r->lc.answer); /* best effort: `reload` then cannot wait */
 	int sfd = signalfd(-1, &r->mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (e == 0 && sfd >= 0)
 		e = sb_broker_add_fd(r->b, sfd, on_signal, &r->lc);
@@ -596,6 +597,7 @@ static void run_free(struct run *r)
 			setfsuid(geteuid());
 		unlink(r->registry);
 	}
+	registry_reload_close(&r->lc.answer);
 	loaded_free(&r->lc);
 	for (size_t i = 0; i < 2; i++) {
 		safe_close(r->sv[i]);
@@ -630,7 +632,7 @@ int sb_cmd_run(int argc, char **argv)
 	struct run r = {
 		.a = { .pipe_w = -1, .ctrl = -1 },
 		.st = { .ttyfd = -1 },
-		.lc = { .self = getpid(), .proc_fd = -1, .log_fd = -1 },
+		.lc = { .self = getpid(), .proc_fd = -1, .log_fd = -1, .answer = { .fd = -1 } },
 		.sv = { -1, -1 },
 		.pfd = { -1, -1 },
 		.log_fd = -1,

@@ -129,62 +129,98 @@ void kill_tree(const struct loop_ctx *lc)
 	}
 }
 
-/*
- * Read the policy files again. A valid policy decides every later brokered call (the kernel's
- * decisions of the first one stay: sb_policy.kernel); an invalid one changes nothing. Either way
- * the log says so.
- */
-static void reload(struct sb_broker *b, struct loop_ctx *lc)
+/* Forget l: off lc->loaded (once linked there), and free it with its policy. */
+static struct loaded *loaded_release_one(struct loaded *l)
 {
-	struct sb_policy *np = NULL;
+	if (!l)
+		return NULL;
+	struct loop_ctx *lc = l->lc;
+	if (l->prev)
+		l->prev->next = l->next;
+	else if (lc)
+		lc->loaded = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	if (lc)
+		lc->nloaded--;
+	free(l->rules);
+	sb_policy_free(l->policy);
+	free(l);
+	return NULL;
+}
+
+/* The broker no longer decides with it and no waiting call points into it. */
+static void loaded_release(struct sb_policy_hold *h)
+{
+	loaded_release_one((struct loaded *)h);
+}
+
+/* The policy files read again, as the broker would decide with them: 0, or -errno and msg. */
+static int reload_read(struct loop_ctx *lc, struct loaded **ret, char *msg, size_t size)
+{
 	struct sb_policy_error err;
-	char msg[CLI_POLICY_ERROR_MAX];
-	int r = sb_policy_load_file(lc->policy_path, &np, &err);
+	struct loaded *l = calloc(1, sizeof(*l));
+	if (!l) {
+		snprintf(msg, size, "out of memory");
+		return -ENOMEM;
+	}
+	int r = sb_policy_load_file(lc->policy_path, &l->policy, &err);
 	if (r < 0)
-		cli_policy_error(&err, msg, sizeof(msg));
-	else if (allow_runtime(np, lc->preload) < 0) {
-		snprintf(msg, sizeof(msg), "the runtime's path %s cannot be granted", lc->preload);
+		cli_policy_error(&err, msg, size);
+	else if (allow_runtime(l->policy, lc->preload) < 0) {
+		snprintf(msg, size, "the runtime's path %s cannot be granted", lc->preload);
 		r = -EINVAL;
 	}
-	struct loaded *v = r < 0 ? NULL : reallocarray(lc->loaded, lc->nloaded + 1, sizeof(*v));
-	if (r == 0 && !v) {
-		snprintf(msg, sizeof(msg), "out of memory");
-		r = -ENOMEM;
-	}
 	if (r == 0) {
-		lc->loaded = v;
-		struct loaded *l = &v[lc->nloaded];
-		*l = (struct loaded){ .policy = np };
-		np->learn = lc->learn;
+		l->policy->learn = lc->learn;
 		size_t nlauncher = 0;
-		r = effective_policy(np, lc->self, &l->eff, &l->rules, &nlauncher);
+		r = effective_policy(l->policy, lc->self, &l->eff, &l->rules, &nlauncher);
 		if (r < 0)
-			snprintf(msg, sizeof(msg), "%s", strerror(-r));
+			snprintf(msg, size, "%s", strerror(-r));
 	}
 	if (r < 0) {
-		sb_policy_free(np);
+		loaded_release_one(l);
+		return r;
+	}
+	l->eff.kernel = lc->kernel;
+	l->hold = (struct sb_policy_hold){ .refs = 0, .release = loaded_release };
+	l->lc = lc;
+	l->next = lc->loaded;
+	if (l->next)
+		l->next->prev = l;
+	lc->loaded = l;
+	lc->nloaded++;
+	*ret = l;
+	return 0;
+}
+
+/*
+ * Read the policy files again. A valid policy decides every later brokered call (the kernel's
+ * decisions of the first one stay: sb_policy.kernel), and the one it replaces is freed once no
+ * waiting call was decided under it; an invalid one changes nothing. Either way the log says so.
+ */
+static void reload(struct sb_broker *b, struct loop_ctx *lc, pid_t asker)
+{
+	struct loaded *l = NULL;
+	char msg[CLI_POLICY_ERROR_MAX];
+	int r = reload_read(lc, &l, msg, sizeof(msg));
+	if (r < 0) {
 		if (lc->log_fd >= 0)
 			sb_audit_event(sb_broker_log(b), 0, "reload-error", "error", msg);
 		else
 			say("reload: %s (the policy in force stays)", msg);
-		return;
+	} else {
+		sb_broker_set_policy(b, &l->eff, &l->hold);
+		if (lc->log_fd >= 0)
+			sb_audit_event(sb_broker_log(b), 0, "reload", "policy", lc->policy_path);
 	}
-	struct loaded *l = &lc->loaded[lc->nloaded++];
-	l->eff.kernel = lc->kernel;
-	sb_broker_set_policy(b, &l->eff);
-	if (lc->log_fd >= 0)
-		sb_audit_event(sb_broker_log(b), 0, "reload", "policy", lc->policy_path);
+	registry_reload_answer(&lc->answer, asker, r < 0 ? msg : NULL);
 }
 
 void loaded_free(struct loop_ctx *lc)
 {
-	for (size_t i = 0; i < lc->nloaded; i++) {
-		free(lc->loaded[i].rules);
-		sb_policy_free(lc->loaded[i].policy);
-	}
-	free(lc->loaded);
-	lc->loaded = NULL;
-	lc->nloaded = 0;
+	while (lc->loaded)
+		loaded_release_one(lc->loaded);
 }
 
 /*
@@ -257,7 +293,7 @@ void on_signal(struct sb_broker *b, int fd, uint32_t events, void *data)
 
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if ((int)si.ssi_signo == lc->reload_sig) {
-			reload(b, lc);
+			reload(b, lc, (pid_t)si.ssi_pid);
 			continue;
 		}
 		switch (si.ssi_signo) {

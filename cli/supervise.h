@@ -8,7 +8,9 @@
 
 #include "launch.h"
 #include "loop.h"
+#include "pending.h"
 #include "policy.h"
+#include "registry.h"
 
 struct run_state {
 	pid_t child;
@@ -20,8 +22,15 @@ struct run_state {
 	int ttyfd;
 };
 
-/* A policy read by a reload, kept until the end (a network worker may still point into it). */
+/*
+ * A policy read by a reload. The broker holds it (pending.h) while it is in force and while a call
+ * decided under it waits; its release frees it. The first policy is not one: the kernel's
+ * decisions stay its (lc->kernel), so it lives to the end.
+ */
 struct loaded {
+	struct sb_policy_hold hold; /* first: its release gets the struct */
+	struct loaded *next, *prev; /* lc->loaded: what is not released yet */
+	struct loop_ctx *lc;
 	struct sb_policy *policy;
 	struct sb_policy eff;
 	struct sb_sysrule *rules;
@@ -38,8 +47,9 @@ struct loop_ctx {
 	bool learn;
 	const struct sb_policy *kernel; /* the policy the filters were built from */
 	int log_fd;
+	struct reload_chan answer; /* where `sysbroker reload` waits */
 	struct loaded *loaded;
-	size_t nloaded;
+	size_t nloaded; /* not released yet */
 	/* the audit log: what a record that cannot be written does, and the log's name */
 	uint8_t log_failure; /* enum sb_log_failure, never UNSET here */
 	const char *log_name;
@@ -54,7 +64,7 @@ void on_signal(struct sb_broker *b, int fd, uint32_t events, void *data);
 void on_timeout(struct sb_broker *b, int fd, uint32_t events, void *data);
 /* The audit log's failure hook (sb_audit_fail_fn): say it once, and stop the tree if asked. */
 void on_log_failure(void *data, int err, bool first);
-/* The policies reloads read, freed at the end. */
+/* The reloaded policies the broker has not released (none once it is freed). */
 void loaded_free(struct loop_ctx *lc);
 /* Keep only what acting for the sandboxee needs. Returns 0 or -errno. */
 int drop_broker_privileges(const struct child_args *a, const struct sb_policy *policy);

@@ -280,8 +280,10 @@ check "the log carries the sandbox id ($id)" [ ${#id} -eq 16 ]
 check "the sandbox is registered for reload --sandbox" [ -f "$SYSBROKER_RUNDIR/$id" ]
 
 printf 'sysbroker-policy 1\npath %s/secret.txt raed\n' "$tmp" >"$tmp/reload.policy"
-"$sb" reload --pid $bg
-check "reload --pid exits 0" [ $? -eq 0 ]
+"$sb" reload --pid $bg 2>"$tmp/reload.err"
+check "reload --pid of a refused policy exits 3" [ $? -eq 3 ]
+check "reload --pid says why on stderr (file:line)" \
+	grep -q "^sysbroker reload: $tmp/reload.policy:2:.*(the policy in force stays)\$" "$tmp/reload.err"
 wait_for "$tmp/reload.log" reload-error
 check "an invalid policy is refused with its error in the log" \
 	$logmatch "$tmp/reload.log" decision=reload-error "error~=reload.policy:2:" sandbox="$id"
