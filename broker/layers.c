@@ -189,6 +189,16 @@ static int commit(struct sb_layers *ls, const struct sb_policy **policy, pid_t p
 	return 0;
 }
 
+const struct sb_policy *sb_layers_rehead(struct sb_layers *ls, const struct sb_policy *policy)
+{
+	if (!ls || !ls->chained)
+		return policy;
+	/* The broker's one thread is the only reader: the head is rewritten in place. */
+	ls->head = *policy;
+	ls->head.next = ls->first ? &ls->first->eff : NULL;
+	return &ls->head;
+}
+
 int sb_layers_request(struct sb_layers **layers, const struct sb_policy **policy, pid_t pid,
 		      const void *msg, size_t len)
 {

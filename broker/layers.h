@@ -31,4 +31,10 @@ int sb_layers_request(struct sb_layers **layers, const struct sb_policy **policy
 		      const void *msg, size_t len);
 
 /* Free the layers, pending or committed. Accepts NULL; returns NULL. */
+/*
+ * The policy to decide by once policy replaces the first one (a reload): policy itself when no
+ * layer was committed, else the chain's head made from it, with every committed layer still
+ * behind it (a reload must not drop a layer: layers only tighten).
+ */
+const struct sb_policy *sb_layers_rehead(struct sb_layers *ls, const struct sb_policy *policy);
 struct sb_layers *sb_layers_free(struct sb_layers *layers);

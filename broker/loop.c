@@ -186,7 +186,8 @@ int sb_broker_add_fd(struct sb_broker *b, int fd, sb_fd_cb cb, void *data)
 void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy,
 			  struct sb_policy_hold *hold)
 {
-	b->policy = policy;
+	/* Layers committed on the old policy stay behind the new one. */
+	b->policy = sb_layers_rehead(b->layers, policy);
 	sb_pending_set_hold(b->disp->pending, hold);
 }
 
