@@ -26,22 +26,12 @@
 
 void sb_audit_rec_clear(struct sb_audit_rec *r)
 {
-	char **s[] = {
-		&r->time,  &r->sandbox, &r->exe,       &r->argv0,  &r->syscall,  &r->path,
-		&r->path2, &r->addr,    &r->perm,      &r->perms,  &r->decision, &r->err,
-		&r->rule,  &r->limit,   &r->transport, &r->action, &r->error,    &r->policy
-	};
-	for (size_t i = 0; i < ELEMENTSOF(s); i++) {
-		free(*s[i]);
-		*s[i] = NULL;
-	}
-	r->v = 0;
+	json_object_put(r->json);
+	memset(r, 0, sizeof(*r));
 	r->pid = -1;
-	r->count = 0;
-	r->lost = 0;
 }
 
-static int take_string(json_object *o, const char *key, char **out, char *why, size_t whysize)
+static int take_string(json_object *o, const char *key, const char **out, char *why, size_t whysize)
 {
 	json_object *f;
 	if (!json_object_object_get_ex(o, key, &f) || json_object_is_type(f, json_type_null))
@@ -57,8 +47,8 @@ static int take_string(json_object *o, const char *key, char **out, char *why, s
 		snprintf(why, whysize, "field \"%s\" holds a NUL byte", key);
 		return -EINVAL;
 	}
-	*out = strndup(s, n);
-	return *out ? 0 : -ENOMEM;
+	*out = s; /* the object lives as long as the record */
+	return 0;
 }
 
 int sb_audit_parse_line(const char *line, size_t len, struct sb_audit_rec *rec, char *why,
@@ -144,14 +134,14 @@ int sb_audit_parse_line(const char *line, size_t len, struct sb_audit_rec *rec, 
 		*(i ? &rec->lost : &rec->count) = (long)n;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(fields) && r == 0; i++)
-		r = take_string(o, fields[i].key, (char **)((char *)rec + fields[i].off), why,
+		r = take_string(o, fields[i].key, (const char **)((char *)rec + fields[i].off), why,
 				whysize);
 	if (r == 0 && !rec->decision) {
 		snprintf(why, whysize, "no \"decision\"");
 		r = -EINVAL;
 	}
 out:
-	json_object_put(o);
+	rec->json = o;
 	if (r < 0)
 		sb_audit_rec_clear(rec);
 	if (r == -ENOMEM && !why[0])

@@ -16,8 +16,10 @@ struct sb_audit_rec {
 	long pid;   /* -1 when absent */
 	long count; /* a "suppressed" record's count; 0 when absent */
 	long lost;  /* a "log-error" record's count of lost records; 0 when absent */
-	char *time, *sandbox, *exe, *argv0, *syscall, *path, *path2, *addr, *perm, *perms,
+	/* Borrowed from the parsed line (json), which sb_audit_rec_clear releases. */
+	const char *time, *sandbox, *exe, *argv0, *syscall, *path, *path2, *addr, *perm, *perms,
 		*decision, *err, *rule, *limit, *transport, *action, *error, *policy;
+	void *json;
 };
 
 /* Longest line read; a longer one is reported as malformed. */
