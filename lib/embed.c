@@ -330,7 +330,8 @@ static void hello(int ctrl, int err)
 /*
  * log-failure stop (the default): a record that cannot be written ends the broker before the call
  * is answered; that call and every later brokered call of the application then fail with EIO
- * (the handler's answer when the broker is gone), so nothing happens that the log did not get.
+ * (the handler's answer when the broker is gone): the application never acts on a call the log did
+ * not get (a call the broker made itself has been made, only its record is missing).
  */
 static void log_failed(void *data, int err, bool first)
 {
