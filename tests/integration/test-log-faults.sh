@@ -157,6 +157,24 @@ check "/dev/full: a logged mkdir whose record is lost ends the sandbox (125, got
 check "/dev/full: the broker had made that call; nothing after it happened (a, no b: $(ls "$tmp/work/made" | tr "\n" " "))" \
 	[ -d "$tmp/work/made/a" -a ! -e "$tmp/work/made/b" ]
 
+# 3c. A log pipe whose reader goes away: EPIPE is a log failure like the others, never a SIGPIPE
+# that ends sysbroker without a word (started with SIGPIPE at its default, as a shell does).
+rm -f "$tmp/pipe"
+mkfifo "$tmp/pipe"
+head -n 1 "$tmp/pipe" >"$tmp/pipe.first" &
+out=$(python3 -c 'import os, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$sb" run -p "$tmp/p.policy" --log "$tmp/pipe" -- \
+	/usr/bin/python3 "$tmp/work/deny.py" "$tmp/work" 3000 0 2>&1)
+rc=$?
+wait
+check "closed pipe: exit 125, not killed by SIGPIPE (got $rc)" [ $rc -eq 125 ]
+case $out in
+*"cannot write the audit log $tmp/pipe: Broken pipe; stopping the sandbox"*)
+	ok "closed pipe: the failure is said on stderr" ;;
+*) not_ok "closed pipe: the failure is said on stderr: $out" ;;
+esac
+
 # 4. A denial flood does not rate-limit control records away: a refused reload in the middle of
 # 60,000 denials still has its reload-error record.
 rm -f "$mnt/fill"
