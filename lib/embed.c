@@ -352,8 +352,8 @@ __attribute__((noreturn)) static void broker_main(const struct sb_policy *eff, i
 	 * job control, a supervisor's SIGTERM) must not end it first: the application may still
 	 * be cleaning up.
 	 */
-	for (const int *s = (const int[]){ SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGTSTP,
-					   SIGTTIN, SIGTTOU, 0 };
+	for (const int *s = (const int[]){ SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGXFSZ,
+					   SIGTSTP, SIGTTIN, SIGTTOU, 0 };
 	     *s; s++)
 		sigaction(*s, &ign, NULL);
 	sigemptyset(&none);
