@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "cli.h"
@@ -267,11 +268,24 @@ struct sb_audit {
 	unsigned long skipped_builtin, skipped_limit, skipped_nopath, skipped_family, skipped_proc;
 };
 
+/*
+ * The tables take the low bits of the hash. FNV-1a's low bits depend only on the low bits of
+ * its state, so a hostile log could build any number of keys that share them, block by block,
+ * and make every insert walk one probe chain (quadratic). A seed per process hides the state,
+ * and murmur3's finaliser brings every bit of it down to the low ones.
+ */
+static uint64_t hash_seed;
+
 static uint64_t hash(const char *s, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = 0xcbf29ce484222325ULL ^ hash_seed;
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -280,6 +294,9 @@ int sb_audit_new(const struct sb_audit_opts *opts, struct sb_audit **ret)
 	struct sb_audit *a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
+	/* Without entropy yet the finaliser alone still spreads the keys (hash). */
+	if (!hash_seed && getrandom(&hash_seed, sizeof(hash_seed), GRND_NONBLOCK) < 0)
+		hash_seed = 0;
 	a->o = *opts;
 	if (!a->o.decisions)
 		a->o.decisions = SB_AUDIT_D_DENY | SB_AUDIT_D_WOULD_DENY | SB_AUDIT_D_SUPPRESSED;

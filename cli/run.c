@@ -467,6 +467,10 @@ static int spawn(struct run *r)
 	/* The program may hand the terminal's foreground to our group and set O_ASYNC on it: the
 	 * terminal's SIGIO then comes here, and its default action would end the broker. */
 	signal(SIGIO, SIG_IGN);
+	/* A log pipe whose reader left, or a log past RLIMIT_FSIZE: a write error the log counts
+	 * (log-failure), never a signal that ends the broker without a word. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	setpgid(r->st.child, r->st.child);
 	r->pfd[1] = safe_close(r->pfd[1]);
 	r->a.pipe_w = -1;

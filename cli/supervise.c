@@ -333,7 +333,8 @@ void on_log_failure(void *data, int err, bool first)
 			 : "the sandbox goes on and lost records are counted (log-failure "
 			   "continue)");
 	if (stop && !lc->st->log_stopped) {
-		/* Before the call is answered: nothing happens that the log did not get. */
+		/* Before the call is answered: the program never acts on a call the log did not
+		 * get. */
 		lc->st->log_stopped = true;
 		kill_tree(lc);
 	}

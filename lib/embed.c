@@ -330,7 +330,8 @@ static void hello(int ctrl, int err)
 /*
  * log-failure stop (the default): a record that cannot be written ends the broker before the call
  * is answered; that call and every later brokered call of the application then fail with EIO
- * (the handler's answer when the broker is gone), so nothing happens that the log did not get.
+ * (the handler's answer when the broker is gone): the application never acts on a call the log did
+ * not get (a call the broker made itself has been made, only its record is missing).
  */
 static void log_failed(void *data, int err, bool first)
 {
@@ -351,8 +352,8 @@ __attribute__((noreturn)) static void broker_main(const struct sb_policy *eff, i
 	 * job control, a supervisor's SIGTERM) must not end it first: the application may still
 	 * be cleaning up.
 	 */
-	for (const int *s = (const int[]){ SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGTSTP,
-					   SIGTTIN, SIGTTOU, 0 };
+	for (const int *s = (const int[]){ SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGPIPE, SIGXFSZ,
+					   SIGTSTP, SIGTTIN, SIGTTOU, 0 };
 	     *s; s++)
 		sigaction(*s, &ign, NULL);
 	sigemptyset(&none);

@@ -393,5 +393,54 @@ PY
 		[ "$1" = 0 -a "$3" = True -a "$2" -lt 64 ]
 done
 
+# A hostile log cannot make the report quadratic: 65,536 paths whose group keys agree in the
+# low bits of an unseeded FNV-1a (built block by block: those bits depend on nothing above
+# them) take about as long as 65,536 random paths, not 25 times as long.
+out=$("$py" - "$sb" <<'PY'
+import json, random, subprocess, sys, tempfile, time
+M, P = (1 << 64) - 1, 0x100000001b3
+def fnv(h, bs):
+    for b in bs:
+        h = ((h ^ b) * P) & M
+    return h
+K, BLOCKS, exe = 17, 16, "/usr/bin/x"
+h = fnv(0xcbf29ce484222325, (exe + "\0openat\0/tmp/c/").encode())
+rnd, pairs = random.Random(1), []
+for _ in range(BLOCKS):
+    seen = {}
+    while True:
+        blk = bytes(rnd.choice(b"abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(4))
+        s = fnv(h, blk) & ((1 << K) - 1)
+        if s in seen and seen[s] != blk:
+            pairs.append((seen[s].decode(), blk.decode()))
+            break
+        seen[s] = blk
+    h = fnv(h, pairs[-1][0].encode())
+def log(paths):
+    f = tempfile.NamedTemporaryFile("w", suffix=".log")
+    for p in paths:
+        f.write(json.dumps({"v": 2, "time": "2026-01-01T00:00:00.000Z", "pid": 1, "exe": exe,
+                            "syscall": "openat", "path": "/tmp/c/" + p, "perm": "read",
+                            "decision": "deny", "errno": "EACCES", "rule": "r"}) + "\n")
+    f.flush()
+    return f
+n = 1 << BLOCKS
+hostile = log("".join(pairs[j][(i >> j) & 1] for j in range(BLOCKS)) for i in range(n))
+plain = log("".join(rnd.choice("abcdefgh") for _ in range(4 * BLOCKS)) for _ in range(n))
+t = []
+for f in (plain, hostile):
+    t0 = time.monotonic()
+    try:
+        subprocess.run([sys.argv[1], "audit", f.name], stdout=subprocess.DEVNULL, timeout=120)
+    except subprocess.TimeoutExpired:
+        pass
+    t.append(time.monotonic() - t0)
+print("%.1f %.1f" % tuple(t))
+PY
+)
+set -- $out
+check "audit: 65,536 colliding group keys take ${2:-?} s, random ones ${1:-?} s (at most 4 times + 8 s)" \
+	python3 -c 'import sys; sys.exit(0 if float(sys.argv[2]) <= 4 * float(sys.argv[1]) + 8 else 1)' "${1:-0}" "${2:-999}"
+
 echo "1..$n"
 exit $fail

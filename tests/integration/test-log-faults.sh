@@ -138,6 +138,43 @@ case $out in
 *) not_ok "/dev/full: stderr says what was lost: $out" ;;
 esac
 
+# 3b. A call the broker makes itself (a logged mkdir) has been made when its record fails: the
+# program never gets the answer, and nothing after it happens (docs/sysbroker.policy.5).
+cat >"$tmp/m.policy" <<EOF
+sysbroker-policy 1
+include $tmp/p.policy
+path $tmp/work/made/** create log
+EOF
+rm -rf "$tmp/work/made"
+mkdir "$tmp/work/made"
+chmod 777 "$tmp/work/made"
+env -u LD_LIBRARY_PATH "$sb" run -p "$tmp/m.policy" --log /dev/full -- /usr/bin/python3 -I -S -c '
+import os, sys
+os.mkdir(sys.argv[1] + "/a")
+os.mkdir(sys.argv[1] + "/b")' "$tmp/work/made" 2>/dev/null
+rc=$?
+check "/dev/full: a logged mkdir whose record is lost ends the sandbox (125, got $rc)" [ $rc -eq 125 ]
+check "/dev/full: the broker had made that call; nothing after it happened (a, no b: $(ls "$tmp/work/made" | tr "\n" " "))" \
+	[ -d "$tmp/work/made/a" -a ! -e "$tmp/work/made/b" ]
+
+# 3c. A log pipe whose reader goes away: EPIPE is a log failure like the others, never a SIGPIPE
+# that ends sysbroker without a word (started with SIGPIPE at its default, as a shell does).
+rm -f "$tmp/pipe"
+mkfifo "$tmp/pipe"
+head -n 1 "$tmp/pipe" >"$tmp/pipe.first" &
+out=$(python3 -c 'import os, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])' "$sb" run -p "$tmp/p.policy" --log "$tmp/pipe" -- \
+	/usr/bin/python3 "$tmp/work/deny.py" "$tmp/work" 3000 0 2>&1)
+rc=$?
+wait
+check "closed pipe: exit 125, not killed by SIGPIPE (got $rc)" [ $rc -eq 125 ]
+case $out in
+*"cannot write the audit log $tmp/pipe: Broken pipe; stopping the sandbox"*)
+	ok "closed pipe: the failure is said on stderr" ;;
+*) not_ok "closed pipe: the failure is said on stderr: $out" ;;
+esac
+
 # 4. A denial flood does not rate-limit control records away: a refused reload in the middle of
 # 60,000 denials still has its reload-error record.
 rm -f "$mnt/fill"

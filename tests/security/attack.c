@@ -27,6 +27,8 @@
  *   hardlink ROOT SECRET         hard links of forbidden files into the tree
  *   sig-mask|sig-ign|sig-ign-raw|sig-replace|sig-replace-raw|sigaltstack|sig-forge ROOT SECRET
  *   proto ROOT SECRET            hand-made requests on the control socket and a channel
+ *   logflood CHANNELS            CHANNELS fresh channels, each sent garbage until the broker
+ *                                cuts it off: one protocol-error record per message
  *   chanclose ROOT SECRET        close / dup2 over the channel and control fds
  *   fdlimit ROOT                 a brokered open with the fd table full
  *   slots ROOT SECRET            the reply slots: shrink them, read them from a forked child,
@@ -923,6 +925,40 @@ static int cmd_proto(const char *root, const char *secret)
 	return 0;
 }
 
+/*
+ * A log flood the sandboxee drives: every malformed message is a protocol-error record, and a
+ * channel is cut off only after many of them, so a fresh channel each time buys more records.
+ */
+static int cmd_logflood(long channels)
+{
+	int ctrl = ctrl_fd();
+	struct sb_req creq = { .magic = SB_PROTO_MAGIC_REQ,
+			       .version = SB_PROTO_VERSION,
+			       .type = SB_REQ_CHANNEL,
+			       .arch = SB_AUDIT_ARCH };
+	struct sb_req bad = creq;
+	bad.magic = 0x12345678;
+	long sent = 0, made = 0;
+	for (long i = 0; i < channels; i++) {
+		int ch = -1;
+		long s = asc(SYS_sendto, ctrl, (long)&creq, sizeof(creq), MSG_NOSIGNAL, 0);
+		if (s < 0 || get_reply(ctrl, NULL, &ch) < 0 || ch < 0)
+			break;
+		made++;
+		for (;;) {
+			int rfd;
+			if (asc(SYS_sendto, ch, (long)&bad, sizeof(bad), MSG_NOSIGNAL, 0) < 0)
+				break;
+			sent++;
+			if (get_reply(ch, NULL, &rfd) != -EPROTO)
+				break; /* cut off */
+		}
+		close(ch);
+	}
+	printf("logflood channels=%ld garbage=%ld\n", made, sent);
+	return 0;
+}
+
 /* ---- the channel and control fds ------------------------------------------------------------- */
 
 static int find_channel(int ctrl)
@@ -1374,6 +1410,8 @@ int main(int argc, char **argv)
 		return cmd_sig(cmd, argv[2], argv[3]);
 	if (strcmp(cmd, "proto") == 0 && argc == 4)
 		return cmd_proto(argv[2], argv[3]);
+	if (strcmp(cmd, "logflood") == 0 && argc == 3)
+		return cmd_logflood(atol(argv[2]));
 	if (strcmp(cmd, "fdlimit") == 0 && argc == 3)
 		return cmd_fdlimit(argv[2]);
 	if (strcmp(cmd, "slots") == 0 && argc == 4)

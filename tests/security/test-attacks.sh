@@ -520,6 +520,22 @@ for v in dynamic static; do
 	secret_unread "$out" "$T proto"
 	untouched "$T proto"
 
+	# The log is not the sandboxee's to flood: its protocol errors pass the same rate limit as
+	# its denials (SB_AUDIT_BURST 20000 at once, SB_AUDIT_RATE 2000 a second), counted in a
+	# "suppressed" record, however many channels it opens to make them.
+	for u in "" "--user nobody"; do
+		: >"$log"
+		t0=$(date +%s)
+		out=$(run base $u -- "$bin" logflood 1500)
+		secs=$(($(date +%s) - t0 + 2))
+		made=$(printf '%s\n' "$out" | sed -n 's/^logflood channels=\([0-9]*\) garbage=\([0-9]*\)$/\2/p')
+		got=$(grep -c '"decision":"protocol-error"' "$log")
+		check "$T ${u:-as root}: a flood of ${made:-?} malformed messages leaves at most $((20000 + 2000 * secs)) protocol-error records in $secs s (got $got)" \
+			[ "${made:-0}" -gt 40000 -a "$got" -le $((20000 + 2000 * secs)) ]
+		check "$T ${u:-as root}: the protocol errors left out are counted" \
+			grep -q '"decision":"suppressed"' "$log"
+	done
+
 	if [ $v = dynamic ]; then
 		mktree "$s"
 		out=$(run base --timeout 20 -- "$bin" chanclose "$root" "$secret")
