@@ -332,9 +332,11 @@ void on_log_failure(void *data, int err, bool first)
 		    stop ? "stopping the sandbox (log-failure stop)"
 			 : "the sandbox goes on and lost records are counted (log-failure "
 			   "continue)");
-	if (stop && !lc->st->log_stopped) {
-		/* Before the call is answered: the program never acts on a call the log did not
-		 * get. */
+	if (stop) {
+		/*
+		 * Before the call is answered: the program never acts on a call the log did not
+		 * get. Again at every later failure, in case a kill could not reach everyone.
+		 */
 		lc->st->log_stopped = true;
 		kill_tree(lc);
 	}
