@@ -17,7 +17,7 @@ struct run_state {
 	int status; /* the program's wait status, valid once child_done */
 	bool child_done;
 	bool timed_out;
-	bool tty; /* we handed the terminal to the program's group */
+	bool tty;         /* we handed the terminal to the program's group */
 	bool log_stopped; /* a record could not be written under log-failure stop: tree killed */
 	int ttyfd;
 };

@@ -15,15 +15,7 @@ unset LD_LIBRARY_PATH
 logmatch="python3 $src/tests/integration/logmatch.py"
 py=/usr/bin/python3
 
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $(printf '%s' "$1" | tr '\n' ' ')"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $(printf '%s' "$1" | tr '\n' ' ')"; }
-check() {
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
+. "$src/tests/tap.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP needs root (the example policies name /usr/bin/python3 and /tmp trees)"

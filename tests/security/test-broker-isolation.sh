@@ -14,15 +14,7 @@ sb=$1
 src=$2
 unset LD_LIBRARY_PATH
 
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $(printf '%s' "$1" | tr '\n' ' ')"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $(printf '%s' "$1" | tr '\n' ' ')"; }
-check() {
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
+. "$src/tests/tap.sh"
 # line OUTPUT NAME: the attempt's line
 line() { printf '%s\n' "$1" | grep "^$2 " | head -n 1; }
 # held OUTPUT NAME ERRNO TAG

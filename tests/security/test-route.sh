@@ -28,15 +28,7 @@ if [ -z "${SB_ROUTE_NETNS:-}" ]; then
 	SB_ROUTE_NETNS=1 exec unshare -n -- sh "$0" "$@"
 fi
 
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $(printf '%s' "$1" | tr '\n' ' ')"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $(printf '%s' "$1" | tr '\n' ' ')"; }
-check() {
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
+. "$src/tests/tap.sh"
 # held OUTPUT NAME ERRNO [WHAT]: the attempt NAME failed with ERRNO.
 held() {
 	case $1 in

@@ -10,15 +10,7 @@ src=$2
 escape=$3
 unset LD_LIBRARY_PATH
 
-n=0
-fail=0
-ok() { n=$((n + 1)); echo "ok $n - $(printf '%s' "$1" | tr '\n' ' ')"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $(printf '%s' "$1" | tr '\n' ' ')"; }
-check() {
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
+. "$src/tests/tap.sh"
 # held OUTPUT NAME ERRNO: the attempt NAME failed with ERRNO.
 held() {
 	case $1 in
