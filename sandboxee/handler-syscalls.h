@@ -44,7 +44,7 @@ static const struct sb_handler_syscall sb_handler_syscalls[] = {
 	SB_HANDLER_SYSCALL(sched_yield, TRAP, "between polls while waiting"),
 	SB_HANDLER_SYSCALL(tgkill, TRAP, "signal 0: is a thread still alive"),
 	SB_HANDLER_SYSCALL(fchdir, TRAP, "chdir into the directory the broker checked"),
-	SB_HANDLER_SYSCALL(fcntl, TRAP, "exec fd F_GETFD; F_SETFD, F_DUPFD_CLOEXEC of received fds"),
+	SB_HANDLER_SYSCALL(fcntl, TRAP, "exec fd F_GETFD; F_SETFD, F_DUPFD_CLOEXEC of new fds"),
 	SB_HANDLER_SYSCALL(dup3, EXEC, "the checked file onto the exec fd"),
 	SB_HANDLER_SYSCALL(execveat, EXEC, "the checked exec"),
 	SB_HANDLER_SYSCALL(rt_sigprocmask, TRAP, "the program's mask for the checked exec"),
