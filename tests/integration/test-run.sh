@@ -13,17 +13,8 @@ pol=$src/examples/policies
 unset LD_LIBRARY_PATH
 logmatch="python3 $src/tests/integration/logmatch.py"
 
-n=0
-fail=0
-# Descriptions may carry a program's output: keep each result on one TAP line.
-ok() { n=$((n + 1)); echo "ok $n - $(printf '%s' "$1" | tr '\n' ' ')"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $(printf '%s' "$1" | tr '\n' ' ')"; }
-# check DESCRIPTION COMMAND...: the command's status decides.
-check() {
-	d=$1
-	shift
-	if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
+# Descriptions may carry a program's output: tap.sh keeps each result on one TAP line.
+. "$src/tests/tap.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP needs root (sysbroker run --user and the example trees)"

@@ -23,59 +23,9 @@
 #include "compile.h"
 #include "macro.h"
 #include "policy.h"
+#include "views.h"
 
 /* ---- The reference: the linear path evaluator as it was before the index. ---- */
-
-struct views {
-	const char *path, *self, *thread;
-	char self_buf[PATH_MAX + 16], thread_buf[PATH_MAX + 16];
-};
-
-static const char *under_id(const char *path, const char *dir, pid_t id)
-{
-	char head[64];
-	size_t dl = strlen(dir);
-	if (id <= 0 || strncmp(path, dir, dl) != 0 || path[dl] != '/')
-		return NULL;
-	int n = snprintf(head, sizeof(head), "%s/%d", dir, (int)id);
-	if (strncmp(path, head, (size_t)n) != 0)
-		return NULL;
-	return path[n] == '/' || path[n] == 0 ? path + n : NULL;
-}
-
-static bool has_dot_component(const char *s)
-{
-	for (const char *c = strstr(s, "/."); c; c = strstr(c + 1, "/.")) {
-		size_t n = strcspn(c + 1, "/");
-		if (n == 1 || (n == 2 && c[2] == '.'))
-			return true;
-	}
-	return false;
-}
-
-static void make_views(const struct sb_caller *who, const char *path, struct views *v)
-{
-	v->path = path;
-	v->self = v->thread = NULL;
-	const char *rest = who ? under_id(path, "/proc", who->pid) : NULL;
-	if (!rest || strlen(rest) > PATH_MAX || has_dot_component(rest))
-		return;
-	snprintf(v->self_buf, sizeof(v->self_buf), "/proc/self%s", rest);
-	v->self = v->self_buf;
-	rest = under_id(rest, "/task", who->tid);
-	if (!rest)
-		return;
-	snprintf(v->thread_buf, sizeof(v->thread_buf), "/proc/thread-self%s", rest);
-	v->thread = v->thread_buf;
-}
-
-static bool ref_matches(const struct sb_pathrule *r, const struct views *v)
-{
-	const char *s = r->self == SB_SELF_PROCESS  ? v->self
-			: r->self == SB_SELF_THREAD ? v->thread
-						    : v->path;
-	return s && sb_glob_could_match(r->pattern, &r->rank, s) && sb_glob_match(r->pattern, s);
-}
 
 static void ref_from_default(const struct sb_default *def, struct sb_decision *d)
 {
@@ -94,7 +44,7 @@ static void ref_path_one(const struct sb_policy *p, const struct views *v, uint3
 	const struct sb_pathrule *best = NULL;
 	for (size_t i = 0; i < p->npaths; i++) {
 		const struct sb_pathrule *r = &p->paths[i];
-		if (!ref_matches(r, v))
+		if (!path_rule_matches(r, v))
 			continue;
 		if (!best) {
 			best = r;
