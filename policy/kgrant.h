@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * kgrant.c: kernel grants. The part of a policy the kernel can enforce by itself (Landlock): the
+ * static, unlogged, unlimited read/list grants of trees nothing in the sandbox can change. The
+ * plan is always a subset of what the policy allows: every (path, access) in it is allowed by
+ * sb_policy_eval_path for every path beneath it, without a log and without a limit. Whatever
+ * the kernel refuses still reaches the broker, which decides, logs and performs as before; so the
+ * plan changes speed, never meaning.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+/* Access a grant gives, in the policy's words (mapped to Landlock's rights where applied). */
+enum {
+	SB_KGRANT_READ = 1u << 0, /* open a file read-only (and so stat it) */
+	SB_KGRANT_LIST = 1u << 1, /* open a directory (and so list and stat it) */
+};
+
+struct sb_kgrant {
+	char *path;       /* absolute, canonical, existing when the plan was made */
+	bool tree;        /* the path and everything beneath it; false: the path alone */
+	uint32_t access;  /* SB_KGRANT_* */
+	struct sb_origin origin; /* the policy rule it comes from */
+};
+
+struct sb_kgrant_plan {
+	struct sb_kgrant *grants;
+	size_t n;
+	/* Why the plan is empty or smaller than the policy's grants, for check --explain. */
+	unsigned skipped; /* grant rules left to the broker */
+};
+
+/*
+ * The plan for a policy (and every layer chained behind it), from the file system as it is now.
+ * Returns 0, or -errno (ENOMEM). An empty plan is a valid plan.
+ */
+int sb_kgrant_plan(const struct sb_policy *policy, struct sb_kgrant_plan *ret);
+void sb_kgrant_plan_free(struct sb_kgrant_plan *plan);
+/*
+ * Whether every grant of old is still allowed by policy (same test as the plan's subset rule).
+ * false: a reload to policy narrows a grant the kernel already enforces; *which names the first.
+ */
+bool sb_kgrant_plan_within(const struct sb_kgrant_plan *old, const struct sb_policy *policy,
+			   const struct sb_kgrant **which);
