@@ -1009,8 +1009,39 @@ static int parse_log_failure(struct sb_parser *p)
 	return 0;
 }
 
+/*
+ * include <NAME>: a file of the policy search path (load.c finds it), handed to the callback as
+ * "<NAME>". NAME is relative to a directory of that path: no leading '/', no '..'.
+ */
+static int parse_search_include(struct sb_parser *p)
+{
+	if (p->ntoks < 3 || p->toks[2].quoted || is_op(p->toks[2].s[0]))
+		return fail_tok(p, 2, "expected a file name after 'include <'");
+	if (!tok_is(p, 3, ">"))
+		return fail_tok(p, 3, "expected '>' after the file name");
+	if (p->ntoks > 4)
+		return fail_tok(p, 4, "expected end of line after '>'");
+	const char *name = p->toks[2].s;
+	bool dotdot = false;
+	for (const char *c = name; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+		if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == 0))
+			dotdot = true;
+	if (name[0] == '/' || dotdot)
+		return fail(p, p->toks[2].col,
+			    "a name in <> is relative to the policy search path: no '/' at "
+			    "its start, no '..'");
+	if (!p->include_cb)
+		return fail(p, p->toks[1].col, "include is not available here");
+	_cleanup_free_ char *path = sb_asprintf("<%s>", name);
+	if (!path)
+		return -ENOMEM;
+	return p->include_cb(p, path, p->userdata, p->err);
+}
+
 static int parse_include(struct sb_parser *p)
 {
+	if (p->ntoks >= 2 && tok_is(p, 1, "<"))
+		return parse_search_include(p);
 	if (p->ntoks != 2)
 		return p->ntoks < 2 ? fail_tok(p, 1, "expected a file name after 'include'")
 				    : fail_tok(p, 2, "expected end of line after the file name");
