@@ -105,6 +105,18 @@ struct sb_audit_log {
 	unsigned long lost, lost_total;
 	int lost_err;
 	bool cut; /* a write was cut short and could not be undone: start the next on a new line */
+	/*
+	 * The record written last, as a key (every field but the time and the program: pid, call,
+	 * decision, errno, permission, rule, paths, address), how many identical records were
+	 * written in its second, and how many more were only counted (with what they were).
+	 */
+	char rep_key[4 * PATH_MAX + 256], rep_new[4 * PATH_MAX + 256];
+	time_t rep_sec;
+	unsigned rep_n;
+	unsigned long rep_dropped;
+	pid_t rep_pid;
+	int rep_nr;
+	char rep_rule[PATH_MAX + 32], rep_path[PATH_MAX];
 	sb_audit_fail_fn on_fail;
 	void *fail_data;
 };
@@ -308,10 +320,36 @@ static void write_suppressed(struct sb_audit_log *l, unsigned long n)
 	line_write(l, s);
 }
 
+static int record_write_n(struct sb_audit_log *l, json_object *o, bool control,
+			  unsigned long weight);
+
+/* The identical records only counted, in a "suppressed" record that says what they were. */
+static void repeat_flush(struct sb_audit_log *l)
+{
+	unsigned long n = l->rep_dropped;
+	if (!n)
+		return;
+	l->rep_dropped = 0;
+	json_object *o = record_new(l);
+	if (!o)
+		return;
+	const char *name = sb_syscall_name(l->rep_nr);
+	json_object_object_add(o, "pid", json_object_new_int(l->rep_pid));
+	json_object_object_add(o, "syscall", json_object_new_string(name ? name : "?"));
+	json_object_object_add(o, "nr", json_object_new_int(l->rep_nr));
+	if (l->rep_path[0])
+		json_object_object_add(o, "path", json_object_new_string(l->rep_path));
+	json_object_object_add(o, "decision", json_object_new_string("suppressed"));
+	json_object_object_add(o, "count", json_object_new_int64((int64_t)n));
+	json_object_object_add(o, "rule", json_object_new_string(l->rep_rule));
+	record_write_n(l, o, false, n);
+}
+
 void sb_audit_flush(struct sb_audit_log *l)
 {
 	if (!l)
 		return;
+	repeat_flush(l);
 	unsigned long n = l->rate_dropped;
 	l->rate_dropped = 0;
 	if (n && l->fd >= 0)
@@ -326,16 +364,59 @@ void sb_audit_flush(struct sb_audit_log *l)
  * passes the rate limit; a control record (control: reload, reload-error) never waits for it
  * and is never left out.
  */
-static int record_write(struct sb_audit_log *l, json_object *o, bool control)
+static int record_write_n(struct sb_audit_log *l, json_object *o, bool control,
+			  unsigned long weight)
 {
 	unsigned long dropped = 0;
 	if (!control && !rate_take(l, &dropped)) {
+		/* A record that stood for several calls is counted as that many. */
+		l->rate_dropped += weight - 1;
 		json_object_put(o);
 		return 0;
 	}
 	if (dropped)
 		write_suppressed(l, dropped);
 	return line_write(l, o);
+}
+
+static int record_write(struct sb_audit_log *l, json_object *o, bool control)
+{
+	repeat_flush(l);
+	return record_write_n(l, o, control, 1);
+}
+
+/*
+ * Is this call's record the same as the record before it, in a second that already has
+ * SB_AUDIT_REPEAT of them? Then it is only counted: no /proc read, no JSON, no write. Exact
+ * fields, not a hash: a path made to collide cannot hide behind another one's count.
+ */
+static bool repeat_drop(struct sb_audit_log *l, const struct sb_call *call, const char *decision,
+			int err, uint32_t perm, const char *rule, const char *path,
+			const char *path2, const char *addr)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int n = snprintf(l->rep_new, sizeof(l->rep_new), "%d %d %s %d %u %zu:%s%zu:%s%zu:%s%zu:%s",
+			 (int)call->pid, call->nr, decision, err, perm, strlen(rule), rule,
+			 strlen(path ? path : ""), path ? path : "", strlen(path2 ? path2 : ""),
+			 path2 ? path2 : "", strlen(addr), addr);
+	bool same = n > 0 && (size_t)n < sizeof(l->rep_new) && strcmp(l->rep_new, l->rep_key) == 0;
+	if (same && now.tv_sec == l->rep_sec && l->rep_n >= SB_AUDIT_REPEAT) {
+		if (!l->rep_dropped++) {
+			l->rep_pid = call->pid;
+			l->rep_nr = call->nr;
+			snprintf(l->rep_rule, sizeof(l->rep_rule), "%s", rule);
+			snprintf(l->rep_path, sizeof(l->rep_path), "%s", path ? path : "");
+		}
+		return true;
+	}
+	repeat_flush(l);
+	if (!same || now.tv_sec != l->rep_sec)
+		l->rep_n = 0;
+	l->rep_n++;
+	l->rep_sec = now.tv_sec;
+	memcpy(l->rep_key, l->rep_new, sizeof(l->rep_key));
+	return false;
 }
 
 /*
@@ -385,8 +466,11 @@ static int write_one(struct sb_audit_log *l, const struct sb_call *call,
 {
 	char rule[PATH_MAX + 32], fbuf[256];
 	const char *name = sb_syscall_name(call->nr);
-	json_object *o = record_new(l);
 
+	sb_decision_rule(d, rule, sizeof(rule));
+	if (repeat_drop(l, call, decision, err, perm, rule, path, path2, res->addr))
+		return 0;
+	json_object *o = record_new(l);
 	if (!o)
 		return -ENOMEM;
 	json_object_object_add(o, "pid", json_object_new_int(call->pid));
@@ -425,12 +509,11 @@ static int write_one(struct sb_audit_log *l, const struct sb_call *call,
 		json_object_object_add(o, "action", json_object_new_string("kill"));
 	if (limit && limit[0])
 		json_object_object_add(o, "limit", json_object_new_string(limit));
-	json_object_object_add(o, "rule",
-			       json_object_new_string(sb_decision_rule(d, rule, sizeof(rule))));
+	json_object_object_add(o, "rule", json_object_new_string(rule));
 	json_object_object_add(
 		o, "transport",
 		json_object_new_string(call->transport == SB_TRANSPORT_TRAP ? "trap" : "notify"));
-	return record_write(l, o, false);
+	return record_write_n(l, o, false, 1);
 }
 
 int sb_audit_write(struct sb_audit_log *l, const struct sb_call *call, const struct sb_result *res)

@@ -6,6 +6,9 @@
  * in a "suppressed" record. */
 #define SB_AUDIT_RATE 2000.0
 #define SB_AUDIT_BURST 20000.0
+/* Records identical to the one before (a refused call retried in a loop): at most
+ * SB_AUDIT_REPEAT of them a second are written, the rest counted in a "suppressed" record. */
+#define SB_AUDIT_REPEAT 10
 
 #include "executor.h"
 
