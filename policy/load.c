@@ -88,10 +88,11 @@ static int search_include(struct sb_parser *parser, const char *bracketed, char 
 			return 0;
 		}
 	}
-	return sb_parser_fail(parser, -ENOENT,
-			      "cannot include %s: not found in the policy search path %s "
-			      "(SYSBROKER_POLICY_PATH names more directories to search first)",
-			      bracketed, dirs);
+	sb_parser_fail(parser, -ENOENT,
+		       "cannot include %s: not found in the policy search path %s "
+		       "(SYSBROKER_POLICY_PATH names more directories to search first)",
+		       bracketed, dirs);
+	return -ENOENT;
 }
 
 static int load_include(struct sb_parser *parser, const char *path, void *userdata,
