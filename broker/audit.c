@@ -415,8 +415,7 @@ static bool repeat_drop(struct sb_audit_log *l, const struct sb_call *call, cons
 		l->rep_n = 0;
 	l->rep_n++;
 	l->rep_sec = now.tv_sec;
-	/* A key cut short by the buffer is never equal to anything: such records are all written.
-	 */
+	/* A key cut short by the buffer never equals another: such records are all written. */
 	bool whole = n > 0 && (size_t)n < sizeof(l->rep_new);
 	memcpy(l->rep_key, l->rep_new, whole ? (size_t)n + 1 : 0);
 	if (!whole)
