@@ -68,6 +68,8 @@ struct container {
 	char policy[NAME_MAX + 1];
 	struct sb_policy *pol;
 	struct sb_audit_log *log; /* the refusal records (the broker has its own) */
+	struct stat root;         /* the container's root, which every caller must have */
+	unsigned long foreign;    /* callers refused for another root */
 };
 
 static int agent_usage(FILE *f)
@@ -368,7 +370,29 @@ static int enter_root(struct container *ct)
 		return refuse(ct, "its root is not its mount namespace's root");
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return refuse(ct, "cannot mount /proc in its root: %s", strerror(errno));
+	ct->root = got;
 	return 0;
+}
+
+/*
+ * Every caller is resolved for in the container's root: a caller whose root is another (a
+ * process of the container that chrooted or pivoted its own mount namespace, or any process the
+ * runtime's pid or listener did not belong to) is refused, with one record per caller pid.
+ */
+static bool caller_in_root(void *data, pid_t pid)
+{
+	struct container *ct = data;
+	char p[64], v[32];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "/proc/%d/root", (int)pid);
+	if (stat(p, &st) == 0 && st.st_dev == ct->root.st_dev && st.st_ino == ct->root.st_ino)
+		return true;
+	if (ct->foreign++ < 16) {
+		snprintf(v, sizeof(v), "%d", (int)pid);
+		agent_record(ct, "agent-refused", "caller", v);
+	}
+	return false;
 }
 
 static int serve(struct container *ct, int log_fd)
@@ -377,6 +401,7 @@ static int serve(struct container *ct, int log_fd)
 	if (sb_broker_new(ct->pol, log_fd, &b) < 0)
 		return refuse(ct, "out of memory");
 	sb_audit_log_set_container(sb_broker_log(b), ct->id);
+	sb_broker_set_caller_check(b, caller_in_root, ct);
 	int r = sb_broker_add_notify(b, ct->listener);
 	ct->listener = -1;
 	if (r < 0) {

@@ -5,6 +5,7 @@
 #  - container A reads a granted file, is refused a secret file (EACCES) and a connect; the
 #    records carry A's container id and the container's own paths (/data/secret, not the host's);
 #  - an absolute path in the container names the container's file, never the host's;
+#  - a process of A that chroots inside the container is refused (its root is not A's root);
 #  - container B runs at the same time under another policy, which grants the secret: A waits
 #    (polling a file B creates) while B is served, and is served again after;
 #  - a container whose policy does not exist is refused with a record naming why, and its
@@ -53,6 +54,11 @@ for a in sh cat nc echo touch sleep test ls; do ln -s busybox "$root/bin/$a"; do
 echo granted-text >"$root/data/granted"
 echo secret-text >"$root/data/secret"
 chmod 777 "$root/shared"
+# A root inside the root: a caller chrooted there is not resolved for in the container's root.
+mkdir -p "$root/jail/bin" "$root/jail/data"
+ln "$root/bin/busybox" "$root/jail/bin/busybox"
+ln -s busybox "$root/jail/bin/cat"
+echo jail-text >"$root/jail/data/granted"
 # A file of the same name on the host: an absolute path in the container must not reach it.
 hostdir=$tmp.host
 mkdir -p "$hostdir"
@@ -110,6 +116,8 @@ c = json.load(open(path))
 c["root"] = {"path": root, "readonly": False}
 c["process"]["terminal"] = False
 c["process"]["args"] = args
+for k in ("bounding", "effective", "permitted"):
+    c["process"]["capabilities"][k].append("CAP_SYS_CHROOT")
 c["linux"]["seccomp"] = {
     "defaultAction": "SCMP_ACT_ALLOW",
     "architectures": ["SCMP_ARCH_X86_64"],
@@ -131,6 +139,7 @@ cat /data/granted; echo "granted=$?"
 cat /data/secret; echo "secret=$?"
 cat '"$hostfile"'; echo "host=$?"
 echo x | nc 127.0.0.1 9; echo "connect=$?"
+chroot /jail /bin/cat /data/granted; echo "jail=$?"
 touch /shared/a-waiting
 i=0; while ! test -e /shared/b-done && test $i -lt 300; do sleep 0.1; i=$((i+1)); done
 cat /data/granted; echo "again=$?"' || not_ok "bundle A"
@@ -165,6 +174,8 @@ check "A is refused the secret file" sh -c 'printf "%s\n" "$1" | grep -q "^secre
 check "A's absolute path does not name the host's file" sh -c '
 	printf "%s\n" "$1" | grep -q "^host=1$" && ! printf "%s\n" "$1" | grep -q host-text' - "$out_a"
 check "A is refused the connect" sh -c 'printf "%s\n" "$1" | grep -q "^connect=1$"' - "$out_a"
+check "A's chrooted process is refused (its root is not the container's)" sh -c '
+	printf "%s\n" "$1" | grep -q "^jail=1$" && ! printf "%s\n" "$1" | grep -q jail-text' - "$out_a"
 check "B reads the secret under its own policy" sh -c '
 	printf "%s\n" "$1" | grep -q "^secret-text$" && printf "%s\n" "$1" | grep -q "^secret=0$"' \
 	- "$out_b"
@@ -185,6 +196,8 @@ check "B's read of the secret is recorded with B's id" $logmatch "$log" containe
 	path=/data/secret decision=allow
 check "A's absolute path was resolved in the container (ENOENT there)" $logmatch "$log" \
 	container=ctr-a path~=.host errno=ENOENT
+check "the chrooted caller's refusal is recorded" $logmatch "$log" container=ctr-a \
+	decision=agent-refused caller=*
 check "no record names the host file as allowed" sh -c '! grep -q "only-on-host.*\"allow\"" "$1"' \
 	- "$log"
 
