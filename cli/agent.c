@@ -39,12 +39,14 @@
 #include "agent.h"
 #include "audit.h"
 #include "cli.h"
+#include "launch.h"
 #include "loop.h"
 #include "macro.h"
 
 /* A state message larger than this is refused (runc's are about 1 KiB). */
 #define STATE_MAX 65536
-/* The runtime sends its state at once; a connection silent this long is dropped. */
+/* The runtime sends its state at once; a connection silent this long is dropped (and one that
+ * has not sent it all in twice this long). */
 #define STATE_TIMEOUT_S 5
 #define FDS_MAX 8
 #define POLICY_ANNOTATION "org.sysbroker.policy"
@@ -327,17 +329,6 @@ static int load_policy(struct container *ct, const struct agent_opts *o)
 	return 0;
 }
 
-static bool is_listener(int fd)
-{
-	char p[64], link[64];
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-	ssize_t n = readlink(p, link, sizeof(link) - 1);
-	if (n < 0)
-		return false;
-	link[n] = 0;
-	return strcmp(link, "anon_inode:seccomp notify") == 0;
-}
-
 /*
  * Enter the container's mount namespace, in a private copy of it with the host's /proc on /proc
  * (the pids the kernel reports to the agent are the agent's pid namespace's), so that the
@@ -427,7 +418,10 @@ static int serve_connection(int conn, const struct agent_opts *o, int log_fd)
 	prctl(PR_SET_DUMPABLE, 0);
 	setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = STATE_TIMEOUT_S },
 		   sizeof(struct timeval));
+	/* A runtime that trickles its state is not waited for either: the whole of it in time. */
+	alarm(STATE_TIMEOUT_S * 2);
 	int r = read_state(conn, &ct);
+	alarm(0);
 	safe_close(conn);
 	if (r < 0)
 		return refuse(&ct, "cannot read the runtime's state: %s", strerror(-r));
@@ -538,8 +532,8 @@ int sb_cmd_agent(int argc, char **argv)
 {
 	struct agent_opts o = { .policy_dir = "/etc/sysbroker", .max_containers = 256 };
 	int r = parse_args(argc, argv, &o);
-	if (r)
-		return r < 0 ? 0 : r;
+	if (r || !o.listen)
+		return r < 0 ? 0 : EXIT_USAGE;
 
 	_cleanup_close_ int log_fd = -1;
 	if (o.log) {
