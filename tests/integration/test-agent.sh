@@ -8,6 +8,7 @@
 #  - a process of A that chroots inside the container is refused (its root is not A's root);
 #  - container B runs at the same time under another policy, which grants the secret: A waits
 #    (polling a file B creates) while B is served, and is served again after;
+#  - a container whose broker is stopped (SIGSTOP) does not keep another from being served;
 #  - a container whose policy does not exist, is bad, or whose name leaves the policy directory
 #    is refused with a record naming why; its notified calls then fail with ENOSYS (the kernel's
 #    answer once the listener is closed), so runc's init cannot open its exec FIFO and the
@@ -202,6 +203,28 @@ check "the chrooted caller's refusal is recorded" $logmatch "$log" container=ctr
 	decision=agent-refused caller=*
 check "no record names the host file as allowed" sh -c '! grep -q "only-on-host.*\"allow\"" "$1"' \
 	- "$log"
+
+# A container whose broker is wedged (its serving process stopped) does not stall another's.
+bundle ctr-s b sh -c 'echo started; sleep 60' || not_ok "bundle S"
+run_bg ctr-s "$tmp/out-s" &
+ps_=$!
+i=0
+while ! $logmatch "$log" container=ctr-s decision=agent-serve >/dev/null 2>&1 && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+server=$(pgrep -P "$agent" | head -n 1)
+if [ -n "$server" ] && kill -STOP "$server"; then
+	bundle ctr-d a sh -c 'cat /data/granted; echo "granted=$?"' || not_ok "bundle D"
+	run_bg ctr-d "$tmp/out-d"
+	check "a container is served while another container's broker is stopped" \
+		grep -q "^granted=0$" "$tmp/out-d"
+	kill -CONT "$server"
+else
+	not_ok "the first container's serving process was found and stopped"
+fi
+runc --root "$tmp/state" kill ctr-s KILL 2>/dev/null
+wait $ps_
 
 # Refusals: a policy that does not exist, a bad one, a name with '/'.
 for m in missing bad ../policies/a; do
