@@ -9,6 +9,8 @@
 #  - container B runs at the same time under another policy, which grants the secret: A waits
 #    (polling a file B creates) while B is served, and is served again after;
 #  - a container whose broker is stopped (SIGSTOP) does not keep another from being served;
+#  - the policy named by the annotation org.sysbroker.policy when listenerMetadata is empty;
+#  - a runtime that sends no JSON, a pipe for the listener, or no fd, is refused;
 #  - a container whose policy does not exist, is bad, or whose name leaves the policy directory
 #    is refused with a record naming why; its notified calls then fail with ENOSYS (the kernel's
 #    answer once the listener is closed), so runc's init cannot open its exec FIFO and the
@@ -239,6 +241,51 @@ for m in missing bad ../policies/a; do
 	check "policy '$m': the container does not start (ENOSYS)" sh -c '
 		! grep -q "^granted" "$1" && grep -q "function not implemented" "$1"' - "$tmp/out-$id"
 done
+# The policy named by the annotation when the metadata is empty.
+bundle ctr-e "" sh -c 'cat /data/secret; echo "secret=$?"' || not_ok "bundle E"
+python3 - "$tmp/ctr-e/config.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["annotations"] = {"org.sysbroker.policy": "b"}
+json.dump(c, open(sys.argv[1], "w"))
+EOF
+run_bg ctr-e "$tmp/out-e"
+check "the annotation org.sysbroker.policy names the policy" sh -c '
+	grep -q "^secret=0$" "$1"' - "$tmp/out-e"
+check "the annotation's policy is in the agent-serve record" $logmatch "$log" container=ctr-e \
+	decision=agent-serve policy=b
+
+# A runtime that lies: no JSON, a pipe for the listener, no fd at all.
+python3 - "$sock" <<'EOF'
+import json, os, socket, sys
+def send(body, fds):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    socket.send_fds(s, [body], fds)
+    s.close()
+def state(i):
+    return json.dumps({"ociVersion": "1.0.2", "fds": ["seccompFd"], "pid": os.getpid(),
+                       "metadata": "a",
+                       "state": {"id": i, "pid": os.getpid(), "status": "creating"}}).encode()
+r, w = os.pipe()
+send(b"{not json", [r])
+send(state("fake-pipe"), [r])
+send(state("fake-nofd"), [])
+EOF
+wait_rec() {
+	i=0
+	while ! $logmatch "$log" "$@" >/dev/null 2>&1 && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	$logmatch "$log" "$@"
+}
+check "a state that is not JSON is refused" wait_rec decision=agent-refused \
+	"reason~=not a JSON object"
+check "a pipe sent as the listener is refused" wait_rec container=fake-pipe \
+	decision=agent-refused "reason~=not a seccomp listener"
+check "a state without the listener is refused" wait_rec container=fake-nofd \
+	decision=agent-refused "reason~=names no seccompFd"
 check "the bad policy's record names FILE:LINE" $logmatch "$log" container=ctr-ref-bad \
 	decision=agent-refused reason~=bad.policy:2
 check "the agent is still running" kill -0 "$agent"
