@@ -471,8 +471,12 @@ static bool peer_trusted(int conn)
 static void accept_one(int lfd, int sfd, const struct agent_opts *o, int log_fd, long *nchildren)
 {
 	int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (conn < 0)
+	if (conn < 0) {
+		/* Out of fds: the connection stays queued; do not spin on it. */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			usleep(100000);
 		return;
+	}
 	struct container ct = { .listener = -1 };
 	sb_audit_log_new(log_fd, &ct.log);
 	if (!peer_trusted(conn))
