@@ -97,6 +97,7 @@ struct sb_audit_log {
 	int fd;       /* borrowed */
 	bool regular; /* a regular file: space is reserved before a write, a cut write undone */
 	char sandbox[SB_SANDBOX_ID_LEN + 1];
+	char container[SB_CONTAINER_ID_LEN + 1]; /* the agent's: the runtime's container id */
 	double rate_tokens;
 	struct timespec rate_last;
 	unsigned long rate_dropped;
@@ -159,6 +160,12 @@ void sb_audit_log_set_sandbox(struct sb_audit_log *l, const char *id)
 		snprintf(l->sandbox, sizeof(l->sandbox), "%s", id ? id : "");
 }
 
+void sb_audit_log_set_container(struct sb_audit_log *l, const char *id)
+{
+	if (l)
+		snprintf(l->container, sizeof(l->container), "%s", id ? id : "");
+}
+
 bool sb_audit_log_on(const struct sb_audit_log *l)
 {
 	return l && l->fd >= 0;
@@ -186,6 +193,8 @@ static json_object *record_new(const struct sb_audit_log *l)
 	json_object_object_add(o, "time", json_object_new_string(tbuf));
 	if (l->sandbox[0])
 		json_object_object_add(o, "sandbox", json_object_new_string(l->sandbox));
+	if (l->container[0])
+		json_object_object_add(o, "container", json_object_new_string(l->container));
 	return o;
 }
 

@@ -16,6 +16,8 @@
  * the decisions "would-deny", "reload" and "reload-error". */
 #define SB_AUDIT_SCHEMA 2
 #define SB_SANDBOX_ID_LEN 16
+/* The longest container id a record carries (runtimes use 64 hex digits; longer ones are cut). */
+#define SB_CONTAINER_ID_LEN 128
 
 /*
  * A log: where records go (an fd, borrowed), the sandbox id they carry and the rate limit they
@@ -28,6 +30,8 @@ int sb_audit_log_new(int fd, struct sb_audit_log **ret);
 struct sb_audit_log *sb_audit_log_unref(struct sb_audit_log *l);
 /* The sandbox id every record carries ("" for none); set before records are written. */
 void sb_audit_log_set_sandbox(struct sb_audit_log *l, const char *id);
+/* The container id every record carries (`sysbroker agent`; "" for none). */
+void sb_audit_log_set_container(struct sb_audit_log *l, const char *id);
 /* Whether records go anywhere (l is not NULL and has an fd). */
 bool sb_audit_log_on(const struct sb_audit_log *l);
 /*

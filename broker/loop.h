@@ -6,7 +6,9 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "policy.h"
 
@@ -43,5 +45,7 @@ void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy,
  * its last "suppressed" record. NULL for a NULL broker.
  */
 struct sb_audit_log *sb_broker_log(struct sb_broker *b);
+/* Serve brokered calls only of the callers fn(data, pid) accepts (dispatch.h: caller_ok). */
+void sb_broker_set_caller_check(struct sb_broker *b, bool (*fn)(void *data, pid_t pid), void *data);
 /* Make sb_broker_run return after the current event. */
 void sb_broker_stop(struct sb_broker *b);

@@ -148,7 +148,7 @@ __attribute__((noreturn)) void child_main(struct child_args *a)
 	_exit(err == ENOENT || err == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
 }
 
-static bool is_listener(int fd)
+bool is_listener(int fd)
 {
 	char p[64], link[64];
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);

@@ -30,6 +30,8 @@ struct child_args {
 	bool chld_ign; /* SIGCHLD was ignored (sysbroker itself needs it back to default) */
 };
 
+/* Whether fd (of this process) is a seccomp listener, as /proc/self/fd says. */
+bool is_listener(int fd);
 /*
  * Become the program: signals, process group, fds, directory, user, capabilities,
  * no_new_privs, the three filters, exec. A failure before exec is reported on a->pipe_w.

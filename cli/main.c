@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent.h"
 #include "check.h"
 #include "cli.h"
 #include "config.h"
@@ -30,6 +31,9 @@ void sb_usage(FILE *f)
 	      "                              compiled plan: the kernel's decision per syscall and\n"
 	      "                              the path and network rules in the order they are "
 	      "tried\n"
+	      "  agent --listen SOCKET [--policy-dir DIR] [--log FILE|-]\n"
+	      "                              serve the seccomp listeners an OCI runtime sends\n"
+	      "                              for its containers; see 'sysbroker agent --help'\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help                  show this help and exit\n"
@@ -56,6 +60,7 @@ int main(int argc, char **argv)
 		{ "run", sb_cmd_run },
 		{ "reload", sb_cmd_reload },
 		{ "audit", sb_cmd_audit },
+		{ "agent", sb_cmd_agent },
 	};
 	struct cli_opts o;
 	int c;
