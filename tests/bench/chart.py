@@ -65,7 +65,7 @@ def macro_groups(macro):
     return groups
 
 
-def panel(name, groups, cap, datafile, series_order, title):
+def panel(groups, cap, datafile, series_order, title):
     """The gnuplot commands of one panel, and the data they read."""
     lines, xtics, arrows = [], [], []
     x = 0.0
@@ -131,14 +131,14 @@ def draw(out, meta, micro, macro, warn):
     mg, Mg = micro_groups(micro), macro_groups(macro)
     parts = []
     if mg:
-        parts.append(panel("micro", mg, MICRO_CAP, os.path.join(out, "bench-micro.dat"),
+        parts.append(panel(mg, MICRO_CAP, os.path.join(out, "bench-micro.dat"),
                            ["one-cpu", "cross-cpu", "unpinned"],
                            f"one call: p50 latency / native's, per placement; axis cut at "
                            f"{MICRO_CAP:g}x (the label keeps the value); targets: <= 2x "
                            f"(static grant), <= 1.15x (kernel-allowed)"))
     if Mg:
         cpus = ",".join(str(c) for c in macro["cpus"])
-        parts.append(panel("macro", Mg, MACRO_CAP, os.path.join(out, "bench-macro.dat"),
+        parts.append(panel(Mg, MACRO_CAP, os.path.join(out, "bench-macro.dat"),
                            ["sysbroker", "strace", "bwrap"],
                            f"whole programs: wall time / native's, median and min-max of "
                            f"{macro['rounds']} paired round(s), CPUs {cpus}; targets: <= 1.3x, "
@@ -147,8 +147,9 @@ def draw(out, meta, micro, macro, warn):
         return None
     title = (f"sysbroker bench  {meta['date']}  kernel {meta['kernel']}, {meta['cpus']} CPUs"
              f"{'  (quick: sizes too small to mean anything)' if meta['quick'] else ''}")
+    font = 'font "sans,10"' if term == "pngcairo" else ""
     script = f"""
-set terminal {term} size 1700,{520 * len(parts) + 80} {'font "sans,10"' if term == 'pngcairo' else ''}
+set terminal {term} size 1700,{520 * len(parts) + 80} {font}
 set output '{png}'
 set multiplot layout {len(parts)},1 title "{title}"
 set key top left
