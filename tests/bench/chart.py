@@ -115,7 +115,7 @@ set ylabel "ratio to native (linear)"
 {colours}
 plot '{datafile}' using 1:2:6:5 with boxes fill solid 0.85 noborder lc variable notitle, \\
   '{datafile}' using 1:2:3:4 with yerrorbars lc rgb 'black' pt 0 notitle, \\
-  '{datafile}' using 1:2:7 with labels offset 0,0.6 font ",7" notitle, \\
+  '{datafile}' using 1:4:7 with labels offset 0,0.6 font ",7" notitle, \\
   {tkeys}{keys}
 """
     return cmd
@@ -152,7 +152,7 @@ def draw(out, meta, micro, macro, warn):
 set terminal {term} size 1700,{520 * len(parts) + 80} {font}
 set output '{png}'
 set multiplot layout {len(parts)},1 title "{title}"
-set key top left
+set key top right
 set bmargin 4
 {"".join(parts)}
 unset multiplot

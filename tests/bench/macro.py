@@ -349,8 +349,7 @@ def run(src, build, out, quick, cpus, warn, rounds=None):
         if name.startswith("macro-") and name.endswith((".log", ".stderr")):
             os.unlink(os.path.join(out, name))
     # Under /var/tmp, not /tmp: build.policy grants /tmp/cc*, which must not decide the work tree.
-    work = os.path.realpath(tempfile.mkdtemp(prefix="sysbroker-macro-",
-                                                           dir="/var/tmp"))
+    work = os.path.realpath(tempfile.mkdtemp(prefix="sysbroker-macro-", dir="/var/tmp"))
     results = []
     try:
         denied = os.path.join(work, "denied.dat")
@@ -373,15 +372,11 @@ def run(src, build, out, quick, cpus, warn, rounds=None):
             one(wl, "native", work, out, tools, cpus, sz)
         times = {(wl["name"], p): [] for wl in active for p in peers}
         for r in range(sz["rounds"]):
-            order = [(wl, p) for wl in active for p in peers]
-            random.Random(1000 + r).shuffle(order)
-            # Each workload's peers run back to back in a shuffled order, so that a round's pair
-            # shares the machine's state; workloads are shuffled too.
-            order.sort(key=lambda x: [w["name"] for w in active].index(x[0]["name"]))
-            groups = [order[i:i + len(peers)] for i in range(0, len(order), len(peers))]
-            random.Random(2000 + r).shuffle(groups)
-            for group in groups:
-                for wl, peer in group:
+            # A round: the workloads in a shuffled order, and each workload's peers back to
+            # back in a shuffled order, so that the runs of a pair share the machine's state.
+            rnd = random.Random(1000 + r)
+            for wl in rnd.sample(active, len(active)):
+                for peer in rnd.sample(peers, len(peers)):
                     times[(wl["name"], peer)].append(one(wl, peer, work, out, tools, cpus, sz))
         for wl in active:
             results.append(result(wl, peers, times, sz))

@@ -8,10 +8,10 @@
 #     tests/bench/run-bench.sh [--quick] [--micro | --macro] [--macro-cpus LIST]
 #                              [--macro-rounds N] [--out DIR] [--no-build]
 #
-#   --quick          tiny sizes, 1 round of each part (about 10 s, what CI runs: does every
-#                    scenario and workload still run?); its numbers mean nothing
-#   --micro          only the micro part (about 1.5 min); with --macro too, both
-#   --macro          only the macro part (about 5 min; --quick: 3 s)
+#   --quick          tiny sizes, 1 round of each part (16-32 s here under load; what CI runs:
+#                    does every scenario and workload still run?); its numbers mean nothing
+#   --micro          only the micro part (5 min here at load average 10); with --macro, both
+#   --macro          only the macro part (16 min here at load average 10; --quick: 3-10 s)
 #   --macro-cpus L   the CPUs of every macro run, e.g. 0 or 0-1 (default: every CPU this process
 #                    may use)
 #   --macro-rounds N paired rounds of the macro part (default 5; --quick: 1)
