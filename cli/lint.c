@@ -7,6 +7,7 @@
  * alone; among syscall rules the higher tier, then the later rule, wins) and only warns where it
  * is sure: where it cannot tell (two globs that may overlap), it says nothing.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -227,6 +228,72 @@ static void lint_shadowed(struct lint *l, const struct sb_pathrule *r)
 	}
 }
 
+static unsigned min3(unsigned a, unsigned b, unsigned c)
+{
+	unsigned m = a < b ? a : b;
+	return m < c ? m : c;
+}
+
+/* Edits from a to b (insert, delete, replace, swap two neighbours), for names of a directory. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned rows[3][NAME_MAX + 2];
+	if (la > NAME_MAX || lb > NAME_MAX)
+		return UINT_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		rows[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned *cur = rows[i % 3], *prev = rows[(i - 1) % 3], *prev2 = rows[(i + 1) % 3];
+		cur[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			cur[j] = min3(prev[j] + 1, cur[j - 1] + 1,
+				      prev[j - 1] + (a[i - 1] != b[j - 1]));
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < cur[j])
+				cur[j] = prev2[j - 2] + 1;
+		}
+	}
+	return rows[la % 3][lb];
+}
+
+/*
+ * dir does not exist: find its first missing component, and in the directory above it a name
+ * at most two edits away (/usr/lbi: lib). Returns where that component starts in dir (its '/'),
+ * with the name in near, or near left empty.
+ */
+static const char *nearest_existing(char *dir, char *near, size_t size)
+{
+	char *slash = dir;
+	struct stat st;
+	/* The first component that does not exist. */
+	for (char *next; (next = strchr(slash + 1, '/')); slash = next) {
+		*next = 0;
+		bool there = stat(dir, &st) == 0;
+		*next = '/';
+		if (!there)
+			break;
+	}
+	char *end = strchr(slash + 1, '/');
+	char want[NAME_MAX + 1];
+	snprintf(want, sizeof(want), "%.*s", end ? (int)(end - slash - 1) : NAME_MAX, slash + 1);
+	*slash = 0;
+	DIR *d = opendir(slash == dir ? "/" : dir);
+	*slash = '/';
+	/* One edit for a short name, two for a longer one: more is another name. */
+	unsigned best = strlen(want) <= 4 ? 2 : 3;
+	for (struct dirent *e; d && (e = readdir(d));) {
+		unsigned dist = e->d_name[0] == '.' ? UINT_MAX : edit_distance(want, e->d_name);
+		if (dist < best) {
+			best = dist;
+			snprintf(near, size, "%s", e->d_name);
+		}
+	}
+	if (d)
+		closedir(d);
+	return slash;
+}
+
 /* The literal directory a rule's paths lie in, which must exist (a create: its parent). */
 static void lint_prefix(struct lint *l, const struct sb_pathrule *r)
 {
@@ -249,9 +316,18 @@ static void lint_prefix(struct lint *l, const struct sb_pathrule *r)
 	}
 	if (stat(dir, &st) == 0 || (errno != ENOENT && errno != ENOTDIR))
 		return;
-	warn(l, &r->c.origin,
-	     "'path %s': %s does not exist, so the rule matches nothing (misspelt?)", r->pattern,
-	     dir);
+	char near[NAME_MAX + 1] = "";
+	const char *at = nearest_existing(dir, near, sizeof(near));
+	const char *rest = strchr(at + 1, '/');
+	if (near[0])
+		warn(l, &r->c.origin,
+		     "'path %s': %s does not exist, so the rule matches nothing (did you mean "
+		     "%.*s/%s%s?)",
+		     r->pattern, dir, (int)(at - dir), dir, near, rest ? rest : "");
+	else
+		warn(l, &r->c.origin,
+		     "'path %s': %s does not exist, so the rule matches nothing (misspelt?)",
+		     r->pattern, dir);
 }
 
 /* The literal prefix of a rule, as a directory its paths lie under ("/proc" for /proc/self). */

@@ -54,6 +54,7 @@ hasnt "conditional ioctl and socket are fine" "^wide.policy:[34]:"
 
 lint missing 'path /usr/lbi/** read' 'path /usr/lib/** read' "path $tmp/out/new.txt write create"
 has "a misspelt prefix" "^missing.policy:2:6: warning: 'path /usr/lbi/\*\*': /usr/lbi does not exist"
+has "... with the name it probably meant" "/usr/lbi does not exist, so the rule matches nothing \(did you mean /usr/lib\?\)$"
 hasnt "an existing prefix is fine" "^missing.policy:3:"
 hasnt "a file a rule may create: its directory's parent is enough" "^missing.policy:4:"
 lint probe 'path /usr/gnu/** deny errno ENOENT nolog'
