@@ -32,7 +32,7 @@ void sb_usage(FILE *f)
 	      "\n"
 	      "A short option means the same in every command (-p policy, -P pid, -I sandbox id,\n"
 	      "-E explain, -e env, -s suggest, -S since); 'sysbroker COMMAND --help' lists a\n"
-	      "command's options.\n"
+	      "command's options, as does 'sysbroker help COMMAND'.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help                  show this help and exit\n"
@@ -83,6 +83,11 @@ int main(int argc, char **argv)
 		if (strcmp(cmd, cmds[i].name) == 0)
 			return cmds[i].fn(argc - optind, argv + optind);
 	if (strcmp(cmd, "help") == 0) {
+		/* help COMMAND: that command's --help. */
+		for (size_t i = 0; optind + 1 < argc && i < ELEMENTSOF(cmds); i++)
+			if (strcmp(argv[optind + 1], cmds[i].name) == 0)
+				return cmds[i].fn(2,
+						  (char *[]){ argv[optind + 1], "--help", NULL });
 		sb_usage(stdout);
 		return 0;
 	}

@@ -64,6 +64,10 @@ _sysbroker()
 		fi
 		return 0
 	fi
+	if [[ $cmd == help ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "run audit reload check" -- "$cur")
+		return 0
+	fi
 	if [[ -n $prog ]]; then
 		# PROG's own arguments.
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")

@@ -99,6 +99,8 @@ rc_is 0 "the bundled policies pass --strict"
 rc=$?
 rc_is 0 "check --help exits 0"
 grep -q '^Usage: sysbroker check ' out && ok "check --help is check's" || not_ok "check --help: $(head -1 out)"
+"$sb" help check | grep -q '^Usage: sysbroker check ' && ok "help check is check's --help" ||
+	not_ok "help check"
 for c in run audit reload; do
 	"$sb" $c --help | grep -q "^Usage: sysbroker $c " && ok "$c --help is $c's" || not_ok "$c --help"
 done

@@ -17,6 +17,7 @@ words() { printf '%s\n' "$@" | sort -u; }
 
 [ "$(complete sysbroker '')" = "$(words audit check help reload run)" ] &&
 	ok "the commands" || not_ok "the commands: $(complete sysbroker '' | tr '\n' ' ')"
+[ "$(complete sysbroker help ch)" = "check" ] && ok "help: the commands" || not_ok "help: $(complete sysbroker help ch)"
 [ "$(complete sysbroker re)" = "reload" ] && ok "a command's prefix" || not_ok "a command's prefix"
 [ "$(complete sysbroker check --s)" = "--strict" ] && ok "check --s: --strict" ||
 	not_ok "check --s: $(complete sysbroker check --s | tr '\n' ' ')"
