@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -18,23 +19,91 @@
 #include "macro.h"
 #include "policy.h"
 
+/* One warning, kept until every check has run: they are printed in file and line order. */
+struct note {
+	size_t file; /* index in the policy's file table (its first entry of that name) */
+	unsigned line, column, seq;
+	char *text;
+};
+
 struct lint {
 	const struct sb_policy *p;
-	FILE *out;
-	const char *kind; /* "warning", or "error" under --strict */
-	int n;
+	struct note *notes;
+	size_t n, cap;
+	bool oom;
 };
+
+/* Where a file was first read: the same file included twice sorts (and is printed) once. */
+static size_t file_index(const struct sb_policy *p, const char *file)
+{
+	for (size_t i = 0; i < p->nfiles; i++)
+		if (strcmp(p->files[i], file) == 0)
+			return i;
+	return 0;
+}
 
 __attribute__((format(printf, 3, 4))) static void warn(struct lint *l, const struct sb_origin *o,
 						       const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(l->out, "%s:%u:%u: %s: ", o->file, o->line, o->column ? o->column : 1, l->kind);
+	char *text = NULL;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct note *v = reallocarray(l->notes, cap, sizeof(*v));
+		if (!v) {
+			l->oom = true;
+			return;
+		}
+		l->notes = v;
+		l->cap = cap;
+	}
 	va_start(ap, fmt);
-	vfprintf(l->out, fmt, ap);
+	int r = vasprintf(&text, fmt, ap);
 	va_end(ap);
-	fputc('\n', l->out);
+	if (r < 0) {
+		l->oom = true;
+		return;
+	}
+	l->notes[l->n] = (struct note){ .file = file_index(l->p, o->file),
+					.line = o->line,
+					.column = o->column ? o->column : 1,
+					.seq = (unsigned)l->n,
+					.text = text };
 	l->n++;
+}
+
+static int cmp_notes(const void *a, const void *b)
+{
+	const struct note *x = a, *y = b;
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->column != y->column)
+		return x->column < y->column ? -1 : 1;
+	int c = strcmp(x->text, y->text);
+	return c ? c : (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
+/* Print the notes in order, once each (a file included twice gives its warnings twice). */
+static int print_notes(struct lint *l, const char *kind, FILE *out)
+{
+	int printed = 0;
+	qsort(l->notes, l->n, sizeof(*l->notes), cmp_notes);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct note *w = &l->notes[i];
+		bool dup = i > 0 && w->file == w[-1].file && w->line == w[-1].line &&
+			   w->column == w[-1].column && strcmp(w->text, w[-1].text) == 0;
+		if (!dup) {
+			fprintf(out, "%s:%u:%u: %s: %s\n", l->p->files[w->file], w->line, w->column,
+				kind, w->text);
+			printed++;
+		}
+	}
+	for (size_t i = 0; i < l->n; i++)
+		free(l->notes[i].text);
+	free(l->notes);
+	return printed;
 }
 
 /* A rule of the policy's own files (not a built-in or the runtime's channel). */
@@ -373,7 +442,7 @@ static void lint_unreachable_deny(struct lint *l, const struct sb_pathrule *r)
 
 int sb_policy_lint(const struct sb_policy *p, bool strict, FILE *out)
 {
-	struct lint l = { .p = p, .out = out, .kind = strict ? "error" : "warning" };
+	struct lint l = { .p = p };
 
 	for (size_t i = 0; i < p->nsys; i++) {
 		const struct sb_sysrule *r = &p->sys[i];
@@ -393,5 +462,8 @@ int sb_policy_lint(const struct sb_policy *p, bool strict, FILE *out)
 		else
 			lint_unreachable_deny(&l, r);
 	}
-	return ferror(out) ? -EIO : l.n;
+	int n = print_notes(&l, strict ? "error" : "warning", out);
+	if (l.oom)
+		return -ENOMEM;
+	return ferror(out) ? -EIO : n;
 }

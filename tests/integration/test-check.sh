@@ -89,6 +89,14 @@ hasnt "a deny inside an allowed tree is fine" "^unreach.policy:4:"
 lint quiet 'path /home/*/.cache/** deny nolog'
 hasnt "a nolog deny changes the logging: fine" "warning"
 
+lint order 'path /usr/lbi/** read' 'allow ioctl'
+[ "$(cut -d: -f2 err | tr '\n' ' ')" = "2 3 " ] && ok "warnings in line order" ||
+	not_ok "warnings in line order: $(cat err)"
+printf 'sysbroker-policy 1\ninclude lift.policy\ninclude lift.policy\n' >twice.policy
+"$sb" check twice.policy >out 2>err
+[ "$(wc -l <err)" -eq 5 ] && ok "a file included twice: its warnings once" ||
+	not_ok "a file included twice: $(cat err)"
+
 # The bundled policies are clean, even under --strict.
 "$sb" check --strict "$src"/examples/policies/*.policy >out 2>err
 rc=$?
