@@ -89,6 +89,8 @@ static int cmp_notes(const void *a, const void *b)
 static int print_notes(struct lint *l, const char *kind, FILE *out)
 {
 	int printed = 0;
+	if (!l->notes)
+		return 0;
 	qsort(l->notes, l->n, sizeof(*l->notes), cmp_notes);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct note *w = &l->notes[i];
@@ -159,9 +161,9 @@ static bool lint_lifts(struct lint *l, const struct sb_sysrule *r)
 		warn(l, &r->c.origin,
 		     "'allow %s' lifts a built-in protection: %s with arg%u & %#llx != 0 (%s) is "
 		     "denied unless a rule allows it; add 'if arg%u & %#llx == 0' to this rule",
-		     name, name, d[i].cond_arg, (unsigned long long)d[i].cond_mask,
+		     name, name, d[i].cond_arg, (unsigned long long)mask,
 		     strcmp(name, "clone") == 0 ? "namespace flags" : "a new listener",
-		     d[i].cond_arg, (unsigned long long)d[i].cond_mask);
+		     d[i].cond_arg, (unsigned long long)mask);
 		return true;
 	}
 	return false;
