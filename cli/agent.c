@@ -86,11 +86,11 @@ static int agent_usage(FILE *f)
 	      "its\n"
 	      "annotation " POLICY_ANNOTATION "; its paths are resolved in its own root.\n"
 	      "\n"
-	      "  -l, --listen SOCKET     the unix socket to create (an old socket there is "
+	      "      --listen SOCKET     the unix socket to create (an old socket there is "
 	      "replaced)\n"
-	      "  -d, --policy-dir DIR    where policies are found (default /etc/sysbroker)\n"
-	      "  -o, --log FILE|-        audit records (JSON Lines) to FILE, or '-' for stderr\n"
-	      "  -m, --max-containers N  containers served at once; more are refused (default "
+	      "      --policy-dir DIR    where policies are found (default /etc/sysbroker)\n"
+	      "  -l, --log FILE|-        audit records (JSON Lines) to FILE, or '-' for stderr\n"
+	      "      --max-containers N  containers served at once; more are refused (default "
 	      "256)\n"
 	      "  -h, --help              show this help and exit\n"
 	      "\n"
@@ -106,42 +106,40 @@ static int parse_args(int argc, char **argv, struct agent_opts *o)
 	struct cli_opts co;
 	int c;
 
-	cli_opts_init(
-		&co, "+l:d:o:m:h",
-		(const char *const[]){ "listen", "policy-dir", "log", "max-containers", "help" },
-		true);
+	cli_opts_init(&co, "agent",
+		      (const char *const[]){ "listen", "policy-dir", "log", "max-containers",
+					     "help", NULL });
 	while ((c = cli_opts_next(&co, argc, argv)) != -1) {
-		switch (c) {
-		case 'l':
-			o->listen = optarg;
-			break;
-		case 'd':
-			o->policy_dir = optarg;
-			break;
-		case 'o':
+		if (c == 'h') {
+			agent_usage(stdout);
+			return -1;
+		} else if (c == 'l') {
 			o->log = optarg;
-			break;
-		case 'm':
+		} else if (c == cli_opt_value("listen")) {
+			o->listen = optarg;
+		} else if (c == cli_opt_value("policy-dir")) {
+			o->policy_dir = optarg;
+		} else if (c == cli_opt_value("max-containers")) {
 			if (cli_parse_long(optarg, 1, 65536, &o->max_containers) < 0) {
 				fprintf(stderr, "sysbroker agent: bad --max-containers '%s'\n",
 					optarg);
-				return cli_try_help(NULL);
+				cli_usage_hint("agent");
+				return EXIT_USAGE;
 			}
-			break;
-		case 'h':
-			agent_usage(stdout);
-			return -1;
-		default:
-			cli_bad_option("agent", c, argv);
-			return EXIT_USAGE;
+		} else {
+			return EXIT_USAGE; /* cli_opts_next said why */
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "sysbroker agent: unexpected argument '%s'\n", argv[optind]);
-		return cli_try_help(NULL);
+		cli_usage_hint("agent");
+		return EXIT_USAGE;
 	}
-	if (!o->listen)
-		return cli_try_help("sysbroker agent: --listen SOCKET is required\n");
+	if (!o->listen) {
+		fputs("sysbroker agent: --listen SOCKET is required\n", stderr);
+		cli_usage_hint("agent");
+		return EXIT_USAGE;
+	}
 	if (strlen(o->listen) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		fprintf(stderr, "sysbroker agent: socket path too long: %s\n", o->listen);
 		return EXIT_USAGE;

@@ -7,6 +7,7 @@
  * reported with its line number and skipped. Denials are grouped in a hash table by program,
  * syscall, target, decision, errno and rule; suggestions are built from the same records.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
@@ -152,6 +153,39 @@ out:
 
 /* --- times --------------------------------------------------------------------------------- */
 
+static int days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return days[m - 1] + (m == 2 && leap);
+}
+
+/* What ends a time: nothing or Z (UTC), or +HH:MM, +HHMM, +HH (or -): seconds east of UTC. */
+static int parse_utc_offset(const char *p, long *ret)
+{
+	char d[4];
+	size_t n = 0;
+	if (*p == 0 || strcmp(p, "Z") == 0)
+		return 0;
+	if (*p != '+' && *p != '-')
+		return -EINVAL;
+	for (const char *q = p + 1; *q; q++) {
+		if (*q == ':' && q == p + 3 && q[1])
+			continue;
+		if (!isdigit((unsigned char)*q) || n == sizeof(d))
+			return -EINVAL;
+		d[n++] = *q;
+	}
+	if (n != 2 && n != 4)
+		return -EINVAL;
+	int oh = (d[0] - '0') * 10 + (d[1] - '0');
+	int om = n == 4 ? (d[2] - '0') * 10 + (d[3] - '0') : 0;
+	if (oh > 23 || om > 59)
+		return -EINVAL;
+	*ret = (*p == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
+	return 0;
+}
+
 int sb_audit_parse_time(const char *s, char *out, size_t size)
 {
 	int Y, M, D, h = 0, m = 0, sec = 0, ms = 0, n = 0;
@@ -190,12 +224,22 @@ int sb_audit_parse_time(const char *s, char *out, size_t size)
 			}
 		}
 	}
-	if (*p == 'Z')
-		p++;
-	if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 || Y < 0 ||
-	    h < 0 || m < 0 || sec < 0 || ms < 0)
+	long off = 0;
+	if (parse_utc_offset(p, &off) < 0 || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) ||
+	    h > 23 || m > 59 || sec > 60 || Y < 0 || h < 0 || m < 0 || sec < 0 || ms < 0)
 		return -EINVAL;
-	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Y, M, D, h, m, sec, ms);
+	/* To UTC, as the log is: 10:00+01:00 is 09:00Z. */
+	struct tm tm = { .tm_year = Y - 1900,
+			 .tm_mon = M - 1,
+			 .tm_mday = D,
+			 .tm_hour = h,
+			 .tm_min = m,
+			 .tm_sec = sec };
+	time_t t = timegm(&tm) - (time_t)off;
+	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0)
+		return -EINVAL;
+	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 	return 0;
 }
 
@@ -1267,8 +1311,9 @@ static void usage(FILE *f)
 	      "  -j, --json            print the groups as JSON\n"
 	      "  -s, --suggest         print policy lines that would allow what was denied\n"
 	      "  -S, --since TIME      only records from TIME on (2024-05-01, 2024-05-01T10:00,\n"
-	      "                        or 30s, 10m, 2h, 1d ago); times are UTC\n"
-	      "  -p, --pid PID         only records of this pid\n"
+	      "                        2024-05-01T10:00+02:00, or 30s, 10m, 2h, 1d ago); a\n"
+	      "                        time without an offset is UTC\n"
+	      "  -P, --pid PID         only records of this pid\n"
 	      "  -c, --syscall NAME    only records of this syscall\n"
 	      "  -d, --decision LIST   only these decisions (comma-separated: deny, would-deny,\n"
 	      "                        allow, reload, reload-error, protocol-error,\n"
@@ -1313,10 +1358,9 @@ static int parse_args(int argc, char **argv, struct sb_audit_opts *o, char since
 	struct cli_opts opts;
 	int c;
 
-	cli_opts_init(&opts, "+jsS:p:c:d:h",
+	cli_opts_init(&opts, "audit",
 		      (const char *const[]){ "json", "suggest", "since", "pid", "syscall",
-					     "decision", "help" },
-		      true);
+					     "decision", "help", NULL });
 	while ((c = cli_opts_next(&opts, argc, argv)) != -1) {
 		switch (c) {
 		case 'S':
@@ -1326,7 +1370,7 @@ static int parse_args(int argc, char **argv, struct sb_audit_opts *o, char since
 			}
 			o->since = since;
 			break;
-		case 'p':
+		case 'P':
 			if (cli_parse_long(optarg, 0, INT32_MAX, &o->pid) < 0) {
 				fprintf(stderr, "sysbroker audit: not a pid: '%s'\n", optarg);
 				return EXIT_USAGE;
@@ -1349,7 +1393,6 @@ static int parse_args(int argc, char **argv, struct sb_audit_opts *o, char since
 			o->suggest = true;
 			break;
 		default:
-			cli_bad_option("audit", c, argv);
 			return EXIT_USAGE;
 		}
 	}

@@ -68,8 +68,9 @@ int sb_audit_report(struct sb_audit *a, FILE *out);
 /* Malformed lines seen so far. */
 unsigned long sb_audit_malformed(const struct sb_audit *a);
 
-/* "2024-05-01", "2024-05-01T10:00", "... 10:00:00Z", or "30s"/"10m"/"2h"/"1d" ago, into out
- * (at least 32 bytes) as YYYY-MM-DDTHH:MM:SS.mmmZ. Returns 0 or -EINVAL. */
+/* "2024-05-01", "2024-05-01T10:00", "... 10:00:00Z", "...T10:00+01:00" (an offset from UTC:
+ * +HH:MM, +HHMM, +HH or -), or "30s"/"10m"/"2h"/"1d" ago, into out (at least 32 bytes) as
+ * YYYY-MM-DDTHH:MM:SS.mmmZ in UTC. A date that does not exist (02-31) is -EINVAL. */
 int sb_audit_parse_time(const char *s, char *out, size_t size);
 
 /* `sysbroker audit`. argv[0] is "audit". */

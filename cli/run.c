@@ -94,10 +94,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	o->env = calloc((size_t)argc + 1, sizeof(char *));
 	if (!o->env)
 		return EXIT_FAIL;
-	cli_opts_init(&opts, "+p:l:u:C:e:it:LF:h",
+	cli_opts_init(&opts, "run",
 		      (const char *const[]){ "policy", "log", "user", "cwd", "env", "clearenv",
-					     "timeout", "learn", "log-failure", "help" },
-		      true);
+					     "timeout", "learn", "log-failure", "help", NULL });
 	while ((c = cli_opts_next(&opts, argc, argv)) != -1) {
 		switch (c) {
 		case 'p':
@@ -150,12 +149,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			say("option '%s' needs an argument\nTry 'sysbroker run --help'.",
-			    argv[optind - 1]);
-			return EXIT_FAIL;
 		default:
-			say("unknown option '%s'\nTry 'sysbroker run --help'.", argv[optind - 1]);
 			return EXIT_FAIL;
 		}
 	}

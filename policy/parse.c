@@ -486,7 +486,9 @@ static struct sb_rule_common common(struct sb_parser *p, enum sb_verdict v, cons
 		.err = m->has_errno ? m->err : default_errno,
 		.log = m->has_log ? m->log : v == SB_DENY,
 		.limit = m->limit,
-		.origin = { .file = p->file, .line = p->line },
+		.origin = { .file = p->file,
+			    .line = p->line,
+			    .column = p->ntoks > 1 ? p->toks[1].col : p->toks[0].col },
 		.id = p->policy->nstatements,
 		.seq = p->policy->nstatements,
 	};
@@ -596,6 +598,7 @@ static int parse_kernel_rule(struct sb_parser *p)
 					rule.nr = nr;
 					rule.tier = SB_TIER_GROUP;
 					rule.group = g->name;
+					rule.c.origin.column = ncol;
 					r = add_sysrule(p, &rule);
 					if (r < 0)
 						return r;
@@ -630,6 +633,7 @@ static int parse_kernel_rule(struct sb_parser *p)
 			struct sb_sysrule rule = base;
 			rule.nr = nr;
 			rule.tier = m.ncond ? SB_TIER_COND : SB_TIER_NAME;
+			rule.c.origin.column = ncol;
 			r = add_sysrule(p, &rule);
 			if (r < 0)
 				return r;

@@ -42,6 +42,7 @@ enum sb_cmp {
 struct sb_origin {
 	const char *file;
 	unsigned line;
+	unsigned column; /* of the statement's target (a syscall name, a pattern), from 1 */
 };
 
 struct sb_cond {

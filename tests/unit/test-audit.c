@@ -407,8 +407,29 @@ static void test_parse_time(void **state)
 	assert_string_equal(t, "2024-05-01T10:20:30.456Z");
 	assert_int_equal(sb_audit_parse_time("10m", t, sizeof(t)), 0);
 	assert_int_equal(strlen(t), 24);
-	const char *bad[] = { "",    "yesterday", "2024-13-01", "2024-05-01T25:00", "2024-05-01X",
-			      "10y", "-5m",       "2024-5-1" };
+	/* An offset from UTC is applied: the log's times are UTC. */
+	assert_int_equal(sb_audit_parse_time("2026-02-01T10:00:00+01:00", t, sizeof(t)), 0);
+	assert_string_equal(t, "2026-02-01T09:00:00.000Z");
+	assert_int_equal(sb_audit_parse_time("2026-03-01 00:30-0100", t, sizeof(t)), 0);
+	assert_string_equal(t, "2026-03-01T01:30:00.000Z");
+	assert_int_equal(sb_audit_parse_time("2026-01-01T00:15+02", t, sizeof(t)), 0);
+	assert_string_equal(t, "2025-12-31T22:15:00.000Z");
+	assert_int_equal(sb_audit_parse_time("2024-02-29", t, sizeof(t)), 0);
+	const char *bad[] = { "",
+			      "yesterday",
+			      "2024-13-01",
+			      "2024-05-01T25:00",
+			      "2024-05-01X",
+			      "10y",
+			      "-5m",
+			      "2024-5-1",
+			      "2026-02-31",
+			      "2026-02-29",
+			      "2026-04-31",
+			      "2026-02-01T10:00+1:00",
+			      "2026-02-01T10:00+01:",
+			      "2026-02-01T10:00+24:00",
+			      "2026-02-01T10:00Z+01" };
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
 		if (sb_audit_parse_time(bad[i], t, sizeof(t)) == 0)
 			fail_msg("'%s' was taken as a time", bad[i]);
