@@ -167,6 +167,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		say("no program given\nTry 'sysbroker run --help'.");
 		return EXIT_FAIL;
 	}
+	/* Learn mode's only output is the log: without one it would run the program and learn
+	 * nothing. */
+	if (o->learn && !o->log) {
+		say("--learn needs --log FILE: the log is what learn mode writes\nTry 'sysbroker "
+		    "run --help'.");
+		return EXIT_FAIL;
+	}
 	o->argv = argv + optind;
 	return -1;
 }
