@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -1316,8 +1317,8 @@ static void emit(struct sb_audit *a, FILE *out, const char *line, const struct s
 	t->covered += count;
 }
 
-/* "path PATTERN PERMS" into a new string. */
-static char *path_line(const char *dir, const char *tail, uint32_t perms)
+/* "path PATTERN PERMS" (or "path PATTERN WORDS") into a new string. */
+static char *path_line(const char *dir, const char *tail, uint32_t perms, const char *words)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -1326,7 +1327,10 @@ static char *path_line(const char *dir, const char *tail, uint32_t perms)
 		return NULL;
 	fputs("path ", f);
 	put_pattern(f, dir, tail);
-	put_perms(f, perms);
+	if (words)
+		fputs(words, f);
+	else
+		put_perms(f, perms);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
@@ -1341,6 +1345,12 @@ static size_t path_call(const struct spath *s, struct sb_suggest_call *c)
 		return 0;
 	*c = (struct sb_suggest_call){ .path = s->orig, .pid = s->pid, .perms = s->perms };
 	return 1;
+}
+
+static bool read_only(const struct spath *s)
+{
+	return s->gen == GEN_EXACT && !s->folded &&
+	       !(s->perms & ~(uint32_t)(SB_PERM_STAT | SB_PERM_READ | SB_PERM_LIST));
 }
 
 /* A path line for one name or pattern (never a glob over unseen names). */
@@ -1362,11 +1372,22 @@ static void suggest_one_path(struct sb_audit *a, FILE *out, const struct spath *
 			 "generalised: %lu temporary name%s with a random suffix, such as %s, "
 			 "that the program created",
 			 s->names, s->names == 1 ? "" : "s", base ? base + 1 : s->orig);
+	struct stat st;
+	bool absent =
+		a->o.absent_enoent && read_only(s) && lstat(s->path, &st) < 0 && errno == ENOENT;
+	if (absent)
+		snprintf(comment, sizeof(comment),
+			 "no such file now: refused as missing, as the program found it, "
+			 "granting nothing");
 	_cleanup_free_ char *tmp =
 		s->gen == GEN_TEMP ? strndup(s->path, strlen(s->path) - 1) : NULL;
-	_cleanup_free_ char *line =
-		path_line(tmp ? tmp : s->path, s->gen == GEN_TEMP ? "*" : "", s->perms);
+	_cleanup_free_ char *line = path_line(tmp ? tmp : s->path, s->gen == GEN_TEMP ? "*" : "",
+					      s->perms, absent ? " deny errno ENOENT nolog" : NULL);
 	struct sb_suggest_call c;
+	if (line && absent) {
+		emit(a, out, line, &c, 0, NULL, comment, s->count, t);
+		return;
+	}
 	if (line && (s->gen != GEN_TEMP || tmp))
 		emit(a, out, line, &c, path_call(s, &c), s->rule, comment, s->count, t);
 }
@@ -1379,25 +1400,25 @@ static void suggest_one_path(struct sb_audit *a, FILE *out, const struct spath *
 static int fold_temps(struct sb_audit *a)
 {
 	size_t n = a->npaths;
-	for (size_t i = 0; i < n; i++) {
-		char pre[PATH_MAX + 2];
-		struct spath from = a->paths[i];
-		if (from.gen != GEN_EXACT || !(from.perms & SB_PERM_CREATE) ||
-		    !sb_suggest_temp_prefix(from.path, pre, sizeof(pre) - 1))
-			continue;
-		strcat(pre, "*");
-		a->paths[i].folded = true;
-		from.gen = GEN_TEMP;
-		if (add_path(a, pre, &from) < 0)
-			return -ENOMEM;
-	}
+	/* First the names that look random; then the rest of their prefix (a random suffix of
+	 * lower case letters only, once in 180). */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			char pre[PATH_MAX + 2];
+			struct spath from = a->paths[i];
+			if (from.gen != GEN_EXACT || from.folded ||
+			    !(from.perms & SB_PERM_CREATE) ||
+			    !sb_suggest_temp_prefix(from.path, pass == 0, pre, sizeof(pre) - 1))
+				continue;
+			strcat(pre, "*");
+			if (pass == 1 && !*sindex_slot(&a->path_index, pre, path_name, a->paths))
+				continue;
+			a->paths[i].folded = true;
+			from.gen = GEN_TEMP;
+			if (add_path(a, pre, &from) < 0)
+				return -ENOMEM;
+		}
 	return 0;
-}
-
-static bool read_only(const struct spath *s)
-{
-	return s->gen == GEN_EXACT && !s->folded &&
-	       !(s->perms & ~(uint32_t)(SB_PERM_STAT | SB_PERM_READ | SB_PERM_LIST));
 }
 
 /* Whether the program listed dir (a `list` denial on it): a glob then shows nothing new. */
@@ -1452,7 +1473,7 @@ static bool suggest_glob(struct sb_audit *a, FILE *out, size_t i, size_t j, size
 		else if (o + 5 < sizeof(comment))
 			o += (size_t)snprintf(comment + o, sizeof(comment) - o, " ...");
 	}
-	_cleanup_free_ char *line = path_line(dir, "/*", perms);
+	_cleanup_free_ char *line = path_line(dir, "/*", perms, NULL);
 	if (line)
 		emit(a, out, line, c, nc, a->paths[i].rule, comment, count, t);
 	return line != NULL;
@@ -1652,6 +1673,7 @@ static int parse_args(int argc, char **argv, struct sb_audit_opts *o, char since
 			return 0;
 		case 's':
 			o->suggest = true;
+			o->absent_enoent = true;
 			break;
 		case 'P':
 			o->policy = optarg;

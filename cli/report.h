@@ -56,6 +56,13 @@ struct sb_audit_opts {
 	const char *syscall;
 	unsigned decisions; /* SB_AUDIT_D_* to report; 0: deny, would-deny and suppressed */
 	const char *policy; /* --suggest checks each line against this policy file, or NULL */
+	/*
+	 * --suggest: a name only read that does not exist when the suggestions are written gets
+	 * "deny errno ENOENT nolog" (what the program found, granting nothing) instead of a grant.
+	 * Looks at this machine's files: the command sets it, a caller with a log from elsewhere
+	 * does not.
+	 */
+	bool absent_enoent;
 };
 
 struct sb_audit;

@@ -71,11 +71,11 @@ static bool is_alnum(char c)
 /*
  * mkstemp(3) and gcc's make_temp_file() end a name's stem with 6 random letters and digits
  * (ccTvkLMT.s: prefix "cc", suffix "TvkLMT", extension ".s"). A stable prefix of two or more
- * characters is kept, so the pattern never becomes the whole directory. A suffix without an upper
- * case letter or a digit is taken for a word (outputs.txt), not a random one; a random one looks
- * like that once in 180.
+ * characters is kept, so the pattern never becomes the whole directory. With need_random, a
+ * suffix without an upper case letter or a digit is taken for a word (outputs.txt), not a random
+ * one; a random one looks like that once in 180, and the caller then folds it by its prefix.
  */
-bool sb_suggest_temp_prefix(const char *path, char *out, size_t size)
+bool sb_suggest_temp_prefix(const char *path, bool need_random, char *out, size_t size)
 {
 	static const char *const dirs[] = { "/tmp/", "/var/tmp/", "/dev/shm/" };
 	const char *name = NULL;
@@ -93,7 +93,7 @@ bool sb_suggest_temp_prefix(const char *path, char *out, size_t size)
 			return false;
 		random |= (name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9');
 	}
-	if (!random)
+	if (need_random && !random)
 		return false;
 	size_t keep = (size_t)(name - path) + stem - 6;
 	if (keep + 1 > size)

@@ -24,9 +24,11 @@ void sb_suggest_value(const char *syscall, uint64_t v, char *buf, size_t size);
 /*
  * Whether path is a temporary file with a mkstemp-style random suffix in a temporary directory
  * (/tmp/ccTvkLMT.s): then *out gets the stable pattern's literal part (/tmp/cc), to which the
- * suggestion adds "*". The caller asks only for names the program created.
+ * suggestion adds "*". The caller asks only for names the program created. need_random: the
+ * suffix must also look random (an upper case letter or a digit); without, any name of that
+ * shape, for a prefix that another name proved random.
  */
-bool sb_suggest_temp_prefix(const char *path, char *out, size_t size);
+bool sb_suggest_temp_prefix(const char *path, bool need_random, char *out, size_t size);
 
 struct sb_policy;
 

@@ -180,6 +180,8 @@ if grep -qE '^path /tmp/cc[A-Za-z0-9]{6}' "$tmp/make.policy"; then
 else
 	ok "make: no temporary is suggested by its random name"
 fi
+check "make: names the build probed and did not find are refused as missing, not granted" \
+	grep -qE '^path [^ ]+ deny errno ENOENT nolog +# .*no such file now' "$tmp/make.policy"
 echo "top secret" >"$c/secret.mk"
 refused make "$c" "$c/secret.mk" /usr/bin/make -f secret.mk
 

@@ -225,15 +225,16 @@ static const struct row rows[] = {
 	  DENY_OPEN("/tmp/ccTvkLMT.s", "write create") DENY_OPEN("/tmp/ccTvkLMT.s", "read")
 		  DENY_OPEN("/tmp/ccTvkLMT.s", "delete")
 			  DENY_OPEN("/tmp/cca0b1c2.o", "write create")
-				  DENY_OPEN("/tmp/outputs.txt", "write create")
-					  DENY_OPEN("/tmp/ccQwErTy.res", "read"),
+				  DENY_OPEN("/tmp/ccqwerty.res", "write create")
+					  DENY_OPEN("/tmp/outputs.txt", "write create")
+						  DENY_OPEN("/tmp/ccQwErTy.res", "read"),
 	  { .pid = -1, .suggest = true },
 	  0,
-	  { "path /tmp/cc* read write create delete    # 4 denials; generalised: 2 temporary names "
+	  { "path /tmp/cc* read write create delete    # 5 denials; generalised: 3 temporary names "
 	    "with a random suffix, such as ccTvkLMT.s, that the program created",
 	    "path /tmp/outputs.txt write create    # 1 denial",
-	    "path /tmp/ccQwErTy.res read    # 1 denial", "# 3 lines covering 6 denials" },
-	  { "ccTvkLMT.s read", "cca0b1c2" },
+	    "path /tmp/ccQwErTy.res read    # 1 denial", "# 3 lines covering 7 denials" },
+	  { "ccTvkLMT.s read", "cca0b1c2", "ccqwerty" },
 	  { NULL } },
 	{ "suggest: clone, ioctl and socket carry their arguments, the built-in set is never "
 	  "lifted",
@@ -258,6 +259,17 @@ static const struct row rows[] = {
 	    "allow socket if arg0 == AF_INET    # 1 denial",
 	    "# not suggested: allow socket (1 call): the records carry no arguments" },
 	  { "\nallow clone  ", "\nallow socket  " },
+	  { NULL } },
+	{ "suggest: a name only read that does not exist is refused as missing, not granted",
+	  DENY_OPEN("/nonexistent-sysbroker-test/x", "stat") DENY_OPEN("/etc/passwd", "read")
+		  DENY_OPEN("/nonexistent-sysbroker-test/y", "write create"),
+	  { .pid = -1, .suggest = true, .absent_enoent = true },
+	  0,
+	  { "path /nonexistent-sysbroker-test/x deny errno ENOENT nolog    # 1 denial; no such "
+	    "file now",
+	    "path /etc/passwd read    # 1 denial",
+	    "path /nonexistent-sysbroker-test/y write create    # 1 denial" },
+	  { "path /nonexistent-sysbroker-test/x stat" },
 	  { NULL } },
 	{ "args must be six hexadecimal strings",
 	  R("\"syscall\":\"clone\",\"args\":[\"0x1\"],\"decision\":\"deny\"")
