@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "macro.h"
@@ -224,7 +225,10 @@ int sb_suggest_rule_denies(const struct sb_suggest_base *b, const char *rule,
 	_cleanup_free_ char *file = strndup(rule, (size_t)(colon - rule));
 	_cleanup_free_ char *text = NULL;
 	size_t len;
-	if (!file || *end || line == 0 || sb_read_file(file, SB_MAX_POLICY_FILE, &text, &len) < 0)
+	/* A regular file only: the name comes from the log, and a FIFO would hang the command. */
+	struct stat st;
+	if (!file || *end || line == 0 || stat(file, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    sb_read_file(file, SB_MAX_POLICY_FILE, &text, &len) < 0)
 		return -1;
 	int k = line_is_default(text, len, line);
 	return k < 0 ? -1 : !k;
