@@ -10,7 +10,8 @@
 #    temporaries' patterns gcc needs, which say so);
 #  - an attempt on a secret file in the same directory as a granted file is still refused, with
 #    its deny record.
-# Then the built-in set through the loop: a namespace clone and `unshare -U true` fail before
+# The sh job and the namespace probe run over both transports (trap; notify with
+# `env -u SYSBROKER_FD`). Then the built-in set through the loop: a namespace clone and `unshare -U true` fail before
 # and after; a suggestion an included rule outranks (mprotect vs W^X) is a comment that says so;
 # `run --learn` without `--log` is refused.
 #     test-learn-loop.sh SYSBROKER SOURCE_ROOT
@@ -195,6 +196,16 @@ check "sh: fork's clone is allowed with its flags only" \
 echo "top secret" >"$s/secret.txt"
 refused sh "$s" "$s/secret.txt" /bin/sh -c 'sleep 0.1 & wait; cat secret.txt | wc -l; cat a secret.txt'
 
+# The same job over the notify transport (no runtime in the program: every call reaches the
+# broker through the kernel's notification), whose records carry the arguments too.
+learn sh-notify "$s" 3 /usr/bin/env -u SYSBROKER_FD /bin/sh -c 'sleep 0.1 & wait; cat a | wc -l'
+check "sh over notify: the records say notify, and fork's clone has its flags" \
+	$logmatch "$tmp/sh-notify.learn1.log" syscall=clone transport=notify args~=0x
+check "sh over notify: fork's clone is allowed with its flags only" \
+	grep -qE '^allow clone if arg0 == 0x[0-9a-f]+ ' "$tmp/sh-notify.policy"
+refused sh-notify "$s" "$s/secret.txt" /usr/bin/env -u SYSBROKER_FD /bin/sh -c \
+	'sleep 0.1 & wait; cat secret.txt | wc -l; cat a secret.txt'
+
 # --- the built-in set through the loop ------------------------------------------------------
 # A namespace clone: refused when learning, not suggested (a comment says why), and still
 # refused by the policy with the suggestions.
@@ -217,6 +228,9 @@ check "ns: the namespace clone is logged as denied by the built-in set" \
 	$logmatch "$tmp/ns.learn1.log" syscall=clone decision=deny rule=builtin args~=0x10000011
 check "ns: ... and the suggestion says why it is not suggested" \
 	grep -qE '^# not suggested: clone if arg0 == 0x10000011 .*built-in' "$tmp/ns.suggest1"
+learn ns-notify "$nsd" "ns-clone Operation not permitted" /usr/bin/env -u SYSBROKER_FD $py ns.py
+check "ns over notify: the namespace clone is denied by the built-in set, not suggested" \
+	grep -qE '^# not suggested: clone if arg0 == 0x10000011 .*built-in' "$tmp/ns-notify.suggest1"
 printf 'sysbroker-policy 1\ninclude %s\n' "$start" >"$tmp/unshare.policy"
 "$sb" run --learn -p "$tmp/unshare.policy" --log "$tmp/unshare.log" -- /usr/bin/unshare -U true \
 	>/dev/null 2>&1
