@@ -471,6 +471,24 @@ static void perms_str(uint32_t perms, char *buf, size_t size)
 		snprintf(buf, size, "stat");
 }
 
+/*
+ * The raw arguments of a call a syscall rule decided, as hexadecimal strings (a JSON number cannot
+ * hold every 64-bit value): what `sysbroker audit --suggest` writes the conditions of a suggested
+ * rule from (clone's flags, ioctl's request, socket's family).
+ */
+static void add_args(json_object *o, const struct sb_call *call)
+{
+	json_object *a = json_object_new_array();
+	char buf[24];
+	if (!a)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(call->args); i++) {
+		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)call->args[i]);
+		json_object_array_add(a, json_object_new_string(buf));
+	}
+	json_object_object_add(o, "args", a);
+}
+
 /* One record: decision is "allow", "deny" or "would-deny". */
 static int write_one(struct sb_audit_log *l, const struct sb_call *call,
 		     const struct sb_result *res, const struct sb_decision *d, const char *decision,
@@ -508,6 +526,8 @@ static int write_one(struct sb_audit_log *l, const struct sb_call *call,
 			json_object_object_add(o, "mode", json_object_new_string(fbuf));
 		}
 	}
+	if (!perm && !(path && path[0]) && !res->addr[0])
+		add_args(o, call);
 	if (perm) {
 		json_object_object_add(
 			o, "perm",

@@ -57,7 +57,8 @@ static void usage(FILE *f)
 	      "  -t, --timeout SECS    kill the whole sandboxed tree after SECS seconds\n"
 	      "  -L, --learn           learn mode: let what the policy would deny run, and log it\n"
 	      "                        as \"would-deny\" (the built-in dangerous set stays "
-	      "denied)\n"
+	      "denied);\n"
+	      "                        needs --log\n"
 	      "  -F, --log-failure stop|continue\n"
 	      "                        when a record cannot be written: kill the sandbox (stop,\n"
 	      "                        the default unless the policy says) or count and go on\n"
@@ -159,6 +160,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind >= argc) {
 		say("no program given\nTry 'sysbroker run --help'.");
+		return EXIT_FAIL;
+	}
+	/* Learn mode's only output is the log: without one it would run the program and learn
+	 * nothing. */
+	if (o->learn && !o->log) {
+		say("--learn needs --log FILE: the log is what learn mode writes\nTry 'sysbroker "
+		    "run --help'.");
 		return EXIT_FAIL;
 	}
 	o->argv = argv + optind;

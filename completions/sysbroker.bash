@@ -7,7 +7,7 @@ _sysbroker_options()
 	case $1 in
 	run) echo "-p --policy -l --log -u --user -C --cwd -e --env -i --clearenv -t --timeout
 		-L --learn -F --log-failure -h --help" ;;
-	audit) echo "-j --json -s --suggest -S --since -P --pid -c --syscall -d --decision
+	audit) echo "-j --json -s --suggest -p --policy -S --since -P --pid -c --syscall -d --decision
 		-h --help" ;;
 	reload) echo "-P --pid -I --sandbox -h --help" ;;
 	check) echo "-E --explain --strict -h --help" ;;
@@ -22,7 +22,7 @@ _sysbroker_takes_arg()
 	case $1:$2 in
 	run:-p | run:--policy | run:-l | run:--log | run:-u | run:--user | run:-C | run:--cwd | \
 		run:-e | run:--env | run:-t | run:--timeout | run:-F | run:--log-failure) return 0 ;;
-	audit:-S | audit:--since | audit:-P | audit:--pid | audit:-c | audit:--syscall | \
+	audit:-p | audit:--policy | audit:-S | audit:--since | audit:-P | audit:--pid | audit:-c | audit:--syscall | \
 		audit:-d | audit:--decision) return 0 ;;
 	reload:-P | reload:--pid | reload:-I | reload:--sandbox) return 0 ;;
 	agent:--listen | agent:--policy-dir | agent:-l | agent:--log | agent:--max-containers) return 0 ;;
