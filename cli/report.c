@@ -1728,10 +1728,12 @@ static int parse_args(int argc, char **argv, struct sb_audit_opts *o, char since
 	}
 	if (o->json && o->suggest) {
 		fprintf(stderr, "sysbroker audit: --json and --suggest exclude each other\n");
+		cli_usage_hint("audit");
 		return EXIT_USAGE;
 	}
 	if (o->policy && !o->suggest) {
 		fprintf(stderr, "sysbroker audit: --policy goes with --suggest\n");
+		cli_usage_hint("audit");
 		return EXIT_USAGE;
 	}
 	return -1;

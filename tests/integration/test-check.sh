@@ -117,7 +117,7 @@ rc=$?
 rc_is 125 "run -p -- true is a usage error of run"
 has "... naming the option that lacks its argument" "^sysbroker run: option '-p' needs an argument$"
 for args in "check --frobnicate lift.policy" "audit --frobnicate" "reload --frobnicate" \
-	"audit -p 1" "check -e lift.policy" "reload -s 0123456789abcdef"; do
+	"audit -I 1" "check -e lift.policy" "reload -s 0123456789abcdef"; do
 	"$sb" $args </dev/null >out 2>err
 	rc=$?
 	cmd=${args%% *}
