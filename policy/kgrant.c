@@ -53,17 +53,41 @@ struct want {
 	uint32_t perms;
 };
 
-struct planner {
+/*
+ * The path rules of one layer, ranked for the question "which rules could decide a path at or
+ * beneath P": those with a literal directory prefix sorted by it (the rules at an ancestor of P
+ * and those beneath P are then two kinds of ranges), and the loose ones, which may match
+ * anywhere. Built once per plan, so that a try costs the rules near it, not every rule.
+ */
+struct layer_view {
+	const struct sb_policy *l;
+	const struct sb_pathrule **ranked;
+	size_t nranked;
+	const struct sb_pathrule **loose;
+	size_t nloose;
+};
+
+/* What a plan is proved from: the policy's layers and the mount points of kernel file systems. */
+struct facts {
 	const struct sb_policy *policy;
+	struct layer_view *layers;
+	size_t nlayers;
+	char **mounts;
+	size_t nmounts;
+};
+
+struct planner {
+	const struct facts *f;
 	struct sb_kgrant_plan *plan;
 	unsigned tries;
-	bool full; /* a bound was reached */
+	unsigned granted; /* add_grant() calls that made or widened a grant */
+	bool full;        /* a bound was reached */
 };
 
 enum verdict_kind {
 	PROVED,
 	FAILED,    /* nothing beneath can be granted either */
-	DECOMPOSE, /* a rule beneath spoils the tree: try its entries */
+	DECOMPOSE, /* something beneath spoils the tree: try its entries */
 };
 
 static bool is_under(const char *path, const char *dir)
@@ -74,15 +98,198 @@ static bool is_under(const char *path, const char *dir)
 	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == 0);
 }
 
-/* /proc, /sys, /dev: the path is in one (FAILED) or one is beneath it (DECOMPOSE). */
-static enum verdict_kind special_place(const char *path)
+static int cmp_prefix(const struct sb_pathrule *r, const char *key, size_t klen)
+{
+	size_t n = r->rank.prefix;
+	int c = memcmp(r->pattern, key, n < klen ? n : klen);
+	return c ? c : (n > klen) - (n < klen);
+}
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	const struct sb_pathrule *x = *(const struct sb_pathrule *const *)a,
+				 *y = *(const struct sb_pathrule *const *)b;
+	return cmp_prefix(x, y->pattern, y->rank.prefix);
+}
+
+/* The first of v's ranked rules whose prefix is not below key[0, klen). */
+static size_t lower_bound(const struct layer_view *v, const char *key, size_t klen)
+{
+	size_t lo = 0, hi = v->nranked;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp_prefix(v->ranked[mid], key, klen) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int view_build(const struct sb_policy *l, struct layer_view *v)
+{
+	*v = (struct layer_view){ .l = l };
+	v->ranked = calloc(l->npaths + 1, sizeof(*v->ranked));
+	v->loose = calloc(l->npaths + 1, sizeof(*v->loose));
+	if (!v->ranked || !v->loose)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->npaths; i++) {
+		const struct sb_pathrule *r = &l->paths[i];
+		if (r->self != SB_SELF_NONE)
+			continue; /* matches only under /proc/<pid>, never granted */
+		if (r->rank.prefix)
+			v->ranked[v->nranked++] = r;
+		else
+			v->loose[v->nloose++] = r;
+	}
+	qsort(v->ranked, v->nranked, sizeof(*v->ranked), cmp_ranked);
+	return 0;
+}
+
+typedef bool (*rule_fn)(const struct sb_pathrule *r, void *userdata); /* false: stop */
+
+/*
+ * Calls fn for a superset of the rules of v that could match path or a path beneath it: the
+ * loose ones, those whose prefix is path or an ancestor, and those whose prefix is beneath it.
+ * false when fn stopped.
+ */
+static bool visit_near(const struct layer_view *v, const char *path, rule_fn fn, void *userdata)
+{
+	char a[PATH_MAX + 1];
+	size_t len = strlen(path);
+	if (len >= PATH_MAX)
+		return true;
+	for (size_t i = 0; i < v->nloose; i++)
+		if (!fn(v->loose[i], userdata))
+			return false;
+	memcpy(a, path, len + 1);
+	for (size_t n = len; n > 1;) {
+		for (size_t i = lower_bound(v, a, n); i < v->nranked; i++) {
+			if (cmp_prefix(v->ranked[i], a, n) != 0)
+				break;
+			if (!fn(v->ranked[i], userdata))
+				return false;
+		}
+		while (n > 1 && a[n - 1] != '/')
+			n--;
+		n = n > 1 ? n - 1 : 1;
+	}
+	/* Beneath: every prefix that starts with path and a '/'. */
+	size_t klen = len == 1 ? 1 : len + 1;
+	a[len] = '/';
+	for (size_t i = lower_bound(v, a, klen); i < v->nranked; i++) {
+		const struct sb_pathrule *r = v->ranked[i];
+		if (r->rank.prefix < klen || memcmp(r->pattern, a, klen) != 0)
+			break;
+		if (!fn(r, userdata))
+			return false;
+	}
+	return true;
+}
+
+/* Kernel file systems: the broker's own refusals live in procfs; the others are no better. */
+static bool kernel_fs(const char *type)
+{
+	static const char *const types[] = {
+		"proc",       "sysfs",   "devtmpfs",    "devpts", "debugfs",   "tracefs",
+		"securityfs", "cgroup",  "cgroup2",     "bpf",    "configfs",  "efivarfs",
+		"pstore",     "fusectl", "binfmt_misc", "mqueue", "hugetlbfs", "autofs",
+	};
+	for (size_t i = 0; i < ELEMENTSOF(types); i++)
+		if (strcmp(type, types[i]) == 0)
+			return true;
+	return false;
+}
+
+/* mountinfo escapes ' ', '\t', '\n' and '\\' as \ooo. */
+static void unescape(char *s)
+{
+	char *o = s;
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 3;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = 0;
+}
+
+/* The mount points of kernel file systems, from /proc/self/mountinfo. */
+static int read_mounts(struct facts *f)
+{
+	FILE *m = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int r = 0;
+	if (!m)
+		return 0; /* no /proc: statfs() still tells each place */
+	while (r == 0 && getline(&line, &cap, m) > 0) {
+		char point[PATH_MAX + 1], type[64];
+		const char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %4096s", point) != 1 ||
+		    sscanf(dash + 3, "%63s", type) != 1 || !kernel_fs(type))
+			continue;
+		unescape(point);
+		char **v = reallocarray(f->mounts, f->nmounts + 1, sizeof(*v));
+		if (!v || !(point[0] == '/') || !(v[f->nmounts] = strdup(point)))
+			r = v ? (point[0] == '/' ? -ENOMEM : 0) : -ENOMEM;
+		else
+			f->nmounts++;
+		if (v)
+			f->mounts = v;
+	}
+	free(line);
+	fclose(m);
+	return r;
+}
+
+static void facts_free(struct facts *f)
+{
+	for (size_t i = 0; i < f->nlayers; i++) {
+		free(f->layers[i].ranked);
+		free(f->layers[i].loose);
+	}
+	free(f->layers);
+	for (size_t i = 0; i < f->nmounts; i++)
+		free(f->mounts[i]);
+	free(f->mounts);
+	*f = (struct facts){ 0 };
+}
+
+static int facts_build(const struct sb_policy *policy, struct facts *f)
+{
+	*f = (struct facts){ .policy = policy };
+	for (const struct sb_policy *l = policy; l; l = l->next)
+		f->nlayers++;
+	f->layers = calloc(f->nlayers + 1, sizeof(*f->layers));
+	if (!f->layers)
+		return -ENOMEM;
+	size_t i = 0;
+	for (const struct sb_policy *l = policy; l; l = l->next) {
+		int r = view_build(l, &f->layers[i++]);
+		if (r < 0)
+			return r;
+	}
+	return read_mounts(f);
+}
+
+/*
+ * /proc, /sys, /dev and every mount of a kernel file system: path is in one (FAILED) or one is
+ * beneath it (DECOMPOSE).
+ */
+static enum verdict_kind special_place(const struct facts *f, const char *path)
 {
 	static const char *const places[] = { "/proc", "/sys", "/dev" };
 	enum verdict_kind k = PROVED;
-	for (size_t i = 0; i < ELEMENTSOF(places); i++) {
-		if (is_under(path, places[i]))
+	for (size_t i = 0; i < ELEMENTSOF(places) + f->nmounts; i++) {
+		const char *p =
+			i < ELEMENTSOF(places) ? places[i] : f->mounts[i - ELEMENTSOF(places)];
+		if (is_under(path, p))
 			return FAILED;
-		if (is_under(places[i], path))
+		if (is_under(p, path))
 			k = DECOMPOSE;
 	}
 	struct statfs s;
@@ -136,20 +343,6 @@ static bool covers(const struct sb_pathrule *r, const char *path)
 	return sb_glob_match(g, a);
 }
 
-/* Whether r may decide some path at or beneath path. A /proc/self rule never does (not /proc). */
-static bool reaches(const struct sb_pathrule *r, const char *path)
-{
-	if (r->self != SB_SELF_NONE)
-		return false;
-	size_t n = r->rank.prefix;
-	/* The cheap test first: the rule's literal prefix and path must lie on one branch. */
-	if (n && !sb_glob_could_match(r->pattern, &r->rank, path) &&
-	    !(strncmp(r->pattern, path, strlen(path)) == 0 &&
-	      (r->pattern[strlen(path)] == '/' || strcmp(path, "/") == 0)))
-		return false;
-	return sb_glob_could_match_beneath(r->pattern, path);
-}
-
 static bool answers(enum sb_verdict v, bool log, bool limited, uint32_t perms, const struct want *w)
 {
 	bool allowed = v == SB_ALLOW && (perms & w->perms) == w->perms;
@@ -164,30 +357,50 @@ static bool rule_answers(const struct sb_pathrule *r, const struct want *w)
 		       w);
 }
 
+struct scan {
+	const char *path;
+	const struct want *w;
+	const struct sb_pathrule *anchor;
+	const struct sb_pathrule *culprit;
+};
+
+static bool find_anchor(const struct sb_pathrule *r, void *userdata)
+{
+	struct scan *s = userdata;
+	if ((!s->anchor || beats(r, s->anchor)) && covers(r, s->path))
+		s->anchor = r;
+	return true;
+}
+
+static bool find_culprit(const struct sb_pathrule *r, void *userdata)
+{
+	struct scan *s = userdata;
+	if (r == s->anchor || (s->anchor && !beats(r, s->anchor)) || rule_answers(r, s->w) ||
+	    !sb_glob_could_match_beneath(r->pattern, s->path))
+		return true;
+	s->culprit = r;
+	return false;
+}
+
 /*
- * Whether layer l decides every path at or beneath path as w wants. On false, *culprit is the
- * rule beneath that answers otherwise, or NULL when the tree's own anchor (or default) does.
+ * Whether layer v decides every path at or beneath path as w wants. The rule that decides a
+ * path there is the most specific rule that matches the whole tree (the anchor; else the
+ * default) or one that beats it: all of them must answer as w wants. On false, *culprit is the
+ * rule that answers otherwise, or NULL when the anchor (or default) does.
  */
-static bool layer_uniform(const struct sb_policy *l, const char *path, const struct want *w,
+static bool layer_uniform(const struct layer_view *v, const char *path, const struct want *w,
 			  const struct sb_pathrule **culprit)
 {
-	const struct sb_pathrule *anchor = NULL;
+	struct scan s = { .path = path, .w = w };
+	const struct sb_default *def = &v->l->def_path;
 	*culprit = NULL;
-	for (size_t i = 0; i < l->npaths; i++)
-		if (covers(&l->paths[i], path) && (!anchor || beats(&l->paths[i], anchor)))
-			anchor = &l->paths[i];
-	if (anchor ? !rule_answers(anchor, w)
-		   : !answers(l->def_path.verdict, l->def_path.log, false, ~0u, w))
+	visit_near(v, path, find_anchor, &s);
+	if (s.anchor ? !rule_answers(s.anchor, w) : !answers(def->verdict, def->log, false, ~0u, w))
 		return false;
-	for (size_t i = 0; i < l->npaths; i++) {
-		const struct sb_pathrule *r = &l->paths[i];
-		if (r == anchor || (anchor && !beats(r, anchor)) || rule_answers(r, w) ||
-		    !reaches(r, path))
-			continue;
-		*culprit = r;
-		return false;
-	}
-	return true;
+	if (visit_near(v, path, find_culprit, &s))
+		return true;
+	*culprit = s.culprit;
+	return false;
 }
 
 /* The perms the policy must allow for a grant's access. */
@@ -223,48 +436,71 @@ static bool ancestors_fixed(const struct sb_policy *p, const char *path)
 	return true;
 }
 
-static enum verdict_kind try_tree(const struct sb_policy *p, const char *path, uint32_t access)
+/*
+ * A failure on a rule can be cut away by trying the tree's entries one by one only when the rule
+ * is confined to the tree: its literal prefix at or beneath path. A rule with none (a leading
+ * wildcard, "**" first) or above path would spoil every entry again.
+ */
+static enum verdict_kind failed_on(const struct sb_pathrule *culprit, const char *path)
 {
-	enum verdict_kind k = special_place(path);
-	if (k == FAILED || !ancestors_fixed(p, path))
+	char prefix[PATH_MAX];
+	size_t n = culprit ? culprit->rank.prefix : 0;
+	if (n == 0 || n >= sizeof(prefix))
 		return FAILED;
+	memcpy(prefix, culprit->pattern, n);
+	prefix[n] = 0;
+	return is_under(prefix, path) ? DECOMPOSE : FAILED;
+}
+
+/* Whether some layer refuses perm everywhere at or beneath path. */
+static enum verdict_kind refused_beneath(const struct facts *f, const char *path, uint32_t perm)
+{
+	const struct want refuse = { .refuse = true, .perms = perm };
 	const struct sb_pathrule *culprit = NULL, *first = NULL;
+	for (size_t i = 0; i < f->nlayers; i++) {
+		if (layer_uniform(&f->layers[i], path, &refuse, &culprit))
+			return PROVED;
+		if (!first)
+			first = culprit;
+	}
+	return failed_on(first, path);
+}
+
+static enum verdict_kind try_tree(const struct facts *f, const char *path, uint32_t access)
+{
+	enum verdict_kind k = special_place(f, path);
+	if (k == FAILED || !ancestors_fixed(f->policy, path))
+		return FAILED;
+	const struct sb_pathrule *culprit = NULL;
 	const struct want allow = { .perms = needed(access) };
-	for (const struct sb_policy *l = p; l; l = l->next)
-		if (!layer_uniform(l, path, &allow, &culprit))
-			return culprit ? DECOMPOSE : FAILED;
+	for (size_t i = 0; i < f->nlayers; i++)
+		if (!layer_uniform(&f->layers[i], path, &allow, &culprit))
+			return failed_on(culprit, path);
 	for (size_t c = 0; c < ELEMENTSOF(changes); c++) {
-		const struct want refuse = { .refuse = true, .perms = changes[c] };
-		bool held = false;
-		first = NULL;
-		for (const struct sb_policy *l = p; l && !held; l = l->next) {
-			held = layer_uniform(l, path, &refuse, &culprit);
-			if (!held && !first)
-				first = culprit;
-		}
-		if (!held)
-			return first ? DECOMPOSE : FAILED;
+		enum verdict_kind e = refused_beneath(f, path, changes[c]);
+		if (e != PROVED)
+			return e;
 	}
 	return k;
 }
 
 /* A file alone: the evaluator answers for the one path. */
-static bool file_proved(const struct sb_policy *p, const char *path)
+static bool file_proved(const struct facts *f, const char *path)
 {
 	struct sb_decision d;
-	if (special_place(path) != PROVED || !ancestors_fixed(p, path))
+	if (special_place(f, path) != PROVED || !ancestors_fixed(f->policy, path))
 		return false;
 	uint32_t need = needed(SB_KGRANT_READ);
 	for (uint32_t b = 1; b && b <= need; b <<= 1) {
 		if (!(need & b))
 			continue;
-		if (sb_policy_eval_path(p, path, b, &d) < 0 || d.verdict != SB_ALLOW || d.log ||
-		    d.limit)
+		if (sb_policy_eval_path(f->policy, path, b, &d) < 0 || d.verdict != SB_ALLOW ||
+		    d.log || d.limit)
 			return false;
 	}
 	for (size_t c = 0; c < ELEMENTSOF(changes); c++)
-		if (sb_policy_eval_path(p, path, changes[c], &d) < 0 || d.verdict == SB_ALLOW ||
-		    d.verdict == SB_BROKER)
+		if (sb_policy_eval_path(f->policy, path, changes[c], &d) < 0 ||
+		    d.verdict == SB_ALLOW || d.verdict == SB_BROKER)
 			return false;
 	return true;
 }
@@ -276,6 +512,7 @@ static int add_grant(struct planner *k, const char *path, bool tree, uint32_t ac
 	for (size_t i = 0; i < plan->n; i++)
 		if (plan->grants[i].tree == tree && strcmp(plan->grants[i].path, path) == 0) {
 			plan->grants[i].access |= access;
+			k->granted++;
 			return 0;
 		}
 	if (plan->n >= MAX_GRANTS) {
@@ -292,6 +529,7 @@ static int add_grant(struct planner *k, const char *path, bool tree, uint32_t ac
 	g[plan->n++] = (struct sb_kgrant){
 		.path = copy, .tree = tree, .access = access, .origin = *origin
 	};
+	k->granted++;
 	return 0;
 }
 
@@ -326,7 +564,7 @@ static int decompose(struct planner *k, const char *dir, uint32_t access,
 		if (S_ISDIR(st.st_mode))
 			r = plan_tree(k, child, access, origin);
 		else if (S_ISREG(st.st_mode) && (access & SB_KGRANT_READ) &&
-			 ++k->tries <= MAX_TRIES && file_proved(k->policy, child))
+			 ++k->tries <= MAX_TRIES && file_proved(k->f, child))
 			r = add_grant(k, child, false, SB_KGRANT_READ, origin);
 	}
 	closedir(d);
@@ -340,7 +578,7 @@ static int plan_tree(struct planner *k, const char *path, uint32_t access,
 		k->full = true;
 		return 0;
 	}
-	switch (try_tree(k->policy, path, access)) {
+	switch (try_tree(k->f, path, access)) {
 	case PROVED:
 		return add_grant(k, path, true, access, origin);
 	case DECOMPOSE:
@@ -432,20 +670,32 @@ static int plan_glob(struct planner *k, const char *g, uint32_t access,
 	return expand(k, base, g + lit, access, origin);
 }
 
-/* A rule's grants; returns how many it added (0: left to the broker), or -errno. */
+/* A tree pattern's directories (a literal one, or those a glob names now), for one access. */
+static int plan_dirs(struct planner *k, const char *g, uint32_t access,
+		     const struct sb_origin *origin)
+{
+	struct stat st;
+	if (!strpbrk(g, "*?"))
+		return canonical(g, &st) && S_ISDIR(st.st_mode) ? plan_tree(k, g, access, origin)
+								: 0;
+	return strstr(g, "**") ? 0 : plan_glob(k, g, access, origin);
+}
+
+/*
+ * A rule's grants; returns how many grants it made or widened (0: left to the broker), or
+ * -errno. A tree is planned for read and for list apart, so that a rule beneath that spoils
+ * one (a `list` only rule refuses read) leaves the other whole.
+ */
 static int plan_rule(struct planner *k, const struct sb_pathrule *r)
 {
-	uint32_t access = (r->perms & SB_PERM_READ ? SB_KGRANT_READ : 0) |
-			  (r->perms & SB_PERM_LIST ? SB_KGRANT_LIST : 0);
-	size_t before = k->plan->n;
+	unsigned before = k->granted;
 	size_t n = strlen(r->pattern);
 	struct stat st;
 	int e = 0;
 
 	if (r->rank.exact) {
-		if (canonical(r->pattern, &st) && S_ISREG(st.st_mode) &&
-		    (access & SB_KGRANT_READ) && ++k->tries <= MAX_TRIES &&
-		    file_proved(k->policy, r->pattern))
+		if ((r->perms & SB_PERM_READ) && canonical(r->pattern, &st) &&
+		    S_ISREG(st.st_mode) && ++k->tries <= MAX_TRIES && file_proved(k->f, r->pattern))
 			e = add_grant(k, r->pattern, false, SB_KGRANT_READ, &r->c.origin);
 	} else if (n >= 3 && strcmp(r->pattern + n - 3, "/**") == 0 && n - 3 < PATH_MAX) {
 		char g[PATH_MAX] = "/"; /* "/" then "**": the root */
@@ -453,14 +703,12 @@ static int plan_rule(struct planner *k, const struct sb_pathrule *r)
 			memcpy(g, r->pattern, n - 3);
 			g[n - 3] = 0;
 		}
-		if (!strpbrk(g, "*?")) {
-			if (canonical(g, &st) && S_ISDIR(st.st_mode))
-				e = plan_tree(k, g, access, &r->c.origin);
-		} else if (!strstr(g, "**")) {
-			e = plan_glob(k, g, access, &r->c.origin);
-		}
+		if (r->perms & SB_PERM_READ)
+			e = plan_dirs(k, g, SB_KGRANT_READ, &r->c.origin);
+		if (e >= 0 && (r->perms & SB_PERM_LIST))
+			e = plan_dirs(k, g, SB_KGRANT_LIST, &r->c.origin);
 	}
-	return e < 0 ? e : (int)(k->plan->n - before);
+	return e < 0 ? e : (int)(k->granted - before);
 }
 
 /* Rules the kernel could grant: allow read or list, unlogged, unlimited, not /proc/self. */
@@ -480,31 +728,109 @@ static bool plan_off(const struct sb_policy *policy)
 	return false;
 }
 
+static int cmp_grants(const void *a, const void *b)
+{
+	const struct sb_kgrant *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+	return c ? c : (int)y->tree - (int)x->tree; /* a tree before a file of the same path */
+}
+
+/* The tree grant on exactly path, in the sorted plan, or NULL. */
+static const struct sb_kgrant *tree_at(const struct sb_kgrant_plan *plan, const char *path)
+{
+	size_t lo = 0, hi = plan->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct sb_kgrant *g = &plan->grants[mid];
+		int c = strcmp(g->path, path);
+		if (c == 0)
+			return g->tree ? g : NULL;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Whether a tree grant other than g, at g's path or above it, gives all g gives. */
+static bool redundant(const struct sb_kgrant_plan *plan, const struct sb_kgrant *g)
+{
+	char a[PATH_MAX];
+	size_t n = strlen(g->path);
+	if (n >= sizeof(a))
+		return false;
+	memcpy(a, g->path, n + 1);
+	for (;;) {
+		const struct sb_kgrant *t = tree_at(plan, a);
+		if (t && t != g && (t->access & g->access) == g->access)
+			return true;
+		if (n <= 1)
+			return false;
+		while (n > 1 && a[n - 1] != '/')
+			n--;
+		n = n > 1 ? n - 1 : 1;
+		a[n] = 0;
+	}
+}
+
+/* Sorted by path, without the grants another one already gives (fewer kernel rules). */
+static int prune(struct sb_kgrant_plan *plan)
+{
+	if (plan->n == 0)
+		return 0;
+	qsort(plan->grants, plan->n, sizeof(*plan->grants), cmp_grants);
+	_cleanup_free_ bool *drop = calloc(plan->n, sizeof(*drop));
+	if (!drop)
+		return -ENOMEM;
+	for (size_t i = 0; i < plan->n; i++)
+		drop[i] = redundant(plan, &plan->grants[i]);
+	size_t o = 0;
+	for (size_t i = 0; i < plan->n; i++) {
+		if (drop[i])
+			free(plan->grants[i].path);
+		else
+			plan->grants[o++] = plan->grants[i];
+	}
+	plan->n = o;
+	return 0;
+}
+
+/* Candidates come from every layer; each grant is proved against all of them. */
+static int plan_all(struct planner *k)
+{
+	for (const struct sb_policy *l = k->f->policy; l; l = l->next)
+		for (size_t i = 0; i < l->npaths; i++) {
+			if (!candidate(&l->paths[i]))
+				continue;
+			int r = k->full ? 0 : plan_rule(k, &l->paths[i]);
+			if (r < 0)
+				return r;
+			if (r == 0 || k->full)
+				k->plan->skipped++;
+		}
+	return 0;
+}
+
 int sb_kgrant_plan(const struct sb_policy *policy, struct sb_kgrant_plan *ret)
 {
 	struct sb_kgrant_plan plan = { 0 };
-	struct planner k = { .policy = policy, .plan = &plan };
+	struct facts f = { 0 };
+	struct planner k = { .f = &f, .plan = &plan };
 
 	if (!policy || !ret)
 		return -EINVAL;
 	if (!plan_off(policy)) {
-		/* Candidates come from every layer; each grant is proved against all of them. */
-		for (const struct sb_policy *l = policy; l; l = l->next)
-			for (size_t i = 0; i < l->npaths; i++) {
-				if (!candidate(&l->paths[i]))
-					continue;
-				if (k.full) {
-					plan.skipped++;
-					continue;
-				}
-				int r = plan_rule(&k, &l->paths[i]);
-				if (r < 0) {
-					sb_kgrant_plan_free(&plan);
-					return r;
-				}
-				if (r == 0 || k.full)
-					plan.skipped++;
-			}
+		int r = facts_build(policy, &f);
+		if (r == 0)
+			r = plan_all(&k);
+		facts_free(&f);
+		if (r == 0)
+			r = prune(&plan);
+		if (r < 0) {
+			sb_kgrant_plan_free(&plan);
+			return r;
+		}
 	}
 	*ret = plan;
 	return 0;
@@ -520,26 +846,35 @@ void sb_kgrant_plan_free(struct sb_kgrant_plan *plan)
 	*plan = (struct sb_kgrant_plan){ 0 };
 }
 
+/*
+ * The plan's own proof, on the new policy, for each grant the kernel already enforces. No
+ * decomposition: a grant is within or it is not. Learning (the new policy or a layer) proves
+ * nothing, as in the plan; out of memory answers false, the safe side for a caller.
+ */
 bool sb_kgrant_plan_within(const struct sb_kgrant_plan *old, const struct sb_policy *policy,
 			   const struct sb_kgrant **which)
 {
+	struct facts f = { 0 };
+	bool ok = true, learning = false;
+
 	if (which)
 		*which = NULL;
-	if (!old)
+	if (!old || old->n == 0)
 		return true;
-	bool learning = false;
 	for (const struct sb_policy *l = policy; l; l = l->next)
 		learning |= l->learn;
-	for (size_t i = 0; i < old->n; i++) {
+	if (!policy || learning || facts_build(policy, &f) < 0)
+		ok = false;
+	size_t i = 0;
+	for (; ok && i < old->n; i++) {
 		const struct sb_kgrant *g = &old->grants[i];
-		bool ok = !learning && policy &&
-			  (g->tree ? try_tree(policy, g->path, g->access) == PROVED
-				   : file_proved(policy, g->path));
-		if (!ok) {
-			if (which)
-				*which = g;
-			return false;
-		}
+		for (uint32_t b = SB_KGRANT_READ; ok && b <= SB_KGRANT_LIST; b <<= 1)
+			if (g->access & b)
+				ok = g->tree ? try_tree(&f, g->path, b) == PROVED
+					     : file_proved(&f, g->path);
 	}
-	return true;
+	facts_free(&f);
+	if (!ok && which)
+		*which = &old->grants[i ? i - 1 : 0];
+	return ok;
 }

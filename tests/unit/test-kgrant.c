@@ -168,12 +168,21 @@ static void test_log_or_limit_beneath(void **state)
 		snprintf(text, sizeof(text), "path @/** read list\n%s", spoilers[i]);
 		struct sb_policy *p = load(text);
 		struct sb_kgrant_plan plan = plan_of(p);
-		assert_null(find(&plan, ""));
-		if (i < 3)
-			assert_null(find(&plan, "a"));
-		assert_null(find(&plan, "a/x"));
+		assert_null(find(&plan, "a"));
+		assert_null(find(&plan, "a/y.txt"));
 		assert_non_null(find(&plan, "b"));
 		assert_non_null(find(&plan, "c.txt"));
+		if (i < 3) {
+			assert_null(find(&plan, ""));
+			assert_null(find(&plan, "a/x"));
+			assert_int_equal(find(&plan, "b")->access, SB_KGRANT_READ | SB_KGRANT_LIST);
+		} else {
+			/* Only read is spoiled: list keeps the whole tree (that rule's own list
+			 * grant on a is beneath it: pruned), read is decomposed. */
+			assert_int_equal(find(&plan, "")->access, SB_KGRANT_LIST);
+			assert_int_equal(find(&plan, "b")->access, SB_KGRANT_READ);
+			assert_null(find(&plan, "a/x"));
+		}
 		sb_kgrant_plan_free(&plan);
 		sb_policy_free(p);
 	}
