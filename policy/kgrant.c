@@ -634,13 +634,14 @@ static int plan_tree(struct planner *k, const char *path, uint32_t access,
 static int decompose(struct planner *k, const char *dir, uint32_t access,
 		     const struct sb_origin *origin)
 {
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	DIR *d = fdopendir(fd);
-	if (!d)
+	DIR *d = fdopendir(fd); /* owns fd from here */
+	if (!d) {
+		safe_close(fd);
 		return 0;
-	fd = -1; /* the stream owns it now */
+	}
 	int r = 0;
 	struct dirent *e;
 	while (r >= 0 && !k->full && (e = readdir(d))) {
