@@ -261,6 +261,25 @@ static void test_file_links(void **state)
 	sb_policy_free(p);
 }
 
+/* At most 4096 grants: past it, the rule is counted as left to the broker, and all is sound. */
+static void test_bound(void **state)
+{
+	char rel[64];
+	mk("many", true);
+	for (int i = 0; i < 4200; i++) { /* files: a directory of them is quick to remove */
+		snprintf(rel, sizeof(rel), "many/f%d", i);
+		mk(rel, false);
+	}
+	struct sb_policy *p = load("path @/many/** read list\npath @/many/f7 deny\n");
+	struct sb_kgrant_plan plan = plan_of(p);
+	assert_int_equal(plan.n, 4096);
+	assert_int_equal(plan.skipped, 1);
+	assert_null(find(&plan, "many/f7"));
+	assert_null(find(&plan, "many"));
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+}
+
 static void test_symlink_skipped(void **state)
 {
 	char link[PATH_MAX], target[PATH_MAX];
@@ -589,6 +608,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_or_limit_beneath, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutable_excluded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_special_never, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_glob_expanded, setup, teardown),
