@@ -91,6 +91,7 @@ struct facts {
 struct planner {
 	const struct facts *f;
 	struct sb_kgrant_plan *plan;
+	size_t cap; /* of plan->grants */
 	unsigned tries;
 	unsigned granted; /* add_grant() calls that made or widened a grant */
 	bool full;        /* a bound was reached */
@@ -613,10 +614,15 @@ static int add_grant(struct planner *k, const char *path, bool tree, uint32_t ac
 		k->full = true;
 		return 0;
 	}
-	struct sb_kgrant *g = reallocarray(plan->grants, plan->n + 1, sizeof(*g));
-	if (!g)
-		return -ENOMEM;
-	plan->grants = g;
+	if (plan->n == k->cap) {
+		size_t c = k->cap ? k->cap * 2 : 64;
+		struct sb_kgrant *v = reallocarray(plan->grants, c, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		plan->grants = v;
+		k->cap = c;
+	}
+	struct sb_kgrant *g = plan->grants;
 	char *copy = strdup(path);
 	if (!copy)
 		return -ENOMEM;
