@@ -77,12 +77,20 @@ __attribute__((noreturn)) void child_main(struct child_args *a)
 		child_fail(a->pipe_w, "cannot change directory to %s: %s", a->o->cwd,
 			   strerror(errno));
 	/*
+	 * The resource limits, while this process may still raise a hard limit (root's
+	 * CAP_SYS_RESOURCE, gone with the uid change and the capability drop below).
+	 */
+	int res;
+	int e = sb_rlimits_apply(a->o->limits, &res);
+	if (e < 0)
+		child_fail(a->pipe_w, "cannot set limit %s: %s", sb_rlimit_name(res), strerror(-e));
+	/*
 	 * What we were given, whatever our uid, made usable; then the bounding set, before the uid
 	 * changes (after it, CAP_SETPCAP is gone). Without CAP_SETPCAP it stays as it is: the empty
 	 * sets below and no_new_privs are what keep an exec from gaining anything
 	 * (docs/threat-model.md).
 	 */
-	int e = caps_raise();
+	e = caps_raise();
 	if (e == 0)
 		e = caps_bound_to(NULL, 0);
 	if (e < 0)
