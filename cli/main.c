@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "config.h"
 #include "macro.h"
+#include "oci.h"
 #include "registry.h"
 #include "report.h"
 #include "run.h"
@@ -30,6 +31,12 @@ void sb_usage(FILE *f)
 	      "                              compiled plan: the kernel's decision per syscall and\n"
 	      "                              the path and network rules in the order they are "
 	      "tried\n"
+	      "  oci-seccomp POLICY [--listener-path PATH] [--listener-metadata STR]\n"
+	      "                              print the linux.seccomp section of an OCI\n"
+	      "                              config.json: the policy's kernel rules, and the\n"
+	      "                              brokered calls as SCMP_ACT_NOTIFY for an agent\n"
+	      "  import-seccomp PROFILE.json print a starting policy from a Docker/OCI seccomp\n"
+	      "                              profile\n"
 	      "\n"
 	      "Options:\n"
 	      "  -h, --help                  show this help and exit\n"
@@ -56,6 +63,8 @@ int main(int argc, char **argv)
 		{ "run", sb_cmd_run },
 		{ "reload", sb_cmd_reload },
 		{ "audit", sb_cmd_audit },
+		{ "oci-seccomp", sb_cmd_oci_seccomp },
+		{ "import-seccomp", sb_cmd_import_seccomp },
 	};
 	struct cli_opts o;
 	int c;
