@@ -123,6 +123,17 @@ for transport in trap notify; do
 		*) not_ok "limit cpu 1 $t: status $rc, $(cat "$tmp/out")" ;;
 		esac
 	done
+	# The program's standard three and the seccomp listener: sysbroker's own fds take no room.
+	# shellcheck disable=SC2086
+	out=$("$sb" run -p "$tmp/base.policy" --limit nofile=4 -- $pre /bin/true 2>&1)
+	check "--limit nofile=4 leaves room for the listener ($transport) $out" [ $? -eq 0 ]
+	# shellcheck disable=SC2086
+	out=$("$sb" run -p "$tmp/base.policy" --limit nofile=3 -- $pre /bin/true 2>&1)
+	case "$?:$out" in
+	"125:"*"the nofile limit leaves no descriptor for the seccomp listener"*)
+		ok "--limit nofile=3 is said to leave no room ($transport)" ;;
+	*) not_ok "--limit nofile=3 ($transport): $out" ;;
+	esac
 	# RLIMIT_NPROC counts the processes of the real uid: nobody's, system-wide.
 	# shellcheck disable=SC2086
 	out=$("$sb" run -p "$tmp/nproc.policy" --timeout 120 --user nobody -- $pre $py \
