@@ -239,6 +239,21 @@ static int explain_kgrants(const struct sb_policy *p, FILE *f)
 	return 0;
 }
 
+/* The `limit` statements, as `sysbroker run` sets them (its --limit wins). */
+static void explain_limits(const struct sb_policy *p, FILE *f)
+{
+	char soft[32], hard[32];
+	for (int res = 0; res < SB_RLIMIT_COUNT; res++) {
+		const struct sb_rlimit *l = &p->rlimits[res];
+		if (!l->set)
+			continue;
+		sb_rlimit_format(res, l->soft, soft, sizeof(soft));
+		sb_rlimit_format(res, l->hard, hard, sizeof(hard));
+		fprintf(f, "limit %-10s soft %s, hard %s   [%s:%u]\n", sb_rlimit_name(res), soft,
+			hard, l->file, l->line);
+	}
+}
+
 static int explain(const struct sb_policy *p, FILE *f)
 {
 	struct sb_plan *plan = NULL;
@@ -253,6 +268,7 @@ static int explain(const struct sb_policy *p, FILE *f)
 	print_default("syscall", &p->def_sys, f);
 	print_default("path", &p->def_path, f);
 	print_default("net", &p->def_net, f);
+	explain_limits(p, f);
 	fprintf(f, "kernel filter: %zu rules%s", plan->nmain, plan->nguard ? "" : "\n");
 	if (plan->nguard)
 		fprintf(f, ", guard filter: %zu rules\n", plan->nguard);

@@ -18,14 +18,19 @@ static const struct cli_optdef {
 	char letter;
 	bool arg;
 } optdefs[] = {
-	{ "help", 'h', false },    { "version", 'V', false },     { "policy", 'p', true },
-	{ "log", 'l', true },      { "user", 'u', true },         { "cwd", 'C', true },
-	{ "env", 'e', true },      { "clearenv", 'i', false },    { "timeout", 't', true },
-	{ "learn", 'L', false },   { "log-failure", 'F', true },  { "json", 'j', false },
-	{ "suggest", 's', false }, { "since", 'S', true },        { "pid", 'P', true },
-	{ "syscall", 'c', true },  { "decision", 'd', true },     { "sandbox", 'I', true },
-	{ "explain", 'E', false }, { "strict", 0, false },        { "listen", 0, true },
-	{ "policy-dir", 0, true }, { "max-containers", 0, true },
+	{ "help", 'h', false },        { "version", 'V', false },
+	{ "policy", 'p', true },       { "log", 'l', true },
+	{ "user", 'u', true },         { "cwd", 'C', true },
+	{ "env", 'e', true },          { "clearenv", 'i', false },
+	{ "timeout", 't', true },      { "learn", 'L', false },
+	{ "log-failure", 'F', true },  { "json", 'j', false },
+	{ "suggest", 's', false },     { "since", 'S', true },
+	{ "pid", 'P', true },          { "syscall", 'c', true },
+	{ "decision", 'd', true },     { "sandbox", 'I', true },
+	{ "explain", 'E', false },     { "strict", 0, false },
+	{ "listen", 0, true },         { "policy-dir", 0, true },
+	{ "max-containers", 0, true }, { "limit", 'R', true },
+	{ "listener-path", 0, true },  { "listener-metadata", 0, true },
 };
 
 static const struct cli_optdef *optdef(const char *name, int *ret_val)

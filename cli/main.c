@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "config.h"
 #include "macro.h"
+#include "oci.h"
 #include "registry.h"
 #include "report.h"
 #include "run.h"
@@ -33,6 +34,12 @@ void sb_usage(FILE *f)
 	      "  agent --listen SOCKET [--policy-dir DIR] [--log FILE|-]\n"
 	      "                              serve the seccomp listeners an OCI runtime sends\n"
 	      "                              for its containers; see 'sysbroker agent --help'\n"
+	      "  oci-seccomp POLICY [--listener-path PATH] [--listener-metadata STR]\n"
+	      "                              print the linux.seccomp section of an OCI\n"
+	      "                              config.json: the policy's kernel rules, and the\n"
+	      "                              brokered calls as SCMP_ACT_NOTIFY for an agent\n"
+	      "  import-seccomp PROFILE.json print a starting policy from a Docker/OCI seccomp\n"
+	      "                              profile\n"
 	      "\n"
 	      "A short option means the same in every command (-p policy, -P pid, -I sandbox id,\n"
 	      "-E explain, -e env, -s suggest, -S since); 'sysbroker COMMAND --help' lists a\n"
@@ -59,8 +66,13 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*fn)(int argc, char **argv);
 	} cmds[] = {
-		{ "check", sb_cmd_check }, { "run", sb_cmd_run },     { "reload", sb_cmd_reload },
-		{ "audit", sb_cmd_audit }, { "agent", sb_cmd_agent },
+		{ "check", sb_cmd_check },
+		{ "run", sb_cmd_run },
+		{ "reload", sb_cmd_reload },
+		{ "audit", sb_cmd_audit },
+		{ "agent", sb_cmd_agent },
+		{ "oci-seccomp", sb_cmd_oci_seccomp },
+		{ "import-seccomp", sb_cmd_import_seccomp },
 	};
 	struct cli_opts o;
 	int c;

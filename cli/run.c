@@ -62,6 +62,9 @@ static void usage(FILE *f)
 	      "  -F, --log-failure stop|continue\n"
 	      "                        when a record cannot be written: kill the sandbox (stop,\n"
 	      "                        the default unless the policy says) or count and go on\n"
+	      "  -R, --limit RES=VALUE set a resource limit of PROG (repeatable; e.g. nofile=256,\n"
+	      "                        as=2G, cpu=60s, nproc=64, SOFT:HARD); it wins over the\n"
+	      "                        policy's 'limit' for that resource\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "The audit log's records carry a sandbox id (also in PROG's environment as\n"
@@ -86,6 +89,24 @@ void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* --limit RES=VALUE */
+static int parse_limit_opt(const char *arg, struct sb_rlimit *limits)
+{
+	char why[256], res[32];
+	bool bad_value;
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(res)) {
+		say("--limit wants RESOURCE=VALUE (e.g. nofile=256), not '%s'", arg);
+		return -EINVAL;
+	}
+	snprintf(res, sizeof(res), "%.*s", (int)(eq - arg), arg);
+	if (sb_rlimit_parse(res, eq + 1, limits, why, sizeof(why), &bad_value) < 0) {
+		say("--limit: %s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	struct cli_opts opts;
@@ -97,7 +118,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		return EXIT_FAIL;
 	cli_opts_init(&opts, "run",
 		      (const char *const[]){ "policy", "log", "user", "cwd", "env", "clearenv",
-					     "timeout", "learn", "log-failure", "help", NULL });
+					     "timeout", "learn", "log-failure", "limit", "help",
+					     NULL });
 	while ((c = cli_opts_next(&opts, argc, argv)) != -1) {
 		switch (c) {
 		case 'p':
@@ -147,6 +169,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			}
 			break;
 		}
+		case 'R':
+			if (parse_limit_opt(optarg, o->limits) < 0)
+				return EXIT_FAIL;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -256,6 +282,13 @@ static int check_user(struct run *r)
 /* What the options and the policy need that this process's capabilities do not give. */
 static int check_caps(struct run *r)
 {
+	/* The kernel never counts root's processes against RLIMIT_NPROC: a limit that is not one.
+	 */
+	if (r->o.limits[RLIMIT_NPROC].set && (r->a.as_user ? r->a.uid : getuid()) == 0) {
+		say("limit nproc does not bind a program that runs as root (the kernel exempts "
+		    "uid 0); run it with --user");
+		return EXIT_FAIL;
+	}
 	const char *why = caps_refusal(r->a.as_user, r->policy);
 	if (why) {
 		say("%s", why);
@@ -275,6 +308,9 @@ static int load_policy(struct run *r)
 		return EXIT_FAIL;
 	}
 	r->policy->learn = r->o.learn;
+	for (size_t i = 0; i < SB_RLIMIT_COUNT; i++)
+		if (!r->o.limits[i].set)
+			r->o.limits[i] = r->policy->rlimits[i];
 	r->policy_abs = realpath(r->o.policy, NULL);
 	if (!r->policy_abs || make_sandbox_id(r->sandbox) < 0) {
 		say("%s: %s", r->o.policy, strerror(errno));

@@ -6,12 +6,14 @@ _sysbroker_options()
 {
 	case $1 in
 	run) echo "-p --policy -l --log -u --user -C --cwd -e --env -i --clearenv -t --timeout
-		-L --learn -F --log-failure -h --help" ;;
+		-L --learn -F --log-failure -R --limit -h --help" ;;
 	audit) echo "-j --json -s --suggest -p --policy -S --since -P --pid -c --syscall -d --decision
 		-h --help" ;;
 	reload) echo "-P --pid -I --sandbox -h --help" ;;
 	check) echo "-E --explain --strict -h --help" ;;
 	agent) echo "--listen --policy-dir -l --log --max-containers -h --help" ;;
+	oci-seccomp) echo "--listener-path --listener-metadata -h --help" ;;
+	import-seccomp) echo "-h --help" ;;
 	'') echo "-h --help -V --version" ;;
 	esac
 }
@@ -21,11 +23,13 @@ _sysbroker_takes_arg()
 {
 	case $1:$2 in
 	run:-p | run:--policy | run:-l | run:--log | run:-u | run:--user | run:-C | run:--cwd | \
-		run:-e | run:--env | run:-t | run:--timeout | run:-F | run:--log-failure) return 0 ;;
+		run:-e | run:--env | run:-t | run:--timeout | run:-F | run:--log-failure | \
+		run:-R | run:--limit) return 0 ;;
 	audit:-p | audit:--policy | audit:-S | audit:--since | audit:-P | audit:--pid | audit:-c | audit:--syscall | \
 		audit:-d | audit:--decision) return 0 ;;
 	reload:-P | reload:--pid | reload:-I | reload:--sandbox) return 0 ;;
 	agent:--listen | agent:--policy-dir | agent:-l | agent:--log | agent:--max-containers) return 0 ;;
+	oci-seccomp:--listener-path | oci-seccomp:--listener-metadata) return 0 ;;
 	esac
 	return 1
 }
@@ -62,12 +66,12 @@ _sysbroker()
 		if [[ $cur == -* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "$(_sysbroker_options '')" -- "$cur")
 		else
-			mapfile -t COMPREPLY < <(compgen -W "run audit reload check agent help" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "run audit reload check agent oci-seccomp import-seccomp help" -- "$cur")
 		fi
 		return 0
 	fi
 	if [[ $cmd == help ]]; then
-		mapfile -t COMPREPLY < <(compgen -W "run audit reload check agent" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "run audit reload check agent oci-seccomp import-seccomp" -- "$cur")
 		return 0
 	fi
 	if [[ -n $prog ]]; then

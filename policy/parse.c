@@ -1056,6 +1056,23 @@ static int parse_kernel_grants(struct sb_parser *p)
 	return 0;
 }
 
+/* limit RESOURCE VALUE: the last one read wins, includes too. */
+static int parse_limit(struct sb_parser *p)
+{
+	char why[256];
+	bool bad_value;
+	if (p->ntoks != 3)
+		return p->ntoks < 3 ? fail_tok(p, p->ntoks, "expected 'limit RESOURCE VALUE'")
+				    : fail_tok(p, 3, "expected end of line after the value");
+	int res = sb_rlimit_parse(p->toks[1].s, p->toks[2].s, p->policy->rlimits, why, sizeof(why),
+				  &bad_value);
+	if (res < 0)
+		return fail(p, p->toks[bad_value ? 2 : 1].col, "%s", why);
+	p->policy->rlimits[res].file = p->file;
+	p->policy->rlimits[res].line = p->line;
+	return 0;
+}
+
 static int parse_include(struct sb_parser *p)
 {
 	if (p->ntoks >= 2 && tok_is(p, 1, "<"))
@@ -1118,9 +1135,11 @@ static int parse_statement(struct sb_parser *p)
 		return parse_log_failure(p);
 	if (strcmp(w, "kernel-grants") == 0)
 		return parse_kernel_grants(p);
+	if (strcmp(w, "limit") == 0)
+		return parse_limit(p);
 	return fail(p, p->toks[0].col,
 		    "unknown statement '%s' (expected allow, deny, kill, path, net, default, "
-		    "log-failure, kernel-grants or include)",
+		    "log-failure, kernel-grants, limit or include)",
 		    show(w, b, sizeof(b)));
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "rlimits.h"
 #include "sysbroker.h"
 #include "syscalls.h"
 
@@ -228,6 +229,8 @@ struct sb_policy {
 	 * read-only by copies of the struct. NULL: the evaluator scans every rule.
 	 */
 	struct sb_policy_index *index;
+	/* `limit` statements (rlimits.c), by RLIMIT_* number; applied by `sysbroker run` only. */
+	struct sb_rlimit rlimits[SB_RLIMIT_COUNT];
 };
 
 /* What happens when an audit record cannot be written (`log-failure`, `run --log-failure`). */

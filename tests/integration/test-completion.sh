@@ -15,7 +15,9 @@ complete() {
 }
 words() { printf '%s\n' "$@" | sort -u; }
 
-[ "$(complete sysbroker '')" = "$(words agent audit check help reload run)" ] &&
+# The commands are those `sysbroker --help` lists (two spaces, then a lower-case word).
+commands=$("$sb" --help | sed -n '/^Commands:/,/^$/p' | grep -Eo '^  [a-z][a-z-]*' | tr -d ' ')
+[ "$(complete sysbroker '')" = "$(words $commands help)" ] &&
 	ok "the commands" || not_ok "the commands: $(complete sysbroker '' | tr '\n' ' ')"
 [ "$(complete sysbroker help ch)" = "check" ] && ok "help: the commands" || not_ok "help: $(complete sysbroker help ch)"
 [ "$(complete sysbroker re)" = "reload" ] && ok "a command's prefix" || not_ok "a command's prefix"
@@ -29,7 +31,7 @@ words() { printf '%s\n' "$@" | sort -u; }
 	ok "run: PROG after -- and without" || not_ok "run: PROG"
 
 # Every command's options: the long and short ones its --help lists, no more, no fewer.
-for c in run audit reload check agent; do
+for c in $commands; do
 	want=$("$sb" "$c" --help | grep -Eo '^  +(-[A-Za-z], )?--[a-z-]+' | tr -d ' ,' |
 		sed 's/^\(-[A-Za-z]\)--/\1\n--/' | sort -u)
 	got=$(complete sysbroker "$c" -; complete sysbroker "$c" --)
