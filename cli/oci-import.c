@@ -283,7 +283,9 @@ int sb_cmd_import_seccomp(int argc, char **argv)
 		      "Print a starting policy (sysbroker.policy(5)) from a Docker/OCI seccomp\n"
 		      "profile: its syscall rules, and a comment for every entry a policy cannot\n"
 		      "say. Exit status: 0 done, 1 the profile cannot be read, 2 it is not a\n"
-		      "profile or the command line is wrong. See sysbroker(1).\n",
+		      "profile or the command line is wrong. See sysbroker(1).\n"
+		      "\n"
+		      "  -h, --help    show this help and exit\n",
 		      stdout);
 		return 0;
 	}
