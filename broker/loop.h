@@ -43,5 +43,11 @@ void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy,
  * its last "suppressed" record. NULL for a NULL broker.
  */
 struct sb_audit_log *sb_broker_log(struct sb_broker *b);
+/*
+ * Every process this broker serves holds the Landlock domain of its kernel grants: the trap
+ * filters it builds from now on let the handler's direct try through (docs/design.md, "Kernel
+ * grants"). Never call it otherwise: without the domain the try would bypass the broker.
+ */
+void sb_broker_set_kgrants(struct sb_broker *b, bool on);
 /* Make sb_broker_run return after the current event. */
 void sb_broker_stop(struct sb_broker *b);
