@@ -1009,6 +1009,20 @@ static int parse_log_failure(struct sb_parser *p)
 	return 0;
 }
 
+/* kernel-grants (on|off): the last one read wins, includes too. */
+static int parse_kernel_grants(struct sb_parser *p)
+{
+	if (p->ntoks > 2)
+		return fail_tok(p, 2, "expected end of line after 'on' or 'off'");
+	if (tok_is(p, 1, "on"))
+		p->policy->kernel_grants_off = false;
+	else if (tok_is(p, 1, "off"))
+		p->policy->kernel_grants_off = true;
+	else
+		return fail_tok(p, 1, "expected 'on' or 'off' after 'kernel-grants'");
+	return 0;
+}
+
 static int parse_include(struct sb_parser *p)
 {
 	if (p->ntoks != 2)
@@ -1067,9 +1081,11 @@ static int parse_statement(struct sb_parser *p)
 		return parse_net_rule(p);
 	if (strcmp(w, "log-failure") == 0)
 		return parse_log_failure(p);
+	if (strcmp(w, "kernel-grants") == 0)
+		return parse_kernel_grants(p);
 	return fail(p, p->toks[0].col,
 		    "unknown statement '%s' (expected allow, deny, kill, path, net, default, "
-		    "log-failure or include)",
+		    "log-failure, kernel-grants or include)",
 		    show(w, b, sizeof(b)));
 }
 

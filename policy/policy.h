@@ -212,6 +212,11 @@ struct sb_policy {
 	/* `log-failure stop|continue`: what a log that cannot be written does (enum). */
 	uint8_t log_failure;
 	/*
+	 * `kernel-grants off`: no kernel grant plan (kgrant.h); every path call goes to the broker.
+	 * false (the default, `kernel-grants on`): the plan holds what the kernel can enforce.
+	 */
+	bool kernel_grants_off;
+	/*
 	 * After a reload: the policy the sandbox's kernel filters were built from. Filters cannot
 	 * be removed, so what that policy decides in the kernel (a kill, a deny that is not logged)
 	 * still stands; sb_policy_eval_syscall answers with it, and trap filters are built from it.

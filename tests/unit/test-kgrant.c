@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The kernel grant plan (policy/kgrant.c) over real temporary trees: what it grants, what it
+ * decomposes, what it leaves to the broker, and that every path beneath a grant is allowed by the
+ * evaluator, unlogged (a property test over random policies and trees).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kgrant.h"
+#include "policy.h"
+
+static char root[64]; /* short: every path built from it fits */
+
+static void mk(const char *rel, bool dir)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	if (dir) {
+		assert_int_equal(mkdir(p, 0755), 0);
+	} else {
+		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+}
+
+static int setup(void **state)
+{
+	snprintf(root, sizeof(root), "/tmp/kgrant-XXXXXX");
+	if (!mkdtemp(root))
+		return -1;
+	/* root/{a/{secret,x/f,y.txt},b/g,c.txt} */
+	mk("a", true);
+	mk("a/secret", false);
+	mk("a/x", true);
+	mk("a/x/f", false);
+	mk("a/y.txt", false);
+	mk("b", true);
+	mk("b/g", false);
+	mk("c.txt", false);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A policy from lines where "@" stands for the temporary root. */
+static struct sb_policy *load(const char *body)
+{
+	char text[8192], *o = text;
+	o += snprintf(o, sizeof(text), "sysbroker-policy 1\ndefault path deny errno EACCES log\n");
+	for (const char *s = body; *s; s++) {
+		if (*s == '@')
+			o += snprintf(o, (size_t)(text + sizeof(text) - o), "%s", root);
+		else
+			*o++ = *s;
+		assert_true(o < text + sizeof(text) - 1);
+	}
+	*o = 0;
+	struct sb_policy *p = NULL;
+	struct sb_policy_error err;
+	if (sb_policy_load_string(text, strlen(text), "t.policy", &p, &err) < 0)
+		fail_msg("%u:%u: %s", err.line, err.column, err.message);
+	return p;
+}
+
+static struct sb_kgrant_plan plan_of(const struct sb_policy *p)
+{
+	struct sb_kgrant_plan plan;
+	assert_int_equal(sb_kgrant_plan(p, &plan), 0);
+	return plan;
+}
+
+/* The grant on root/rel (rel "" for root itself), or NULL. */
+static const struct sb_kgrant *find(const struct sb_kgrant_plan *plan, const char *rel)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s%s%s", root, *rel ? "/" : "", rel);
+	for (size_t i = 0; i < plan->n; i++)
+		if (strcmp(plan->grants[i].path, p) == 0)
+			return &plan->grants[i];
+	return NULL;
+}
+
+/* Whether path is at or beneath some grant (a tree) or is one (a file). */
+static const struct sb_kgrant *covering(const struct sb_kgrant_plan *plan, const char *path)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct sb_kgrant *g = &plan->grants[i];
+		size_t n = strlen(g->path);
+		if (strcmp(g->path, path) == 0 || (g->tree && strncmp(g->path, path, n) == 0 &&
+						   (path[n] == '/' || strcmp(g->path, "/") == 0)))
+			return g;
+	}
+	return NULL;
+}
+
+static void test_plain_tree(void **state)
+{
+	struct sb_policy *p = load("path @/** read list\n");
+	struct sb_kgrant_plan plan = plan_of(p);
+	assert_int_equal(plan.n, 1);
+	const struct sb_kgrant *g = find(&plan, "");
+	assert_non_null(g);
+	assert_true(g->tree);
+	assert_int_equal(g->access, SB_KGRANT_READ | SB_KGRANT_LIST);
+	assert_string_equal(g->origin.file, "t.policy");
+	assert_int_equal(g->origin.line, 3);
+	assert_int_equal(plan.skipped, 0);
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+
+	/* read alone, list alone, and a literal file. */
+	p = load("path @/a/** read\npath @/b/** list\npath @/c.txt read\n");
+	plan = plan_of(p);
+	assert_int_equal(plan.n, 3);
+	assert_int_equal(find(&plan, "a")->access, SB_KGRANT_READ);
+	assert_int_equal(find(&plan, "b")->access, SB_KGRANT_LIST);
+	assert_false(find(&plan, "c.txt")->tree);
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+}
+
+static void test_deny_decomposed(void **state)
+{
+	struct sb_policy *p = load("path @/** read list\npath @/a/secret deny\n");
+	struct sb_kgrant_plan plan = plan_of(p);
+	char secret[PATH_MAX];
+	snprintf(secret, sizeof(secret), "%s/a/secret", root);
+	assert_null(covering(&plan, secret));
+	assert_null(find(&plan, ""));
+	assert_null(find(&plan, "a"));
+	assert_true(find(&plan, "b") && find(&plan, "b")->tree);
+	assert_true(find(&plan, "a/x") && find(&plan, "a/x")->tree);
+	assert_true(find(&plan, "c.txt") && !find(&plan, "c.txt")->tree);
+	assert_true(find(&plan, "a/y.txt") && !find(&plan, "a/y.txt")->tree);
+	assert_int_equal(plan.n, 4);
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+}
+
+static void test_log_or_limit_beneath(void **state)
+{
+	static const char *const spoilers[] = {
+		"path @/a/** read list log\n", "path @/a/** read list at most 5 times\n",
+		"path @/a/** read list 10 per 1 seconds\n",
+		"path @/a/** list\n", /* read refused there */
+	};
+	for (size_t i = 0; i < sizeof(spoilers) / sizeof(spoilers[0]); i++) {
+		char text[512];
+		snprintf(text, sizeof(text), "path @/** read list\n%s", spoilers[i]);
+		struct sb_policy *p = load(text);
+		struct sb_kgrant_plan plan = plan_of(p);
+		assert_null(find(&plan, "a"));
+		assert_null(find(&plan, "a/y.txt"));
+		assert_non_null(find(&plan, "b"));
+		assert_non_null(find(&plan, "c.txt"));
+		if (i < 3) {
+			assert_null(find(&plan, ""));
+			assert_null(find(&plan, "a/x"));
+			assert_int_equal(find(&plan, "b")->access, SB_KGRANT_READ | SB_KGRANT_LIST);
+		} else {
+			/* Only read is spoiled: list keeps the whole tree (that rule's own list
+			 * grant on a is beneath it: pruned), read is decomposed. */
+			assert_int_equal(find(&plan, "")->access, SB_KGRANT_LIST);
+			assert_int_equal(find(&plan, "b")->access, SB_KGRANT_READ);
+			assert_null(find(&plan, "a/x"));
+		}
+		sb_kgrant_plan_free(&plan);
+		sb_policy_free(p);
+	}
+}
+
+static void test_mutable_excluded(void **state)
+{
+	static const char *const changes[] = { "write", "create", "delete" };
+	for (size_t i = 0; i < 3; i++) {
+		char text[512];
+		/* Anywhere beneath: that branch goes to the broker. */
+		snprintf(text, sizeof(text), "path @/** read list\npath @/a/x/** read %s\n",
+			 changes[i]);
+		struct sb_policy *p = load(text);
+		struct sb_kgrant_plan plan = plan_of(p);
+		assert_null(find(&plan, ""));
+		assert_null(find(&plan, "a"));
+		assert_null(find(&plan, "a/x"));
+		assert_non_null(find(&plan, "b"));
+		assert_non_null(find(&plan, "a/y.txt"));
+		sb_kgrant_plan_free(&plan);
+		sb_policy_free(p);
+		/* At the top: nothing. */
+		snprintf(text, sizeof(text), "path @/** read list %s\n", changes[i]);
+		p = load(text);
+		plan = plan_of(p);
+		assert_int_equal(plan.n, 0);
+		assert_int_equal(plan.skipped, 1);
+		sb_kgrant_plan_free(&plan);
+		sb_policy_free(p);
+	}
+	/* Delete on an ancestor: the tree could be renamed away. */
+	struct sb_policy *p = load("path @/a/** read list\npath @ delete\n");
+	struct sb_kgrant_plan plan = plan_of(p);
+	assert_int_equal(plan.n, 0);
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+	p = load("path @/a/** read list\npath /tmp/** delete\n");
+	plan = plan_of(p);
+	assert_int_equal(plan.n, 0);
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+}
+
+static void test_symlink_skipped(void **state)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	snprintf(link, sizeof(link), "%s/lnk", root);
+	snprintf(target, sizeof(target), "%s/b", root);
+	assert_int_equal(symlink(target, link), 0);
+	struct sb_policy *p = load("path @/lnk/** read list\npath @/lnk read\n");
+	struct sb_kgrant_plan plan = plan_of(p);
+	assert_int_equal(plan.n, 0);
+	assert_int_equal(plan.skipped, 2);
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+	/* A symlink inside a decomposed tree is not granted either. */
+	p = load("path @/** read list\npath @/a/secret deny\n");
+	plan = plan_of(p);
+	assert_null(find(&plan, "lnk"));
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+	unlink(link);
+}
+
+static void test_special_never(void **state)
+{
+	struct sb_policy *p = load("path /proc/** read list\npath /sys/** read list\n"
+				   "path /dev/** read list\npath /dev/null read\n"
+				   "path /proc/cpuinfo read\npath /** read list\n");
+	struct sb_kgrant_plan plan = plan_of(p);
+	for (size_t i = 0; i < plan.n; i++) {
+		const char *g = plan.grants[i].path;
+		assert_true(strcmp(g, "/") != 0);
+		assert_false(strncmp(g, "/proc", 5) == 0 && (g[5] == '/' || !g[5]));
+		assert_false(strncmp(g, "/sys", 4) == 0 && (g[4] == '/' || !g[4]));
+		assert_false(strncmp(g, "/dev", 4) == 0 && (g[4] == '/' || !g[4]));
+	}
+	assert_true(plan.n > 0); /* /usr, /etc... */
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+}
+
+static void test_glob_expanded(void **state)
+{
+	mk("py3.1", true);
+	mk("py3.2", true);
+	mk("py3.2/lib", true);
+	mk("py2", true);
+	mk("py3.file", false);
+	struct sb_policy *p = load("path @/py3*/** read list\n");
+	struct sb_kgrant_plan plan = plan_of(p);
+	assert_int_equal(plan.n, 2);
+	assert_true(find(&plan, "py3.1") && find(&plan, "py3.1")->tree);
+	assert_true(find(&plan, "py3.2") && find(&plan, "py3.2")->tree);
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+	p = load("path @/*/** read list\npath @/py3.2/lib deny\n");
+	plan = plan_of(p);
+	assert_non_null(find(&plan, "py3.1"));
+	assert_null(find(&plan, "py3.2"));
+	assert_non_null(find(&plan, "py2"));
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+	char cmd[PATH_MAX + 64];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'/py3.1 '%s'/py3.2 '%s'/py2 '%s'/py3.file", root,
+		 root, root, root);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_layers(void **state)
+{
+	struct sb_policy *p = load("path @/** read list\n");
+	struct sb_policy *later = load("path @/** read list\npath @/a/** deny\n");
+	p->next = later;
+	struct sb_kgrant_plan plan = plan_of(p);
+	assert_null(find(&plan, ""));
+	assert_null(find(&plan, "a"));
+	assert_non_null(find(&plan, "b"));
+	sb_kgrant_plan_free(&plan);
+	/* A later layer that grants nothing there: nothing. */
+	struct sb_policy *none = load("path @/b/** read list\n");
+	later->next = none;
+	plan = plan_of(p);
+	assert_null(find(&plan, "c.txt"));
+	assert_non_null(find(&plan, "b"));
+	sb_kgrant_plan_free(&plan);
+	later->next = NULL;
+	p->next = NULL;
+	sb_policy_free(none);
+	sb_policy_free(later);
+	sb_policy_free(p);
+}
+
+static void test_off_and_learn(void **state)
+{
+	struct sb_policy *p = load("kernel-grants off\npath @/** read list\n");
+	struct sb_kgrant_plan plan = plan_of(p);
+	assert_int_equal(plan.n, 0);
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+	p = load("kernel-grants off\nkernel-grants on\npath @/** read list\n");
+	plan = plan_of(p);
+	assert_int_equal(plan.n, 1);
+	sb_kgrant_plan_free(&plan);
+	p->learn = true;
+	plan = plan_of(p);
+	assert_int_equal(plan.n, 0);
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+}
+
+static void test_within(void **state)
+{
+	struct sb_policy *old = load("path @/** read list\npath @/a/secret deny\n");
+	struct sb_kgrant_plan plan = plan_of(old);
+	const struct sb_kgrant *which = NULL;
+	assert_true(sb_kgrant_plan_within(&plan, old, &which));
+	assert_null(which);
+	/* Wider: the exception gone, more perms elsewhere. */
+	struct sb_policy *wide = load("path @/** read list\npath /usr/** read list\n");
+	assert_true(sb_kgrant_plan_within(&plan, wide, &which));
+	/* Narrower: a deny inside a granted tree. */
+	struct sb_policy *narrow = load("path @/** read list\npath @/b/g deny\n");
+	assert_false(sb_kgrant_plan_within(&plan, narrow, &which));
+	assert_non_null(which);
+	assert_string_equal(which->path, find(&plan, "b")->path);
+	/* Logged now, or a file made writable. */
+	struct sb_policy *logged = load("path @/** read list log\n");
+	assert_false(sb_kgrant_plan_within(&plan, logged, &which));
+	struct sb_policy *writable = load("path @/** read list\npath @/c.txt read write\n");
+	assert_false(sb_kgrant_plan_within(&plan, writable, &which));
+	assert_string_equal(which->path, find(&plan, "c.txt")->path);
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(writable);
+	sb_policy_free(logged);
+	sb_policy_free(narrow);
+	sb_policy_free(wide);
+	sb_policy_free(old);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_plain_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deny_decomposed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_or_limit_beneath, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mutable_excluded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlink_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_special_never, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_glob_expanded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_layers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_off_and_learn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_within, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
