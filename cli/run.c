@@ -548,7 +548,9 @@ static int serve(struct run *r)
 	if (e == 0) {
 		/* One line either way: whether the kernel decides the static grants. */
 		char line[200];
-		sb_broker_set_kgrants(r->b, kg_on(&r->kg, line, sizeof(line)));
+		bool on = kg_on(&r->kg, line, sizeof(line));
+		sb_broker_set_kgrants(r->b, on);
+		r->lc.kplan = on ? &r->kg.plan : NULL;
 		sb_audit_event(sb_broker_log(r->b), 0, "kernel-grants", "kernel", line);
 	}
 	if (e == 0) {

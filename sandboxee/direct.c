@@ -33,7 +33,10 @@ void sb_kg_set(const char *paths)
 	sb_kg_on = true;
 }
 
-/* Whether path lies under one of the prefixes: a tree "P/" holds P and P/...; else P alone. */
+/*
+ * Whether path lies under one of the prefixes: a tree "P/" holds P and P/...; else P alone. The
+ * entries are sorted: the first one greater than the path ends the search.
+ */
 static bool under_plan(const char *path)
 {
 	const char *e = sb_kg_paths_buf;
@@ -49,6 +52,9 @@ static bool under_plan(const char *path)
 			return true;
 		if (tree && k == n - 1 && path[k] == 0)
 			return true; /* the tree's root itself */
+		/* Sorted (sb_kg_paths): past the path, no entry can be a prefix of it. */
+		if (k < n && (unsigned char)e[k] > (unsigned char)path[k])
+			return false;
 		e += n;
 		if (*e == ':')
 			e++;

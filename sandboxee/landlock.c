@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -92,28 +93,59 @@ int sb_landlock_apply(const struct sb_kgrant_plan *plan, int abi)
 	return r < 0 ? r : n;
 }
 
+/* The hint's form of a grant: "P/" for a tree (so that "/a" never covers "/ab"), "P" alone. */
+static char *hint_entry(const struct sb_kgrant *g)
+{
+	char *e = NULL;
+	bool slash = g->tree && strcmp(g->path, "/") != 0;
+	if (strchr(g->path, ':') || asprintf(&e, "%s%s", g->path, slash ? "/" : "") < 0)
+		return NULL; /* ':' separates: such a grant is only slower (brokered) */
+	return e;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether tree entry t ("P/") covers entry e: the hint needs only the outermost. */
+static bool covers(const char *t, const char *e)
+{
+	size_t n = strlen(t);
+	return n > 0 && t[n - 1] == '/' && strncmp(t, e, n) == 0;
+}
+
 char *sb_kg_paths(const struct sb_kgrant_plan *plan)
 {
-	size_t cap = SB_KG_PATHS_MAX, o = 0;
-	char *s = calloc(1, cap);
-	if (!s || !plan) {
-		free(s);
+	size_t n = 0, o = 0;
+	if (!plan || plan->n == 0)
 		return NULL;
+	char **v = calloc(plan->n, sizeof(*v));
+	char *s = calloc(1, SB_KG_PATHS_MAX);
+	for (size_t i = 0; v && s && i < plan->n; i++)
+		if ((v[n] = hint_entry(&plan->grants[i])))
+			n++;
+	if (v && s) {
+		/*
+		 * Sorted, so that the handler can stop at the first entry past the path, and
+		 * without entries a tree before them covers; what does not fit is left out.
+		 */
+		qsort(v, n, sizeof(*v), entry_cmp);
+		const char *last = NULL;
+		for (size_t i = 0; i < n; i++) {
+			size_t len = strlen(v[i]);
+			if ((last && covers(last, v[i])) || o + len + 2 > SB_KG_PATHS_MAX)
+				continue;
+			if (o)
+				s[o++] = ':';
+			memcpy(s + o, v[i], len + 1);
+			o += len;
+			last = v[i];
+		}
 	}
-	for (size_t i = 0; i < plan->n; i++) {
-		const struct sb_kgrant *g = &plan->grants[i];
-		size_t len = strlen(g->path);
-		bool root = len == 1;
-		/* ':' separates; a grant whose name holds one is only slower (the broker's). */
-		if (strchr(g->path, ':') || o + len + 3 > cap)
-			continue;
-		if (o)
-			s[o++] = ':';
-		memcpy(s + o, g->path, len);
-		o += len;
-		if (g->tree && !root)
-			s[o++] = '/';
-	}
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
 	if (o == 0) {
 		free(s);
 		return NULL;
