@@ -59,6 +59,16 @@ static inline void sb_kg_prefix(struct sock_filter out[SB_KG_PREFIX_LEN])
 		out[i] = p[i];
 }
 
+/*
+ * The same test answering ret instead of allowing: a later filter layer stacked with it refuses
+ * the cookie (SECCOMP_RET_ERRNO | EACCES), which outranks the first filter's allow.
+ */
+static inline void sb_kg_prefix_ret(struct sock_filter out[SB_KG_PREFIX_LEN], uint32_t ret)
+{
+	sb_kg_prefix(out);
+	out[SB_KG_PREFIX_LEN - 1].k = ret;
+}
+
 /* Whether prog starts with the prefix (the runtime checks the filter the broker sent). */
 static inline int sb_kg_has_prefix(const struct sock_filter *prog, size_t len)
 {

@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <linux/seccomp.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kgcookie.h"
 #include "landlock.h"
 #include "macro.h"
 
@@ -64,12 +67,12 @@ static int add_grant(int ruleset, const struct sb_kgrant *g)
 	return r < 0 ? r : pb.allowed_access != 0;
 }
 
-int sb_landlock_apply(const struct sb_kgrant_plan *plan, int abi)
+int sb_landlock_ruleset(const struct sb_kgrant_plan *plan, int abi, int *ret_n)
 {
 	struct landlock_ruleset_attr attr = { .handled_access_fs = HANDLED };
 	int n = 0;
 
-	if (!plan)
+	if (!plan || !ret_n)
 		return -EINVAL;
 	if (abi < 1)
 		return abi < 0 ? abi : -EOPNOTSUPP;
@@ -85,11 +88,30 @@ int sb_landlock_apply(const struct sb_kgrant_plan *plan, int abi)
 	}
 	if (r >= 0 && n == 0)
 		r = -ENOENT;
+	if (r < 0) {
+		sys(SYS_close, rs, 0, 0, 0);
+		return r;
+	}
+	*ret_n = n;
+	return rs;
+}
+
+int sb_landlock_restrict(int ruleset, int abi)
+{
 	/* Denials in the images this one executes are in the kernel's audit log too (ABI 7). */
-	if (r >= 0)
-		r = (int)sys(SYS_landlock_restrict_self, rs,
-			     abi >= 7 ? LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON : 0, 0, 0);
-	sys(SYS_close, rs, 0, 0, 0);
+	int r = (int)sys(SYS_landlock_restrict_self, ruleset,
+			 abi >= 7 ? LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON : 0, 0, 0);
+	sys(SYS_close, ruleset, 0, 0, 0);
+	return r;
+}
+
+int sb_landlock_apply(const struct sb_kgrant_plan *plan, int abi)
+{
+	int n = 0;
+	int rs = sb_landlock_ruleset(plan, abi, &n);
+	if (rs < 0)
+		return rs;
+	int r = sb_landlock_restrict(rs, abi);
 	return r < 0 ? r : n;
 }
 
@@ -151,4 +173,82 @@ char *sb_kg_paths(const struct sb_kgrant_plan *plan)
 		return NULL;
 	}
 	return s;
+}
+
+bool sb_kg_embedded;
+
+int sb_kg_prefix_prog(struct sock_fprog *main, uint32_t ret)
+{
+	if (main->len + SB_KG_PREFIX_LEN > BPF_MAXINSNS)
+		return -E2BIG;
+	struct sock_filter *f = calloc(main->len + SB_KG_PREFIX_LEN, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	sb_kg_prefix_ret(f, ret);
+	memcpy(f + SB_KG_PREFIX_LEN, main->filter, main->len * sizeof(*f));
+	free(main->filter);
+	main->filter = f;
+	main->len = (unsigned short)(main->len + SB_KG_PREFIX_LEN);
+	return 0;
+}
+
+/* The number of threads of this process, as /proc/self/task lists them; -errno. */
+static int threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+	if (!d)
+		return -errno;
+	for (struct dirent *de; (de = readdir(d));)
+		n += de->d_name[0] >= '0' && de->d_name[0] <= '9';
+	closedir(d);
+	return n;
+}
+
+int sb_kg_embed_prepare(const struct sb_policy *policy, struct sb_kg_embed *k,
+			struct sock_fprog *main)
+{
+	int n = 0;
+	*k = (struct sb_kg_embed){ .abi = sb_landlock_abi(), .ruleset = -1 };
+	if (k->abi < 1 || threads() != 1)
+		return 0;
+	int r = sb_kgrant_plan(policy, &k->plan);
+	if (r < 0 || k->plan.n == 0)
+		return r;
+	/* Everything but restrict_self now, while every syscall is still ours to make. */
+	k->ruleset = sb_landlock_ruleset(&k->plan, k->abi, &n);
+	if (k->ruleset < 0)
+		return 0;
+	r = sb_kg_prefix_prog(main, SECCOMP_RET_ALLOW);
+	return r == -E2BIG ? 0 : r < 0 ? r : 1;
+}
+
+int sb_kg_embed_commit(struct sb_kg_embed *k)
+{
+	int r = sb_landlock_restrict(k->ruleset, k->abi);
+	k->ruleset = -1;
+	if (r == 0) {
+		char *paths = sb_kg_paths(&k->plan);
+		sb_kg_set(paths);
+		free(paths);
+		sb_kg_embedded = true;
+		return 0;
+	}
+	/* No domain: close what the prefix opened, before anything else runs. */
+	struct sock_filter f[SB_KG_PREFIX_LEN + 1];
+	sb_kg_prefix_ret(f, SECCOMP_RET_ERRNO | EACCES);
+	f[SB_KG_PREFIX_LEN] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = SB_KG_PREFIX_LEN + 1, .filter = f };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
+		return errno ? -errno : -EBUSY;
+	return 0;
+}
+
+void sb_kg_embed_release(struct sb_kg_embed *k)
+{
+	if (k->ruleset >= 0)
+		sys(SYS_close, k->ruleset, 0, 0, 0);
+	k->ruleset = -1;
+	sb_kgrant_plan_free(&k->plan);
+	k->plan = (struct sb_kgrant_plan){ 0 };
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/filter.h>
 
 #include "kgrant.h"
 
@@ -25,6 +26,35 @@ int sb_landlock_abi(void);
  * the failing call's errno. On failure nothing was restricted.
  */
 int sb_landlock_apply(const struct sb_kgrant_plan *plan, int abi);
+/* The same in two steps: the ruleset (its fd, *ret_n rules; -errno as above), then restricting
+ * the thread with it (closes it; 0 or -errno). */
+int sb_landlock_ruleset(const struct sb_kgrant_plan *plan, int abi, int *ret_n);
+int sb_landlock_restrict(int ruleset, int abi);
+
+/*
+ * sb_sandbox_enter (single-threaded callers only: a Landlock domain binds the calling thread and
+ * the threads it starts later, while the filter binds every thread). Before the filters load,
+ * sb_kg_embed_prepare makes the plan and puts the prefix (ret: SECCOMP_RET_ALLOW) in front of
+ * main; returns 1 when it did, 0 when there are no grants (none planned, no Landlock, several
+ * threads), or -ENOMEM. Once the filters are in, sb_kg_embed_commit restricts the thread and
+ * turns the direct try on; if Landlock refuses, it stacks a filter that refuses the cookie
+ * instead (returns 0, or -errno if even that failed: the cookie is then open, which the caller
+ * must treat as a failure to enter). A later layer gets the refusing prefix (ret EACCES) in
+ * front of its own filter, and the direct try stops, since the plan may no longer be a subset of
+ * every layer.
+ */
+struct sb_kg_embed {
+	struct sb_kgrant_plan plan;
+	int abi;
+	int ruleset; /* made before the load; only restrict_self comes after it */
+};
+int sb_kg_prefix_prog(struct sock_fprog *main, uint32_t ret);
+int sb_kg_embed_prepare(const struct sb_policy *policy, struct sb_kg_embed *k,
+			struct sock_fprog *main);
+int sb_kg_embed_commit(struct sb_kg_embed *k);
+void sb_kg_embed_release(struct sb_kg_embed *k);
+/* Whether this process entered with kernel grants: its later layers refuse the cookie. */
+extern bool sb_kg_embedded;
 
 /*
  * The handler's view of the plan: the absolute path prefixes it tries directly (an optimisation:
