@@ -11,6 +11,7 @@
 #include "check.h"
 #include "cli.h"
 #include "compile.h"
+#include "kgrant.h"
 #include "macro.h"
 #include "policy.h"
 
@@ -209,6 +210,34 @@ static void explain_nets(const struct sb_policy *p, FILE *f)
 		fputs("  (none)\n", f);
 }
 
+/* The kernel grant plan (kgrant.h), from the file system as it is now. */
+static int explain_kgrants(const struct sb_policy *p, FILE *f)
+{
+	struct sb_kgrant_plan plan = { 0 };
+	int r = sb_kgrant_plan(p, &plan);
+	if (r < 0)
+		return r;
+	fputs("\nkernel grants (read-only, enforced by the kernel where it can; the broker "
+	      "decides everything else):\n",
+	      f);
+	if (p->kernel_grants_off)
+		fputs("  (off: kernel-grants off)\n", f);
+	else if (p->learn)
+		fputs("  (none in learn mode)\n", f);
+	else if (!plan.n)
+		fputs("  (none)\n", f);
+	for (size_t i = 0; i < plan.n; i++) {
+		const struct sb_kgrant *g = &plan.grants[i];
+		fprintf(f, "  %-40s %s %s%s%s   [%s:%u]\n", g->path, g->tree ? "tree" : "file",
+			g->access & SB_KGRANT_READ ? "read" : "",
+			g->access == (SB_KGRANT_READ | SB_KGRANT_LIST) ? " " : "",
+			g->access & SB_KGRANT_LIST ? "list" : "", g->origin.file, g->origin.line);
+	}
+	fprintf(f, "grant rules left to the broker: %u\n", plan.skipped);
+	sb_kgrant_plan_free(&plan);
+	return 0;
+}
+
 static int explain(const struct sb_policy *p, FILE *f)
 {
 	struct sb_plan *plan = NULL;
@@ -233,7 +262,7 @@ static int explain(const struct sb_policy *p, FILE *f)
 	if (r < 0)
 		return r;
 	explain_nets(p, f);
-	return 0;
+	return explain_kgrants(p, f);
 }
 
 int sb_cmd_check(int argc, char **argv)

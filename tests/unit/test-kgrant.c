@@ -364,6 +364,176 @@ static void test_within(void **state)
 	sb_policy_free(old);
 }
 
+/* --- The property: every path beneath a grant is allowed, unlogged, and cannot change ------- */
+
+#define PROP_MAX 64
+
+struct rtree {
+	char rel[PROP_MAX][32]; /* relative paths made, "" is the root */
+	bool dir[PROP_MAX];
+	size_t n;
+};
+
+/* A random tree of at most three levels: directories, files and a symlink or two. */
+static void random_tree(struct rtree *t)
+{
+	t->n = 1;
+	t->rel[0][0] = 0;
+	t->dir[0] = true;
+	for (size_t i = 0; i < t->n && t->n < PROP_MAX; i++) {
+		if (!t->dir[i] || strlen(t->rel[i]) > 12)
+			continue;
+		int kids = rand() % 4;
+		for (int c = 0; c < kids && t->n < PROP_MAX; c++) {
+			int kind = rand() % 6; /* 0-2 dir, 3-4 file, 5 symlink */
+			char *rel = t->rel[t->n];
+			snprintf(rel, sizeof(t->rel[0]), "%s%s%c%d", t->rel[i],
+				 *t->rel[i] ? "/" : "",
+				 kind < 3   ? 'd'
+				 : kind < 5 ? 'f'
+					    : 'l',
+				 c);
+			char p[PATH_MAX];
+			snprintf(p, sizeof(p), "%s/%s", root, rel);
+			if (kind == 5) {
+				assert_int_equal(symlink(root, p), 0);
+				continue; /* not a place of its own */
+			}
+			mk(rel, kind < 3);
+			t->dir[t->n++] = kind < 3;
+		}
+	}
+}
+
+static void random_rule(const struct rtree *t, char *out, size_t size)
+{
+	static const char *const perms[] = {
+		"read list",   "read",        "list", "read list",     "read write",
+		"read create", "list delete", "deny", "read list log", "read list at most 3 times",
+		"stat",
+	};
+	const char *rel = t->rel[rand() % t->n];
+	const char *sep = *rel ? "/" : "";
+	const char *perm = perms[rand() % (sizeof(perms) / sizeof(perms[0]))];
+	switch (rand() % 5) {
+	case 0:
+	case 1:
+		snprintf(out, size, "path @%s%s/** %s\n", sep, rel, perm);
+		break;
+	case 2:
+		snprintf(out, size, "path @%s%s %s\n", sep, rel, perm);
+		break;
+	case 3:
+		snprintf(out, size, "path @/*%c*/** %s\n", 'd' + rand() % 3, perm);
+		break;
+	default:
+		snprintf(out, size, "path @/**/%c%d %s\n", "dfl"[rand() % 3], rand() % 3, perm);
+		break;
+	}
+}
+
+static struct sb_policy *random_policy(const struct rtree *t)
+{
+	char text[4096] = "path @/** read list\n";
+	int n = rand() % 6;
+	if (rand() % 4 == 0)
+		text[0] = 0; /* no tree over everything */
+	for (int i = 0; i < n; i++) {
+		char rule[256];
+		random_rule(t, rule, sizeof(rule));
+		strcat(text, rule);
+	}
+	return load(text);
+}
+
+static void assert_allowed(const struct sb_policy *p, const char *path, uint32_t perm)
+{
+	struct sb_decision d;
+	assert_int_equal(sb_policy_eval_path(p, path, perm, &d), 0);
+	if (d.verdict != SB_ALLOW || d.log || d.limit)
+		fail_msg("%s perm %#x: verdict %d log %d limit %d", path, perm, d.verdict, d.log,
+			 d.limit != NULL);
+}
+
+static void assert_refused(const struct sb_policy *p, const char *path, uint32_t perm)
+{
+	struct sb_decision d;
+	assert_int_equal(sb_policy_eval_path(p, path, perm, &d), 0);
+	if (d.verdict == SB_ALLOW)
+		fail_msg("%s perm %#x is allowed beneath a kernel grant", path, perm);
+}
+
+/* Every path of the tree beneath a grant, and a name that does not exist yet in each directory. */
+static unsigned check_paths(const struct sb_policy *p, const struct sb_kgrant_plan *plan,
+			    const struct rtree *t)
+{
+	unsigned covered = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		char path[PATH_MAX], fresh[PATH_MAX + 8];
+		snprintf(path, sizeof(path), "%s%s%s", root, *t->rel[i] ? "/" : "", t->rel[i]);
+		snprintf(fresh, sizeof(fresh), "%s/new", path);
+		const struct sb_kgrant *g = covering(plan, path);
+		if (!g)
+			continue;
+		covered++;
+		assert_false(!g->tree && t->dir[i]);
+		assert_allowed(p, path, SB_PERM_STAT);
+		if (g->access & SB_KGRANT_READ)
+			assert_allowed(p, path, SB_PERM_READ);
+		if ((g->access & SB_KGRANT_LIST) && t->dir[i])
+			assert_allowed(p, path, SB_PERM_LIST);
+		assert_refused(p, path, SB_PERM_WRITE);
+		assert_refused(p, path, SB_PERM_CREATE);
+		assert_refused(p, path, SB_PERM_DELETE);
+		if (t->dir[i] && g->tree) {
+			assert_refused(p, fresh, SB_PERM_CREATE);
+			if (g->access & SB_KGRANT_READ)
+				assert_allowed(p, fresh, SB_PERM_READ);
+		}
+	}
+	/* No ancestor of a grant may be deleted (renamed away). */
+	for (size_t i = 0; i < plan->n; i++) {
+		char a[PATH_MAX];
+		snprintf(a, sizeof(a), "%s", plan->grants[i].path);
+		for (char *s = strrchr(a, '/'); s && s != a; s = strrchr(a, '/')) {
+			*s = 0;
+			assert_refused(p, a, SB_PERM_DELETE);
+		}
+	}
+	return covered;
+}
+
+static void test_property(void **state)
+{
+	unsigned seed = (unsigned)getpid(), covered = 0, grants = 0;
+	const char *env = getenv("KGRANT_SEED");
+	if (env)
+		seed = (unsigned)strtoul(env, NULL, 10);
+	printf("# property seed %u (KGRANT_SEED to repeat)\n", seed);
+	srand(seed);
+	for (int round = 0; round < 60; round++) {
+		assert_int_equal(teardown(NULL), 0);
+		assert_int_equal(mkdir(root, 0700), 0);
+		struct rtree t;
+		random_tree(&t);
+		for (int k = 0; k < 10; k++) {
+			struct sb_policy *p = random_policy(&t);
+			struct sb_policy *later = rand() % 4 == 0 ? random_policy(&t) : NULL;
+			p->next = later;
+			struct sb_kgrant_plan plan = plan_of(p);
+			grants += (unsigned)plan.n;
+			covered += check_paths(p, &plan, &t);
+			assert_true(sb_kgrant_plan_within(&plan, p, NULL));
+			sb_kgrant_plan_free(&plan);
+			p->next = NULL;
+			sb_policy_free(later);
+			sb_policy_free(p);
+		}
+	}
+	printf("# %u grants covered %u paths\n", grants, covered);
+	assert_true(grants > 0 && covered > 0); /* the test tested something */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +547,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_layers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off_and_learn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_within, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_property, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

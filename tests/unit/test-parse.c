@@ -83,6 +83,9 @@ static const struct bad bad_cases[] = {
 	{ H "default nothing deny\n", 2, 9, "expected 'syscall', 'path' or 'net'" },
 	{ H "default path allow\n", 2, 14, "expected 'deny'" },
 	{ H "default syscall kill log\n", 2, 22, "cannot be logged" },
+	{ H "kernel-grants\n", 2, 1, "expected 'on' or 'off' after 'kernel-grants'" },
+	{ H "kernel-grants maybe\n", 2, 15, "expected 'on' or 'off' after 'kernel-grants'" },
+	{ H "kernel-grants on off\n", 2, 18, "expected end of line" },
 	{ H "include\n", 2, 1, "expected a file name" },
 	{ H "include a b\n", 2, 11, "expected end of line" },
 	{ H "include /nonexistent/sysbroker.policy\n", 2, 9, "cannot include" },
@@ -302,6 +305,20 @@ static void test_include(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* kernel-grants on|off: off by the last line read, on by default. */
+static void test_kernel_grants(void **state)
+{
+	struct sb_policy *p = load(H "allow read\n");
+	assert_false(p->kernel_grants_off);
+	sb_policy_free(p);
+	p = load(H "kernel-grants off\n");
+	assert_true(p->kernel_grants_off);
+	sb_policy_free(p);
+	p = load(H "kernel-grants off\nkernel-grants on   # again\n");
+	assert_false(p->kernel_grants_off);
+	sb_policy_free(p);
+}
+
 /* Every byte sequence either loads or fails cleanly; run a cheap deterministic fuzz. */
 static void test_garbage(void **state)
 {
@@ -354,7 +371,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad),     cmocka_unit_test(test_good),
 		cmocka_unit_test(test_net),     cmocka_unit_test(test_include),
-		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_garbage), cmocka_unit_test(test_kernel_grants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
