@@ -31,6 +31,18 @@ int kg_prepare(struct kgrants *kg, const struct sb_policy *policy, struct sock_f
 			 strerror(-kg->abi));
 		return 0;
 	}
+	const struct sb_pathrule *why = NULL;
+	r = sb_kg_exec_plan(policy, &kg->plan, &kg->exec, &why);
+	if (r == -EOPNOTSUPP) {
+		snprintf(kg->why, sizeof(kg->why),
+			 "the exec rule %.60s (%.40s:%u) is a pattern outside every kernel read "
+			 "grant",
+			 why->pattern, why->c.origin.file ? why->c.origin.file : "?",
+			 why->c.origin.line);
+		return 0;
+	}
+	if (r < 0)
+		return r;
 	if (main->len + SB_KG_PREFIX_LEN > BPF_MAXINSNS) {
 		snprintf(kg->why, sizeof(kg->why), "the seccomp filter is too large");
 		return 0;
@@ -54,7 +66,7 @@ int kg_prepare(struct kgrants *kg, const struct sb_policy *policy, struct sock_f
 void kg_child(struct kgrants *kg, struct sock_fprog *main, char **envp, int pipe_w)
 {
 	char msg[32];
-	int n = kg->prepared ? sb_landlock_apply(&kg->plan, kg->abi) : -EOPNOTSUPP;
+	int n = kg->prepared ? sb_landlock_apply(&kg->plan, &kg->exec, kg->abi) : -EOPNOTSUPP;
 	if (kg->prepared && n < 0) {
 		/*
 		 * No domain: the prefix would let the program open what it likes. The program
@@ -95,6 +107,7 @@ bool kg_on(const struct kgrants *kg, char *line, size_t size)
 void kg_free(struct kgrants *kg)
 {
 	sb_kgrant_plan_free(&kg->plan);
+	sb_kgrant_plan_free(&kg->exec);
 	free(kg->envvar);
 	kg->envvar = NULL;
 }

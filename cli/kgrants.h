@@ -13,11 +13,12 @@
 
 struct kgrants {
 	struct sb_kgrant_plan plan;
-	int abi;       /* Landlock's ABI, or -errno */
-	bool prepared; /* the base filter starts with the direct try's prefix */
-	char *envvar;  /* SYSBROKER_KGRANTS=...: the runtime's hint, or NULL */
+	struct sb_kgrant_plan exec; /* exec rules' files the domain must let the kernel read */
+	int abi;                    /* Landlock's ABI, or -errno */
+	bool prepared;              /* the base filter starts with the direct try's prefix */
+	char *envvar;               /* SYSBROKER_KGRANTS=...: the runtime's hint, or NULL */
 	int applied;   /* the first process's report: rules in force (> 0), or -errno */
-	char why[128]; /* why there are none, when there are none */
+	char why[200]; /* why there are none, when there are none */
 };
 
 /*

@@ -22,13 +22,12 @@
 
 #include "arch.h"
 
-#ifndef __O_TMPFILE
-#define __O_TMPFILE 020000000
-#endif
+/* The kernel's own O_TMPFILE bit (the C library's __O_TMPFILE includes O_DIRECTORY). */
+#define SB_KG_O_TMPFILE_BIT 020000000
 
 #define SB_KG_COOKIE 0x5b6b67c0011e5e7dULL
 /* The flags bits that must be clear besides a read-only access mode. */
-#define SB_KG_FLAGS_MASK (O_ACCMODE | O_CREAT | O_TRUNC | O_PATH | __O_TMPFILE)
+#define SB_KG_FLAGS_MASK (O_ACCMODE | O_CREAT | O_TRUNC | O_PATH | SB_KG_O_TMPFILE_BIT)
 #define SB_KG_PREFIX_LEN 12
 
 /*

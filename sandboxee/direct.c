@@ -44,7 +44,7 @@ static bool under_plan(const char *path)
 		size_t n = 0;
 		while (e[n] && e[n] != ':')
 			n++;
-		bool tree = n > 1 && e[n - 1] == '/';
+		bool tree = n > 0 && e[n - 1] == '/';
 		size_t k = 0;
 		while (k < n && path[k] && path[k] == e[k])
 			k++;
@@ -52,8 +52,11 @@ static bool under_plan(const char *path)
 			return true;
 		if (tree && k == n - 1 && path[k] == 0)
 			return true; /* the tree's root itself */
-		/* Sorted (sb_kg_paths): past the path, no entry can be a prefix of it. */
-		if (k < n && (unsigned char)e[k] > (unsigned char)path[k])
+		/*
+		 * Sorted (sb_kg_paths): past the path, no entry can be a prefix of it. Entries the
+		 * path is a prefix of (a tree's root "P" before "P/") sort after it: go on there.
+		 */
+		if (k < n && path[k] && (unsigned char)e[k] > (unsigned char)path[k])
 			return false;
 		e += n;
 		if (*e == ':')

@@ -67,7 +67,8 @@ static int add_grant(int ruleset, const struct sb_kgrant *g)
 	return r < 0 ? r : pb.allowed_access != 0;
 }
 
-int sb_landlock_ruleset(const struct sb_kgrant_plan *plan, int abi, int *ret_n)
+int sb_landlock_ruleset(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan *exec,
+			int abi, int *ret_n)
 {
 	struct landlock_ruleset_attr attr = { .handled_access_fs = HANDLED };
 	int n = 0;
@@ -86,6 +87,8 @@ int sb_landlock_ruleset(const struct sb_kgrant_plan *plan, int abi, int *ret_n)
 		r = add_grant(rs, &plan->grants[i]);
 		n += r > 0;
 	}
+	for (size_t i = 0; r >= 0 && exec && i < exec->n; i++)
+		r = add_grant(rs, &exec->grants[i]) < 0 ? -1 : 0;
 	if (r >= 0 && n == 0)
 		r = -ENOENT;
 	if (r < 0) {
@@ -105,14 +108,80 @@ int sb_landlock_restrict(int ruleset, int abi)
 	return r;
 }
 
-int sb_landlock_apply(const struct sb_kgrant_plan *plan, int abi)
+int sb_landlock_apply(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan *exec, int abi)
 {
 	int n = 0;
-	int rs = sb_landlock_ruleset(plan, abi, &n);
+	int rs = sb_landlock_ruleset(plan, exec, abi, &n);
 	if (rs < 0)
 		return rs;
 	int r = sb_landlock_restrict(rs, abi);
 	return r < 0 ? r : n;
+}
+
+/* Whether dir (a path, or a pattern's literal directory) lies in a tree the plan lets read. */
+static bool read_covered(const struct sb_kgrant_plan *plan, const char *dir, size_t len)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct sb_kgrant *g = &plan->grants[i];
+		size_t n = strlen(g->path);
+		if (!(g->access & SB_KGRANT_READ))
+			continue;
+		if (!g->tree) {
+			if (n == len && strncmp(g->path, dir, len) == 0)
+				return true;
+			continue;
+		}
+		if (n == 1 ||
+		    (n <= len && strncmp(g->path, dir, n) == 0 && (len == n || dir[n] == '/')))
+			return true;
+	}
+	return false;
+}
+
+static int exec_add(struct sb_kgrant_plan *ret, const struct sb_pathrule *r)
+{
+	struct sb_kgrant *v = reallocarray(ret->grants, ret->n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ret->grants = v;
+	char *p = strdup(r->pattern);
+	if (!p)
+		return -ENOMEM;
+	v[ret->n++] =
+		(struct sb_kgrant){ .path = p, .access = SB_KGRANT_READ, .origin = r->c.origin };
+	return 0;
+}
+
+int sb_kg_exec_plan(const struct sb_policy *policy, const struct sb_kgrant_plan *plan,
+		    struct sb_kgrant_plan *ret, const struct sb_pathrule **why)
+{
+	*ret = (struct sb_kgrant_plan){ 0 };
+	for (const struct sb_policy *l = policy; l; l = l->next)
+		for (size_t i = 0; i < l->npaths; i++) {
+			const struct sb_pathrule *r = &l->paths[i];
+			if (r->c.verdict != SB_ALLOW || !(r->perms & SB_PERM_EXEC) ||
+			    r->pattern[0] != '/')
+				continue;
+			size_t lit = strcspn(r->pattern, "*?[{\\");
+			if (r->pattern[lit] == 0) {
+				/* A literal file: readable under the plan, or a rule of its own. */
+				if (!read_covered(plan, r->pattern, lit) && exec_add(ret, r) < 0) {
+					sb_kgrant_plan_free(ret);
+					return -ENOMEM;
+				}
+				continue;
+			}
+			/* A pattern: the directory of its literal head must be read-granted. */
+			while (lit > 0 && r->pattern[lit - 1] != '/')
+				lit--;
+			if (!read_covered(plan, r->pattern, lit > 1 ? lit - 1 : lit)) {
+				*why = r;
+				sb_kgrant_plan_free(ret);
+				*ret = (struct sb_kgrant_plan){ 0 };
+				return -EOPNOTSUPP;
+			}
+		}
+	return 0;
 }
 
 /* The hint's form of a grant: "P/" for a tree (so that "/a" never covers "/ab"), "P" alone. */
@@ -216,7 +285,10 @@ int sb_kg_embed_prepare(const struct sb_policy *policy, struct sb_kg_embed *k,
 	if (r < 0 || k->plan.n == 0)
 		return r;
 	/* Everything but restrict_self now, while every syscall is still ours to make. */
-	k->ruleset = sb_landlock_ruleset(&k->plan, k->abi, &n);
+	const struct sb_pathrule *why = NULL;
+	if (sb_kg_exec_plan(policy, &k->plan, &k->exec, &why) < 0)
+		return 0;
+	k->ruleset = sb_landlock_ruleset(&k->plan, &k->exec, k->abi, &n);
 	if (k->ruleset < 0)
 		return 0;
 	r = sb_kg_prefix_prog(main, SECCOMP_RET_ALLOW);
@@ -250,5 +322,6 @@ void sb_kg_embed_release(struct sb_kg_embed *k)
 		sys(SYS_close, k->ruleset, 0, 0, 0);
 	k->ruleset = -1;
 	sb_kgrant_plan_free(&k->plan);
-	k->plan = (struct sb_kgrant_plan){ 0 };
+	sb_kgrant_plan_free(&k->exec);
+	k->plan = k->exec = (struct sb_kgrant_plan){ 0 };
 }

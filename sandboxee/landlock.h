@@ -25,10 +25,23 @@ int sb_landlock_abi(void);
  * ENOENT (no grant could be applied: nothing restricted), ENOSYS/EOPNOTSUPP (no Landlock), or
  * the failing call's errno. On failure nothing was restricted.
  */
-int sb_landlock_apply(const struct sb_kgrant_plan *plan, int abi);
+int sb_landlock_apply(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan *exec,
+		      int abi);
 /* The same in two steps: the ruleset (its fd, *ret_n rules; -errno as above), then restricting
  * the thread with it (closes it; 0 or -errno). */
-int sb_landlock_ruleset(const struct sb_kgrant_plan *plan, int abi, int *ret_n);
+int sb_landlock_ruleset(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan *exec,
+			int abi, int *ret_n);
+/*
+ * An exec opens the file for reading, and Landlock checks READ_FILE on it (and on an ELF or #!
+ * interpreter the kernel opens), so a domain that handles READ_FILE must let the kernel read
+ * every file the policy lets the program execute. *ret: the exec rules' files outside the plan's
+ * read grants (literal paths, read-only rules of their own in the domain; the program may then
+ * read such a file by its own direct call, as it may map it by executing it). Returns 0, or
+ * -EOPNOTSUPP with *why set to the exec rule, a pattern outside every read grant of the plan,
+ * which Landlock cannot express: no kernel grants then. -ENOMEM.
+ */
+int sb_kg_exec_plan(const struct sb_policy *policy, const struct sb_kgrant_plan *plan,
+		    struct sb_kgrant_plan *ret, const struct sb_pathrule **why);
 int sb_landlock_restrict(int ruleset, int abi);
 
 /*
@@ -44,7 +57,7 @@ int sb_landlock_restrict(int ruleset, int abi);
  * every layer.
  */
 struct sb_kg_embed {
-	struct sb_kgrant_plan plan;
+	struct sb_kgrant_plan plan, exec;
 	int abi;
 	int ruleset; /* made before the load; only restrict_self comes after it */
 };
