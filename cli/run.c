@@ -551,7 +551,7 @@ static int serve(struct run *r)
 		bool on = kg_on(&r->kg, line, sizeof(line));
 		sb_broker_set_kgrants(r->b, on);
 		r->lc.kplan = on ? &r->kg.plan : NULL;
-		sb_audit_event(sb_broker_log(r->b), 0, "kernel-grants", "kernel", line);
+		sb_audit_note(sb_broker_log(r->b), "kernel-grants", "kernel", line);
 	}
 	if (e == 0) {
 		e = drop_broker_privileges(&r->a, &r->eff);
