@@ -16,6 +16,9 @@
  *    broker/executor.c), which a kernel grant would bypass; its other built-in refusals (device
  *    nodes, trusted.* and security.* attributes, fanotify mount marks) are about making and
  *    changing, never a read-only open or a listing.
+ *  - Not aliased: a kernel rule holds on inodes, so at every place they show. A tree shown
+ *    again by a bind mount is not granted, and a file alone only with one name, in a policy
+ *    under which no name can be made (see file_proved()).
  *
  * A tree whose proof fails on a rule (not on its anchor) is decomposed: each entry of it is tried
  * on its own, directories as trees and regular files alone, so that a deny exception, a logged
@@ -37,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -67,18 +71,27 @@ struct layer_view {
 	size_t nloose;
 };
 
+struct mount {
+	char *point; /* where it is mounted */
+	char *root;  /* the directory of its file system shown there */
+	unsigned long dev;
+	bool kernel; /* a kernel file system (kernel_fs()) */
+};
+
 /* What a plan is proved from: the policy's layers and the mount points of kernel file systems. */
 struct facts {
 	const struct sb_policy *policy;
 	struct layer_view *layers;
 	size_t nlayers;
-	char **mounts;
+	struct mount *mounts; /* every mount, in /proc/self/mountinfo order */
 	size_t nmounts;
+	bool no_new_names; /* some layer refuses create everywhere (see file_proved()) */
 };
 
 struct planner {
 	const struct facts *f;
 	struct sb_kgrant_plan *plan;
+	size_t cap; /* of plan->grants */
 	unsigned tries;
 	unsigned granted; /* add_grant() calls that made or widened a grant */
 	bool full;        /* a bound was reached */
@@ -217,7 +230,29 @@ static void unescape(char *s)
 	*o = 0;
 }
 
-/* The mount points of kernel file systems, from /proc/self/mountinfo. */
+/* One line of /proc/self/mountinfo: "ID PARENT MAJ:MIN ROOT POINT ... - TYPE ...". */
+static int parse_mount(const char *line, struct mount *m)
+{
+	char root[PATH_MAX + 1], point[PATH_MAX + 1], type[64];
+	unsigned maj, min;
+	const char *dash = strstr(line, " - ");
+	if (!dash || sscanf(line, "%*s %*s %u:%u %4096s %4096s", &maj, &min, root, point) != 4 ||
+	    sscanf(dash + 3, "%63s", type) != 1)
+		return 0;
+	unescape(root);
+	unescape(point);
+	if (point[0] != '/')
+		return 0;
+	*m = (struct mount){ .dev = makedev(maj, min), .kernel = kernel_fs(type) };
+	m->point = strdup(point);
+	m->root = strdup(root);
+	return m->point && m->root ? 1 : -ENOMEM;
+}
+
+/*
+ * Every mount, from /proc/self/mountinfo: kernel file systems are kept out of the plan, and a
+ * file system shown at two places makes the tree it shows twice an alias (see aliased()).
+ */
 static int read_mounts(struct facts *f)
 {
 	FILE *m = fopen("/proc/self/mountinfo", "re");
@@ -225,25 +260,21 @@ static int read_mounts(struct facts *f)
 	size_t cap = 0;
 	int r = 0;
 	if (!m)
-		return 0; /* no /proc: statfs() still tells each place */
-	while (r == 0 && getline(&line, &cap, m) > 0) {
-		char point[PATH_MAX + 1], type[64];
-		const char *dash = strstr(line, " - ");
-		if (!dash || sscanf(line, "%*s %*s %*s %*s %4096s", point) != 1 ||
-		    sscanf(dash + 3, "%63s", type) != 1 || !kernel_fs(type))
-			continue;
-		unescape(point);
-		char **v = reallocarray(f->mounts, f->nmounts + 1, sizeof(*v));
-		if (!v || !(point[0] == '/') || !(v[f->nmounts] = strdup(point)))
-			r = v ? (point[0] == '/' ? -ENOMEM : 0) : -ENOMEM;
-		else
-			f->nmounts++;
-		if (v)
-			f->mounts = v;
+		return -errno; /* without it, aliases cannot be ruled out: no plan */
+	while (r >= 0 && getline(&line, &cap, m) > 0) {
+		struct mount *v = reallocarray(f->mounts, f->nmounts + 1, sizeof(*v));
+		if (!v) {
+			r = -ENOMEM;
+			break;
+		}
+		f->mounts = v;
+		r = parse_mount(line, &v[f->nmounts]);
+		if (r != 0)
+			f->nmounts++; /* on -ENOMEM too: facts_free() frees what it holds */
 	}
 	free(line);
 	fclose(m);
-	return r;
+	return r < 0 ? r : 0;
 }
 
 static void facts_free(struct facts *f)
@@ -253,8 +284,10 @@ static void facts_free(struct facts *f)
 		free(f->layers[i].loose);
 	}
 	free(f->layers);
-	for (size_t i = 0; i < f->nmounts; i++)
-		free(f->mounts[i]);
+	for (size_t i = 0; i < f->nmounts; i++) {
+		free(f->mounts[i].point);
+		free(f->mounts[i].root);
+	}
 	free(f->mounts);
 	*f = (struct facts){ 0 };
 }
@@ -276,6 +309,20 @@ static int facts_build(const struct sb_policy *policy, struct facts *f)
 	return read_mounts(f);
 }
 
+static bool layer_uniform(const struct layer_view *v, const char *path, const struct want *w,
+			  const struct sb_pathrule **culprit);
+
+/* Whether some layer refuses create at every path (then no name can be made, no link either). */
+static bool no_new_names(const struct facts *f)
+{
+	const struct want refuse = { .refuse = true, .perms = SB_PERM_CREATE };
+	const struct sb_pathrule *culprit;
+	for (size_t i = 0; i < f->nlayers; i++)
+		if (layer_uniform(&f->layers[i], "/", &refuse, &culprit))
+			return true;
+	return false;
+}
+
 /*
  * /proc, /sys, /dev and every mount of a kernel file system: path is in one (FAILED) or one is
  * beneath it (DECOMPOSE).
@@ -285,8 +332,11 @@ static enum verdict_kind special_place(const struct facts *f, const char *path)
 	static const char *const places[] = { "/proc", "/sys", "/dev" };
 	enum verdict_kind k = PROVED;
 	for (size_t i = 0; i < ELEMENTSOF(places) + f->nmounts; i++) {
-		const char *p =
-			i < ELEMENTSOF(places) ? places[i] : f->mounts[i - ELEMENTSOF(places)];
+		const struct mount *m =
+			i < ELEMENTSOF(places) ? NULL : &f->mounts[i - ELEMENTSOF(places)];
+		const char *p = m ? m->point : places[i];
+		if (m && !m->kernel)
+			continue;
 		if (is_under(path, p))
 			return FAILED;
 		if (is_under(p, path))
@@ -303,6 +353,39 @@ static enum verdict_kind special_place(const struct facts *f, const char *path)
 	default:
 		return k;
 	}
+}
+
+/*
+ * Whether what is at path can also be reached at another place: a bind mount (or a second
+ * mount of the same file system) that shows path, or a part of what is beneath it, somewhere
+ * else. A kernel grant follows the inodes, so it would hold there too, where the policy may
+ * decide otherwise. The sandbox cannot mount; the mounts that exist now are what counts.
+ */
+static enum verdict_kind aliased(const struct facts *f, const char *path)
+{
+	const struct mount *c = NULL;
+	char in_fs[2 * PATH_MAX + 2];
+	for (size_t i = 0; i < f->nmounts; i++) /* the last, longest one is on top */
+		if (is_under(path, f->mounts[i].point) &&
+		    (!c || strlen(f->mounts[i].point) >= strlen(c->point)))
+			c = &f->mounts[i];
+	if (!c)
+		return FAILED;
+	const char *rest = path + (strcmp(c->point, "/") == 0 ? 0 : strlen(c->point));
+	snprintf(in_fs, sizeof(in_fs), "%s%s", strcmp(c->root, "/") == 0 ? "" : c->root, rest);
+	if (!in_fs[0])
+		strcpy(in_fs, "/");
+	enum verdict_kind k = PROVED;
+	for (size_t i = 0; i < f->nmounts; i++) {
+		const struct mount *m = &f->mounts[i];
+		if (m == c || m->dev != c->dev)
+			continue;
+		if (is_under(in_fs, m->root))
+			return FAILED; /* path itself is shown there */
+		if (is_under(m->root, in_fs))
+			k = DECOMPOSE; /* a part beneath it is */
+	}
+	return k;
 }
 
 /* Does a beat b? As the evaluator ranks them: specificity, then written last, then array order. */
@@ -468,9 +551,11 @@ static enum verdict_kind refused_beneath(const struct facts *f, const char *path
 
 static enum verdict_kind try_tree(const struct facts *f, const char *path, uint32_t access)
 {
-	enum verdict_kind k = special_place(f, path);
-	if (k == FAILED || !ancestors_fixed(f->policy, path))
+	enum verdict_kind k = special_place(f, path), a = aliased(f, path);
+	if (k == FAILED || a == FAILED || !ancestors_fixed(f->policy, path))
 		return FAILED;
+	if (a == DECOMPOSE)
+		k = DECOMPOSE;
 	const struct sb_pathrule *culprit = NULL;
 	const struct want allow = { .perms = needed(access) };
 	for (size_t i = 0; i < f->nlayers; i++)
@@ -484,11 +569,21 @@ static enum verdict_kind try_tree(const struct facts *f, const char *path, uint3
 	return k;
 }
 
-/* A file alone: the evaluator answers for the one path. */
+/*
+ * A file alone: the evaluator answers for the one path. A kernel rule on a file is a rule on its
+ * inode, and holds at every name the inode has: so the file must have one name now, and the
+ * sandbox must be unable to give it another. The broker links any file the sandbox may read to
+ * wherever it may create (a link only must not widen what the new name grants), so that holds
+ * only when no name can be made anywhere. A tree grant has no such limit: its rule is on the
+ * directory, and a link made elsewhere to a file beneath it is not beneath it.
+ */
 static bool file_proved(const struct facts *f, const char *path)
 {
 	struct sb_decision d;
-	if (special_place(f, path) != PROVED || !ancestors_fixed(f->policy, path))
+	struct stat st;
+	if (!f->no_new_names || lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    special_place(f, path) != PROVED || aliased(f, path) != PROVED ||
+	    !ancestors_fixed(f->policy, path))
 		return false;
 	uint32_t need = needed(SB_KGRANT_READ);
 	for (uint32_t b = 1; b && b <= need; b <<= 1) {
@@ -519,10 +614,15 @@ static int add_grant(struct planner *k, const char *path, bool tree, uint32_t ac
 		k->full = true;
 		return 0;
 	}
-	struct sb_kgrant *g = reallocarray(plan->grants, plan->n + 1, sizeof(*g));
-	if (!g)
-		return -ENOMEM;
-	plan->grants = g;
+	if (plan->n == k->cap) {
+		size_t c = k->cap ? k->cap * 2 : 64;
+		struct sb_kgrant *v = reallocarray(plan->grants, c, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		plan->grants = v;
+		k->cap = c;
+	}
+	struct sb_kgrant *g = plan->grants;
 	char *copy = strdup(path);
 	if (!copy)
 		return -ENOMEM;
@@ -540,13 +640,14 @@ static int plan_tree(struct planner *k, const char *path, uint32_t access,
 static int decompose(struct planner *k, const char *dir, uint32_t access,
 		     const struct sb_origin *origin)
 {
-	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	DIR *d = fdopendir(fd);
-	if (!d)
+	DIR *d = fdopendir(fd); /* owns fd from here */
+	if (!d) {
+		safe_close(fd);
 		return 0;
-	fd = -1; /* the stream owns it now */
+	}
 	int r = 0;
 	struct dirent *e;
 	while (r >= 0 && !k->full && (e = readdir(d))) {
@@ -822,6 +923,7 @@ int sb_kgrant_plan(const struct sb_policy *policy, struct sb_kgrant_plan *ret)
 		return -EINVAL;
 	if (!plan_off(policy)) {
 		int r = facts_build(policy, &f);
+		f.no_new_names = r == 0 && no_new_names(&f);
 		if (r == 0)
 			r = plan_all(&k);
 		facts_free(&f);
@@ -865,6 +967,7 @@ bool sb_kgrant_plan_within(const struct sb_kgrant_plan *old, const struct sb_pol
 		learning |= l->learn;
 	if (!policy || learning || facts_build(policy, &f) < 0)
 		ok = false;
+	f.no_new_names = ok && no_new_names(&f);
 	size_t i = 0;
 	for (; ok && i < old->n; i++) {
 		const struct sb_kgrant *g = &old->grants[i];

@@ -202,7 +202,11 @@ static void test_mutable_excluded(void **state)
 		assert_null(find(&plan, "a"));
 		assert_null(find(&plan, "a/x"));
 		assert_non_null(find(&plan, "b"));
-		assert_non_null(find(&plan, "a/y.txt"));
+		/* A file grant only where no name can be made anywhere (no link to it either). */
+		if (i == 1)
+			assert_null(find(&plan, "a/y.txt"));
+		else
+			assert_non_null(find(&plan, "a/y.txt"));
 		sb_kgrant_plan_free(&plan);
 		sb_policy_free(p);
 		/* At the top: nothing. */
@@ -223,6 +227,55 @@ static void test_mutable_excluded(void **state)
 	p = load("path @/a/** read list\npath /tmp/** delete\n");
 	plan = plan_of(p);
 	assert_int_equal(plan.n, 0);
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+}
+
+/*
+ * A kernel rule on a file holds at every name of its inode: a file with a second name, or one the
+ * sandbox could link elsewhere (it may create somewhere), is not granted alone.
+ */
+static void test_file_links(void **state)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	snprintf(a, sizeof(a), "%s/c.txt", root);
+	snprintf(b, sizeof(b), "%s/b/c-link", root);
+	struct sb_policy *p =
+		load("path @/c.txt read\npath @/** read list\npath @/a/secret deny\n");
+	struct sb_kgrant_plan plan = plan_of(p);
+	assert_non_null(find(&plan, "c.txt"));
+	sb_kgrant_plan_free(&plan);
+	assert_int_equal(link(a, b), 0);
+	plan = plan_of(p);
+	assert_null(find(&plan, "c.txt"));
+	/* A tree's rule is on its directory: the name inside it is granted, the other is not. */
+	assert_non_null(find(&plan, "b"));
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+	unlink(b);
+	p = load("path @/c.txt read\npath /var/tmp/** read create\n");
+	plan = plan_of(p);
+	assert_int_equal(plan.n, 0);
+	assert_int_equal(plan.skipped, 2); /* the /var/tmp tree too: it may be written */
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+}
+
+/* At most 4096 grants: past it, the rule is counted as left to the broker, and all is sound. */
+static void test_bound(void **state)
+{
+	char rel[64];
+	mk("many", true);
+	for (int i = 0; i < 4200; i++) { /* files: a directory of them is quick to remove */
+		snprintf(rel, sizeof(rel), "many/f%d", i);
+		mk(rel, false);
+	}
+	struct sb_policy *p = load("path @/many/** read list\npath @/many/f7 deny\n");
+	struct sb_kgrant_plan plan = plan_of(p);
+	assert_int_equal(plan.n, 4096);
+	assert_int_equal(plan.skipped, 1);
+	assert_null(find(&plan, "many/f7"));
+	assert_null(find(&plan, "many"));
 	sb_kgrant_plan_free(&plan);
 	sb_policy_free(p);
 }
@@ -493,6 +546,19 @@ static unsigned check_paths(const struct sb_policy *p, const struct sb_kgrant_pl
 	}
 	/* No ancestor of a grant may be deleted (renamed away). */
 	for (size_t i = 0; i < plan->n; i++) {
+		struct stat st;
+		if (!plan->grants[i].tree) {
+			/* A file alone: one name, and no other can be made (linked) anywhere. */
+			assert_int_equal(lstat(plan->grants[i].path, &st), 0);
+			assert_int_equal(st.st_nlink, 1);
+			for (size_t j = 0; j < t->n; j++) {
+				char fresh[PATH_MAX];
+				snprintf(fresh, sizeof(fresh), "%s/%s%snew", root, t->rel[j],
+					 *t->rel[j] ? "/" : "");
+				assert_refused(p, fresh, SB_PERM_CREATE);
+			}
+			assert_refused(p, "/var/tmp/new", SB_PERM_CREATE);
+		}
 		char a[PATH_MAX];
 		snprintf(a, sizeof(a), "%s", plan->grants[i].path);
 		for (char *s = strrchr(a, '/'); s && s != a; s = strrchr(a, '/')) {
@@ -541,6 +607,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deny_decomposed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_or_limit_beneath, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mutable_excluded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_special_never, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_glob_expanded, setup, teardown),
