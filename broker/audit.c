@@ -597,3 +597,18 @@ int sb_audit_event(struct sb_audit_log *l, pid_t pid, const char *decision, cons
 	bool sandboxee = strcmp(decision, "protocol-error") == 0 || strcmp(decision, "killed") == 0;
 	return record_write(l, o, !sandboxee);
 }
+
+int sb_audit_note(struct sb_audit_log *l, const char *decision, const char *key, const char *value)
+{
+	if (!sb_audit_log_on(l))
+		return 0;
+	json_object *o = record_new(l);
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "decision", json_object_new_string(decision));
+	json_object_object_add(o, key, json_object_new_string(value));
+	/* Nothing the sandbox did is lost with it: not counted, never stops the sandbox. */
+	int r = put_line(l, o);
+	json_object_put(o);
+	return r;
+}

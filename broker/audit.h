@@ -61,5 +61,11 @@ static inline bool sb_audit_wanted(const struct sb_result *res, bool log)
 int sb_audit_event(struct sb_audit_log *l, pid_t pid, const char *decision, const char *key,
 		   const char *value);
 
+/*
+ * A record about the sandbox, not about a call (kernel-grants): written if the log takes it,
+ * never counted as lost and never a reason to stop the sandbox. Returns 0 or -errno.
+ */
+int sb_audit_note(struct sb_audit_log *l, const char *decision, const char *key, const char *value);
+
 /* "O_WRONLY|O_CREAT|O_CLOEXEC" for open(2) flags, into buf. */
 const char *sb_open_flags_str(uint64_t flags, char *buf, size_t size);

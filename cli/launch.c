@@ -135,6 +135,9 @@ __attribute__((noreturn)) void child_main(struct child_args *a)
 		child_fail(a->pipe_w, "cannot drop capabilities: %s", strerror(-e));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(a->pipe_w, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	/* Landlock before the filters: their direct-try prefix is safe only under its domain. */
+	if (a->kg)
+		kg_child(a->kg, &a->main, a->envp, a->pipe_w);
 
 	/*
 	 * The listener lands on the lowest free fd. Tell the launcher which one it will be before
@@ -192,10 +195,10 @@ bool is_listener(int fd)
 	return strcmp(link, "anon_inode:seccomp notify") == 0;
 }
 
-int take_listener(int pipe_r, pid_t child, int *pidfd)
+int take_listener(int pipe_r, pid_t child, int *pidfd, int *kg)
 {
 	char buf[600];
-	size_t got = 0;
+	size_t got = 0, skip = 0;
 	for (;;) {
 		ssize_t k = read(pipe_r, buf + got, sizeof(buf) - 1 - got);
 		if (k < 0 && errno == EINTR)
@@ -207,6 +210,12 @@ int take_listener(int pipe_r, pid_t child, int *pidfd)
 			break;
 	}
 	buf[got] = 0;
+	if (got > 1 && buf[0] == 'K') {
+		*kg = atoi(buf + 1);
+		skip = strlen(buf) + 1;
+		got -= skip < got ? skip : got;
+		memmove(buf, buf + skip, got + 1);
+	}
 	int listener_no = -1;
 	if (got > 1 && buf[0] == 'L')
 		listener_no = atoi(buf + 1);

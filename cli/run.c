@@ -264,6 +264,7 @@ struct run {
 	rlim_t nofile_soft; /* sysbroker's own soft limit on fds, which PROG gets back */
 	char prog[PATH_MAX], canon[PATH_MAX];
 	char sandbox[SB_SANDBOX_ID_LEN + 1], sbvar[64], fdvar[64], registry[PATH_MAX];
+	struct kgrants kg; /* kernel grants (kgrants.h) */
 };
 
 static int oom(void)
@@ -391,6 +392,11 @@ static int build_filters(struct run *r)
 	int e = effective_policy(r->policy, getpid(), &r->eff, &r->eff_rules, &r->nlauncher);
 	if (e == 0)
 		e = base_filter(&r->eff, r->nlauncher, &r->a.main, &r->a.guard, &r->a.launcher);
+	if (e == 0)
+		e = kg_prepare(&r->kg, r->policy, &r->a.main);
+	if (e == 0 && r->kg.envvar && env_set(&r->envp, &r->nenv, r->kg.envvar) < 0)
+		e = -ENOMEM;
+	r->a.kg = &r->kg;
 	if (e < 0) {
 		say("cannot build the seccomp filter: %s", strerror(-e));
 		return EXIT_FAIL;
@@ -575,8 +581,16 @@ static int start_broker(struct run *r, int listener)
 /* Serve the program until its tree is gone. Returns the exit status. */
 static int serve(struct run *r)
 {
-	int listener = take_listener(r->pfd[0], r->st.child, &r->pidfd);
+	int listener = take_listener(r->pfd[0], r->st.child, &r->pidfd, &r->kg.applied);
 	int e = listener < 0 ? -1 : start_broker(r, listener);
+	if (e == 0) {
+		/* One line either way: whether the kernel decides the static grants. */
+		char line[256];
+		bool on = kg_on(&r->kg, line, sizeof(line));
+		sb_broker_set_kgrants(r->b, on);
+		r->lc.kplan = on ? &r->kg.plan : NULL;
+		sb_audit_note(sb_broker_log(r->b), "kernel-grants", "kernel", line);
+	}
 	if (e == 0) {
 		e = drop_broker_privileges(&r->a, &r->eff);
 		if (e < 0)
@@ -662,6 +676,7 @@ static void run_free(struct run *r)
 	free(r->preload);
 	free(r->policy_abs);
 	sb_policy_free(r->policy);
+	kg_free(&r->kg);
 }
 
 int sb_cmd_run(int argc, char **argv)
