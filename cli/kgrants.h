@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <limits.h>
 #include <linux/filter.h>
 #include <stdbool.h>
 
@@ -17,8 +18,8 @@ struct kgrants {
 	int abi;                    /* Landlock's ABI, or -errno */
 	bool prepared;              /* the base filter starts with the direct try's prefix */
 	char *envvar;               /* SYSBROKER_KGRANTS=...: the runtime's hint, or NULL */
-	int applied;   /* the first process's report: rules in force (> 0), or -errno */
-	char why[200]; /* why there are none, when there are none */
+	int applied;              /* the first process's report: rules in force (> 0), or -errno */
+	char why[PATH_MAX + 256]; /* why there are none, when there are none */
 };
 
 /*

@@ -585,7 +585,7 @@ static int serve(struct run *r)
 	int e = listener < 0 ? -1 : start_broker(r, listener);
 	if (e == 0) {
 		/* One line either way: whether the kernel decides the static grants. */
-		char line[256];
+		char line[PATH_MAX + 320];
 		bool on = kg_on(&r->kg, line, sizeof(line));
 		sb_broker_set_kgrants(r->b, on);
 		r->lc.kplan = on ? &r->kg.plan : NULL;

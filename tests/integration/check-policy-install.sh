@@ -42,7 +42,7 @@ pdir=$(dirname "$(find "$dest" -path '*/share/sysbroker/policies/runtime.policy'
 # A user's policy in a directory of its own, with no policy beside it.
 work=$dest/work
 mkdir -p "$work"
-printf 'sysbroker-policy 1\ninclude <runtime.policy>\nallow getpid\npath /srv/data/** read\n' >"$work/mine.policy"
+printf 'sysbroker-policy 1\ninclude <runtime.policy>\nallow getpid\npath /usr/share/doc/** read\n' >"$work/mine.policy"
 
 # Without SYSBROKER_POLICY_PATH the search is the compiled-in directory: the error says which,
 # and that directory (under the DESTDIR) is where the policies were installed.
