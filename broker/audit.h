@@ -54,5 +54,13 @@ static inline bool sb_audit_wanted(const struct sb_result *res, bool log)
 int sb_audit_event(struct sb_audit_log *l, pid_t pid, const char *decision, const char *key,
 		   const char *value);
 
+/*
+ * A denial the kernel made by itself (kaudit.h): a Landlock refusal of a call that never reached
+ * the broker. Its rule is "kernel", its transport "kernel", blockers the kernel's words for
+ * what was missing (e.g. "fs.read_file").
+ */
+int sb_audit_kernel_deny(struct sb_audit_log *l, pid_t pid, int nr, const char *path,
+			 const char *blockers);
+
 /* "O_WRONLY|O_CREAT|O_CLOEXEC" for open(2) flags, into buf. */
 const char *sb_open_flags_str(uint64_t flags, char *buf, size_t size);
