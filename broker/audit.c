@@ -97,6 +97,7 @@ struct sb_audit_log {
 	int fd;       /* borrowed */
 	bool regular; /* a regular file: space is reserved before a write, a cut write undone */
 	char sandbox[SB_SANDBOX_ID_LEN + 1];
+	char container[SB_CONTAINER_ID_LEN + 1]; /* the agent's: the runtime's container id */
 	double rate_tokens;
 	struct timespec rate_last;
 	unsigned long rate_dropped;
@@ -105,6 +106,18 @@ struct sb_audit_log {
 	unsigned long lost, lost_total;
 	int lost_err;
 	bool cut; /* a write was cut short and could not be undone: start the next on a new line */
+	/*
+	 * The record written last, as a key (every field but the time and the program: pid, call,
+	 * decision, errno, permission, rule, paths, address), how many identical records were
+	 * written in its second, and how many more were only counted (with what they were).
+	 */
+	char rep_key[4 * PATH_MAX + 256], rep_new[4 * PATH_MAX + 256];
+	time_t rep_sec;
+	unsigned rep_n;
+	unsigned long rep_dropped;
+	pid_t rep_pid;
+	int rep_nr;
+	char rep_rule[PATH_MAX + 32], rep_path[PATH_MAX];
 	sb_audit_fail_fn on_fail;
 	void *fail_data;
 };
@@ -147,6 +160,12 @@ void sb_audit_log_set_sandbox(struct sb_audit_log *l, const char *id)
 		snprintf(l->sandbox, sizeof(l->sandbox), "%s", id ? id : "");
 }
 
+void sb_audit_log_set_container(struct sb_audit_log *l, const char *id)
+{
+	if (l)
+		snprintf(l->container, sizeof(l->container), "%s", id ? id : "");
+}
+
 bool sb_audit_log_on(const struct sb_audit_log *l)
 {
 	return l && l->fd >= 0;
@@ -174,6 +193,8 @@ static json_object *record_new(const struct sb_audit_log *l)
 	json_object_object_add(o, "time", json_object_new_string(tbuf));
 	if (l->sandbox[0])
 		json_object_object_add(o, "sandbox", json_object_new_string(l->sandbox));
+	if (l->container[0])
+		json_object_object_add(o, "container", json_object_new_string(l->container));
 	return o;
 }
 
@@ -308,10 +329,36 @@ static void write_suppressed(struct sb_audit_log *l, unsigned long n)
 	line_write(l, s);
 }
 
+static int record_write_n(struct sb_audit_log *l, json_object *o, bool control,
+			  unsigned long weight);
+
+/* The identical records only counted, in a "suppressed" record that says what they were. */
+static void repeat_flush(struct sb_audit_log *l)
+{
+	unsigned long n = l->rep_dropped;
+	if (!n)
+		return;
+	l->rep_dropped = 0;
+	json_object *o = record_new(l);
+	if (!o)
+		return;
+	const char *name = sb_syscall_name(l->rep_nr);
+	json_object_object_add(o, "pid", json_object_new_int(l->rep_pid));
+	json_object_object_add(o, "syscall", json_object_new_string(name ? name : "?"));
+	json_object_object_add(o, "nr", json_object_new_int(l->rep_nr));
+	if (l->rep_path[0])
+		json_object_object_add(o, "path", json_object_new_string(l->rep_path));
+	json_object_object_add(o, "decision", json_object_new_string("suppressed"));
+	json_object_object_add(o, "count", json_object_new_int64((int64_t)n));
+	json_object_object_add(o, "rule", json_object_new_string(l->rep_rule));
+	record_write_n(l, o, false, n);
+}
+
 void sb_audit_flush(struct sb_audit_log *l)
 {
 	if (!l)
 		return;
+	repeat_flush(l);
 	unsigned long n = l->rate_dropped;
 	l->rate_dropped = 0;
 	if (n && l->fd >= 0)
@@ -326,16 +373,63 @@ void sb_audit_flush(struct sb_audit_log *l)
  * passes the rate limit; a control record (control: reload, reload-error) never waits for it
  * and is never left out.
  */
-static int record_write(struct sb_audit_log *l, json_object *o, bool control)
+static int record_write_n(struct sb_audit_log *l, json_object *o, bool control,
+			  unsigned long weight)
 {
 	unsigned long dropped = 0;
 	if (!control && !rate_take(l, &dropped)) {
+		/* A record that stood for several calls is counted as that many. */
+		l->rate_dropped += weight - 1;
 		json_object_put(o);
 		return 0;
 	}
 	if (dropped)
 		write_suppressed(l, dropped);
 	return line_write(l, o);
+}
+
+static int record_write(struct sb_audit_log *l, json_object *o, bool control)
+{
+	repeat_flush(l);
+	return record_write_n(l, o, control, 1);
+}
+
+/*
+ * Is this call's record the same as the record before it, in a second that already has
+ * SB_AUDIT_REPEAT of them? Then it is only counted: no /proc read, no JSON, no write. Exact
+ * fields, not a hash: a path made to collide cannot hide behind another one's count.
+ */
+static bool repeat_drop(struct sb_audit_log *l, const struct sb_call *call, const char *decision,
+			int err, uint32_t perm, const char *rule, const char *path,
+			const char *path2, const char *addr)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int n = snprintf(l->rep_new, sizeof(l->rep_new), "%d %d %s %d %u %zu:%s%zu:%s%zu:%s%zu:%s",
+			 (int)call->pid, call->nr, decision, err, perm, strlen(rule), rule,
+			 strlen(path ? path : ""), path ? path : "", strlen(path2 ? path2 : ""),
+			 path2 ? path2 : "", strlen(addr), addr);
+	bool same = n > 0 && (size_t)n < sizeof(l->rep_new) && strcmp(l->rep_new, l->rep_key) == 0;
+	if (same && now.tv_sec == l->rep_sec && l->rep_n >= SB_AUDIT_REPEAT) {
+		if (!l->rep_dropped++) {
+			l->rep_pid = call->pid;
+			l->rep_nr = call->nr;
+			snprintf(l->rep_rule, sizeof(l->rep_rule), "%s", rule);
+			snprintf(l->rep_path, sizeof(l->rep_path), "%s", path ? path : "");
+		}
+		return true;
+	}
+	repeat_flush(l);
+	if (!same || now.tv_sec != l->rep_sec)
+		l->rep_n = 0;
+	l->rep_n++;
+	l->rep_sec = now.tv_sec;
+	/* A key cut short by the buffer never equals another: such records are all written. */
+	bool whole = n > 0 && (size_t)n < sizeof(l->rep_new);
+	memcpy(l->rep_key, l->rep_new, whole ? (size_t)n + 1 : 0);
+	if (!whole)
+		l->rep_key[0] = 0;
+	return false;
 }
 
 /*
@@ -377,6 +471,24 @@ static void perms_str(uint32_t perms, char *buf, size_t size)
 		snprintf(buf, size, "stat");
 }
 
+/*
+ * The raw arguments of a call a syscall rule decided, as hexadecimal strings (a JSON number cannot
+ * hold every 64-bit value): what `sysbroker audit --suggest` writes the conditions of a suggested
+ * rule from (clone's flags, ioctl's request, socket's family).
+ */
+static void add_args(json_object *o, const struct sb_call *call)
+{
+	json_object *a = json_object_new_array();
+	char buf[24];
+	if (!a)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(call->args); i++) {
+		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)call->args[i]);
+		json_object_array_add(a, json_object_new_string(buf));
+	}
+	json_object_object_add(o, "args", a);
+}
+
 /* One record: decision is "allow", "deny" or "would-deny". */
 static int write_one(struct sb_audit_log *l, const struct sb_call *call,
 		     const struct sb_result *res, const struct sb_decision *d, const char *decision,
@@ -385,8 +497,11 @@ static int write_one(struct sb_audit_log *l, const struct sb_call *call,
 {
 	char rule[PATH_MAX + 32], fbuf[256];
 	const char *name = sb_syscall_name(call->nr);
-	json_object *o = record_new(l);
 
+	sb_decision_rule(d, rule, sizeof(rule));
+	if (repeat_drop(l, call, decision, err, perm, rule, path, path2, res->addr))
+		return 0;
+	json_object *o = record_new(l);
 	if (!o)
 		return -ENOMEM;
 	json_object_object_add(o, "pid", json_object_new_int(call->pid));
@@ -411,6 +526,8 @@ static int write_one(struct sb_audit_log *l, const struct sb_call *call,
 			json_object_object_add(o, "mode", json_object_new_string(fbuf));
 		}
 	}
+	if (!perm && !(path && path[0]) && !res->addr[0])
+		add_args(o, call);
 	if (perm) {
 		json_object_object_add(
 			o, "perm",
@@ -425,12 +542,11 @@ static int write_one(struct sb_audit_log *l, const struct sb_call *call,
 		json_object_object_add(o, "action", json_object_new_string("kill"));
 	if (limit && limit[0])
 		json_object_object_add(o, "limit", json_object_new_string(limit));
-	json_object_object_add(o, "rule",
-			       json_object_new_string(sb_decision_rule(d, rule, sizeof(rule))));
+	json_object_object_add(o, "rule", json_object_new_string(rule));
 	json_object_object_add(
 		o, "transport",
 		json_object_new_string(call->transport == SB_TRANSPORT_TRAP ? "trap" : "notify"));
-	return record_write(l, o, false);
+	return record_write_n(l, o, false, 1);
 }
 
 int sb_audit_write(struct sb_audit_log *l, const struct sb_call *call, const struct sb_result *res)
@@ -507,4 +623,19 @@ int sb_audit_kernel_deny(struct sb_audit_log *l, pid_t pid, int nr, const char *
 	json_object_object_add(o, "transport", json_object_new_string("kernel"));
 	/* The sandbox makes these at will, like its calls' records: rate limited with them. */
 	return record_write(l, o, false);
+}
+
+int sb_audit_note(struct sb_audit_log *l, const char *decision, const char *key, const char *value)
+{
+	if (!sb_audit_log_on(l))
+		return 0;
+	json_object *o = record_new(l);
+	if (!o)
+		return -ENOMEM;
+	json_object_object_add(o, "decision", json_object_new_string(decision));
+	json_object_object_add(o, key, json_object_new_string(value));
+	/* Nothing the sandbox did is lost with it: not counted, never stops the sandbox. */
+	int r = put_line(l, o);
+	json_object_put(o);
+	return r;
 }

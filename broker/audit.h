@@ -6,6 +6,9 @@
  * in a "suppressed" record. */
 #define SB_AUDIT_RATE 2000.0
 #define SB_AUDIT_BURST 20000.0
+/* Records identical to the one before (a refused call retried in a loop): at most
+ * SB_AUDIT_REPEAT of them a second are written, the rest counted in a "suppressed" record. */
+#define SB_AUDIT_REPEAT 10
 
 #include "executor.h"
 
@@ -13,6 +16,8 @@
  * the decisions "would-deny", "reload" and "reload-error". */
 #define SB_AUDIT_SCHEMA 2
 #define SB_SANDBOX_ID_LEN 16
+/* The longest container id a record carries (runtimes use 64 hex digits; longer ones are cut). */
+#define SB_CONTAINER_ID_LEN 128
 
 /*
  * A log: where records go (an fd, borrowed), the sandbox id they carry and the rate limit they
@@ -25,6 +30,8 @@ int sb_audit_log_new(int fd, struct sb_audit_log **ret);
 struct sb_audit_log *sb_audit_log_unref(struct sb_audit_log *l);
 /* The sandbox id every record carries ("" for none); set before records are written. */
 void sb_audit_log_set_sandbox(struct sb_audit_log *l, const char *id);
+/* The container id every record carries (`sysbroker agent`; "" for none). */
+void sb_audit_log_set_container(struct sb_audit_log *l, const char *id);
 /* Whether records go anywhere (l is not NULL and has an fd). */
 bool sb_audit_log_on(const struct sb_audit_log *l);
 /*
@@ -61,6 +68,12 @@ int sb_audit_event(struct sb_audit_log *l, pid_t pid, const char *decision, cons
  */
 int sb_audit_kernel_deny(struct sb_audit_log *l, pid_t pid, int nr, const char *path,
 			 const char *blockers);
+
+/*
+ * A record about the sandbox, not about a call (kernel-grants): written if the log takes it,
+ * never counted as lost and never a reason to stop the sandbox. Returns 0 or -errno.
+ */
+int sb_audit_note(struct sb_audit_log *l, const char *decision, const char *key, const char *value);
 
 /* "O_WRONLY|O_CREAT|O_CLOEXEC" for open(2) flags, into buf. */
 const char *sb_open_flags_str(uint64_t flags, char *buf, size_t size);

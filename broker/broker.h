@@ -70,6 +70,8 @@ struct sb_broker {
 	_Alignas(8) uint8_t rep[SB_MAX_REP];
 	struct sb_dispatch *disp; /* the decision path, for both transports */
 	struct conn pending;      /* its waiting calls' epoll fd in ours (never on the list) */
+	bool kgrants; /* every process holds the Landlock domain of kernel grants: trap filters
+			 let the direct try through (common/kgcookie.h) */
 };
 
 /* Watch fd (kind) in the broker's epoll set; *ret (if not NULL) the new connection. 0 or -errno. */

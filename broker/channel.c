@@ -341,6 +341,9 @@ static void on_filter(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 	int r = ok ? sb_filter_reply(b->policy->kernel ? b->policy->kernel : b->policy, c->pid,
 				     b->req, n, &out, &outlen)
 		   : -EPROTO;
+	/* Without room for it the runtime finds no prefix, and brokers every call. */
+	if (r == 0 && b->kgrants)
+		(void)sb_filter_add_kg(&out, &outlen);
 	if (r == -EPROTO && hostile(b, c, c->pid, "malformed filter request")) {
 		sb_conn_drop(b, c);
 		return;

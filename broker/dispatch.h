@@ -89,6 +89,13 @@ struct sb_dispatch {
 	struct sb_limits *limits;       /* the net rules' `at most` and rate counters */
 	struct sb_notify_state *notify; /* the notify transport's buffers, made on first use */
 	struct sb_result res;
+	/*
+	 * Whether a brokered call's caller (the kernel's pid, its notification checked valid) is
+	 * one this broker may serve: `sysbroker agent` checks that its root is the container's.
+	 * false refuses the call with EPERM. NULL: every caller.
+	 */
+	bool (*caller_ok)(void *data, pid_t pid);
+	void *caller_data;
 	/* A network call's address and bytes, copied from the caller's memory (notify). */
 	_Alignas(8) uint8_t netbuf[SB_MAX_ADDR + SB_MAX_DATA];
 };

@@ -636,6 +636,9 @@ static int open_once(const struct sb_retry *rt, struct sb_result *res, bool leas
 	_cleanup_close_ int fd = openat(fds, name, rt->flags);
 	if (fd < 0 && errno == EWOULDBLOCK && lease && !rt->nonblock)
 		return 1;
+	/* A FIFO opened for writing waits for its reader, as the kernel's open does. */
+	if (fd < 0 && errno == ENXIO && rt->fifo && !rt->nonblock)
+		return 1;
 	res->ret = fd < 0 ? -errno : 0;
 	if (fd < 0)
 		return 0;
@@ -708,8 +711,9 @@ static int open_existing(struct ctx *c, struct sb_resolved *r, int flags)
 	struct sb_retry rt = { .fd = r->fd,
 			       .flags = (flags & ~(O_CREAT | O_EXCL | O_NOFOLLOW | O_DIRECTORY)) |
 					O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-			       .nonblock = flags & O_NONBLOCK };
-	return open_nowait(c->res, &rt, S_ISREG(st.st_mode));
+			       .nonblock = flags & O_NONBLOCK,
+			       .fifo = S_ISFIFO(st.st_mode) };
+	return open_nowait(c->res, &rt, S_ISREG(st.st_mode) || rt.fifo);
 }
 
 /* Setuid and setgid bits are not passed on: the broker's files are the broker's (often root's),
@@ -845,6 +849,21 @@ static int open_tmpfile(struct ctx *c, int flags, unsigned mode, uint64_t rflags
 	return 0;
 }
 
+/*
+ * /proc/self/fd/N (sb_call.own_fd): the kernel opens again the object the caller's fd N names
+ * (runc's init opens its exec FIFO so); so does the broker, deciding on that object's path. An fd
+ * that names no path (a pipe, a socket) is refused.
+ */
+static int reopen_own(struct ctx *c, int flags)
+{
+	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
+	int e = sb_fd_path(c->call->dirfd[0], r.path, sizeof(r.path));
+	if (e < 0)
+		return e == -ENOENT ? -ENXIO : e;
+	r.fd = fcntl(c->call->dirfd[0], F_DUPFD_CLOEXEC, 3);
+	return r.fd < 0 ? -errno : open_existing(c, &r, flags);
+}
+
 static int do_open(struct ctx *c, int flags, unsigned mode, uint64_t rflags)
 {
 	if (!c->path[0])
@@ -870,6 +889,8 @@ static int do_open(struct ctx *c, int flags, unsigned mode, uint64_t rflags)
 	}
 	if (flags & K_O_TMPFILE)
 		return open_tmpfile(c, flags, mode, rflags);
+	if (c->call->own_fd[0] && !(flags & (O_CREAT | O_NOFOLLOW)))
+		return reopen_own(c, flags);
 	if (flags & O_CREAT)
 		return open_create(c, flags, mode, rflags);
 

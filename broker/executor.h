@@ -62,6 +62,7 @@ struct sb_retry {
 	int fd;        /* the resolved file (O_PATH), owned, when pending */
 	int flags;     /* the open's flags, O_NONBLOCK included */
 	bool nonblock; /* the caller asked for O_NONBLOCK (else it is cleared after the open) */
+	bool fifo;     /* a FIFO: opened for writing before a reader comes, it waits (ENXIO) */
 	bool truncate; /* a truncate: open for writing, then ftruncate to length */
 	int64_t length;
 };

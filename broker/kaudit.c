@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <linux/audit.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -298,4 +299,11 @@ void sb_kaudit_read(struct sb_kaudit *k)
 		text[len] = 0;
 		on_message(k, h->nlmsg_type, text);
 	}
+}
+
+void sb_kaudit_drain(struct sb_kaudit *k, int quiet_ms)
+{
+	struct pollfd p = { .fd = k->fd, .events = POLLIN };
+	for (int i = 0; i < 20 && poll(&p, 1, quiet_ms) > 0; i++)
+		sb_kaudit_read(k);
 }

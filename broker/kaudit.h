@@ -29,3 +29,9 @@ int sb_kaudit_fd(const struct sb_kaudit *k);
 int sb_kaudit_watch(struct sb_kaudit *k, pid_t pid);
 /* Read what is there and write the sandbox's records. Never blocks. */
 void sb_kaudit_read(struct sb_kaudit *k);
+/*
+ * After the sandbox is gone: the kernel hands its records to readers from a thread of its own,
+ * so the last ones may come after the last process. Read until quiet_ms pass without one (at
+ * most 20 times that in all).
+ */
+void sb_kaudit_drain(struct sb_kaudit *k, int quiet_ms);

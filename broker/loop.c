@@ -191,9 +191,20 @@ void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy,
 	sb_pending_set_hold(b->disp->pending, hold);
 }
 
+void sb_broker_set_kgrants(struct sb_broker *b, bool on)
+{
+	b->kgrants = on;
+}
+
 struct sb_audit_log *sb_broker_log(struct sb_broker *b)
 {
 	return b ? b->log : NULL;
+}
+
+void sb_broker_set_caller_check(struct sb_broker *b, bool (*fn)(void *data, pid_t pid), void *data)
+{
+	b->disp->caller_ok = fn;
+	b->disp->caller_data = data;
 }
 
 void sb_broker_stop(struct sb_broker *b)

@@ -6,7 +6,9 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "policy.h"
 
@@ -43,5 +45,13 @@ void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy,
  * its last "suppressed" record. NULL for a NULL broker.
  */
 struct sb_audit_log *sb_broker_log(struct sb_broker *b);
+/* Serve brokered calls only of the callers fn(data, pid) accepts (dispatch.h: caller_ok). */
+void sb_broker_set_caller_check(struct sb_broker *b, bool (*fn)(void *data, pid_t pid), void *data);
+/*
+ * Every process this broker serves holds the Landlock domain of its kernel grants: the trap
+ * filters it builds from now on let the handler's direct try through (docs/design.md, "Kernel
+ * grants"). Never call it otherwise: without the domain the try would bypass the broker.
+ */
+void sb_broker_set_kgrants(struct sb_broker *b, bool on);
 /* Make sb_broker_run return after the current event. */
 void sb_broker_stop(struct sb_broker *b);

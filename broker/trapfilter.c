@@ -23,6 +23,7 @@
 
 #include "arch.h"
 #include "compile.h"
+#include "kgcookie.h"
 #include "macro.h"
 #include "syscalls.h"
 #include "trapfilter.h"
@@ -357,5 +358,30 @@ int sb_filter_reply(const struct sb_policy *p, pid_t pid, const void *msg, size_
 		       guard_len * sizeof(struct sock_filter));
 	*out = buf;
 	*outlen = size;
+	return 0;
+}
+
+int sb_filter_add_kg(void **reply, size_t *len)
+{
+	struct sb_filter_hdr hdr;
+	const size_t extra = SB_KG_PREFIX_LEN * sizeof(struct sock_filter);
+
+	if (!reply || !*reply || !len || *len < sizeof(hdr))
+		return -EINVAL;
+	memcpy(&hdr, *reply, sizeof(hdr));
+	if (hdr.main_len + SB_KG_PREFIX_LEN > BPF_MAXINSNS)
+		return -E2BIG;
+	uint8_t *buf = malloc(*len + extra);
+	if (!buf)
+		return -ENOMEM;
+	struct sock_filter p[SB_KG_PREFIX_LEN];
+	sb_kg_prefix(p);
+	hdr.main_len += SB_KG_PREFIX_LEN;
+	memcpy(buf, &hdr, sizeof(hdr));
+	memcpy(buf + sizeof(hdr), p, extra);
+	memcpy(buf + sizeof(hdr) + extra, (uint8_t *)*reply + sizeof(hdr), *len - sizeof(hdr));
+	free(*reply);
+	*reply = buf;
+	*len += extra;
 	return 0;
 }

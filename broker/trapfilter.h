@@ -53,5 +53,10 @@ int sb_trap_programs(const struct sb_policy *p, const struct sb_text_range *r, s
  *         (or cannot be confirmed), since a new image's C library would then land at the same
  *         address and trap before it has a handler; else an error of sb_trap_programs().
  */
+/*
+ * Put the kernel grants' prefix (common/kgcookie.h) in front of the main program of a reply of
+ * sb_filter_reply, in place. Returns 0, or -E2BIG / -ENOMEM with the reply unchanged.
+ */
+int sb_filter_add_kg(void **reply, size_t *len);
 int sb_filter_reply(const struct sb_policy *p, pid_t pid, const void *msg, size_t len, void **out,
 		    size_t *outlen);

@@ -11,6 +11,8 @@
 #include "check.h"
 #include "cli.h"
 #include "compile.h"
+#include "lint.h"
+#include "kgrant.h"
 #include "macro.h"
 #include "policy.h"
 
@@ -209,6 +211,49 @@ static void explain_nets(const struct sb_policy *p, FILE *f)
 		fputs("  (none)\n", f);
 }
 
+/* The kernel grant plan (kgrant.h), from the file system as it is now. */
+static int explain_kgrants(const struct sb_policy *p, FILE *f)
+{
+	struct sb_kgrant_plan plan = { 0 };
+	int r = sb_kgrant_plan(p, &plan);
+	if (r < 0)
+		return r;
+	fputs("\nkernel grants (read-only, enforced by the kernel where it can; the broker "
+	      "decides everything else):\n",
+	      f);
+	if (p->kernel_grants_off)
+		fputs("  (off: kernel-grants off)\n", f);
+	else if (p->learn)
+		fputs("  (none in learn mode)\n", f);
+	else if (!plan.n)
+		fputs("  (none)\n", f);
+	for (size_t i = 0; i < plan.n; i++) {
+		const struct sb_kgrant *g = &plan.grants[i];
+		fprintf(f, "  %-40s %s %s%s%s   [%s:%u]\n", g->path, g->tree ? "tree" : "file",
+			g->access & SB_KGRANT_READ ? "read" : "",
+			g->access == (SB_KGRANT_READ | SB_KGRANT_LIST) ? " " : "",
+			g->access & SB_KGRANT_LIST ? "list" : "", g->origin.file, g->origin.line);
+	}
+	fprintf(f, "grant rules left to the broker: %u\n", plan.skipped);
+	sb_kgrant_plan_free(&plan);
+	return 0;
+}
+
+/* The `limit` statements, as `sysbroker run` sets them (its --limit wins). */
+static void explain_limits(const struct sb_policy *p, FILE *f)
+{
+	char soft[32], hard[32];
+	for (int res = 0; res < SB_RLIMIT_COUNT; res++) {
+		const struct sb_rlimit *l = &p->rlimits[res];
+		if (!l->set)
+			continue;
+		sb_rlimit_format(res, l->soft, soft, sizeof(soft));
+		sb_rlimit_format(res, l->hard, hard, sizeof(hard));
+		fprintf(f, "limit %-10s soft %s, hard %s   [%s:%u]\n", sb_rlimit_name(res), soft,
+			hard, l->file, l->line);
+	}
+}
+
 static int explain(const struct sb_policy *p, FILE *f)
 {
 	struct sb_plan *plan = NULL;
@@ -223,6 +268,7 @@ static int explain(const struct sb_policy *p, FILE *f)
 	print_default("syscall", &p->def_sys, f);
 	print_default("path", &p->def_path, f);
 	print_default("net", &p->def_net, f);
+	explain_limits(p, f);
 	fprintf(f, "kernel filter: %zu rules%s", plan->nmain, plan->nguard ? "" : "\n");
 	if (plan->nguard)
 		fprintf(f, ", guard filter: %zu rules\n", plan->nguard);
@@ -233,61 +279,98 @@ static int explain(const struct sb_policy *p, FILE *f)
 	if (r < 0)
 		return r;
 	explain_nets(p, f);
-	return 0;
+	return explain_kgrants(p, f);
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage: sysbroker check [-E] [--strict] [--] FILE...\n"
+	      "\n"
+	      "Load each FILE as a policy (with its includes and the built-in rules) and check\n"
+	      "that its kernel filters can be built; print 'FILE: ok', or the first error as\n"
+	      "FILE:LINE:COL: error: MESSAGE on standard error.\n"
+	      "A valid policy is also checked for likely mistakes, each reported as\n"
+	      "FILE:LINE:COL: warning: MESSAGE: a rule that lifts a built-in protection, clone,\n"
+	      "ioctl or socket allowed without conditions, a path whose literal directory does\n"
+	      "not exist, a rule a more specific one outranks for a permission it grants, and a\n"
+	      "deny that changes nothing.\n"
+	      "\n"
+	      "  -E, --explain         print the compiled plan of each valid FILE instead of ok\n"
+	      "      --strict          report the warnings as errors, and exit 1 for them\n"
+	      "  -h, --help            show this help and exit\n"
+	      "\n"
+	      "Exit status: 0 every FILE is valid (warnings allowed without --strict); 1 a FILE\n"
+	      "could not be read, or --strict and a warning; 2 a policy is invalid or the command\n"
+	      "line is wrong. See sysbroker(1) and sysbroker.policy(5).\n",
+	      f);
+}
+
+/* One FILE: load, lint, print. Returns its exit status (0, 1 or EXIT_USAGE). */
+static int check_one(const char *file, bool do_explain, bool strict, bool many)
+{
+	struct sb_policy *p = NULL;
+	struct sb_policy_error err;
+	int r = sb_policy_load_file(file, &p, &err);
+	if (r < 0) {
+		char msg[CLI_POLICY_ERROR_MAX];
+		cli_policy_error(&err, msg, sizeof(msg));
+		fprintf(stderr, "%s\n", msg);
+		/* An unreadable top-level file is an I/O problem, not an invalid policy. */
+		bool io = err.line == 0 && strcmp(err.file, file) == 0 &&
+			  strncmp(err.message, "cannot read", 11) == 0;
+		return io ? 1 : EXIT_USAGE;
+	}
+	int ret = 0;
+	int warnings = sb_policy_lint(p, strict, stderr);
+	if (strict && warnings > 0)
+		ret = 1;
+	if (do_explain) {
+		if (many)
+			printf("== %s\n", file);
+		r = explain(p, stdout);
+		if (r < 0) {
+			fprintf(stderr, "%s: error: cannot explain: %s\n", file, strerror(-r));
+			ret = EXIT_USAGE;
+		}
+	} else if (ret == 0) {
+		printf("%s: ok\n", file);
+	}
+	sb_policy_free(p);
+	return ret;
 }
 
 int sb_cmd_check(int argc, char **argv)
 {
 	struct cli_opts o;
-	bool do_explain = false;
+	bool do_explain = false, strict = false;
 	int c, ret = 0;
 
-	cli_opts_init(&o, "+eh", (const char *const[]){ "explain", "help" }, false);
+	cli_opts_init(&o, "check", (const char *const[]){ "explain", "strict", "help", NULL });
 	while ((c = cli_opts_next(&o, argc, argv)) != -1) {
-		switch (c) {
-		case 'e':
+		if (c == 'E') {
 			do_explain = true;
-			break;
-		case 'h':
-			sb_usage(stdout);
+		} else if (c == cli_opt_value("strict")) {
+			strict = true;
+		} else if (c == 'h') {
+			usage(stdout);
 			return 0;
-		default:
-			return cli_try_help(NULL);
+		} else {
+			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc)
-		return cli_try_help("sysbroker check: no policy file given\n");
+	if (optind >= argc) {
+		fputs("sysbroker check: no policy file given\n", stderr);
+		cli_usage_hint("check");
+		return EXIT_USAGE;
+	}
 	for (int i = optind; i < argc; i++) {
-		struct sb_policy *p = NULL;
-		struct sb_policy_error err;
-		int r = sb_policy_load_file(argv[i], &p, &err);
-		if (r < 0) {
-			char msg[CLI_POLICY_ERROR_MAX];
-			cli_policy_error(&err, msg, sizeof(msg));
-			fprintf(stderr, "%s\n", msg);
-			/* An unreadable top-level file is an I/O problem, not an invalid policy. */
-			bool io = err.line == 0 && strcmp(err.file, argv[i]) == 0 &&
-				  strncmp(err.message, "cannot read", 11) == 0;
-			if (!(ret == EXIT_USAGE))
-				ret = io ? 1 : EXIT_USAGE;
-			continue;
-		}
-		if (do_explain) {
-			if (argc - optind > 1)
-				printf("== %s\n", argv[i]);
-			r = explain(p, stdout);
-			if (r < 0) {
-				fprintf(stderr, "%s: error: cannot explain: %s\n", argv[i],
-					strerror(-r));
-				ret = EXIT_USAGE;
-			}
-		} else {
-			printf("%s: ok\n", argv[i]);
-		}
-		sb_policy_free(p);
+		int r = check_one(argv[i], do_explain, strict, argc - optind > 1);
+		/* An invalid policy outranks an unreadable file. */
+		if (r > ret)
+			ret = r;
 	}
 	if (fflush(stdout) != 0) {
-		fprintf(stderr, "sysbroker: write error: %s\n", strerror(errno));
+		fprintf(stderr, "sysbroker check: write error: %s\n", strerror(errno));
 		return ret ? ret : 1;
 	}
 	return ret;

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-/* `sysbroker check [--explain] FILE...`. argv[0] is "check". */
+/* `sysbroker check [--explain] [--strict] FILE...`. argv[0] is "check". */
 int sb_cmd_check(int argc, char **argv);
 
 /* The sysbroker command's usage (main.c); `check --help` prints it. */

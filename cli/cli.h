@@ -8,7 +8,7 @@
 
 #include "policy.h"
 
-/* Exit status of check, audit and reload for a wrong command line. */
+/* Exit status for a wrong command line (run: 125, so as not to be taken for PROG's own). */
 #define EXIT_USAGE 2
 
 /* Room for a policy error as cli_policy_error() writes it. */
@@ -17,25 +17,34 @@
 	 sizeof(((struct sb_policy_error *)0)->message) + 64)
 
 /*
- * A command's options: its getopt string ("+p:h", a ':' after each letter that takes an
- * argument) and the long name of each letter, in the same order. One table built from the two
- * keeps a command's letters and names side by side, in one line.
+ * A command's options, from the one table of every option of every command (cli.c): a letter
+ * means the same in every command, so a command names its options by their long names only.
  */
 struct cli_opts {
-	char shortopts[64]; /* as given, with ':' after a leading '+' (getopt: a missing argument
-			     * is ':', not '?') */
+	const char *cmd;    /* for messages: "sysbroker CMD: ..." */
+	char shortopts[64]; /* "+:" and the letters */
 	struct option table[16];
 };
 
+/* What cli_opts_next() returns for an option without a letter: this plus its table index. */
+#define CLI_LONG_ONLY 0x100
+
 /*
- * Fill o for argv[1..] (argv[0] is the command's name). quiet: leave error messages to the
- * caller, which gets '?' for an unknown option and ':' for a missing argument.
+ * Fill o for argv[1..] (argv[0] is the command's name) with the options named in names
+ * (NULL-terminated long names, each in cli.c's table). cmd: the command for messages, NULL for
+ * the sysbroker command itself.
  */
-void cli_opts_init(struct cli_opts *o, const char *shortopts, const char *const *names, bool quiet);
-/* The next option letter (optarg holds its argument), or -1 when the options end at optind. */
+void cli_opts_init(struct cli_opts *o, const char *cmd, const char *const *names);
+/*
+ * The next option (its letter, or cli_opt_value() of a long-only one; optarg holds its
+ * argument), -1 when the options end at optind, or '?' for a wrong option or a missing argument,
+ * once "sysbroker CMD: ..." and the --help hint are on stderr.
+ */
 int cli_opts_next(struct cli_opts *o, int argc, char **argv);
-/* "sysbroker CMD: unknown option 'X'" (or a missing argument, for c == ':') and the --help hint. */
-void cli_bad_option(const char *cmd, int c, char **argv);
+/* What cli_opts_next() returns for the option of this long name. */
+int cli_opt_value(const char *name);
+/* "Try 'sysbroker CMD --help'." on stderr. Returns '?'. */
+int cli_usage_hint(const char *cmd);
 
 /* "Try 'sysbroker --help'." on stderr, after msg (may be NULL). Returns EXIT_USAGE. */
 int cli_try_help(const char *msg);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -42,6 +43,21 @@ __attribute__((noreturn, format(printf, 2, 3))) static void child_fail(int pipe_
 		}
 	}
 	_exit(EXIT_FAIL);
+}
+
+/* Close every descriptor from 3 up but keep1 and keep2 (either may be -1). */
+static void close_except(int keep1, int keep2)
+{
+	unsigned lo = 3;
+	int k[2] = { keep1 < keep2 ? keep1 : keep2, keep1 < keep2 ? keep2 : keep1 };
+	for (int i = 0; i < 2; i++) {
+		if (k[i] < (int)lo)
+			continue;
+		if ((unsigned)k[i] > lo)
+			close_range(lo, (unsigned)k[i] - 1, 0);
+		lo = (unsigned)k[i] + 1;
+	}
+	close_range(lo, ~0U, 0);
 }
 
 __attribute__((noreturn)) void child_main(struct child_args *a)
@@ -77,12 +93,25 @@ __attribute__((noreturn)) void child_main(struct child_args *a)
 		child_fail(a->pipe_w, "cannot change directory to %s: %s", a->o->cwd,
 			   strerror(errno));
 	/*
+	 * The resource limits, while this process may still raise a hard limit (root's
+	 * CAP_SYS_RESOURCE, gone with the uid change and the capability drop below). A nofile
+	 * limit counts descriptors by number: sysbroker's own, close-on-exec above, would leave
+	 * the seccomp listener none below a small limit, so they are closed, but for the status
+	 * pipe and the control socket.
+	 */
+	if (a->o->limits[RLIMIT_NOFILE].set)
+		close_except(a->pipe_w, a->ctrl);
+	int res;
+	int e = sb_rlimits_apply(a->o->limits, &res);
+	if (e < 0)
+		child_fail(a->pipe_w, "cannot set limit %s: %s", sb_rlimit_name(res), strerror(-e));
+	/*
 	 * What we were given, whatever our uid, made usable; then the bounding set, before the uid
 	 * changes (after it, CAP_SETPCAP is gone). Without CAP_SETPCAP it stays as it is: the empty
 	 * sets below and no_new_privs are what keep an exec from gaining anything
 	 * (docs/threat-model.md).
 	 */
-	int e = caps_raise();
+	e = caps_raise();
 	if (e == 0)
 		e = caps_bound_to(NULL, 0);
 	if (e < 0)
@@ -106,6 +135,9 @@ __attribute__((noreturn)) void child_main(struct child_args *a)
 		child_fail(a->pipe_w, "cannot drop capabilities: %s", strerror(-e));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(a->pipe_w, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	/* Landlock before the filters: their direct-try prefix is safe only under its domain. */
+	if (a->kg)
+		kg_child(a->kg, &a->main, a->envp, a->pipe_w);
 
 	/*
 	 * The listener lands on the lowest free fd. Tell the launcher which one it will be before
@@ -115,7 +147,11 @@ __attribute__((noreturn)) void child_main(struct child_args *a)
 	 */
 	int probe = fcntl(a->pipe_w, F_DUPFD_CLOEXEC, 0);
 	if (probe < 0)
-		child_fail(a->pipe_w, "fcntl: %s", strerror(errno));
+		child_fail(a->pipe_w, "fcntl: %s%s", strerror(errno),
+			   errno == EMFILE && a->o->limits[RLIMIT_NOFILE].set
+				   ? " (the nofile limit leaves no descriptor for the seccomp "
+				     "listener)"
+				   : "");
 	close(probe);
 	int n = snprintf(msg, sizeof(msg), "L%d", probe);
 	if (write(a->pipe_w, msg, (size_t)n + 1) < 0)
@@ -148,7 +184,7 @@ __attribute__((noreturn)) void child_main(struct child_args *a)
 	_exit(err == ENOENT || err == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
 }
 
-static bool is_listener(int fd)
+bool is_listener(int fd)
 {
 	char p[64], link[64];
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
@@ -159,10 +195,10 @@ static bool is_listener(int fd)
 	return strcmp(link, "anon_inode:seccomp notify") == 0;
 }
 
-int take_listener(int pipe_r, pid_t child, int *pidfd)
+int take_listener(int pipe_r, pid_t child, int *pidfd, int *kg)
 {
 	char buf[600];
-	size_t got = 0;
+	size_t got = 0, skip = 0;
 	for (;;) {
 		ssize_t k = read(pipe_r, buf + got, sizeof(buf) - 1 - got);
 		if (k < 0 && errno == EINTR)
@@ -174,6 +210,12 @@ int take_listener(int pipe_r, pid_t child, int *pidfd)
 			break;
 	}
 	buf[got] = 0;
+	if (got > 1 && buf[0] == 'K') {
+		*kg = atoi(buf + 1);
+		skip = strlen(buf) + 1;
+		got -= skip < got ? skip : got;
+		memmove(buf, buf + skip, got + 1);
+	}
 	int listener_no = -1;
 	if (got > 1 && buf[0] == 'L')
 		listener_no = atoi(buf + 1);

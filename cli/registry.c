@@ -270,12 +270,12 @@ static int reload_ask(pid_t pid)
 
 static void reload_usage(FILE *f)
 {
-	fputs("Usage: sysbroker reload (--pid PID | --sandbox ID)\n"
+	fputs("Usage: sysbroker reload (-P PID | -I ID)\n"
 	      "\n"
 	      "Make the broker of a running 'sysbroker run' read its policy files again.\n"
 	      "\n"
-	      "  -p, --pid PID         the broker's pid (the 'sysbroker run' process)\n"
-	      "  -s, --sandbox ID      the sandbox id of its audit records (SYSBROKER_SANDBOX)\n"
+	      "  -P, --pid PID         the broker's pid (the 'sysbroker run' process)\n"
+	      "  -I, --sandbox ID      the sandbox id of its audit records (SYSBROKER_SANDBOX)\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "Waits for the broker's answer (at most 10 s); a refused policy's reason goes to\n"
@@ -332,17 +332,16 @@ int sb_cmd_reload(int argc, char **argv)
 	const char *pid_s = NULL, *id = NULL;
 	int c;
 
-	cli_opts_init(&opts, "+p:s:h", (const char *const[]){ "pid", "sandbox", "help" }, true);
+	cli_opts_init(&opts, "reload", (const char *const[]){ "pid", "sandbox", "help", NULL });
 	while ((c = cli_opts_next(&opts, argc, argv)) != -1) {
-		if (c == 'p') {
+		if (c == 'P') {
 			pid_s = optarg;
-		} else if (c == 's') {
+		} else if (c == 'I') {
 			id = optarg;
 		} else if (c == 'h') {
 			reload_usage(stdout);
 			return 0;
 		} else {
-			cli_bad_option("reload", c, argv);
 			return EXIT_USAGE;
 		}
 	}

@@ -7,18 +7,22 @@
  * reported with its line number and skipped. Denials are grouped in a hash table by program,
  * syscall, target, decision, errno and rule; suggestions are built from the same records.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
 #include "macro.h"
 #include "policy.h"
 #include "report.h"
+#include "suggest.h"
+#include "syscalls.h"
 
 /* A directory with at least this many denied names becomes one glob. */
 #define GLOB_MIN 3
@@ -49,6 +53,24 @@ static int take_string(json_object *o, const char *key, const char **out, char *
 		return -EINVAL;
 	}
 	*out = s; /* the object lives as long as the record */
+	return 0;
+}
+
+/* "args": six strings "0x..." (docs/sysbroker-audit.5). */
+static int take_args(json_object *f, struct sb_audit_rec *rec)
+{
+	if (!json_object_is_type(f, json_type_array) || json_object_array_length(f) != 6)
+		return -EINVAL;
+	for (size_t i = 0; i < 6; i++) {
+		json_object *e = json_object_array_get_idx(f, i);
+		const char *s =
+			json_object_is_type(e, json_type_string) ? json_object_get_string(e) : NULL;
+		if (!s || strncmp(s, "0x", 2) != 0 || !s[2] || strlen(s) > 18 ||
+		    strspn(s + 2, "0123456789abcdefABCDEF") != strlen(s + 2))
+			return -EINVAL;
+		rec->args[i] = strtoull(s + 2, NULL, 16);
+	}
+	rec->has_args = true;
 	return 0;
 }
 
@@ -134,6 +156,11 @@ int sb_audit_parse_line(const char *line, size_t len, struct sb_audit_rec *rec, 
 		}
 		*(i ? &rec->lost : &rec->count) = (long)n;
 	}
+	if (json_object_object_get_ex(o, "args", &f) && take_args(f, rec) < 0) {
+		snprintf(why, whysize, "field \"args\" is not 6 hexadecimal strings");
+		r = -EINVAL;
+		goto out;
+	}
 	for (size_t i = 0; i < ELEMENTSOF(fields) && r == 0; i++)
 		r = take_string(o, fields[i].key, (const char **)((char *)rec + fields[i].off), why,
 				whysize);
@@ -151,6 +178,39 @@ out:
 }
 
 /* --- times --------------------------------------------------------------------------------- */
+
+static int days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return days[m - 1] + (m == 2 && leap);
+}
+
+/* What ends a time: nothing or Z (UTC), or +HH:MM, +HHMM, +HH (or -): seconds east of UTC. */
+static int parse_utc_offset(const char *p, long *ret)
+{
+	char d[4];
+	size_t n = 0;
+	if (*p == 0 || strcmp(p, "Z") == 0)
+		return 0;
+	if (*p != '+' && *p != '-')
+		return -EINVAL;
+	for (const char *q = p + 1; *q; q++) {
+		if (*q == ':' && q == p + 3 && q[1])
+			continue;
+		if (!isdigit((unsigned char)*q) || n == sizeof(d))
+			return -EINVAL;
+		d[n++] = *q;
+	}
+	if (n != 2 && n != 4)
+		return -EINVAL;
+	int oh = (d[0] - '0') * 10 + (d[1] - '0');
+	int om = n == 4 ? (d[2] - '0') * 10 + (d[3] - '0') : 0;
+	if (oh > 23 || om > 59)
+		return -EINVAL;
+	*ret = (*p == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
+	return 0;
+}
 
 int sb_audit_parse_time(const char *s, char *out, size_t size)
 {
@@ -190,12 +250,22 @@ int sb_audit_parse_time(const char *s, char *out, size_t size)
 			}
 		}
 	}
-	if (*p == 'Z')
-		p++;
-	if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60 || Y < 0 ||
-	    h < 0 || m < 0 || sec < 0 || ms < 0)
+	long off = 0;
+	if (parse_utc_offset(p, &off) < 0 || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) ||
+	    h > 23 || m > 59 || sec > 60 || Y < 0 || h < 0 || m < 0 || sec < 0 || ms < 0)
 		return -EINVAL;
-	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Y, M, D, h, m, sec, ms);
+	/* To UTC, as the log is: 10:00+01:00 is 09:00Z. */
+	struct tm tm = { .tm_year = Y - 1900,
+			 .tm_mon = M - 1,
+			 .tm_mday = D,
+			 .tm_hour = h,
+			 .tm_min = m,
+			 .tm_sec = sec };
+	time_t t = timegm(&tm) - (time_t)off;
+	if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0)
+		return -EINVAL;
+	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 	return 0;
 }
 
@@ -229,17 +299,34 @@ struct group {
 	char first[32], last[32]; /* times as the log wrote them (ISO 8601 UTC: compare as text) */
 };
 
+/* How a suggested path came from the logged ones. */
+enum { GEN_EXACT, GEN_PROC, GEN_TEMP };
+
 /* One path the suggestions must grant. */
 struct spath {
-	char *path;
+	char *path; /* the name; for GEN_TEMP the pattern, its literal part and "*" */
 	uint32_t perms;
 	unsigned long count;
+	char *orig; /* a path as the log named it, for checking the line against --policy */
+	char *rule; /* what refused it (its first record), or NULL */
+	long pid;   /* its record's pid */
+	unsigned char gen;
+	bool folded;         /* taken into a GEN_TEMP pattern */
+	unsigned long names; /* GEN_TEMP: the names it was made of */
 };
+
+/* Why a syscall is not suggested. */
+enum { NOTE_NONE, NOTE_BUILTIN, NOTE_NOARGS };
 
 /* One net grant or one syscall. */
 struct sother {
-	char *what; /* "net ADDR OP" or "allow NAME" */
+	char *what; /* "net ADDR OP" or "allow NAME [if argN == V]"; for a note, the call */
 	unsigned long count;
+	int nr; /* the syscall, -1 for a net line */
+	bool has_args;
+	uint64_t args[6];
+	char *rule; /* what decided its first record */
+	unsigned char note;
 };
 
 /*
@@ -264,6 +351,7 @@ struct sb_audit {
 	struct sother *others;
 	size_t nothers, cothers;
 	struct sindex other_index;
+	struct sb_suggest_base base; /* --policy, or none (text NULL) */
 	/* denials the suggestions leave out, and why */
 	unsigned long skipped_builtin, skipped_limit, skipped_nopath, skipped_family, skipped_proc;
 };
@@ -325,17 +413,28 @@ struct sb_audit *sb_audit_free(struct sb_audit *a)
 	for (size_t i = 0; i < a->tabsize; i++)
 		group_free(a->tab[i]);
 	free(a->tab);
-	for (size_t i = 0; i < a->npaths; i++)
+	for (size_t i = 0; i < a->npaths; i++) {
 		free(a->paths[i].path);
+		free(a->paths[i].orig);
+		free(a->paths[i].rule);
+	}
 	free(a->paths);
-	for (size_t i = 0; i < a->nothers; i++)
+	for (size_t i = 0; i < a->nothers; i++) {
 		free(a->others[i].what);
+		free(a->others[i].rule);
+	}
+	sb_suggest_base_done(&a->base);
 	free(a->others);
 	free(a->path_index.slot);
 	free(a->other_index.slot);
 	free(a->last_reload_error);
 	free(a);
 	return NULL;
+}
+
+int sb_audit_use_policy(struct sb_audit *a, const char *file, char *why, size_t whysize)
+{
+	return sb_suggest_base_read(file, &a->base, why, whysize);
 }
 
 unsigned long sb_audit_malformed(const struct sb_audit *a)
@@ -555,27 +654,39 @@ static int vec_reserve(void **v, size_t n, size_t *cap, size_t sz)
 	return 0;
 }
 
-static int add_path(struct sb_audit *a, const char *path, uint32_t perms)
+/* Count a path (or a pattern, with a count and the perms of the names it takes in). */
+static int add_path(struct sb_audit *a, const char *path, const struct spath *from)
 {
 	if (sindex_reserve(&a->path_index, a->npaths, path_name, a->paths) < 0)
 		return -ENOMEM;
 	size_t *slot = sindex_slot(&a->path_index, path, path_name, a->paths);
 	if (*slot) {
-		a->paths[*slot - 1].perms |= perms;
-		a->paths[*slot - 1].count++;
+		a->paths[*slot - 1].perms |= from->perms;
+		a->paths[*slot - 1].count += from->count;
+		a->paths[*slot - 1].names++;
 		return 0;
 	}
-	char *p = strdup(path);
-	if (!p || vec_reserve((void **)&a->paths, a->npaths, &a->cpaths, sizeof(*a->paths)) < 0) {
+	char *p = strdup(path), *o = strdup(from->orig),
+	     *rule = from->rule ? strdup(from->rule) : NULL;
+	if (!p || !o || (from->rule && !rule) ||
+	    vec_reserve((void **)&a->paths, a->npaths, &a->cpaths, sizeof(*a->paths)) < 0) {
 		free(p);
+		free(o);
+		free(rule);
 		return -ENOMEM;
 	}
-	a->paths[a->npaths] = (struct spath){ .path = p, .perms = perms, .count = 1 };
+	a->paths[a->npaths] = *from;
+	a->paths[a->npaths].path = p;
+	a->paths[a->npaths].orig = o;
+	a->paths[a->npaths].rule = rule;
+	a->paths[a->npaths].names = 1;
 	*slot = ++a->npaths;
 	return 0;
 }
 
-static int add_other(struct sb_audit *a, const char *what)
+/* Count a net line or a syscall's line (r: its record, NULL for a net line). */
+static int add_other(struct sb_audit *a, const char *what, const struct sb_audit_rec *r, int nr,
+		     unsigned note)
 {
 	if (sindex_reserve(&a->other_index, a->nothers, other_name, a->others) < 0)
 		return -ENOMEM;
@@ -584,13 +695,19 @@ static int add_other(struct sb_audit *a, const char *what)
 		a->others[*slot - 1].count++;
 		return 0;
 	}
-	char *w = strdup(what);
-	if (!w ||
+	char *w = strdup(what), *rule = r && r->rule ? strdup(r->rule) : NULL;
+	if (!w || (r && r->rule && !rule) ||
 	    vec_reserve((void **)&a->others, a->nothers, &a->cothers, sizeof(*a->others)) < 0) {
 		free(w);
+		free(rule);
 		return -ENOMEM;
 	}
-	a->others[a->nothers] = (struct sother){ .what = w, .count = 1 };
+	struct sother *o = &a->others[a->nothers];
+	*o = (struct sother){ .what = w, .count = 1, .nr = nr, .rule = rule, .note = note };
+	if (r && r->has_args) {
+		o->has_args = true;
+		memcpy(o->args, r->args, sizeof(o->args));
+	}
 	*slot = ++a->nothers;
 	return 0;
 }
@@ -658,10 +775,37 @@ static int proc_own(const char *path, long pid, char *out, size_t size)
 	return 1;
 }
 
+/*
+ * A syscall's line: "allow NAME", with a condition on the argument that says what the call was
+ * where an unconditional line would allow far more (sb_suggest_cond_arg), or a note when no line
+ * may be suggested: the built-in dangerous set refuses the call (no suggestion lifts it), or the
+ * record lacks the arguments the condition needs.
+ */
+static int suggest_syscall(struct sb_audit *a, const struct sb_audit_rec *r, bool builtin)
+{
+	int nr = sb_syscall_nr(r->syscall);
+	int arg = sb_suggest_cond_arg(r->syscall);
+	unsigned note = NOTE_NONE;
+	char what[160], value[40] = "";
+	if (builtin || (nr >= 0 && sb_dangerous_matches(nr, r->has_args ? r->args : NULL)))
+		note = NOTE_BUILTIN;
+	else if (arg >= 0 && !r->has_args)
+		note = NOTE_NOARGS;
+	if (arg >= 0 && r->has_args)
+		sb_suggest_value(r->syscall, r->args[arg], value, sizeof(value));
+	if (value[0])
+		snprintf(what, sizeof(what), "allow %s if arg%d == %s", r->syscall, arg, value);
+	else
+		snprintf(what, sizeof(what), "allow %s", r->syscall);
+	return add_other(a, what, r, nr, note);
+}
+
 /* What a denial contributes to the suggestions. */
 static int suggest_from(struct sb_audit *a, const struct sb_audit_rec *r)
 {
 	if (r->rule && strcmp(r->rule, "builtin") == 0) {
+		if (!r->perm && !r->perms && !r->addr && !r->path && plain_name(r->syscall))
+			return suggest_syscall(a, r, true);
 		a->skipped_builtin++;
 		return 0;
 	}
@@ -687,7 +831,7 @@ static int suggest_from(struct sb_audit *a, const struct sb_audit_rec *r)
 			a->skipped_family++;
 			return 0;
 		}
-		return add_other(a, what);
+		return add_other(a, what, NULL, -1, NOTE_NONE);
 	}
 	if (r->perm || r->perms) {
 		if (!r->path || r->path[0] != '/' || strlen(r->path) >= PATH_MAX) {
@@ -701,15 +845,19 @@ static int suggest_from(struct sb_audit *a, const struct sb_audit_rec *r)
 			return 0;
 		}
 		uint32_t bits = perm_bits(r->perms) | perm_bits(r->perm);
-		return add_path(a, k ? own : r->path, bits ? bits : 1);
+		struct spath from = { .perms = bits ? bits : 1,
+				      .count = 1,
+				      .orig = (char *)r->path,
+				      .rule = (char *)r->rule,
+				      .pid = r->pid,
+				      .gen = k ? GEN_PROC : GEN_EXACT };
+		return add_path(a, k ? own : r->path, &from);
 	}
 	if (!plain_name(r->syscall)) {
 		a->skipped_nopath++;
 		return 0;
 	}
-	char what[96];
-	snprintf(what, sizeof(what), "allow %s", r->syscall);
-	return add_other(a, what);
+	return suggest_syscall(a, r, false);
 }
 
 static bool wanted(const struct sb_audit *a, const struct sb_audit_rec *r)
@@ -1156,72 +1304,291 @@ static unsigned depth(const char *p, size_t len)
 	return d;
 }
 
+/* The lines written, and the denials they cover. */
+struct tally {
+	unsigned long lines, covered;
+};
+
 /*
- * The path lines, into *lines and *covered. Names in one directory group by it: GLOB_MIN or more
- * names in a directory at least two levels deep become one glob, DIR + "/" + "*", with the union
- * of their permissions; never a glob on "/" or a top-level directory, and never "**". Linear
- * after the sort.
+ * One suggested line with its comment, checked first against --policy when given: a line the
+ * policy with it appended does not let the calls through (a more specific rule of the policy
+ * outranks it, such as runtime.policy's W^X deny for mprotect) is written as a comment that says
+ * so, since appending it would change nothing. Without --policy, a call that a rule (not a
+ * default) refused gets a note that the line may not win.
  */
-static void suggest_paths(struct sb_audit *a, FILE *out, unsigned long *lines,
-			  unsigned long *covered)
+static void emit(struct sb_audit *a, FILE *out, const char *line, const struct sb_suggest_call *c,
+		 size_t nc, const char *rule, const char *comment, unsigned long count,
+		 struct tally *t)
 {
+	char why[600] = "";
+	int k = 1;
+	for (size_t i = 0; i < nc && a->base.text && k == 1; i++)
+		k = sb_suggest_probe(&a->base, line, &c[i], why, sizeof(why));
+	if (k < 0) {
+		fprintf(out, "# not suggested, %s would not load with it (%s): ", a->base.name,
+			why);
+		put_safe(out, line);
+		fputs("\n", out);
+		return;
+	}
+	if (k == 0) {
+		fputs("# not suggested, it would change nothing: ", out);
+		put_safe(out, line);
+		fputs(" is outranked by ", out);
+		put_safe(out, why);
+		fputs(" (a more specific rule, or a later one)\n", out);
+		return;
+	}
+	char by[600];
+	int deny = nc ? sb_suggest_rule_denies(&a->base, rule, c, by, sizeof(by)) : 0;
+	if (deny != 0) {
+		fputs(deny > 0 ? "# not suggested, it would lift the deny rule "
+			       : "# check first: if the call was refused by a deny rule (not a "
+				 "default), "
+				 "this line lifts ",
+		      out);
+		put_safe(out, by);
+		fputs(deny > 0 ? " (uncomment it only if that is meant): " : " (pass --policy): ",
+		      out);
+		put_safe(out, line);
+		fputs("\n", out);
+		if (deny > 0)
+			return;
+	}
+	fprintf(out, "%s    # %lu denial%s%s%s\n", line, count, count == 1 ? "" : "s",
+		comment[0] ? "; " : "", comment);
+	t->lines++;
+	t->covered += count;
+}
+
+/* "path PATTERN PERMS" (or "path PATTERN WORDS") into a new string. */
+static char *path_line(const char *dir, const char *tail, uint32_t perms, const char *words)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	if (!f)
+		return NULL;
+	fputs("path ", f);
+	put_pattern(f, dir, tail);
+	if (words)
+		fputs(words, f);
+	else
+		put_perms(f, perms);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The call of a path suggestion (none for one the evaluator cannot place: a thread's /proc). */
+static size_t path_call(const struct spath *s, struct sb_suggest_call *c)
+{
+	if (s->gen == GEN_PROC && strstr(s->orig, "/task/"))
+		return 0;
+	*c = (struct sb_suggest_call){ .path = s->orig, .pid = s->pid, .perms = s->perms };
+	return 1;
+}
+
+static bool read_only(const struct spath *s)
+{
+	return s->gen == GEN_EXACT && !s->folded &&
+	       !(s->perms & ~(uint32_t)(SB_PERM_STAT | SB_PERM_READ | SB_PERM_LIST));
+}
+
+/* A path line for one name or pattern (never a glob over unseen names). */
+static void suggest_one_path(struct sb_audit *a, FILE *out, const struct spath *s, struct tally *t)
+{
+	char comment[PATH_MAX + 160] = "";
+	const char *base = strrchr(s->orig, '/');
+	if (s->gen == GEN_PROC && strstr(s->orig, "/task/"))
+		snprintf(comment, sizeof(comment),
+			 "generalised: the calling thread's own /proc entry (tid %ld) as "
+			 "/proc/thread-self",
+			 s->pid);
+	else if (s->gen == GEN_PROC)
+		snprintf(comment, sizeof(comment),
+			 "generalised: the caller's own /proc entry (pid %ld) as /proc/self",
+			 s->pid);
+	else if (s->gen == GEN_TEMP)
+		snprintf(comment, sizeof(comment),
+			 "generalised: %lu temporary name%s with a random suffix, such as %s, "
+			 "that the program created",
+			 s->names, s->names == 1 ? "" : "s", base ? base + 1 : s->orig);
+	struct stat st;
+	bool absent =
+		a->o.absent_enoent && read_only(s) && lstat(s->path, &st) < 0 && errno == ENOENT;
+	if (absent)
+		snprintf(comment, sizeof(comment),
+			 "no such file now: refused as missing, as the program found it, "
+			 "granting nothing");
+	_cleanup_free_ char *tmp =
+		s->gen == GEN_TEMP ? strndup(s->path, strlen(s->path) - 1) : NULL;
+	_cleanup_free_ char *line = path_line(tmp ? tmp : s->path, s->gen == GEN_TEMP ? "*" : "",
+					      s->perms, absent ? " deny errno ENOENT nolog" : NULL);
+	struct sb_suggest_call c;
+	if (line && absent) {
+		emit(a, out, line, &c, 0, NULL, comment, s->count, t);
+		return;
+	}
+	if (line && (s->gen != GEN_TEMP || tmp))
+		emit(a, out, line, &c, path_call(s, &c), s->rule, comment, s->count, t);
+}
+
+/*
+ * Names in a temporary directory with a random suffix that the program created (gcc's
+ * /tmp/ccTvkLMT.s, .o, .res) become one pattern per prefix (/tmp/cc*), with the permissions the
+ * names were used with: the next run draws other names.
+ */
+static int fold_temps(struct sb_audit *a)
+{
+	size_t n = a->npaths;
+	/* First the names that look random; then the rest of their prefix (a random suffix of
+	 * lower case letters only, once in 180). */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			char pre[PATH_MAX + 2];
+			struct spath from = a->paths[i];
+			if (from.gen != GEN_EXACT || from.folded ||
+			    !(from.perms & SB_PERM_CREATE) ||
+			    !sb_suggest_temp_prefix(from.path, pass == 0, pre, sizeof(pre) - 1))
+				continue;
+			strcat(pre, "*");
+			if (pass == 1 && !*sindex_slot(&a->path_index, pre, path_name, a->paths))
+				continue;
+			a->paths[i].folded = true;
+			from.gen = GEN_TEMP;
+			if (add_path(a, pre, &from) < 0)
+				return -ENOMEM;
+		}
+	return 0;
+}
+
+/* Whether the program listed dir (a `list` denial on it): a glob then shows nothing new. */
+static bool listed(const struct sb_audit *a, const char *dir)
+{
+	struct spath key = { .path = (char *)dir };
+	const struct spath *s = bsearch(&key, a->paths, a->npaths, sizeof(*a->paths), cmp_path);
+	return s && (s->perms & SB_PERM_LIST);
+}
+
+/*
+ * The read-only names of one directory as one glob, DIR + "/" + "*": GLOB_MIN or more names
+ * read (stat, read, list only) in a directory at least two levels deep that the program listed,
+ * and in which it wrote, created, deleted and executed nothing. Never for a name written,
+ * created, deleted or executed: those keep a line each, so a glob never hands out such a
+ * permission on a name that was not seen; and a directory the program works in (writes) keeps a
+ * line per name, so that another file in it (a secret beside the outputs) stays refused. Returns
+ * whether it wrote one.
+ */
+static bool suggest_glob(struct sb_audit *a, FILE *out, size_t i, size_t j, size_t pl,
+			 struct tally *t)
+{
+	const char *p = a->paths[i].path;
+	char dir[PATH_MAX], comment[640];
+	size_t ro = 0, nc = 0, o = 0;
+	uint32_t perms = 0;
+	unsigned long count = 0;
+	snprintf(dir, sizeof(dir), "%.*s", (int)pl, p);
+	for (size_t k = i; k < j; k++) {
+		if (a->paths[k].gen == GEN_EXACT && !read_only(&a->paths[k]))
+			return false; /* a work directory: its other names are not the program's */
+		ro += read_only(&a->paths[k]);
+	}
+	if (ro < GLOB_MIN || depth(p, pl) < 2 || !listed(a, dir))
+		return false;
+	_cleanup_free_ struct sb_suggest_call *c = calloc(ro, sizeof(*c));
+	if (!c)
+		return false;
+	o = (size_t)snprintf(comment, sizeof(comment),
+			     "a glob for the %zu names read in this directory, which the program "
+			     "listed (any other name in it too):",
+			     ro);
+	for (size_t k = i; k < j; k++) {
+		if (!read_only(&a->paths[k]))
+			continue;
+		perms |= a->paths[k].perms;
+		count += a->paths[k].count;
+		nc += path_call(&a->paths[k], &c[nc]);
+		if (o + 64 < sizeof(comment))
+			o += (size_t)snprintf(comment + o, sizeof(comment) - o, " %s",
+					      a->paths[k].path + pl + 1);
+		else if (o + 5 < sizeof(comment))
+			o += (size_t)snprintf(comment + o, sizeof(comment) - o, " ...");
+	}
+	_cleanup_free_ char *line = path_line(dir, "/*", perms, NULL);
+	if (line)
+		emit(a, out, line, c, nc, a->paths[i].rule, comment, count, t);
+	return line != NULL;
+}
+
+/* The path lines, by directory (linear after the sort). */
+static int suggest_paths(struct sb_audit *a, FILE *out, struct tally *t)
+{
+	if (fold_temps(a) < 0)
+		return -ENOMEM;
 	if (a->npaths)
 		qsort(a->paths, a->npaths, sizeof(*a->paths), cmp_path);
 	for (size_t i = 0, j; i < a->npaths; i = j) {
 		const char *p = a->paths[i].path;
 		size_t pl = parent_len(p);
-		uint32_t perms = 0;
-		unsigned long count = 0;
 		for (j = i; j < a->npaths && parent_len(a->paths[j].path) == pl &&
 			    memcmp(a->paths[j].path, p, pl) == 0;
-		     j++) {
-			perms |= a->paths[j].perms;
-			count += a->paths[j].count;
-		}
-		if (j - i >= GLOB_MIN && depth(p, pl) >= 2) {
-			char dir[PATH_MAX];
-			snprintf(dir, sizeof(dir), "%.*s", (int)pl, p);
-			fputs("path ", out);
-			put_pattern(out, dir, "/*");
-			put_perms(out, perms);
-			fprintf(out, "    # %lu denial%s, %zu names in this directory\n", count,
-				count == 1 ? "" : "s", j - i);
-			*lines += 1;
-			*covered += count;
-			continue;
-		}
-		for (size_t k = i; k < j; k++) {
-			fputs("path ", out);
-			put_pattern(out, a->paths[k].path, "");
-			put_perms(out, a->paths[k].perms);
-			fprintf(out, "    # %lu denial%s\n", a->paths[k].count,
-				a->paths[k].count == 1 ? "" : "s");
-			*lines += 1;
-			*covered += a->paths[k].count;
-		}
+		     j++)
+			;
+		bool glob = suggest_glob(a, out, i, j, pl, t);
+		for (size_t k = i; k < j; k++)
+			if (!a->paths[k].folded && !(glob && read_only(&a->paths[k])))
+				suggest_one_path(a, out, &a->paths[k], t);
 	}
+	return 0;
+}
+
+/* A syscall or net line, or the note that says why there is none. */
+static void suggest_other(struct sb_audit *a, FILE *out, const struct sother *o, struct tally *t)
+{
+	const char *name = o->what + (strncmp(o->what, "allow ", 6) == 0 ? 6 : 0);
+	if (o->note == NOTE_BUILTIN) {
+		fputs("# not suggested: ", out);
+		put_safe(out, name);
+		fprintf(out,
+			" (%lu call%s): the built-in dangerous set refuses it, and no suggestion "
+			"lifts that\n",
+			o->count, o->count == 1 ? "" : "s");
+		return;
+	}
+	if (o->note == NOTE_NOARGS) {
+		fputs("# not suggested: ", out);
+		put_safe(out, o->what);
+		fprintf(out,
+			" (%lu call%s): the records carry no arguments, and without a condition "
+			"the line would allow every call; write 'allow %s if argN == VALUE' for "
+			"the values the program needs\n",
+			o->count, o->count == 1 ? "" : "s", name);
+		return;
+	}
+	struct sb_suggest_call c = { .nr = o->nr, .args = o->args };
+	emit(a, out, o->what, &c, o->nr >= 0 ? 1 : 0, o->rule, "", o->count, t);
 }
 
 static int report_suggest(struct sb_audit *a, FILE *out)
 {
-	unsigned long lines = 0, covered = 0;
+	struct tally t = { 0 };
 	fputs("# sysbroker audit --suggest: policy lines that allow what was denied.\n"
 	      "# Review them, then append them to the policy (a file of its own needs a\n"
 	      "# 'sysbroker-policy 1' line first, and an include).\n",
 	      out);
-	suggest_paths(a, out, &lines, &covered);
-	for (size_t i = 0; i < a->nothers; i++) {
-		fprintf(out, "%s    # %lu denial%s\n", a->others[i].what, a->others[i].count,
-			a->others[i].count == 1 ? "" : "s");
-		lines++;
-		covered += a->others[i].count;
-	}
-	fprintf(out, "# %lu line%s covering %lu denial%s\n", lines, lines == 1 ? "" : "s", covered,
-		covered == 1 ? "" : "s");
+	if (suggest_paths(a, out, &t) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->nothers; i++)
+		suggest_other(a, out, &a->others[i], &t);
+	fprintf(out, "# %lu line%s covering %lu denial%s\n", t.lines, t.lines == 1 ? "" : "s",
+		t.covered, t.covered == 1 ? "" : "s");
 	if (a->skipped_builtin)
 		fprintf(out,
-			"# not suggested: %lu denials by the built-in dangerous set (allow them by "
-			"name only if you must)\n",
+			"# not suggested: %lu denials by the built-in dangerous set (no suggestion "
+			"lifts it)\n",
 			a->skipped_builtin);
 	if (a->skipped_limit)
 		fprintf(out, "# not suggested: %lu calls over a limit (raise the rule's limit)\n",
@@ -1266,9 +1633,13 @@ static void usage(FILE *f)
 	      "\n"
 	      "  -j, --json            print the groups as JSON\n"
 	      "  -s, --suggest         print policy lines that would allow what was denied\n"
+	      "  -p, --policy FILE     with --suggest: check each line against the policy FILE\n"
+	      "                        (the one the log was made with); a line a rule of it\n"
+	      "                        outranks is written as a comment that says so\n"
 	      "  -S, --since TIME      only records from TIME on (2024-05-01, 2024-05-01T10:00,\n"
-	      "                        or 30s, 10m, 2h, 1d ago); times are UTC\n"
-	      "  -p, --pid PID         only records of this pid\n"
+	      "                        2024-05-01T10:00+02:00, or 30s, 10m, 2h, 1d ago); a\n"
+	      "                        time without an offset is UTC\n"
+	      "  -P, --pid PID         only records of this pid\n"
 	      "  -c, --syscall NAME    only records of this syscall\n"
 	      "  -d, --decision LIST   only these decisions (comma-separated: deny, would-deny,\n"
 	      "                        allow, reload, reload-error, protocol-error,\n"
@@ -1313,10 +1684,9 @@ static int parse_args(int argc, char **argv, struct sb_audit_opts *o, char since
 	struct cli_opts opts;
 	int c;
 
-	cli_opts_init(&opts, "+jsS:p:c:d:h",
-		      (const char *const[]){ "json", "suggest", "since", "pid", "syscall",
-					     "decision", "help" },
-		      true);
+	cli_opts_init(&opts, "audit",
+		      (const char *const[]){ "json", "suggest", "policy", "since", "pid", "syscall",
+					     "decision", "help", NULL });
 	while ((c = cli_opts_next(&opts, argc, argv)) != -1) {
 		switch (c) {
 		case 'S':
@@ -1326,7 +1696,7 @@ static int parse_args(int argc, char **argv, struct sb_audit_opts *o, char since
 			}
 			o->since = since;
 			break;
-		case 'p':
+		case 'P':
 			if (cli_parse_long(optarg, 0, INT32_MAX, &o->pid) < 0) {
 				fprintf(stderr, "sysbroker audit: not a pid: '%s'\n", optarg);
 				return EXIT_USAGE;
@@ -1347,14 +1717,23 @@ static int parse_args(int argc, char **argv, struct sb_audit_opts *o, char since
 			return 0;
 		case 's':
 			o->suggest = true;
+			o->absent_enoent = true;
+			break;
+		case 'p':
+			o->policy = optarg;
 			break;
 		default:
-			cli_bad_option("audit", c, argv);
 			return EXIT_USAGE;
 		}
 	}
 	if (o->json && o->suggest) {
 		fprintf(stderr, "sysbroker audit: --json and --suggest exclude each other\n");
+		cli_usage_hint("audit");
+		return EXIT_USAGE;
+	}
+	if (o->policy && !o->suggest) {
+		fprintf(stderr, "sysbroker audit: --policy goes with --suggest\n");
+		cli_usage_hint("audit");
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -1393,6 +1772,12 @@ int sb_cmd_audit(int argc, char **argv)
 	struct sb_audit *a = NULL;
 	if (sb_audit_new(&o, &a) < 0) {
 		fprintf(stderr, "sysbroker audit: out of memory\n");
+		return 1;
+	}
+	char why[700];
+	if (o.policy && sb_audit_use_policy(a, o.policy, why, sizeof(why)) < 0) {
+		fprintf(stderr, "sysbroker audit: %s\n", why);
+		sb_audit_free(a);
 		return 1;
 	}
 	char *stdin_only[] = { "-", NULL };

@@ -19,6 +19,8 @@ struct sb_audit_rec {
 	/* Borrowed from the parsed line (json), which sb_audit_rec_clear releases. */
 	const char *time, *sandbox, *exe, *argv0, *syscall, *path, *path2, *addr, *perm, *perms,
 		*decision, *err, *rule, *limit, *transport, *action, *error, *policy;
+	bool has_args; /* args holds the call's raw arguments (syscall rule records) */
+	uint64_t args[6];
 	void *json;
 };
 
@@ -53,6 +55,14 @@ struct sb_audit_opts {
 	long pid;          /* -1: any */
 	const char *syscall;
 	unsigned decisions; /* SB_AUDIT_D_* to report; 0: deny, would-deny and suppressed */
+	const char *policy; /* --suggest checks each line against this policy file, or NULL */
+	/*
+	 * --suggest: a name only read that does not exist when the suggestions are written gets
+	 * "deny errno ENOENT nolog" (what the program found, granting nothing) instead of a grant.
+	 * Looks at this machine's files: the command sets it, a caller with a log from elsewhere
+	 * does not.
+	 */
+	bool absent_enoent;
 };
 
 struct sb_audit;
@@ -65,11 +75,17 @@ struct sb_audit *sb_audit_free(struct sb_audit *a);
 int sb_audit_feed(struct sb_audit *a, FILE *in, const char *name, FILE *err);
 /* The report the options ask for. Returns 0 or -EIO. */
 int sb_audit_report(struct sb_audit *a, FILE *out);
+/*
+ * Check the suggestions against the policy FILE (--policy): loaded once here, then with each
+ * suggested line appended. Returns 0, or -errno with the reason (FILE:LINE:COL: ...) in why.
+ */
+int sb_audit_use_policy(struct sb_audit *a, const char *file, char *why, size_t whysize);
 /* Malformed lines seen so far. */
 unsigned long sb_audit_malformed(const struct sb_audit *a);
 
-/* "2024-05-01", "2024-05-01T10:00", "... 10:00:00Z", or "30s"/"10m"/"2h"/"1d" ago, into out
- * (at least 32 bytes) as YYYY-MM-DDTHH:MM:SS.mmmZ. Returns 0 or -EINVAL. */
+/* "2024-05-01", "2024-05-01T10:00", "... 10:00:00Z", "...T10:00+01:00" (an offset from UTC:
+ * +HH:MM, +HHMM, +HH or -), or "30s"/"10m"/"2h"/"1d" ago, into out (at least 32 bytes) as
+ * YYYY-MM-DDTHH:MM:SS.mmmZ in UTC. A date that does not exist (02-31) is -EINVAL. */
 int sb_audit_parse_time(const char *s, char *out, size_t size);
 
 /* `sysbroker audit`. argv[0] is "audit". */

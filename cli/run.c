@@ -33,6 +33,8 @@
 #include "caps.h"
 #include "cli.h"
 #include "filters.h"
+#include "kaudit.h"
+#include "kgrants.h"
 #include "launch.h"
 #include "loop.h"
 #include "macro.h"
@@ -57,10 +59,14 @@ static void usage(FILE *f)
 	      "  -t, --timeout SECS    kill the whole sandboxed tree after SECS seconds\n"
 	      "  -L, --learn           learn mode: let what the policy would deny run, and log it\n"
 	      "                        as \"would-deny\" (the built-in dangerous set stays "
-	      "denied)\n"
+	      "denied);\n"
+	      "                        needs --log\n"
 	      "  -F, --log-failure stop|continue\n"
 	      "                        when a record cannot be written: kill the sandbox (stop,\n"
 	      "                        the default unless the policy says) or count and go on\n"
+	      "  -R, --limit RES=VALUE set a resource limit of PROG (repeatable; e.g. nofile=256,\n"
+	      "                        as=2G, cpu=60s, nproc=64, SOFT:HARD); it wins over the\n"
+	      "                        policy's 'limit' for that resource\n"
 	      "  -h, --help            show this help and exit\n"
 	      "\n"
 	      "The audit log's records carry a sandbox id (also in PROG's environment as\n"
@@ -85,6 +91,24 @@ void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* --limit RES=VALUE */
+static int parse_limit_opt(const char *arg, struct sb_rlimit *limits)
+{
+	char why[256], res[32];
+	bool bad_value;
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(res)) {
+		say("--limit wants RESOURCE=VALUE (e.g. nofile=256), not '%s'", arg);
+		return -EINVAL;
+	}
+	snprintf(res, sizeof(res), "%.*s", (int)(eq - arg), arg);
+	if (sb_rlimit_parse(res, eq + 1, limits, why, sizeof(why), &bad_value) < 0) {
+		say("--limit: %s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	struct cli_opts opts;
@@ -94,10 +118,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	o->env = calloc((size_t)argc + 1, sizeof(char *));
 	if (!o->env)
 		return EXIT_FAIL;
-	cli_opts_init(&opts, "+p:l:u:C:e:it:LF:h",
+	cli_opts_init(&opts, "run",
 		      (const char *const[]){ "policy", "log", "user", "cwd", "env", "clearenv",
-					     "timeout", "learn", "log-failure", "help" },
-		      true);
+					     "timeout", "learn", "log-failure", "limit", "help",
+					     NULL });
 	while ((c = cli_opts_next(&opts, argc, argv)) != -1) {
 		switch (c) {
 		case 'p':
@@ -147,15 +171,14 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			}
 			break;
 		}
+		case 'R':
+			if (parse_limit_opt(optarg, o->limits) < 0)
+				return EXIT_FAIL;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			say("option '%s' needs an argument\nTry 'sysbroker run --help'.",
-			    argv[optind - 1]);
-			return EXIT_FAIL;
 		default:
-			say("unknown option '%s'\nTry 'sysbroker run --help'.", argv[optind - 1]);
 			return EXIT_FAIL;
 		}
 	}
@@ -165,6 +188,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	}
 	if (optind >= argc) {
 		say("no program given\nTry 'sysbroker run --help'.");
+		return EXIT_FAIL;
+	}
+	/* Learn mode's only output is the log: without one it would run the program and learn
+	 * nothing. */
+	if (o->learn && !o->log) {
+		say("--learn needs --log FILE: the log is what learn mode writes\nTry 'sysbroker "
+		    "run --help'.");
 		return EXIT_FAIL;
 	}
 	o->argv = argv + optind;
@@ -236,6 +266,9 @@ struct run {
 	rlim_t nofile_soft; /* sysbroker's own soft limit on fds, which PROG gets back */
 	char prog[PATH_MAX], canon[PATH_MAX];
 	char sandbox[SB_SANDBOX_ID_LEN + 1], sbvar[64], fdvar[64], registry[PATH_MAX];
+	struct kgrants kg;        /* kernel grants (kgrants.h) */
+	struct sb_kaudit *kaudit; /* the kernel's own denial records (kaudit.h), or NULL */
+	int kaudit_err;           /* why there is none: -errno of sb_kaudit_open */
 };
 
 static int oom(void)
@@ -254,6 +287,13 @@ static int check_user(struct run *r)
 /* What the options and the policy need that this process's capabilities do not give. */
 static int check_caps(struct run *r)
 {
+	/* The kernel never counts root's processes against RLIMIT_NPROC: a limit that is not one.
+	 */
+	if (r->o.limits[RLIMIT_NPROC].set && (r->a.as_user ? r->a.uid : getuid()) == 0) {
+		say("limit nproc does not bind a program that runs as root (the kernel exempts "
+		    "uid 0); run it with --user");
+		return EXIT_FAIL;
+	}
 	const char *why = caps_refusal(r->a.as_user, r->policy);
 	if (why) {
 		say("%s", why);
@@ -273,6 +313,9 @@ static int load_policy(struct run *r)
 		return EXIT_FAIL;
 	}
 	r->policy->learn = r->o.learn;
+	for (size_t i = 0; i < SB_RLIMIT_COUNT; i++)
+		if (!r->o.limits[i].set)
+			r->o.limits[i] = r->policy->rlimits[i];
 	r->policy_abs = realpath(r->o.policy, NULL);
 	if (!r->policy_abs || make_sandbox_id(r->sandbox) < 0) {
 		say("%s: %s", r->o.policy, strerror(errno));
@@ -353,6 +396,11 @@ static int build_filters(struct run *r)
 	int e = effective_policy(r->policy, getpid(), &r->eff, &r->eff_rules, &r->nlauncher);
 	if (e == 0)
 		e = base_filter(&r->eff, r->nlauncher, &r->a.main, &r->a.guard, &r->a.launcher);
+	if (e == 0)
+		e = kg_prepare(&r->kg, r->policy, &r->a.main);
+	if (e == 0 && r->kg.envvar && env_set(&r->envp, &r->nenv, r->kg.envvar) < 0)
+		e = -ENOMEM;
+	r->a.kg = &r->kg;
 	if (e < 0) {
 		say("cannot build the seccomp filter: %s", strerror(-e));
 		return EXIT_FAIL;
@@ -450,6 +498,9 @@ static int spawn(struct run *r)
 	r->a.prog = r->prog;
 	r->a.envp = r->envp ? r->envp : no_env;
 	r->a.pipe_w = r->pfd[1];
+	/* Before the program can make a call the kernel refuses: its records are read from then. */
+	if (r->kg.prepared)
+		r->kaudit_err = sb_kaudit_open(sb_broker_log(r->b), &r->kaudit);
 	fflush(NULL);
 	r->st.child = fork();
 	if (r->st.child < 0) {
@@ -534,11 +585,49 @@ static int start_broker(struct run *r, int listener)
 	return 0;
 }
 
+static void on_kaudit(struct sb_broker *b, int fd, uint32_t events, void *data)
+{
+	sb_kaudit_read(data);
+}
+
+/*
+ * Under kernel grants, the kernel's records of what Landlock refused (kaudit.h), and one line
+ * saying whether they are read. Returns 0 or -errno (out of memory).
+ */
+static int kernel_records(struct run *r)
+{
+	const char *why = NULL;
+	if (!r->kaudit)
+		why = r->kaudit_err == -ENOTCONN
+			      ? "not read: the system's audit is off, so a call the kernel refuses "
+				"without the broker (one the program makes past its runtime) has "
+				"no "
+				"record"
+			      : "not read: the audit log cannot be read here, so a call the kernel "
+				"refuses without the broker has no record";
+	int e = why ? 0 : sb_kaudit_watch(r->kaudit, r->st.child);
+	if (e == 0 && !why)
+		e = sb_broker_add_fd(r->b, sb_kaudit_fd(r->kaudit), on_kaudit, r->kaudit);
+	sb_audit_note(sb_broker_log(r->b), "kernel-records", "kernel",
+		      why ? why : "read from the kernel's audit log");
+	return e;
+}
+
 /* Serve the program until its tree is gone. Returns the exit status. */
 static int serve(struct run *r)
 {
-	int listener = take_listener(r->pfd[0], r->st.child, &r->pidfd);
+	int listener = take_listener(r->pfd[0], r->st.child, &r->pidfd, &r->kg.applied);
 	int e = listener < 0 ? -1 : start_broker(r, listener);
+	if (e == 0) {
+		/* One line either way: whether the kernel decides the static grants. */
+		char line[256];
+		bool on = kg_on(&r->kg, line, sizeof(line));
+		sb_broker_set_kgrants(r->b, on);
+		r->lc.kplan = on ? &r->kg.plan : NULL;
+		sb_audit_note(sb_broker_log(r->b), "kernel-grants", "kernel", line);
+		if (on)
+			e = kernel_records(r);
+	}
 	if (e == 0) {
 		e = drop_broker_privileges(&r->a, &r->eff);
 		if (e < 0)
@@ -548,6 +637,8 @@ static int serve(struct run *r)
 		/* Children that exited before the signalfd existed. */
 		reap(r->b, &r->lc);
 		e = sb_broker_run(r->b);
+		if (r->kaudit && r->lc.kplan)
+			sb_kaudit_drain(r->kaudit, 50);
 		sb_audit_flush(sb_broker_log(r->b));
 		if (e < 0)
 			say("broker failed: %s", strerror(-e));
@@ -624,6 +715,8 @@ static void run_free(struct run *r)
 	free(r->preload);
 	free(r->policy_abs);
 	sb_policy_free(r->policy);
+	kg_free(&r->kg);
+	sb_kaudit_free(r->kaudit);
 }
 
 int sb_cmd_run(int argc, char **argv)

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rlimits.h"
+
 /* argv[0] is "run". Returns the exit status (the program's, or 124-127). */
 int sb_cmd_run(int argc, char **argv);
 
@@ -35,6 +37,8 @@ struct run_opts {
 	double timeout;
 	bool learn;
 	uint8_t log_failure; /* --log-failure: enum sb_log_failure, UNSET if not given */
+	/* --limit, then the policy's `limit` for what the command line left unset */
+	struct sb_rlimit limits[SB_RLIMIT_COUNT];
 	char **argv;
 };
 

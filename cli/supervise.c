@@ -195,6 +195,29 @@ static int reload_read(struct loop_ctx *lc, struct loaded **ret, char *msg, size
 }
 
 /*
+ * A kernel grant (Landlock) cannot be taken back from a running process: a reload that narrows
+ * one ends the sandbox, with a record naming the grant, and `run` fails (sysbroker(1)). The
+ * broker already decides by the new policy, so nothing it serves before the end is wider.
+ */
+static void reload_narrows(struct sb_broker *b, struct loop_ctx *lc, const struct sb_policy *p)
+{
+	const struct sb_kgrant *w = NULL;
+	char what[PATH_MAX + 160];
+
+	if (!lc->kplan || sb_kgrant_plan_within(lc->kplan, p, &w) || !w)
+		return;
+	snprintf(what, sizeof(what), "%s (%s:%u), narrowed by the reload of %s", w->path,
+		 w->origin.file ? w->origin.file : "?", w->origin.line, lc->policy_path);
+	sb_audit_event(sb_broker_log(b), 0, "reload-kill", "grant", what);
+	if (!lc->st->narrowed)
+		say("a reload narrowed the kernel grant %s: the sandbox is ended (kernel-grants "
+		    "off keeps a program through such reloads)",
+		    what);
+	lc->st->narrowed = true;
+	kill_tree(lc);
+}
+
+/*
  * Read the policy files again. A valid policy decides every later brokered call (the kernel's
  * decisions of the first one stay: sb_policy.kernel), and the one it replaces is freed once no
  * waiting call was decided under it; an invalid one changes nothing. Either way the log says so.
@@ -213,6 +236,7 @@ static void reload(struct sb_broker *b, struct loop_ctx *lc, pid_t asker)
 		sb_broker_set_policy(b, &l->eff, &l->hold);
 		if (lc->log_fd >= 0)
 			sb_audit_event(sb_broker_log(b), 0, "reload", "policy", lc->policy_path);
+		reload_narrows(b, lc, l->policy);
 	}
 	registry_reload_answer(&lc->answer, asker, r < 0 ? msg : NULL);
 }
@@ -398,6 +422,8 @@ int exit_status(const struct run_state *st)
 {
 	if (st->timed_out)
 		return EXIT_TIMEOUT;
+	if (st->narrowed)
+		return EXIT_FAIL;
 	if (!st->child_done)
 		return EXIT_FAIL;
 	if (WIFEXITED(st->status))

@@ -19,6 +19,7 @@ struct run_state {
 	bool timed_out;
 	bool tty;         /* we handed the terminal to the program's group */
 	bool log_stopped; /* a record could not be written under log-failure stop: tree killed */
+	bool narrowed;    /* a reload narrowed a kernel grant: tree killed */
 	int ttyfd;
 };
 
@@ -45,7 +46,8 @@ struct loop_ctx {
 	const char *policy_path; /* absolute: the broker never changes directory, but be sure */
 	const char *preload;
 	bool learn;
-	const struct sb_policy *kernel; /* the policy the filters were built from */
+	const struct sb_policy *kernel;     /* the policy the filters were built from */
+	const struct sb_kgrant_plan *kplan; /* the kernel grants in force, or NULL */
 	int log_fd;
 	struct reload_chan answer; /* where `sysbroker reload` waits */
 	struct loaded *loaded;

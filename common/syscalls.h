@@ -261,9 +261,9 @@ struct sb_shape {
 /* clang-format off */
 static const struct sb_shape sb_shapes[] = {
 #ifdef SYS_open
-	R(open,       P, SB_OP_OPEN,     0, 0, N, N, N, N, 0, N, 0, N, N, 1, 2, 0),
+	R(open,       P, SB_OP_OPEN,     F, 0, N, N, N, N, 0, N, 0, N, N, 1, 2, 0),
 #endif
-	R(openat,     P, SB_OP_OPEN,     0, 1, N, 0, N, N, 0, N, 0, N, N, 2, 3, 0),
+	R(openat,     P, SB_OP_OPEN,     F, 1, N, 0, N, N, 0, N, 0, N, N, 2, 3, 0),
 	R(openat2,    P, SB_OP_OPENAT2,  0, 1, N, 0, N, N, SB_IN_OPEN_HOW, 2, 0, N, 3, N, N, 0),
 #ifdef SYS_creat
 	R(creat,      P, SB_OP_OPEN,     0, 0, N, N, N, N, 0, N, 0, N, N, N, 1,

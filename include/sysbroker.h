@@ -28,7 +28,8 @@ struct sb_policy_error {
 /**
  * Load a policy file, following its includes, and compile it.
  *
- * @param path       policy file; includes are resolved relative to its directory
+ * @param path       policy file; includes are resolved relative to its directory, and
+ *                   include <NAME> in $SYSBROKER_POLICY_PATH, then the installed policies
  * @param ret_policy on success, the new policy (free with sb_policy_free())
  * @param ret_error  optional; on failure, filled with the position and reason
  * @return 0, or -EINVAL (syntax or semantic error, see ret_error), -ENOENT / -EACCES / -EISDIR /

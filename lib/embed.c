@@ -35,6 +35,7 @@
 #include "arch.h"
 #include "compile.h"
 #include "handler.h"
+#include "landlock.h"
 #include "loop.h"
 #include "macro.h"
 #include "proc.h"
@@ -502,6 +503,14 @@ static int enter_first(const struct sb_policy *policy, const struct sb_enter_opt
 	r = check_threads(to.no_new_privs || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1);
 	if (r == 0)
 		r = sb_trap_build(policy, &to, &f);
+	/* Kernel grants (landlock.h): the direct try's prefix, made good after the load. */
+	struct sb_kg_embed kg;
+	int kg_on = r == 0 ? sb_kg_embed_prepare(policy, &kg, &f.main) : 0;
+	if (kg_on < 0) {
+		sb_kg_embed_release(&kg);
+		sb_trap_filters_release(&f);
+		r = kg_on;
+	}
 	if (r < 0)
 		return r;
 	none = cap_init();
@@ -515,6 +524,10 @@ static int enter_first(const struct sb_policy *policy, const struct sb_enter_opt
 		ptracer = allow_broker_ptrace(pid);
 		r = sb_trap_install(&f, ctrl[1], &to);
 	}
+	if (r == 0 && kg_on > 0)
+		r = sb_kg_embed_commit(&kg);
+	if (kg_on >= 0)
+		sb_kg_embed_release(&kg);
 	sb_trap_filters_release(&f);
 	if (r < 0) {
 		stop_broker(pidfd);
@@ -571,6 +584,9 @@ static int add_layer(const struct sb_policy *policy, const struct sb_enter_opts 
 	req.len[SB_ITEM_STRING] = (uint32_t)text_len;
 
 	int r = sb_trap_build(policy, &to, &f);
+	/* The plan may not be a subset of this layer: the kernel's grants end here (landlock.h). */
+	if (r == 0 && sb_kg_embedded)
+		r = sb_kg_prefix_prog(&f.main, SECCOMP_RET_ERRNO | EACCES);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int ch = open_channel(sb_ctrl_fd);
@@ -585,6 +601,8 @@ static int add_layer(const struct sb_policy *policy, const struct sb_enter_opts 
 	r = (int)call(ch, &req, payload, item0_len + text_len);
 	if (r == 0) {
 		r = sb_trap_install(&f, -1, &to);
+		if (r == 0)
+			sb_kg_on = false;
 		req = (struct sb_req){ .type = SB_REQ_LAYER,
 				       .args = { r == 0 ? SB_LAYER_COMMIT : SB_LAYER_ABORT } };
 		long c = call(ch, &req, NULL, 0);

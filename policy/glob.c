@@ -168,3 +168,25 @@ bool sb_glob_match_flat(const char *pattern, const char *name)
 {
 	return match_component(pattern, strlen(pattern), name, strlen(name));
 }
+
+bool sb_glob_could_match_beneath(const char *pattern, const char *path)
+{
+	size_t plen = strnlen(pattern, PATH_MAX + 1), slen = strnlen(path, PATH_MAX + 1);
+	struct comp pc[MAX_COMPONENTS], sc[MAX_COMPONENTS];
+
+	if (plen > PATH_MAX || slen > PATH_MAX || pattern[0] != '/' || path[0] != '/')
+		return false;
+	int np = split(pattern, plen, pc), ns = split(path, slen, sc);
+	if (np < 0 || ns < 0)
+		return false;
+	/* path's components, one by one, until a "**" that could take the rest and more. */
+	for (int i = 0; i < ns; i++) {
+		if (i >= np)
+			return false; /* the pattern names only ancestors of path */
+		if (is_dstar(pattern, &pc[i]))
+			return true;
+		if (!match_component(pattern + pc[i].off, pc[i].len, path + sc[i].off, sc[i].len))
+			return false;
+	}
+	return true; /* path itself, or names beneath it that its remaining components can take */
+}

@@ -22,13 +22,18 @@ enum {
 };
 
 struct sb_kgrant {
-	char *path;       /* absolute, canonical, existing when the plan was made */
-	bool tree;        /* the path and everything beneath it; false: the path alone */
-	uint32_t access;  /* SB_KGRANT_* */
+	char *path;      /* absolute, canonical, existing when the plan was made */
+	bool tree;       /* the path and everything beneath it; false: the path alone, which is
+			  * always a regular file (a directory alone is not something Landlock can
+			  * grant: a rule on a directory covers what is beneath it) with one name,
+			  * planned only under a policy that lets nothing be created (a rule on a
+			  * file holds at every name of its inode, and a link makes one) */
+	uint32_t access; /* SB_KGRANT_* */
 	struct sb_origin origin; /* the policy rule it comes from */
 };
 
 struct sb_kgrant_plan {
+	/* Sorted by path; none is given already by a tree grant at or above it. */
 	struct sb_kgrant *grants;
 	size_t n;
 	/* Why the plan is empty or smaller than the policy's grants, for check --explain. */

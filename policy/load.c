@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Loading policies: files, includes (relative, cycle-safe), built-in rules, the public API. */
+/* Loading policies: files, includes (relative or searched, cycle-safe), built-in rules, the public
+ * API. */
 #include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "compile.h"
 #include "config.h"
@@ -52,12 +54,53 @@ struct include_stack {
 	ino_t ino[SB_MAX_INCLUDE_DEPTH + 2];
 };
 
+/*
+ * The policy search path of `include <NAME>`: the directories of $SYSBROKER_POLICY_PATH
+ * (colon-separated; how a build tree finds its examples/policies, see meson.build), then the
+ * installed policies. Returns a malloc'ed string.
+ */
+static char *search_path(void)
+{
+	const char *env = secure_getenv("SYSBROKER_POLICY_PATH");
+	if (env && env[0])
+		return sb_asprintf("%s:%s", env, SB_POLICY_DIR);
+	return strdup(SB_POLICY_DIR);
+}
+
+/* The file "<NAME>" names: the first directory of the search path holding NAME. */
+static int search_include(struct sb_parser *parser, const char *bracketed, char **ret_path)
+{
+	_cleanup_free_ char *dirs = search_path();
+	_cleanup_free_ char *name = strndup(bracketed + 1, strlen(bracketed) - 2);
+	size_t n;
+
+	if (!dirs || !name)
+		return -ENOMEM;
+	for (const char *d = dirs; *d; d += n + (d[n] == ':')) {
+		n = strcspn(d, ":");
+		if (n == 0)
+			continue;
+		_cleanup_free_ char *path = sb_asprintf("%.*s/%s", (int)n, d, name);
+		if (!path)
+			return -ENOMEM;
+		if (access(path, F_OK) == 0) {
+			*ret_path = TAKE_PTR(path);
+			return 0;
+		}
+	}
+	sb_parser_fail(parser, -ENOENT,
+		       "cannot include %s: not found in the policy search path %s "
+		       "(SYSBROKER_POLICY_PATH names more directories to search first)",
+		       bracketed, dirs);
+	return -ENOENT;
+}
+
 static int load_include(struct sb_parser *parser, const char *path, void *userdata,
 			struct sb_policy_error *err)
 {
 	struct include_stack *st = userdata;
 	unsigned depth = sb_parser_depth(parser) + 1;
-	_cleanup_free_ char *data = NULL;
+	_cleanup_free_ char *data = NULL, *found = NULL;
 	size_t len;
 	struct stat s;
 	int r;
@@ -65,6 +108,12 @@ static int load_include(struct sb_parser *parser, const char *path, void *userda
 	if (depth > SB_MAX_INCLUDE_DEPTH)
 		return sb_parser_fail(parser, -ELOOP, "includes nested deeper than %d",
 				      SB_MAX_INCLUDE_DEPTH);
+	if (path[0] == '<') {
+		r = search_include(parser, path, &found);
+		if (r < 0)
+			return r;
+		path = found;
+	}
 	if (stat(path, &s) < 0)
 		return sb_parser_fail(parser, -errno, "cannot include '%s': %s", path,
 				      strerror(errno));

@@ -486,7 +486,9 @@ static struct sb_rule_common common(struct sb_parser *p, enum sb_verdict v, cons
 		.err = m->has_errno ? m->err : default_errno,
 		.log = m->has_log ? m->log : v == SB_DENY,
 		.limit = m->limit,
-		.origin = { .file = p->file, .line = p->line },
+		.origin = { .file = p->file,
+			    .line = p->line,
+			    .column = p->ntoks > 1 ? p->toks[1].col : p->toks[0].col },
 		.id = p->policy->nstatements,
 		.seq = p->policy->nstatements,
 	};
@@ -596,6 +598,7 @@ static int parse_kernel_rule(struct sb_parser *p)
 					rule.nr = nr;
 					rule.tier = SB_TIER_GROUP;
 					rule.group = g->name;
+					rule.c.origin.column = ncol;
 					r = add_sysrule(p, &rule);
 					if (r < 0)
 						return r;
@@ -630,6 +633,7 @@ static int parse_kernel_rule(struct sb_parser *p)
 			struct sb_sysrule rule = base;
 			rule.nr = nr;
 			rule.tier = m.ncond ? SB_TIER_COND : SB_TIER_NAME;
+			rule.c.origin.column = ncol;
 			r = add_sysrule(p, &rule);
 			if (r < 0)
 				return r;
@@ -1009,8 +1013,70 @@ static int parse_log_failure(struct sb_parser *p)
 	return 0;
 }
 
+/*
+ * include <NAME>: a file of the policy search path (load.c finds it), handed to the callback as
+ * "<NAME>". NAME is relative to a directory of that path: no leading '/', no '..'.
+ */
+static int parse_search_include(struct sb_parser *p)
+{
+	if (p->ntoks < 3 || p->toks[2].quoted || is_op(p->toks[2].s[0]))
+		return fail_tok(p, 2, "expected a file name after 'include <'");
+	if (!tok_is(p, 3, ">"))
+		return fail_tok(p, 3, "expected '>' after the file name");
+	if (p->ntoks > 4)
+		return fail_tok(p, 4, "expected end of line after '>'");
+	const char *name = p->toks[2].s;
+	bool dotdot = false;
+	for (const char *c = name; c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
+		if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == 0))
+			dotdot = true;
+	if (name[0] == '/' || dotdot)
+		return fail(p, p->toks[2].col,
+			    "a name in <> is relative to the policy search path: no '/' at "
+			    "its start, no '..'");
+	if (!p->include_cb)
+		return fail(p, p->toks[1].col, "include is not available here");
+	_cleanup_free_ char *path = sb_asprintf("<%s>", name);
+	if (!path)
+		return -ENOMEM;
+	return p->include_cb(p, path, p->userdata, p->err);
+}
+
+/* kernel-grants (on|off): the last one read wins, includes too. */
+static int parse_kernel_grants(struct sb_parser *p)
+{
+	if (p->ntoks > 2)
+		return fail_tok(p, 2, "expected end of line after 'on' or 'off'");
+	if (tok_is(p, 1, "on"))
+		p->policy->kernel_grants_off = false;
+	else if (tok_is(p, 1, "off"))
+		p->policy->kernel_grants_off = true;
+	else
+		return fail_tok(p, 1, "expected 'on' or 'off' after 'kernel-grants'");
+	return 0;
+}
+
+/* limit RESOURCE VALUE: the last one read wins, includes too. */
+static int parse_limit(struct sb_parser *p)
+{
+	char why[256];
+	bool bad_value;
+	if (p->ntoks != 3)
+		return p->ntoks < 3 ? fail_tok(p, p->ntoks, "expected 'limit RESOURCE VALUE'")
+				    : fail_tok(p, 3, "expected end of line after the value");
+	int res = sb_rlimit_parse(p->toks[1].s, p->toks[2].s, p->policy->rlimits, why, sizeof(why),
+				  &bad_value);
+	if (res < 0)
+		return fail(p, p->toks[bad_value ? 2 : 1].col, "%s", why);
+	p->policy->rlimits[res].file = p->file;
+	p->policy->rlimits[res].line = p->line;
+	return 0;
+}
+
 static int parse_include(struct sb_parser *p)
 {
+	if (p->ntoks >= 2 && tok_is(p, 1, "<"))
+		return parse_search_include(p);
 	if (p->ntoks != 2)
 		return p->ntoks < 2 ? fail_tok(p, 1, "expected a file name after 'include'")
 				    : fail_tok(p, 2, "expected end of line after the file name");
@@ -1067,9 +1133,13 @@ static int parse_statement(struct sb_parser *p)
 		return parse_net_rule(p);
 	if (strcmp(w, "log-failure") == 0)
 		return parse_log_failure(p);
+	if (strcmp(w, "kernel-grants") == 0)
+		return parse_kernel_grants(p);
+	if (strcmp(w, "limit") == 0)
+		return parse_limit(p);
 	return fail(p, p->toks[0].col,
 		    "unknown statement '%s' (expected allow, deny, kill, path, net, default, "
-		    "log-failure or include)",
+		    "log-failure, kernel-grants, limit or include)",
 		    show(w, b, sizeof(b)));
 }
 

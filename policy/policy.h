@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "rlimits.h"
 #include "sysbroker.h"
 #include "syscalls.h"
 
@@ -42,6 +43,7 @@ enum sb_cmp {
 struct sb_origin {
 	const char *file;
 	unsigned line;
+	unsigned column; /* of the statement's target (a syscall name, a pattern), from 1 */
 };
 
 struct sb_cond {
@@ -212,6 +214,11 @@ struct sb_policy {
 	/* `log-failure stop|continue`: what a log that cannot be written does (enum). */
 	uint8_t log_failure;
 	/*
+	 * `kernel-grants off`: no kernel grant plan (kgrant.h); every path call goes to the broker.
+	 * false (the default, `kernel-grants on`): the plan holds what the kernel can enforce.
+	 */
+	bool kernel_grants_off;
+	/*
 	 * After a reload: the policy the sandbox's kernel filters were built from. Filters cannot
 	 * be removed, so what that policy decides in the kernel (a kill, a deny that is not logged)
 	 * still stands; sb_policy_eval_syscall answers with it, and trap filters are built from it.
@@ -222,6 +229,8 @@ struct sb_policy {
 	 * read-only by copies of the struct. NULL: the evaluator scans every rule.
 	 */
 	struct sb_policy_index *index;
+	/* `limit` statements (rlimits.c), by RLIMIT_* number; applied by `sysbroker run` only. */
+	struct sb_rlimit rlimits[SB_RLIMIT_COUNT];
 };
 
 /* What happens when an audit record cannot be written (`log-failure`, `run --log-failure`). */

@@ -102,6 +102,11 @@ static const struct {
 	{ "prctl", SB_ALLOW, 0, EMBED, 1, { { 0, SB_CMP_EQ, UINT64_MAX, PR_CAP_AMBIENT } } },
 	{ "prctl", SB_ALLOW, 0, EMBED, 1, { { 0, SB_CMP_EQ, UINT64_MAX, PR_SET_NO_NEW_PRIVS } } },
 	/*
+	 * Kernel grants (sandboxee/landlock.h): the Landlock domain is made before the load and
+	 * entered after it. A domain only ever narrows what its thread may do.
+	 */
+	{ "landlock_restrict_self", SB_ALLOW, 0, EMBED, 0, { { 0 } } },
+	/*
 	 * A later sb_sandbox_enter stacks one more filter on every thread. A filter only
 	 * tightens, and flags exactly TSYNC (with TSYNC_ESRCH where libseccomp finds the
 	 * kernel has it) exclude SECCOMP_FILTER_FLAG_NEW_LISTENER.

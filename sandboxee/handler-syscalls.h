@@ -20,7 +20,9 @@ enum sb_handler_when {
 	SB_HANDLER_EMBED, /* only when sb_sandbox_enter's broker asks a thread to drop its
 			     privileges */
 	SB_HANDLER_DYING, /* only on the way out (DIE): if refused, the process dies all the same */
-	SB_HANDLER_NEVER, /* in the wire client, never on the handler's path (see its reason) */
+	SB_HANDLER_KGRANT, /* only under kernel grants: let through by their prefix
+			      (common/kgcookie.h), never by a rule of the policy's chains */
+	SB_HANDLER_NEVER,  /* in the wire client, never on the handler's path (see its reason) */
 };
 
 struct sb_handler_syscall {
@@ -51,6 +53,7 @@ static const struct sb_handler_syscall sb_handler_syscalls[] = {
 	SB_HANDLER_SYSCALL(rt_sigreturn, TRAP, "leaving the handler (the C library's restorer)"),
 	SB_HANDLER_SYSCALL(exit_group, TRAP, "DIE"),
 	SB_HANDLER_SYSCALL(write, DYING, "DIE's message on stderr"),
+	SB_HANDLER_SYSCALL(openat, KGRANT, "the direct try of a read-only open or stat"),
 	SB_HANDLER_SYSCALL(prctl, EMBED, "bounding and ambient sets, no_new_privs"),
 	SB_HANDLER_SYSCALL(capset, EMBED, "every other capability set"),
 	SB_HANDLER_SYSCALL(sendmsg, NEVER,

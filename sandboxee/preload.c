@@ -30,6 +30,8 @@
 #include "arch.h"
 #include "arm.h"
 #include "handler.h"
+#include "kgcookie.h"
+#include "landlock.h"
 #include "msg.h"
 #include "protocol.h"
 #include "runtime.h"
@@ -235,6 +237,13 @@ static int arm(const char **what)
 	r = buf ? ask_filter(ch, rg, n, buf, SB_MAX_FILTER_REP, &len) : -ENOMEM;
 	if (r == 0)
 		r = parse_reply(buf, len, &main, &guard);
+	/*
+	 * Kernel grants: the broker put the direct try's prefix in front of the filter only if
+	 * this process holds their Landlock domain. Which paths to try is only a hint (the
+	 * environment): a path left out is brokered, a path added is refused by Landlock.
+	 */
+	if (r == 0 && sb_kg_has_prefix(main.filter, main.len))
+		sb_kg_set(getenv("SYSBROKER_KGRANTS"));
 	/* The reply slots, before the filter: mapping memory is not the handler's business. */
 	bool mapped = r == 0 && sb_region_setup();
 	if (r == 0) {

@@ -523,6 +523,8 @@ static int cmd_opath(const char *root)
 	OPEN(sc, "open-opath-reopen-rw", AT_FDCWD, link, O_RDWR);
 	OPEN(asc, "open-opath-reopen-rw-asm", AT_FDCWD, link, O_RDWR);
 	OPEN(sc, "open-opath-reopen-wronly", AT_FDCWD, link, O_WRONLY | O_APPEND);
+	/* Reading it again is what the grant allows: the same file, decided on its own path. */
+	OPEN(sc, "open-opath-reopen-ro", AT_FDCWD, link, O_RDONLY);
 	report("link-opath-empty", sc(SYS_linkat, p, (long)"", AT_FDCWD, (long)rw, AT_EMPTY_PATH));
 	report("link-opath-proc",
 	       sc(SYS_linkat, AT_FDCWD, (long)link, AT_FDCWD, (long)rw, AT_SYMLINK_FOLLOW));

@@ -379,6 +379,7 @@ for v in dynamic static; do
 	fi
 	held "$out" write-opath EBADF "$T"
 	allowed "$out" open-ro-read "$T"
+	allowed "$out" open-opath-reopen-ro "$T (/proc/self/fd/N reopened for reading)"
 	check "$T opath: the read-only file is unchanged, no second name for it" \
 		[ "$(cat "$root/ro/file.txt")" = ro-content -a ! -e "$root/opath-copy" ]
 	untouched "$T opath"

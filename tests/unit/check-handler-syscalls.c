@@ -18,6 +18,7 @@
 
 #include "compile.h"
 #include "handler-syscalls.h"
+#include "kgcookie.h"
 #include "macro.h"
 
 static int tap_n, tap_fail;
@@ -144,6 +145,14 @@ int main(int argc, char **argv)
 		if (h->when == SB_HANDLER_DYING || h->when == SB_HANDLER_NEVER) {
 			printf("ok %d - %s (%s) # SKIP need not be let through\n", ++tap_n, h->name,
 			       h->why);
+			continue;
+		}
+		if (h->when == SB_HANDLER_KGRANT) {
+			struct sock_filter p[SB_KG_PREFIX_LEN];
+			sb_kg_prefix(p);
+			tap(p[3].k == (uint32_t)h->nr &&
+				    p[SB_KG_PREFIX_LEN - 1].k == SECCOMP_RET_ALLOW,
+			    "%s (%s) is let through by the kernel grants' prefix", h->name, h->why);
 			continue;
 		}
 		bool ok = h->when == SB_HANDLER_TRAP

@@ -182,15 +182,106 @@ static const struct row rows[] = {
 	  { "\"records\": 1", "\"path\": \"/etc/j\"", "\"count\": 1" },
 	  { NULL },
 	  { NULL } },
-	{ "suggest: a directory of many names becomes one glob",
+	{ "suggest: a listed directory of names read becomes one glob, saying what it covers",
 	  DENY_OPEN("/srv/w/in/a", "read") DENY_OPEN("/srv/w/in/b", "read")
-		  DENY_OPEN("/srv/w/in/c", "read write") DENY_OPEN("/srv/w/in/c", "read"),
+		  DENY_OPEN("/srv/w/in/c", "read") DENY_OPEN("/srv/w/in/c", "read")
+			  DENY_OPEN("/srv/w/in", "list"),
 	  { .pid = -1, .suggest = true },
 	  0,
-	  { "path /srv/w/in/* read write    # 4 denials, 3 names in this directory",
-	    "# 1 line covering 4 denials" },
-	  { "/srv/w/in/a" },
+	  { "path /srv/w/in/* read    # 4 denials; a glob for the 3 names read in this directory, "
+	    "which the program listed (any other name in it too): a b c",
+	    "path /srv/w/in list    # 1 denial", "# 2 lines covering 5 denials" },
+	  { "/srv/w/in/a " },
 	  { NULL } },
+	{ "suggest: no glob for a directory not listed",
+	  DENY_OPEN("/srv/w/in/a", "read") DENY_OPEN("/srv/w/in/b", "read")
+		  DENY_OPEN("/srv/w/in/c", "read"),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "path /srv/w/in/a read    # 1 denial", "# 3 lines covering 3 denials" },
+	  { "*" },
+	  { NULL } },
+	/* The secret.txt case: an attempt on one name never merges with other names' writes. */
+	{ "suggest: a directory written in keeps a line per name, writes are never a glob",
+	  DENY_OPEN("/srv/w/out", "list") DENY_OPEN("/srv/w/out/secret.txt", "read")
+		  DENY_OPEN("/srv/w/out/a", "read") DENY_OPEN("/srv/w/out/b", "read")
+			  DENY_OPEN("/srv/w/out/r0", "write create")
+				  DENY_OPEN("/srv/w/out/r1", "write create"),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "path /srv/w/out/secret.txt read    # 1 denial",
+	    "path /srv/w/out/r0 write create    # 1 denial", "# 6 lines covering 6 denials" },
+	  { "*" },
+	  { NULL } },
+	{ "suggest: exec is never a glob",
+	  DENY_OPEN("/usr/bin", "list") DENY_OPEN("/usr/bin/a", "exec")
+		  DENY_OPEN("/usr/bin/b", "read exec") DENY_OPEN("/usr/bin/c", "exec"),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "path /usr/bin/a exec    # 1 denial", "path /usr/bin/b read exec    # 1 denial" },
+	  { "*" },
+	  { NULL } },
+	{ "suggest: mkstemp temporaries the program made become one pattern per prefix",
+	  DENY_OPEN("/tmp/ccTvkLMT.s", "write create") DENY_OPEN("/tmp/ccTvkLMT.s", "read")
+		  DENY_OPEN("/tmp/ccTvkLMT.s", "delete")
+			  DENY_OPEN("/tmp/cca0b1c2.o", "write create")
+				  DENY_OPEN("/tmp/ccqwerty.res", "write create")
+					  DENY_OPEN("/tmp/outputs.txt", "write create")
+						  DENY_OPEN("/tmp/ccQwErTy.res", "read"),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "path /tmp/cc* read write create delete    # 5 denials; generalised: 3 temporary names "
+	    "with a random suffix, such as ccTvkLMT.s, that the program created",
+	    "path /tmp/outputs.txt write create    # 1 denial",
+	    "path /tmp/ccQwErTy.res read    # 1 denial", "# 3 lines covering 7 denials" },
+	  { "ccTvkLMT.s read", "cca0b1c2", "ccqwerty" },
+	  { NULL } },
+	{ "suggest: clone, ioctl and socket carry their arguments, the built-in set is never "
+	  "lifted",
+	  R("\"pid\":1,\"syscall\":\"clone\",\"args\":[\"0x1200011\",\"0x0\",\"0x0\",\"0x0\","
+	    "\"0x0\",\"0x0\"],\"decision\":\"would-deny\",\"rule\":\"default\"")
+		  R("\"pid\":1,\"syscall\":\"clone\",\"args\":[\"0x10000011\",\"0x0\",\"0x0\","
+		    "\"0x0\",\"0x0\",\"0x0\"],\"decision\":\"deny\",\"rule\":\"builtin\"")
+			  R("\"pid\":1,\"syscall\":\"ioctl\",\"args\":[\"0x1\",\"0x5413\",\"0x0\","
+			    "\"0x0\",\"0x0\",\"0x0\"],\"decision\":\"would-deny\",\"rule\":"
+			    "\"default\"")
+				  R("\"pid\":1,\"syscall\":\"socket\",\"args\":[\"0x2\",\"0x1\","
+				    "\"0x0\",\"0x0\",\"0x0\",\"0x0\"],\"decision\":\"would-deny\","
+				    "\"rule\":\"default\"")
+					  R("\"pid\":1,\"syscall\":\"socket\",\"decision\":"
+					    "\"would-deny\",\"rule\":\"default\""),
+	  { .pid = -1, .suggest = true },
+	  0,
+	  { "allow clone if arg0 == 0x1200011    # 1 denial",
+	    "# not suggested: clone if arg0 == 0x10000011 (1 call): the built-in dangerous set "
+	    "refuses it",
+	    "allow ioctl if arg1 == TIOCGWINSZ    # 1 denial",
+	    "allow socket if arg0 == AF_INET    # 1 denial",
+	    "# not suggested: allow socket (1 call): the records carry no arguments" },
+	  { "\nallow clone  ", "\nallow socket  " },
+	  { NULL } },
+	{ "suggest: a name only read that does not exist is refused as missing, not granted",
+	  DENY_OPEN("/nonexistent-sysbroker-test/x", "stat") DENY_OPEN("/etc/passwd", "read")
+		  DENY_OPEN("/nonexistent-sysbroker-test/y", "write create"),
+	  { .pid = -1, .suggest = true, .absent_enoent = true },
+	  0,
+	  { "path /nonexistent-sysbroker-test/x deny errno ENOENT nolog    # 1 denial; no such "
+	    "file now",
+	    "path /etc/passwd read    # 1 denial",
+	    "path /nonexistent-sysbroker-test/y write create    # 1 denial" },
+	  { "path /nonexistent-sysbroker-test/x stat" },
+	  { NULL } },
+	{ "args must be six hexadecimal strings",
+	  R("\"syscall\":\"clone\",\"args\":[\"0x1\"],\"decision\":\"deny\"")
+		  R("\"syscall\":\"clone\",\"args\":[\"1\",\"0x0\",\"0x0\",\"0x0\",\"0x0\","
+		    "\"0x0\"],\"decision\":\"deny\"")
+			  R("\"syscall\":\"clone\",\"args\":[\"0x-1\",\"0x0\",\"0x0\",\"0x0\","
+			    "\"0x0\",\"0x0\"],\"decision\":\"deny\""),
+	  { .pid = -1 },
+	  3,
+	  { "0 records" },
+	  { NULL },
+	  { "log:1: skipped: field \"args\" is not 6 hexadecimal strings", "log:3:" } },
 	{ "suggest: two names stay exact",
 	  DENY_OPEN("/srv/w/a", "read") DENY_OPEN("/srv/w/b", "create write"),
 	  { .pid = -1, .suggest = true },
@@ -224,7 +315,8 @@ static const struct row rows[] = {
 	  { .pid = -1, .suggest = true },
 	  0,
 	  { "allow getdents64    # 2 denials", "net tcp:127.0.0.1:8080 connect    # 1 denial",
-	    "1 denials by the built-in dangerous set", "1 calls over a limit" },
+	    "# not suggested: ptrace (1 call): the built-in dangerous set refuses it",
+	    "1 calls over a limit" },
 	  { "ptrace\n", "/q/x" },
 	  { NULL } },
 	{ "suggest: odd names are quoted, wildcards narrowed",
@@ -247,13 +339,14 @@ static const struct row rows[] = {
 	    "path /proc/thread-self/stat read    # 1 denial", "# 5 lines covering 5 denials" },
 	  { "/proc/7", "/proc/9", "/proc/*", "not suggested" },
 	  { NULL } },
-	{ "suggest: three of its own names become /proc/self/*, never /proc/*",
+	{ "suggest: its own names stay exact under /proc/self, never /proc/*, and say so",
 	  DENY_OPEN("/proc/7/status", "read") DENY_OPEN("/proc/7/maps", "read")
-		  DENY_OPEN("/proc/7/environ", "read"),
+		  DENY_OPEN("/proc/7/environ", "read") DENY_OPEN("/proc/7", "list"),
 	  { .pid = -1, .suggest = true },
 	  0,
-	  { "path /proc/self/* read    # 3 denials, 3 names in this directory" },
-	  { "/proc/7", "/proc/* " },
+	  { "path /proc/self/environ read    # 1 denial; generalised: the caller's own "
+	    "/proc entry (pid 7) as /proc/self" },
+	  { "/proc/self/*", "/proc/* " },
 	  { NULL } },
 	{ "suggest: never another process's or thread's /proc entries",
 	  DENY_OPEN("/proc/8/environ", "read") DENY_OPEN("/proc/70/maps", "read")
@@ -310,12 +403,12 @@ static const struct row rows[] = {
 	  { NULL } },
 	/* Names of one directory group even when a subdirectory's names sort between them. */
 	{ "suggest: a directory's names group around a subdirectory",
-	  DENY_OPEN("/srv/d/a", "read") DENY_OPEN("/srv/d/a/x", "read")
-		  DENY_OPEN("/srv/d/b", "read") DENY_OPEN("/srv/d/c", "write"),
+	  DENY_OPEN("/srv/d/a", "read") DENY_OPEN("/srv/d/a/x", "read") DENY_OPEN(
+		  "/srv/d/b", "read") DENY_OPEN("/srv/d/c", "read") DENY_OPEN("/srv/d", "list"),
 	  { .pid = -1, .suggest = true },
 	  0,
-	  { "path /srv/d/* read write    # 3 denials, 3 names in this directory",
-	    "path /srv/d/a/x read    # 1 denial", "# 2 lines covering 4 denials" },
+	  { "path /srv/d/* read    # 3 denials; a glob for the 3 names",
+	    "path /srv/d/a/x read    # 1 denial", "# 3 lines covering 5 denials" },
 	  { "path /srv/d/a read" },
 	  { NULL } },
 	/* Found by fuzz-audit on its first run: --suggest sorted an empty list (qsort(NULL, 0)). */
@@ -407,8 +500,29 @@ static void test_parse_time(void **state)
 	assert_string_equal(t, "2024-05-01T10:20:30.456Z");
 	assert_int_equal(sb_audit_parse_time("10m", t, sizeof(t)), 0);
 	assert_int_equal(strlen(t), 24);
-	const char *bad[] = { "",    "yesterday", "2024-13-01", "2024-05-01T25:00", "2024-05-01X",
-			      "10y", "-5m",       "2024-5-1" };
+	/* An offset from UTC is applied: the log's times are UTC. */
+	assert_int_equal(sb_audit_parse_time("2026-02-01T10:00:00+01:00", t, sizeof(t)), 0);
+	assert_string_equal(t, "2026-02-01T09:00:00.000Z");
+	assert_int_equal(sb_audit_parse_time("2026-03-01 00:30-0100", t, sizeof(t)), 0);
+	assert_string_equal(t, "2026-03-01T01:30:00.000Z");
+	assert_int_equal(sb_audit_parse_time("2026-01-01T00:15+02", t, sizeof(t)), 0);
+	assert_string_equal(t, "2025-12-31T22:15:00.000Z");
+	assert_int_equal(sb_audit_parse_time("2024-02-29", t, sizeof(t)), 0);
+	const char *bad[] = { "",
+			      "yesterday",
+			      "2024-13-01",
+			      "2024-05-01T25:00",
+			      "2024-05-01X",
+			      "10y",
+			      "-5m",
+			      "2024-5-1",
+			      "2026-02-31",
+			      "2026-02-29",
+			      "2026-04-31",
+			      "2026-02-01T10:00+1:00",
+			      "2026-02-01T10:00+01:",
+			      "2026-02-01T10:00+24:00",
+			      "2026-02-01T10:00Z+01" };
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
 		if (sb_audit_parse_time(bad[i], t, sizeof(t)) == 0)
 			fail_msg("'%s' was taken as a time", bad[i]);

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "config.h"
 #include "policy.h"
 
 #define H "sysbroker-policy 1\n"
@@ -83,9 +84,20 @@ static const struct bad bad_cases[] = {
 	{ H "default nothing deny\n", 2, 9, "expected 'syscall', 'path' or 'net'" },
 	{ H "default path allow\n", 2, 14, "expected 'deny'" },
 	{ H "default syscall kill log\n", 2, 22, "cannot be logged" },
+	{ H "kernel-grants\n", 2, 1, "expected 'on' or 'off' after 'kernel-grants'" },
+	{ H "kernel-grants maybe\n", 2, 15, "expected 'on' or 'off' after 'kernel-grants'" },
+	{ H "kernel-grants on off\n", 2, 18, "expected end of line" },
 	{ H "include\n", 2, 1, "expected a file name" },
 	{ H "include a b\n", 2, 11, "expected end of line" },
 	{ H "include /nonexistent/sysbroker.policy\n", 2, 9, "cannot include" },
+	{ H "include <\n", 2, 9, "expected a file name after 'include <'" },
+	{ H "include <a\n", 2, 10, "expected '>'" },
+	{ H "include <a> b\n", 2, 13, "expected end of line" },
+	{ H "include <../a>\n", 2, 10, "no '..'" },
+	{ H "include <a/../b>\n", 2, 10, "no '..'" },
+	{ H "include </etc/a>\n", 2, 10, "no '/' at its start" },
+	{ H "include <sysbroker-nonexistent.policy>\n", 2, 9,
+	  "not found in the policy search path" },
 	{ H "allow read\n\0allow write\n", 3, 1, "NUL byte" },
 };
 
@@ -302,6 +314,84 @@ static void test_include(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * include <NAME> searches $SYSBROKER_POLICY_PATH, then the installed directory; the first
+ * directory that holds NAME wins, and a plain include keeps its meaning (relative to the file).
+ */
+static void test_search_include(void **state)
+{
+	char path[256], env[512];
+	struct sb_policy *p = NULL;
+	struct sb_policy_error e;
+
+	strcpy(tmpdir, "/tmp/sb-test-parse-XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	assert_int_equal(mkdir(strcat(strcpy(path, tmpdir), "/one"), 0700), 0);
+	assert_int_equal(mkdir(strcat(strcpy(path, tmpdir), "/two"), 0700), 0);
+	assert_int_equal(mkdir(strcat(strcpy(path, tmpdir), "/two/sub"), 0700), 0);
+	snprintf(env, sizeof(env), "%s/none::%s/one:%s/two", tmpdir, tmpdir, tmpdir);
+	assert_int_equal(setenv("SYSBROKER_POLICY_PATH", env, 1), 0);
+
+	write_file("one/a.policy", H "allow read\n");
+	write_file("two/a.policy", H "allow write\n");
+	/* A searched file's own plain include is relative to that file. */
+	write_file("two/b.policy", H "include sub/c.policy\n");
+	write_file("two/sub/c.policy", H "allow getpid\n");
+	write_file("main.policy", H "include <a.policy>\ninclude <b.policy>\n");
+	snprintf(path, sizeof(path), "%s/main.policy", tmpdir);
+	assert_int_equal(sb_policy_load_file(path, &p, &e), 0);
+	assert_int_equal(count_user_sysrules(p), 2);
+	assert_int_equal(p->nfiles, 4);
+	assert_non_null(strstr(p->files[1], "/one/a.policy"));
+	assert_non_null(strstr(p->files[3], "/two/sub/c.policy"));
+	p = sb_policy_free(p);
+
+	/* From a string too: the search does not depend on an including file. */
+	const char *text = H "include <sub/c.policy>\n";
+	assert_int_equal(sb_policy_load_string(text, strlen(text), "s", &p, &e), 0);
+	p = sb_policy_free(p);
+
+	/* A plain include is not searched. */
+	write_file("plain.policy", H "include a.policy\n");
+	snprintf(path, sizeof(path), "%s/plain.policy", tmpdir);
+	assert_int_equal(sb_policy_load_file(path, &p, &e), -ENOENT);
+
+	/* Not found: FILE:LINE:COL and every directory tried. */
+	write_file("missing.policy", H "\ninclude <zz.policy>\n");
+	snprintf(path, sizeof(path), "%s/missing.policy", tmpdir);
+	assert_int_equal(sb_policy_load_file(path, &p, &e), -ENOENT);
+	assert_non_null(strstr(e.file, "missing.policy"));
+	assert_int_equal(e.line, 3);
+	assert_int_equal(e.column, 9);
+	assert_non_null(strstr(e.message, "<zz.policy>"));
+	assert_non_null(strstr(e.message, env));
+	assert_non_null(strstr(e.message, SB_POLICY_DIR));
+
+	/* A cycle through the search path is found like any other. */
+	write_file("one/loop.policy", H "include <loop.policy>\n");
+	snprintf(path, sizeof(path), "%s/one/loop.policy", tmpdir);
+	assert_int_equal(sb_policy_load_file(path, &p, &e), -ELOOP);
+
+	assert_int_equal(unsetenv("SYSBROKER_POLICY_PATH"), 0);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* kernel-grants on|off: off by the last line read, on by default. */
+static void test_kernel_grants(void **state)
+{
+	struct sb_policy *p = load(H "allow read\n");
+	assert_false(p->kernel_grants_off);
+	sb_policy_free(p);
+	p = load(H "kernel-grants off\n");
+	assert_true(p->kernel_grants_off);
+	sb_policy_free(p);
+	p = load(H "kernel-grants off\nkernel-grants on   # again\n");
+	assert_false(p->kernel_grants_off);
+	sb_policy_free(p);
+}
+
 /* Every byte sequence either loads or fails cleanly; run a cheap deterministic fuzz. */
 static void test_garbage(void **state)
 {
@@ -352,9 +442,13 @@ static void test_garbage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bad),     cmocka_unit_test(test_good),
-		cmocka_unit_test(test_net),     cmocka_unit_test(test_include),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_net),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_search_include),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_kernel_grants),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Kernel grants applied with Landlock (landlock.h). sb_landlock_apply runs between fork and exec
+ * in `sysbroker run`'s first process and in sb_sandbox_enter: syscalls and the stack only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <linux/seccomp.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kgcookie.h"
+#include "landlock.h"
+#include "macro.h"
+
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+#ifndef LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
+#define LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON (1U << 1)
+#endif
+
+#define HANDLED (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
+
+/* The errno of a failed syscall(2), as -errno. */
+static long sys(long nr, long a, long b, long c, long d)
+{
+	long r = syscall(nr, a, b, c, d);
+	return r < 0 ? -errno : r;
+}
+
+int sb_landlock_abi(void)
+{
+	return (int)sys(SYS_landlock_create_ruleset, 0, 0, LANDLOCK_CREATE_RULESET_VERSION, 0);
+}
+
+/* One grant's rule: 1 added, 0 left to the broker, or -errno. */
+static int add_grant(int ruleset, const struct sb_kgrant *g)
+{
+	struct stat st;
+	int fd = (int)sys(SYS_openat, AT_FDCWD, (long)g->path, O_PATH | O_CLOEXEC, 0);
+	if (fd < 0)
+		return 0; /* gone, or out of this user's reach: the broker decides it */
+	int r = (int)sys(SYS_fstat, fd, (long)&st, 0, 0);
+	struct landlock_path_beneath_attr pb = { .parent_fd = fd };
+	if (r == 0 && S_ISDIR(st.st_mode)) {
+		/* A rule on a directory holds everything beneath: a directory alone cannot be. */
+		if (g->tree)
+			pb.allowed_access =
+				LANDLOCK_ACCESS_FS_READ_FILE |
+				((g->access & SB_KGRANT_LIST) ? LANDLOCK_ACCESS_FS_READ_DIR : 0);
+	} else if (r == 0 && (g->access & SB_KGRANT_READ)) {
+		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE;
+	}
+	if (r == 0 && pb.allowed_access)
+		r = (int)sys(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, (long)&pb,
+			     0);
+	sys(SYS_close, fd, 0, 0, 0);
+	return r < 0 ? r : pb.allowed_access != 0;
+}
+
+int sb_landlock_ruleset(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan *exec,
+			int abi, int *ret_n)
+{
+	struct landlock_ruleset_attr attr = { .handled_access_fs = HANDLED };
+	int n = 0;
+
+	if (!plan || !ret_n)
+		return -EINVAL;
+	if (abi < 1)
+		return abi < 0 ? abi : -EOPNOTSUPP;
+	/* The attribute's first member only: every ABI takes a shorter struct. */
+	int rs = (int)sys(SYS_landlock_create_ruleset, (long)&attr, sizeof(attr.handled_access_fs),
+			  0, 0);
+	if (rs < 0)
+		return rs;
+	int r = 0;
+	for (size_t i = 0; r >= 0 && i < plan->n; i++) {
+		r = add_grant(rs, &plan->grants[i]);
+		n += r > 0;
+	}
+	for (size_t i = 0; r >= 0 && exec && i < exec->n; i++)
+		r = add_grant(rs, &exec->grants[i]) < 0 ? -1 : 0;
+	if (r >= 0 && n == 0)
+		r = -ENOENT;
+	if (r < 0) {
+		sys(SYS_close, rs, 0, 0, 0);
+		return r;
+	}
+	*ret_n = n;
+	return rs;
+}
+
+int sb_landlock_restrict(int ruleset, int abi)
+{
+	/* Denials in the images this one executes are in the kernel's audit log too (ABI 7). */
+	int r = (int)sys(SYS_landlock_restrict_self, ruleset,
+			 abi >= 7 ? LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON : 0, 0, 0);
+	sys(SYS_close, ruleset, 0, 0, 0);
+	return r;
+}
+
+int sb_landlock_apply(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan *exec, int abi)
+{
+	int n = 0;
+	int rs = sb_landlock_ruleset(plan, exec, abi, &n);
+	if (rs < 0)
+		return rs;
+	int r = sb_landlock_restrict(rs, abi);
+	return r < 0 ? r : n;
+}
+
+/* Whether dir (a path, or a pattern's literal directory) lies in a tree the plan lets read. */
+static bool read_covered(const struct sb_kgrant_plan *plan, const char *dir, size_t len)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct sb_kgrant *g = &plan->grants[i];
+		size_t n = strlen(g->path);
+		if (!(g->access & SB_KGRANT_READ))
+			continue;
+		if (!g->tree) {
+			if (n == len && strncmp(g->path, dir, len) == 0)
+				return true;
+			continue;
+		}
+		if (n == 1 ||
+		    (n <= len && strncmp(g->path, dir, n) == 0 && (len == n || dir[n] == '/')))
+			return true;
+	}
+	return false;
+}
+
+static int exec_add(struct sb_kgrant_plan *ret, const struct sb_pathrule *r)
+{
+	struct sb_kgrant *v = reallocarray(ret->grants, ret->n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ret->grants = v;
+	char *p = strdup(r->pattern);
+	if (!p)
+		return -ENOMEM;
+	v[ret->n++] =
+		(struct sb_kgrant){ .path = p, .access = SB_KGRANT_READ, .origin = r->c.origin };
+	return 0;
+}
+
+int sb_kg_exec_plan(const struct sb_policy *policy, const struct sb_kgrant_plan *plan,
+		    struct sb_kgrant_plan *ret, const struct sb_pathrule **why)
+{
+	*ret = (struct sb_kgrant_plan){ 0 };
+	for (const struct sb_policy *l = policy; l; l = l->next)
+		for (size_t i = 0; i < l->npaths; i++) {
+			const struct sb_pathrule *r = &l->paths[i];
+			if (r->c.verdict != SB_ALLOW || !(r->perms & SB_PERM_EXEC) ||
+			    r->pattern[0] != '/')
+				continue;
+			size_t lit = strcspn(r->pattern, "*?[{\\");
+			if (r->pattern[lit] == 0) {
+				/* A literal file: readable under the plan, or a rule of its own. */
+				if (!read_covered(plan, r->pattern, lit) && exec_add(ret, r) < 0) {
+					sb_kgrant_plan_free(ret);
+					return -ENOMEM;
+				}
+				continue;
+			}
+			/* A pattern: the directory of its literal head must be read-granted. */
+			while (lit > 0 && r->pattern[lit - 1] != '/')
+				lit--;
+			if (!read_covered(plan, r->pattern, lit > 1 ? lit - 1 : lit)) {
+				*why = r;
+				sb_kgrant_plan_free(ret);
+				*ret = (struct sb_kgrant_plan){ 0 };
+				return -EOPNOTSUPP;
+			}
+		}
+	return 0;
+}
+
+/* The hint's form of a grant: "P/" for a tree (so that "/a" never covers "/ab"), "P" alone. */
+static char *hint_entry(const struct sb_kgrant *g)
+{
+	char *e = NULL;
+	bool slash = g->tree && strcmp(g->path, "/") != 0;
+	if (strchr(g->path, ':') || asprintf(&e, "%s%s", g->path, slash ? "/" : "") < 0)
+		return NULL; /* ':' separates: such a grant is only slower (brokered) */
+	return e;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether tree entry t ("P/") covers entry e: the hint needs only the outermost. */
+static bool covers(const char *t, const char *e)
+{
+	size_t n = strlen(t);
+	return n > 0 && t[n - 1] == '/' && strncmp(t, e, n) == 0;
+}
+
+char *sb_kg_paths(const struct sb_kgrant_plan *plan)
+{
+	size_t n = 0, o = 0;
+	if (!plan || plan->n == 0)
+		return NULL;
+	char **v = calloc(plan->n, sizeof(*v));
+	char *s = calloc(1, SB_KG_PATHS_MAX);
+	for (size_t i = 0; v && s && i < plan->n; i++)
+		if ((v[n] = hint_entry(&plan->grants[i])))
+			n++;
+	if (v && s) {
+		/*
+		 * Sorted, so that the handler can stop at the first entry past the path, and
+		 * without entries a tree before them covers; what does not fit is left out.
+		 */
+		qsort(v, n, sizeof(*v), entry_cmp);
+		const char *last = NULL;
+		for (size_t i = 0; i < n; i++) {
+			size_t len = strlen(v[i]);
+			if ((last && covers(last, v[i])) || o + len + 2 > SB_KG_PATHS_MAX)
+				continue;
+			if (o)
+				s[o++] = ':';
+			memcpy(s + o, v[i], len + 1);
+			o += len;
+			last = v[i];
+		}
+	}
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+	if (o == 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+bool sb_kg_embedded;
+
+int sb_kg_prefix_prog(struct sock_fprog *main, uint32_t ret)
+{
+	if (main->len + SB_KG_PREFIX_LEN > BPF_MAXINSNS)
+		return -E2BIG;
+	struct sock_filter *f = calloc(main->len + SB_KG_PREFIX_LEN, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	sb_kg_prefix_ret(f, ret);
+	memcpy(f + SB_KG_PREFIX_LEN, main->filter, main->len * sizeof(*f));
+	free(main->filter);
+	main->filter = f;
+	main->len = (unsigned short)(main->len + SB_KG_PREFIX_LEN);
+	return 0;
+}
+
+/* The number of threads of this process, as /proc/self/task lists them; -errno. */
+static int threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	int n = 0;
+	if (!d)
+		return -errno;
+	for (struct dirent *de; (de = readdir(d));)
+		n += de->d_name[0] >= '0' && de->d_name[0] <= '9';
+	closedir(d);
+	return n;
+}
+
+int sb_kg_embed_prepare(const struct sb_policy *policy, struct sb_kg_embed *k,
+			struct sock_fprog *main)
+{
+	int n = 0;
+	*k = (struct sb_kg_embed){ .abi = sb_landlock_abi(), .ruleset = -1 };
+	if (k->abi < 1 || threads() != 1)
+		return 0;
+	int r = sb_kgrant_plan(policy, &k->plan);
+	if (r < 0 || k->plan.n == 0)
+		return r;
+	/* Everything but restrict_self now, while every syscall is still ours to make. */
+	const struct sb_pathrule *why = NULL;
+	if (sb_kg_exec_plan(policy, &k->plan, &k->exec, &why) < 0)
+		return 0;
+	k->ruleset = sb_landlock_ruleset(&k->plan, &k->exec, k->abi, &n);
+	if (k->ruleset < 0)
+		return 0;
+	r = sb_kg_prefix_prog(main, SECCOMP_RET_ALLOW);
+	return r == -E2BIG ? 0 : r < 0 ? r : 1;
+}
+
+int sb_kg_embed_commit(struct sb_kg_embed *k)
+{
+	int r = sb_landlock_restrict(k->ruleset, k->abi);
+	k->ruleset = -1;
+	if (r == 0) {
+		char *paths = sb_kg_paths(&k->plan);
+		sb_kg_set(paths);
+		free(paths);
+		sb_kg_embedded = true;
+		return 0;
+	}
+	/* No domain: close what the prefix opened, before anything else runs. */
+	struct sock_filter f[SB_KG_PREFIX_LEN + 1];
+	sb_kg_prefix_ret(f, SECCOMP_RET_ERRNO | EACCES);
+	f[SB_KG_PREFIX_LEN] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = SB_KG_PREFIX_LEN + 1, .filter = f };
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) != 0)
+		return errno ? -errno : -EBUSY;
+	return 0;
+}
+
+void sb_kg_embed_release(struct sb_kg_embed *k)
+{
+	if (k->ruleset >= 0)
+		sys(SYS_close, k->ruleset, 0, 0, 0);
+	k->ruleset = -1;
+	sb_kgrant_plan_free(&k->plan);
+	sb_kgrant_plan_free(&k->exec);
+	k->plan = k->exec = (struct sb_kgrant_plan){ 0 };
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The handler's side of kernel grants without a filter: the hint made from a plan (sorted,
+ * outermost trees only) and which calls the direct try makes (sandboxee/direct.c). Without a
+ * filter the cookie is just an ignored mode, so a try that is made succeeds on an existing file.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "landlock.h"
+
+static char root[64];
+
+static void grant(struct sb_kgrant *g, const char *rel, bool tree)
+{
+	char *p = NULL;
+	assert_true(asprintf(&p, "%s%s", root, rel) > 0);
+	*g = (struct sb_kgrant){ .path = p, .tree = tree, .access = SB_KGRANT_READ };
+}
+
+static void test_hint(void **state)
+{
+	(void)state;
+	struct sb_kgrant g[5];
+	grant(&g[0], "/etc/a", true);
+	grant(&g[1], "/etc/a.conf", false);
+	grant(&g[2], "/usr", true);
+	grant(&g[3], "/usr/lib", true);  /* covered by /usr/ */
+	grant(&g[4], "/etc/b:c", false); /* ':' cannot be in the hint */
+	struct sb_kgrant_plan plan = { .grants = g, .n = 5 };
+	char *h = sb_kg_paths(&plan);
+	char *want = NULL;
+	assert_true(asprintf(&want, "%s/etc/a.conf:%s/etc/a/:%s/usr/", root, root, root) > 0);
+	assert_non_null(h);
+	assert_string_equal(h, want);
+	free(want);
+	free(h);
+	for (int i = 0; i < 5; i++)
+		free(g[i].path);
+	assert_null(sb_kg_paths(&(struct sb_kgrant_plan){ 0 }));
+}
+
+/* Whether the direct try answered the call (it exists, so a try that is made succeeds). */
+static bool tried(long nr, const char *rel, long flags)
+{
+	char p[128];
+	struct stat st;
+	long ret = -1;
+	snprintf(p, sizeof(p), "%s%s", root, rel);
+	uint64_t a[6] = { 0 };
+	if (nr == SYS_openat)
+		a[0] = (uint64_t)AT_FDCWD, a[1] = (uintptr_t)p, a[2] = (uint64_t)flags;
+	else
+		a[0] = (uint64_t)AT_FDCWD, a[1] = (uintptr_t)p, a[2] = (uintptr_t)&st,
+		a[3] = (uint64_t)flags;
+	bool r = sb_kg_try(nr, a, &ret);
+	if (r && nr == SYS_openat)
+		close((int)ret);
+	return r;
+}
+
+static void test_try(void **state)
+{
+	(void)state;
+	char hint[512];
+	snprintf(hint, sizeof(hint), "%s/etc/a.conf:%s/etc/a/:%s/usr/", root, root, root);
+	sb_kg_set(hint);
+	assert_true(sb_kg_on);
+	assert_true(tried(SYS_openat, "/etc/a/x", O_RDONLY));
+	assert_true(tried(SYS_openat, "/etc/a", O_RDONLY | O_DIRECTORY)); /* a tree's root */
+	assert_true(tried(SYS_openat, "/etc/a.conf", O_RDONLY));
+	assert_true(tried(SYS_openat, "/usr/lib/y", O_RDONLY));
+	assert_true(tried(SYS_newfstatat, "/usr/lib/y", 0));
+	assert_true(tried(SYS_newfstatat, "/usr/lib/y", AT_SYMLINK_NOFOLLOW));
+	/* Not under the hint: no try. */
+	assert_false(tried(SYS_openat, "/etc/ab", O_RDONLY));
+	assert_false(tried(SYS_openat, "/etc/a.confx", O_RDONLY));
+	assert_false(tried(SYS_openat, "/etc", O_RDONLY));
+	/* Flags the filter refuses, and flags of stat the try does not serve: no try. */
+	assert_false(tried(SYS_openat, "/etc/a/x", O_RDWR));
+	assert_false(tried(SYS_openat, "/etc/a/x", O_RDONLY | O_TRUNC));
+	assert_false(tried(SYS_openat, "/etc/a/x", O_PATH));
+	assert_false(tried(SYS_openat, "/etc/a/x", O_RDONLY | O_CREAT));
+	assert_false(tried(SYS_newfstatat, "/usr/lib/y", AT_EMPTY_PATH));
+	/* A symlink with lstat's O_NOFOLLOW: ELOOP, so the broker's. */
+	assert_false(tried(SYS_newfstatat, "/usr/link", AT_SYMLINK_NOFOLLOW));
+	assert_true(tried(SYS_newfstatat, "/usr/link", 0));
+	/* Relative names are the broker's. */
+	uint64_t a[6] = { (uint64_t)AT_FDCWD, (uintptr_t) "x", O_RDONLY };
+	long ret;
+	assert_false(sb_kg_try(SYS_openat, a, &ret));
+}
+
+int main(void)
+{
+	snprintf(root, sizeof(root), "/tmp/sb-kgd.%d", (int)getpid());
+	setenv("R", root, 1);
+	if (system("mkdir -p \"$R\"/etc/a \"$R\"/etc/ab \"$R\"/usr/lib && cd \"$R\" && "
+		   "touch etc/a/x etc/a.conf etc/a.confx etc/ab/z usr/lib/y && "
+		   "ln -s lib/y usr/link") != 0)
+		return 1;
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_hint),
+					    cmocka_unit_test(test_try) };
+	int r = cmocka_run_group_tests(tests, NULL, NULL);
+	(void)!system("rm -rf \"$R\"");
+	return r;
+}
