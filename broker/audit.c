@@ -598,6 +598,33 @@ int sb_audit_event(struct sb_audit_log *l, pid_t pid, const char *decision, cons
 	return record_write(l, o, !sandboxee);
 }
 
+int sb_audit_kernel_deny(struct sb_audit_log *l, pid_t pid, int nr, const char *path,
+			 const char *blockers)
+{
+	if (!sb_audit_log_on(l))
+		return 0;
+	json_object *o = record_new(l);
+	if (!o)
+		return -ENOMEM;
+	const char *name = nr >= 0 ? sb_syscall_name(nr) : NULL;
+	if (pid > 0) {
+		json_object_object_add(o, "pid", json_object_new_int(pid));
+		add_program(o, pid);
+	}
+	json_object_object_add(o, "syscall", json_object_new_string(name ? name : "?"));
+	json_object_object_add(o, "nr", json_object_new_int(nr));
+	if (path && path[0])
+		json_object_object_add(o, "path", json_object_new_string(path));
+	json_object_object_add(o, "decision", json_object_new_string("deny"));
+	json_object_object_add(o, "errno", json_object_new_string("EACCES"));
+	json_object_object_add(o, "rule", json_object_new_string("kernel"));
+	if (blockers && blockers[0])
+		json_object_object_add(o, "blockers", json_object_new_string(blockers));
+	json_object_object_add(o, "transport", json_object_new_string("kernel"));
+	/* The sandbox makes these at will, like its calls' records: rate limited with them. */
+	return record_write(l, o, false);
+}
+
 int sb_audit_note(struct sb_audit_log *l, const char *decision, const char *key, const char *value)
 {
 	if (!sb_audit_log_on(l))

@@ -62,6 +62,14 @@ int sb_audit_event(struct sb_audit_log *l, pid_t pid, const char *decision, cons
 		   const char *value);
 
 /*
+ * A denial the kernel made by itself (kaudit.h): a Landlock refusal of a call that never reached
+ * the broker. Its rule is "kernel", its transport "kernel", blockers the kernel's words for
+ * what was missing (e.g. "fs.read_file").
+ */
+int sb_audit_kernel_deny(struct sb_audit_log *l, pid_t pid, int nr, const char *path,
+			 const char *blockers);
+
+/*
  * A record about the sandbox, not about a call (kernel-grants): written if the log takes it,
  * never counted as lost and never a reason to stop the sandbox. Returns 0 or -errno.
  */

@@ -33,6 +33,8 @@
 #include "caps.h"
 #include "cli.h"
 #include "filters.h"
+#include "kaudit.h"
+#include "kgrants.h"
 #include "launch.h"
 #include "loop.h"
 #include "macro.h"
@@ -264,7 +266,9 @@ struct run {
 	rlim_t nofile_soft; /* sysbroker's own soft limit on fds, which PROG gets back */
 	char prog[PATH_MAX], canon[PATH_MAX];
 	char sandbox[SB_SANDBOX_ID_LEN + 1], sbvar[64], fdvar[64], registry[PATH_MAX];
-	struct kgrants kg; /* kernel grants (kgrants.h) */
+	struct kgrants kg;        /* kernel grants (kgrants.h) */
+	struct sb_kaudit *kaudit; /* the kernel's own denial records (kaudit.h), or NULL */
+	int kaudit_err;           /* why there is none: -errno of sb_kaudit_open */
 };
 
 static int oom(void)
@@ -494,6 +498,9 @@ static int spawn(struct run *r)
 	r->a.prog = r->prog;
 	r->a.envp = r->envp ? r->envp : no_env;
 	r->a.pipe_w = r->pfd[1];
+	/* Before the program can make a call the kernel refuses: its records are read from then. */
+	if (r->kg.prepared)
+		r->kaudit_err = sb_kaudit_open(sb_broker_log(r->b), &r->kaudit);
 	fflush(NULL);
 	r->st.child = fork();
 	if (r->st.child < 0) {
@@ -578,6 +585,34 @@ static int start_broker(struct run *r, int listener)
 	return 0;
 }
 
+static void on_kaudit(struct sb_broker *b, int fd, uint32_t events, void *data)
+{
+	sb_kaudit_read(data);
+}
+
+/*
+ * Under kernel grants, the kernel's records of what Landlock refused (kaudit.h), and one line
+ * saying whether they are read. Returns 0 or -errno (out of memory).
+ */
+static int kernel_records(struct run *r)
+{
+	const char *why = NULL;
+	if (!r->kaudit)
+		why = r->kaudit_err == -ENOTCONN
+			      ? "not read: the system's audit is off, so a call the kernel refuses "
+				"without the broker (one the program makes past its runtime) has "
+				"no "
+				"record"
+			      : "not read: the audit log cannot be read here, so a call the kernel "
+				"refuses without the broker has no record";
+	int e = why ? 0 : sb_kaudit_watch(r->kaudit, r->st.child);
+	if (e == 0 && !why)
+		e = sb_broker_add_fd(r->b, sb_kaudit_fd(r->kaudit), on_kaudit, r->kaudit);
+	sb_audit_note(sb_broker_log(r->b), "kernel-records", "kernel",
+		      why ? why : "read from the kernel's audit log");
+	return e;
+}
+
 /* Serve the program until its tree is gone. Returns the exit status. */
 static int serve(struct run *r)
 {
@@ -590,6 +625,8 @@ static int serve(struct run *r)
 		sb_broker_set_kgrants(r->b, on);
 		r->lc.kplan = on ? &r->kg.plan : NULL;
 		sb_audit_note(sb_broker_log(r->b), "kernel-grants", "kernel", line);
+		if (on)
+			e = kernel_records(r);
 	}
 	if (e == 0) {
 		e = drop_broker_privileges(&r->a, &r->eff);
@@ -600,6 +637,8 @@ static int serve(struct run *r)
 		/* Children that exited before the signalfd existed. */
 		reap(r->b, &r->lc);
 		e = sb_broker_run(r->b);
+		if (r->kaudit && r->lc.kplan)
+			sb_kaudit_drain(r->kaudit, 50);
 		sb_audit_flush(sb_broker_log(r->b));
 		if (e < 0)
 			say("broker failed: %s", strerror(-e));
@@ -677,6 +716,7 @@ static void run_free(struct run *r)
 	free(r->policy_abs);
 	sb_policy_free(r->policy);
 	kg_free(&r->kg);
+	sb_kaudit_free(r->kaudit);
 }
 
 int sb_cmd_run(int argc, char **argv)

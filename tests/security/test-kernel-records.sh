@@ -1,0 +1,101 @@
+#!/bin/sh
+# Kernel grants leave one way to be refused without the broker: a program that makes the
+# runtime's direct call itself (the cookie openat) on a file outside its grants gets EACCES from
+# Landlock alone. Where the system's audit is on, the broker copies the kernel's record of it into
+# its log (rule "kernel"); where it is off, the log says once that such refusals have no record.
+# The test turns the system's audit on for its runs and restores it after.
+#     test-kernel-records.sh SYSBROKER SOURCE_ROOT KGRANT
+set -u
+sb=$1
+src=$2
+kg=$3
+here=$(dirname "$0")
+unset LD_LIBRARY_PATH
+
+n=0
+fail=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $1"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "1..0 # SKIP needs root (the system's audit status, CAP_AUDIT_READ)"
+	exit 0
+fi
+if [ "$(uname -m)" != x86_64 ]; then
+	echo "1..0 # SKIP the direct call is made with x86_64 registers"
+	exit 0
+fi
+was=$(python3 "$here/audit-status.py") || {
+	echo "1..0 # SKIP the audit netlink socket cannot be used here"
+	exit 0
+}
+tmp=$(mktemp -d /tmp/sb-krec.XXXXXX)
+chmod 755 "$tmp"
+trap 'python3 "$here/audit-status.py" "$was"; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+cp "$kg" "$tmp/kg"
+mkdir "$tmp/g"
+echo granted >"$tmp/g/file.txt"
+echo "KREC-SECRET-$$" >"$tmp/secret"
+chmod -R a+rX "$tmp"
+cat >"$tmp/p.policy" <<P
+sysbroker-policy 1
+include $src/examples/policies/runtime.policy
+default syscall allow
+default path deny errno EACCES log
+path $tmp/kg read exec
+path $tmp stat
+path $tmp/g/** read list stat
+P
+log=$tmp/audit.log
+
+# run AUDIT: the program's own cookie openat of the secret, then an ordinary open of it.
+run() {
+	python3 "$here/audit-status.py" "$1" || exit 1
+	: >"$log"
+	out=$("$sb" run --log "$log" -p "$tmp/p.policy" -- "$tmp/kg" \
+		asm cookie-secret "$tmp/secret" r 1 open open-secret "$tmp/secret" 2>&1)
+}
+
+run 1
+if ! grep -q '"kernel grants: [0-9]* (Landlock ABI' "$log"; then
+	echo "1..0 # SKIP no kernel grants on this machine: $(grep kernel-grants "$log")"
+	exit 0
+fi
+case $out in
+*"cookie-secret ret=-1 errno=EACCES"*) ok "audit on: the direct call is refused by the kernel" ;;
+*) not_ok "audit on: the direct call is refused by the kernel: $out" ;;
+esac
+case $out in
+*KREC-SECRET*) not_ok "audit on: nothing of the secret is read" ;;
+*) ok "audit on: nothing of the secret is read" ;;
+esac
+grep -q '"decision":"kernel-records","kernel":"read from the kernel' "$log" &&
+	ok "audit on: the log says the kernel's records are read" ||
+	not_ok "audit on: the log says the kernel's records are read: $(grep kernel-records "$log")"
+rec=$(grep '"rule":"kernel"' "$log" | grep "\"path\":\"$tmp/secret\"")
+case $rec in
+*'"decision":"deny"'*'"errno":"EACCES"'*) ok "audit on: the kernel's refusal has its record" ;;
+*) not_ok "audit on: the kernel's refusal has its record: $(cat "$log")" ;;
+esac
+case $rec in
+*'"syscall":"openat"'*'"blockers":"fs.read_file"'*) ok "audit on: ... naming openat and what blocked it" ;;
+*) not_ok "audit on: ... naming openat and what blocked it: $rec" ;;
+esac
+[ "$(printf '%s\n' "$rec" | grep -c .)" -eq 1 ] &&
+	ok "audit on: one record for one refusal" || not_ok "audit on: one record for one refusal: $rec"
+grep '"syscall":"openat"' "$log" | grep "\"path\":\"$tmp/secret\"" | grep -v '"rule":"kernel"' |
+	grep -q '"decision":"deny"' && ok "audit on: the ordinary open is the broker's, with its record" ||
+	not_ok "audit on: the ordinary open is the broker's, with its record"
+
+run 0
+case $out in
+*"cookie-secret ret=-1 errno=EACCES"*) ok "audit off: the direct call is refused by the kernel" ;;
+*) not_ok "audit off: the direct call is refused by the kernel: $out" ;;
+esac
+grep -q '"decision":"kernel-records","kernel":"not read: the system'"'"'s audit is off' "$log" &&
+	ok "audit off: the log says such refusals have no record" ||
+	not_ok "audit off: the log says such refusals have no record: $(grep kernel-records "$log")"
+grep -q '"rule":"kernel"' "$log" && not_ok "audit off: no kernel record" || ok "audit off: no kernel record"
+
+echo "1..$n"
+exit $fail
