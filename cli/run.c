@@ -591,25 +591,22 @@ static void on_kaudit(struct sb_broker *b, int fd, uint32_t events, void *data)
 }
 
 /*
- * Under kernel grants, the kernel's records of what Landlock refused (kaudit.h), and one line
- * saying whether they are read. Returns 0 or -errno (out of memory).
+ * Under kernel grants, the kernel's records of what Landlock refused (kaudit.h): read from now on
+ * if it writes them. Appends to line whether they are. Returns 0 or -errno (out of memory).
  */
-static int kernel_records(struct run *r)
+static int kernel_records(struct run *r, char *line, size_t size)
 {
-	const char *why = NULL;
+	const char *how = "recorded from the kernel's audit log";
+	int e = 0;
 	if (!r->kaudit)
-		why = r->kaudit_err == -ENOTCONN
-			      ? "not read: the system's audit is off, so a call the kernel refuses "
-				"without the broker (one the program makes past its runtime) has "
-				"no "
-				"record"
-			      : "not read: the audit log cannot be read here, so a call the kernel "
-				"refuses without the broker has no record";
-	int e = why ? 0 : sb_kaudit_watch(r->kaudit, r->st.child);
-	if (e == 0 && !why)
+		how = r->kaudit_err == -ENOTCONN ? "not recorded, the system's audit is off"
+						 : "not recorded, the audit log cannot be read";
+	else
+		e = sb_kaudit_watch(r->kaudit, r->st.child);
+	if (r->kaudit && e == 0)
 		e = sb_broker_add_fd(r->b, sb_kaudit_fd(r->kaudit), on_kaudit, r->kaudit);
-	sb_audit_note(sb_broker_log(r->b), "kernel-records", "kernel",
-		      why ? why : "read from the kernel's audit log");
+	size_t n = strlen(line);
+	snprintf(line + n, size - n, "; what the kernel refuses without the broker: %s", how);
 	return e;
 }
 
@@ -619,14 +616,17 @@ static int serve(struct run *r)
 	int listener = take_listener(r->pfd[0], r->st.child, &r->pidfd, &r->kg.applied);
 	int e = listener < 0 ? -1 : start_broker(r, listener);
 	if (e == 0) {
-		/* One line either way: whether the kernel decides the static grants. */
+		/*
+		 * One line either way: whether the kernel decides the static grants, and whether
+		 * what it refuses alone has records.
+		 */
 		char line[PATH_MAX + 320];
 		bool on = kg_on(&r->kg, line, sizeof(line));
 		sb_broker_set_kgrants(r->b, on);
 		r->lc.kplan = on ? &r->kg.plan : NULL;
-		sb_audit_note(sb_broker_log(r->b), "kernel-grants", "kernel", line);
 		if (on)
-			e = kernel_records(r);
+			e = kernel_records(r, line, sizeof(line));
+		sb_audit_note(sb_broker_log(r->b), "kernel-grants", "kernel", line);
 	}
 	if (e == 0) {
 		e = drop_broker_privileges(&r->a, &r->eff);

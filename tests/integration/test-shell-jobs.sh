@@ -36,7 +36,7 @@ for t in trap notify; do
 		rc=$?
 		check "$T: jobs, wait \$!, pipes, \$(...), here-documents, traps (exit $rc, natively 7)" \
 			[ $rc -eq 7 ]
-		# Only the notes a run starts its log with (kernel-grants, kernel-records).
+		# Only the note a run starts its log with (kernel-grants).
 		check "$T: nothing refused ($(grep -v '"decision":"kernel-' "$tmp/log" | head -c 300))" \
 			sh -c "! grep -v '\"decision\":\"kernel-' '$tmp/log' | grep -q ."
 	done
