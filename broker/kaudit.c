@@ -177,8 +177,12 @@ static bool field(const char *text, const char *key, bool hex, char *out, size_t
 	if (all_hex) {
 		if (n / 2 >= size)
 			return false;
-		for (size_t i = 0; i < n / 2; i++)
-			out[i] = (char)(hexval(p[2 * i]) << 4 | hexval(p[2 * i + 1]));
+		for (size_t i = 0; i < n / 2; i++) {
+			int hi = hexval(p[2 * i]), lo = hexval(p[2 * i + 1]);
+			if (hi < 0 || lo < 0)
+				return false;
+			out[i] = (char)((unsigned)hi << 4 | (unsigned)lo);
+		}
 		out[n / 2] = 0;
 		return memchr(out, 0, n / 2) == NULL; /* a NUL inside: not a name */
 	}

@@ -85,6 +85,7 @@ print("EAGAIN" if err == 11 else "no limit" if err is None else "errno %d" % err
 EOF
 pol nofile "limit nofile 32"
 pol alloc "limit as 1G"
+asan=$(ldd "$sb" 2>/dev/null | grep -o libasan)
 pol cpu "limit cpu 1"
 pol nproc "limit nproc 16"
 
@@ -110,10 +111,17 @@ for transport in trap notify; do
 		esac
 		# shellcheck disable=SC2086
 		out=$("$sb" run -p "$tmp/alloc.policy" $uopt -- $pre $py "$tmp/alloc.py" 2>&1)
-		case $out in
-		MemoryError) ok "limit as 1G: a 3 GiB allocation is refused $t" ;;
-		*) not_ok "limit as 1G $t: $out" ;;
-		esac
+		if [ -n "$asan" ]; then
+			# The runtime library the program preloads is built with AddressSanitizer,
+			# whose shadow memory alone is larger than any such limit.
+			n=$((n + 1))
+			echo "ok $n # SKIP limit as 1G $t: AddressSanitizer reserves more address space"
+		else
+			case $out in
+			MemoryError) ok "limit as 1G: a 3 GiB allocation is refused $t" ;;
+			*) not_ok "limit as 1G $t: $out" ;;
+			esac
+		fi
 		# shellcheck disable=SC2086
 		"$sb" run -p "$tmp/cpu.policy" --timeout 60 $uopt -- $pre $py "$tmp/spin.py" \
 			>"$tmp/out" 2>&1
