@@ -11,6 +11,10 @@
 #  - a container whose broker is stopped (SIGSTOP) does not keep another from being served;
 #  - the policy named by the annotation org.sysbroker.policy when listenerMetadata is empty;
 #  - a runtime that sends no JSON, a pipe for the listener, or no fd, is refused;
+#  - a runtime that names the wrong pid (the host's pid 1, the agent, another root, an exited
+#    pid) gets no call served in the wrong root; a container flooding its broker does not stall
+#    another; states too big, too slow, with tricky policy names or non-listener fds are refused
+#    with a record (fake-runtime.py);
 #  - a container whose policy does not exist, is bad, or whose name leaves the policy directory
 #    is refused with a record naming why; its notified calls then fail with ENOSYS (the kernel's
 #    answer once the listener is closed), so runc's init cannot open its exec FIFO and the
@@ -286,6 +290,49 @@ check "a pipe sent as the listener is refused" wait_rec container=fake-pipe \
 	decision=agent-refused "reason~=not a seccomp listener"
 check "a state without the listener is refused" wait_rec container=fake-nofd \
 	decision=agent-refused "reason~=names no seccompFd"
+# A runtime that lies about the pid (tests/integration/fake-runtime.py: a real listener, a
+# process chrooted into the container's jail): the host's pid 1, the agent itself, another
+# "container's" process, a pid that has exited. The call is never served in the wrong root.
+fake="python3 $src/tests/integration/fake-runtime.py"
+for k in host1 agent other dead; do
+	out=$(timeout 60 $fake call "$sock" $k "$root/jail" "$hostdir" "$agent" /data/granted 2>&1)
+	case $out in
+	"open EPERM" | "open ENOSYS") ok "a state naming pid '$k': the jailed caller is not served ($out)" ;;
+	*) not_ok "a state naming pid '$k': the jailed caller is not served: $out" ;;
+	esac
+done
+check "the caller in another root than the state's pid is recorded" wait_rec container=fake-agent \
+	decision=agent-refused caller=*
+check "a pid that has exited is refused with a record" wait_rec container=fake-dead \
+	decision=agent-refused "reason~=No such process"
+# One "container" floods its broker with opens; another is served meanwhile.
+$fake call "$sock" flood - - "$agent" "$hostfile" >"$tmp/out-flood" 2>&1 &
+flood=$!
+sleep 1
+out=$(timeout 60 $fake call "$sock" self - - "$agent" "$hostfile" 2>&1)
+check "a container is served while another floods its broker ($out)" [ "$out" = "open ok host-text" ]
+check "the flood was still running then" sh -c '! grep -q "^flood" "$1"' - "$tmp/out-flood"
+wait $flood
+check "the flooding container was served too ($(cat "$tmp/out-flood"))" grep -q "^flood [1-9]" \
+	"$tmp/out-flood"
+# States the agent must refuse, sent at once: over 64 KiB, silent, trickled (the whole state in
+# 10 s), a NUL in the policy name, a 300-byte name, an eventfd and a directory as the fds.
+fakes=
+for k in big slow trickle nul long notlistener; do
+	timeout 60 $fake state "$sock" $k >/dev/null 2>&1 &
+	fakes="$fakes $!"
+done
+wait $fakes
+check "a state over 64 KiB is refused" wait_rec decision=agent-refused \
+	"reason~=Argument list too long"
+check "a silent and a trickling runtime are refused with a record (2)" sh -c '
+	[ "$(grep -c "state: Resource temporarily unavailable" "$1")" -eq 2 ]' - "$log"
+check "a policy name with a NUL is refused" wait_rec container=fake-nul decision=agent-refused \
+	"reason~=not a plain file name"
+check "a 300-byte policy name is refused" wait_rec container=fake-long decision=agent-refused \
+	"reason~=not a plain file name"
+check "a directory as the seccompFd is refused" wait_rec container=fake-notlistener \
+	decision=agent-refused "reason~=not a seccomp listener"
 check "the bad policy's record names FILE:LINE" $logmatch "$log" container=ctr-ref-bad \
 	decision=agent-refused reason~=bad.policy:2
 check "the agent is still running" kill -0 "$agent"
