@@ -210,7 +210,7 @@ static int read_state(int conn, struct container *ct)
 {
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += STATE_TIMEOUT_S * 2;
+	deadline.tv_sec += (time_t)STATE_TIMEOUT_S * 2;
 	for (;;) {
 		union {
 			struct cmsghdr h;

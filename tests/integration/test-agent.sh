@@ -151,6 +151,8 @@ cat /data/secret; echo "secret=$?"
 cat '"$hostfile"'; echo "host=$?"
 echo x | nc 127.0.0.1 9; echo "connect=$?"
 chroot /jail /bin/cat /data/granted; echo "jail=$?"
+x=$(cat /proc/1/environ); echo "proc1=$?"
+x=$(cat /proc/self/status); echo "procself=$?"
 touch /shared/a-waiting
 i=0; while ! test -e /shared/b-done && test $i -lt 300; do sleep 0.1; i=$((i+1)); done
 cat /data/granted; echo "again=$?"' || not_ok "bundle A"
@@ -187,6 +189,12 @@ check "A's absolute path does not name the host's file" sh -c '
 check "A is refused the connect" sh -c 'printf "%s\n" "$1" | grep -q "^connect=1$"' - "$out_a"
 check "A's chrooted process reads nothing" sh -c '
 	printf "%s\n" "$1" | grep -q "^jail=1$" && ! printf "%s\n" "$1" | grep -q jail-text' - "$out_a"
+# /proc is the host's in the agent: /proc/1 is the host's init, which /proc/self/** does not
+# grant; /proc/self is the caller's own directory.
+check "A's /proc/1 (the host's pid 1 for the agent) is refused" sh -c '
+	printf "%s\n" "$1" | grep -q "^proc1=1$"' - "$out_a"
+check "A's /proc/self is its own and granted" sh -c '
+	printf "%s\n" "$1" | grep -q "^procself=0$"' - "$out_a"
 check "B reads the secret under its own policy" sh -c '
 	printf "%s\n" "$1" | grep -q "^secret-text$" && printf "%s\n" "$1" | grep -q "^secret=0$"' \
 	- "$out_b"
