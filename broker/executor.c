@@ -852,14 +852,30 @@ static int open_tmpfile(struct ctx *c, int flags, unsigned mode, uint64_t rflags
 /*
  * /proc/self/fd/N (sb_call.own_fd): the kernel opens again the object the caller's fd N names
  * (runc's init opens its exec FIFO so); so does the broker, deciding on that object's path. An fd
- * that names no path (a pipe, a socket) is refused.
+ * that names no path (a pipe, a socket, a memfd, a deleted file) is refused with ENXIO and a
+ * record: the kernel would reopen some of those, the broker has no path to decide on.
  */
 static int reopen_own(struct ctx *c, int flags)
 {
+	static const struct sb_decision nameless = {
+		.verdict = SB_DENY,
+		.err = ENXIO,
+		.log = true,
+		.builtin = true,
+		.rule_id = -1,
+	};
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
 	int e = sb_fd_path(c->call->dirfd[0], r.path, sizeof(r.path));
+	if (e == -ENOENT) {
+		/* No name to decide on (a pipe, a socket, a memfd, a deleted file): refused, and
+		 * recorded under the name the caller gave. */
+		uint32_t need = open_perms(flags, false);
+		record(c, 0, c->path[0], need & SB_PERM_READ ? SB_PERM_READ : SB_PERM_WRITE, need,
+		       &nameless);
+		return -ENXIO;
+	}
 	if (e < 0)
-		return e == -ENOENT ? -ENXIO : e;
+		return e;
 	r.fd = fcntl(c->call->dirfd[0], F_DUPFD_CLOEXEC, 3);
 	return r.fd < 0 ? -errno : open_existing(c, &r, flags);
 }

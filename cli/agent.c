@@ -34,6 +34,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -183,9 +184,33 @@ static bool json_complete(const char *buf, size_t len)
 	return done;
 }
 
-/* The state and the fds: one JSON object (the runtime sends it at once) or up to EOF. */
+/*
+ * Wait for the next piece of the state until the deadline (CLOCK_MONOTONIC): at most
+ * STATE_TIMEOUT_S of silence, and no piece after the deadline. -EAGAIN when the time is up.
+ */
+static int state_timeout(int conn, const struct timespec *deadline)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long left = (deadline->tv_sec - now.tv_sec) * 1000000LL +
+			 (deadline->tv_nsec - now.tv_nsec) / 1000;
+	if (left <= 0)
+		return -EAGAIN;
+	if (left > STATE_TIMEOUT_S * 1000000LL)
+		left = STATE_TIMEOUT_S * 1000000LL;
+	struct timeval tv = { .tv_sec = left / 1000000, .tv_usec = left % 1000000 };
+	return setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ? -errno : 0;
+}
+
+/*
+ * The state and the fds: one JSON object (the runtime sends it at once) or up to EOF. A runtime
+ * silent for STATE_TIMEOUT_S, or that trickles it for twice that, is refused with a record.
+ */
 static int read_state(int conn, struct container *ct)
 {
+	struct timespec deadline;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)STATE_TIMEOUT_S * 2;
 	for (;;) {
 		union {
 			struct cmsghdr h;
@@ -198,6 +223,9 @@ static int read_state(int conn, struct container *ct)
 				    .msg_controllen = sizeof(u.b) };
 		if (ct->len >= STATE_MAX)
 			return -E2BIG;
+		int e = state_timeout(conn, &deadline);
+		if (e < 0)
+			return e;
 		ssize_t n = recvmsg(conn, &m, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -229,13 +257,18 @@ static int read_state(int conn, struct container *ct)
 	return 0;
 }
 
+/*
+ * A string member. One with a NUL inside ("a\u0000/../x") is given as "\x01", which no check
+ * accepts: it must not read as its first part, nor as missing (the annotation would then pick).
+ */
 static const char *json_str(json_object *o, const char *key)
 {
 	json_object *v;
 	if (!o || !json_object_object_get_ex(o, key, &v) ||
 	    !json_object_is_type(v, json_type_string))
 		return NULL;
-	return json_object_get_string(v);
+	const char *s = json_object_get_string(v);
+	return strlen(s) == (size_t)json_object_get_string_len(v) ? s : "\x01";
 }
 
 /* A container id as runtimes make them: printable, no quotes or controls, not too long. */
@@ -250,10 +283,13 @@ static bool good_id(const char *s)
 	return true;
 }
 
-/* A policy name: a file name in the policy directory, nothing that leaves it. */
+/* A policy name: a printable file name in the policy directory, nothing that leaves it. */
 static bool good_policy_name(const char *s)
 {
 	size_t n = strlen(s);
+	for (const char *p = s; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			return false;
 	return n > 0 && n <= NAME_MAX - 7 && !strchr(s, '/') && !strstr(s, "..") && s[0] != '.';
 }
 
@@ -414,12 +450,7 @@ static int serve_connection(int conn, const struct agent_opts *o, int log_fd)
 	if (sb_audit_log_new(log_fd, &ct.log) < 0)
 		return 1;
 	prctl(PR_SET_DUMPABLE, 0);
-	setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_sec = STATE_TIMEOUT_S },
-		   sizeof(struct timeval));
-	/* A runtime that trickles its state is not waited for either: the whole of it in time. */
-	alarm(STATE_TIMEOUT_S * 2);
 	int r = read_state(conn, &ct);
-	alarm(0);
 	safe_close(conn);
 	if (r < 0)
 		return refuse(&ct, "cannot read the runtime's state: %s", strerror(-r));

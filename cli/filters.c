@@ -52,10 +52,11 @@ int allow_runtime(struct sb_policy *p, const char *path)
  * offers: kill(2) and friends on its pid, its process group or everyone (-1); joining its
  * process group (then kill(0) would reach it); making it the owner of an fd's SIGIO
  * (F_SETOWN, FIOSETOWN/SIOCSPGRP, with F_SETSIG choosing SIGKILL); and no signal through a
- * pidfd at all, since a pidfd may be a /proc directory the filter cannot tell apart. Also
- * refused: pushing input into the terminal (TIOCSTI, TIOCLINUX), which the sandbox shares with
- * the user's shell. Arguments are ints: compare their low 32 bits only, so that stray upper
- * bits cannot slip past.
+ * pidfd at all, since a pidfd may be a /proc directory the filter cannot tell apart. Nor may it
+ * set (or read) the broker's resource limits with prlimit64 on its pid: `cpu 1` would have the
+ * kernel kill the broker, `nofile 4` wedge it. Also refused: pushing input into the terminal
+ * (TIOCSTI, TIOCLINUX), which the sandbox shares with the user's shell. Arguments are ints: compare
+ * their low 32 bits only, so that stray upper bits cannot slip past.
  */
 static int launcher_rules(pid_t broker, pid_t broker_pgrp, struct sb_sysrule *out, size_t max)
 {
@@ -74,6 +75,7 @@ static int launcher_rules(pid_t broker, pid_t broker_pgrp, struct sb_sysrule *ou
 		{ "rt_sigqueueinfo", 1, 0, (uint32_t)broker },
 		{ "rt_tgsigqueueinfo", 1, 0, (uint32_t)broker },
 		{ "pidfd_open", 1, 0, (uint32_t)broker },
+		{ "prlimit64", 1, 0, (uint32_t)broker },
 		{ "setpgid", 1, 1, (uint32_t)broker_pgrp },
 		{ "pidfd_send_signal", 0, 0, 0 },
 		{ "fcntl", 1, 1, F_SETOWN },

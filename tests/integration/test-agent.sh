@@ -1,21 +1,27 @@
 #!/bin/sh
 # `sysbroker agent` as the seccomp agent of runc: two containers on a busybox root file system,
-# each with a seccomp section that sends open, openat and connect to the agent's socket
-# (SCMP_ACT_NOTIFY, listenerPath) and names its policy in listenerMetadata.
+# each with the seccomp section `sysbroker oci-seccomp POLICY --listener-path SOCK
+# --listener-metadata NAME` writes: every call the broker decides goes to the agent's socket
+# (SCMP_ACT_NOTIFY), the built-in denials stay in the kernel, listenerMetadata names the policy.
 #  - container A reads a granted file, is refused a secret file (EACCES) and a connect; the
 #    records carry A's container id and the container's own paths (/data/secret, not the host's);
 #  - an absolute path in the container names the container's file, never the host's;
-#  - a process of A that chroots inside the container is refused (its root is not A's root);
+#  - a process of A that chroots inside the container is refused (the section's built-in
+#    denial; a caller in another root meets the agent's root check, see fake-runtime.py);
 #  - container B runs at the same time under another policy, which grants the secret: A waits
 #    (polling a file B creates) while B is served, and is served again after;
 #  - a container whose broker is stopped (SIGSTOP) does not keep another from being served;
 #  - the policy named by the annotation org.sysbroker.policy when listenerMetadata is empty;
 #  - a runtime that sends no JSON, a pipe for the listener, or no fd, is refused;
+#  - a runtime that names the wrong pid (the host's pid 1, the agent, another root, an exited
+#    pid) gets no call served in the wrong root; a container flooding its broker does not stall
+#    another; states too big, too slow, with tricky policy names or non-listener fds are refused
+#    with a record (fake-runtime.py);
 #  - a container whose policy does not exist, is bad, or whose name leaves the policy directory
 #    is refused with a record naming why; its notified calls then fail with ENOSYS (the kernel's
 #    answer once the listener is closed), so runc's init cannot open its exec FIFO and the
 #    container does not start.
-# The seccomp sections are written here by hand (kept small).
+# The seccomp sections are written by `sysbroker oci-seccomp` from the containers' policies.
 #     test-agent.sh SYSBROKER SOURCE_ROOT
 set -u
 sb=$1
@@ -76,7 +82,7 @@ sysbroker-policy 1
 default syscall allow
 default path deny errno EACCES log
 default net deny errno EACCES log
-path /bin/** read stat
+path /bin/** read stat exec
 path /proc/self/** read list stat
 path /data/granted read stat log
 path /data/secret deny errno EACCES log
@@ -87,7 +93,7 @@ sysbroker-policy 1
 default syscall allow
 default path deny errno EACCES log
 default net deny errno EACCES log
-path /bin/** read stat
+path /bin/** read stat exec
 path /proc/self/** read list stat
 path /data/** read stat log
 path /shared/** read write create stat log
@@ -114,22 +120,22 @@ bundle() {
 	shift 2
 	mkdir -p "$b"
 	(cd "$b" && runc spec) || return 1
-	python3 - "$b/config.json" "$root" "$sock" "$meta" "$@" <<'EOF'
+	# The section is sysbroker's own (oci-seccomp), from the container's policy, or from A's
+	# where that one is missing or bad (the refusal cases: the agent refuses them).
+	sp=$tmp/policies/$meta.policy
+	"$sb" check "$sp" >/dev/null 2>&1 || sp=$tmp/policies/a.policy
+	"$sb" oci-seccomp "$sp" --listener-path "$sock" ${meta:+--listener-metadata "$meta"} \
+		>"$b/seccomp.json" || return 1
+	python3 - "$b/config.json" "$root" "$b/seccomp.json" "$@" <<'EOF'
 import json, sys
-path, root, sock, meta, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+path, root, section, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 c = json.load(open(path))
 c["root"] = {"path": root, "readonly": False}
 c["process"]["terminal"] = False
 c["process"]["args"] = args
 for k in ("bounding", "effective", "permitted"):
     c["process"]["capabilities"][k].append("CAP_SYS_CHROOT")
-c["linux"]["seccomp"] = {
-    "defaultAction": "SCMP_ACT_ALLOW",
-    "architectures": ["SCMP_ARCH_X86_64"],
-    "listenerPath": sock,
-    "listenerMetadata": meta,
-    "syscalls": [{"names": ["open", "openat", "connect"], "action": "SCMP_ACT_NOTIFY"}],
-}
+c["linux"]["seccomp"] = json.load(open(section))
 json.dump(c, open(path, "w"), indent=1)
 EOF
 }
@@ -145,6 +151,8 @@ cat /data/secret; echo "secret=$?"
 cat '"$hostfile"'; echo "host=$?"
 echo x | nc 127.0.0.1 9; echo "connect=$?"
 chroot /jail /bin/cat /data/granted; echo "jail=$?"
+x=$(cat /proc/1/environ); echo "proc1=$?"
+x=$(cat /proc/self/status); echo "procself=$?"
 touch /shared/a-waiting
 i=0; while ! test -e /shared/b-done && test $i -lt 300; do sleep 0.1; i=$((i+1)); done
 cat /data/granted; echo "again=$?"' || not_ok "bundle A"
@@ -179,8 +187,14 @@ check "A is refused the secret file" sh -c 'printf "%s\n" "$1" | grep -q "^secre
 check "A's absolute path does not name the host's file" sh -c '
 	printf "%s\n" "$1" | grep -q "^host=1$" && ! printf "%s\n" "$1" | grep -q host-text' - "$out_a"
 check "A is refused the connect" sh -c 'printf "%s\n" "$1" | grep -q "^connect=1$"' - "$out_a"
-check "A's chrooted process is refused (its root is not the container's)" sh -c '
+check "A's chrooted process reads nothing" sh -c '
 	printf "%s\n" "$1" | grep -q "^jail=1$" && ! printf "%s\n" "$1" | grep -q jail-text' - "$out_a"
+# /proc is the host's in the agent: /proc/1 is the host's init, which /proc/self/** does not
+# grant; /proc/self is the caller's own directory.
+check "A's /proc/1 (the host's pid 1 for the agent) is refused" sh -c '
+	printf "%s\n" "$1" | grep -q "^proc1=1$"' - "$out_a"
+check "A's /proc/self is its own and granted" sh -c '
+	printf "%s\n" "$1" | grep -q "^procself=0$"' - "$out_a"
 check "B reads the secret under its own policy" sh -c '
 	printf "%s\n" "$1" | grep -q "^secret-text$" && printf "%s\n" "$1" | grep -q "^secret=0$"' \
 	- "$out_b"
@@ -201,8 +215,11 @@ check "B's read of the secret is recorded with B's id" $logmatch "$log" containe
 	path=/data/secret decision=allow
 check "A's absolute path was resolved in the container (ENOENT there)" $logmatch "$log" \
 	container=ctr-a path~=.host errno=ENOENT
-check "the chrooted caller's refusal is recorded" $logmatch "$log" container=ctr-a \
-	decision=agent-refused caller=*
+# oci-seccomp's section carries the built-in denials: chroot is refused in the kernel (EPERM),
+# so no caller of A gets another root; fake-runtime.py's chrooted callers below meet the agent's
+# own check of the caller's root.
+check "A's chroot is refused by the section's built-in denial" sh -c '
+	printf "%s\n" "$1" | grep -q "chroot: .*Operation not permitted"' - "$out_a"
 check "no record names the host file as allowed" sh -c '! grep -q "only-on-host.*\"allow\"" "$1"' \
 	- "$log"
 
@@ -286,6 +303,49 @@ check "a pipe sent as the listener is refused" wait_rec container=fake-pipe \
 	decision=agent-refused "reason~=not a seccomp listener"
 check "a state without the listener is refused" wait_rec container=fake-nofd \
 	decision=agent-refused "reason~=names no seccompFd"
+# A runtime that lies about the pid (tests/integration/fake-runtime.py: a real listener, a
+# process chrooted into the container's jail): the host's pid 1, the agent itself, another
+# "container's" process, a pid that has exited. The call is never served in the wrong root.
+fake="python3 $src/tests/integration/fake-runtime.py"
+for k in host1 agent other dead; do
+	out=$(timeout 60 $fake call "$sock" $k "$root/jail" "$hostdir" "$agent" /data/granted 2>&1)
+	case $out in
+	"open EPERM" | "open ENOSYS") ok "a state naming pid '$k': the jailed caller is not served ($out)" ;;
+	*) not_ok "a state naming pid '$k': the jailed caller is not served: $out" ;;
+	esac
+done
+check "the caller in another root than the state's pid is recorded" wait_rec container=fake-agent \
+	decision=agent-refused caller=*
+check "a pid that has exited is refused with a record" wait_rec container=fake-dead \
+	decision=agent-refused "reason~=No such process"
+# One "container" floods its broker with opens; another is served meanwhile.
+$fake call "$sock" flood - - "$agent" "$hostfile" >"$tmp/out-flood" 2>&1 &
+flood=$!
+sleep 1
+out=$(timeout 60 $fake call "$sock" self - - "$agent" "$hostfile" 2>&1)
+check "a container is served while another floods its broker ($out)" [ "$out" = "open ok host-text" ]
+check "the flood was still running then" sh -c '! grep -q "^flood" "$1"' - "$tmp/out-flood"
+wait $flood
+check "the flooding container was served too ($(cat "$tmp/out-flood"))" grep -q "^flood [1-9]" \
+	"$tmp/out-flood"
+# States the agent must refuse, sent at once: over 64 KiB, silent, trickled (the whole state in
+# 10 s), a NUL in the policy name, a 300-byte name, an eventfd and a directory as the fds.
+fakes=
+for k in big slow trickle nul long notlistener; do
+	timeout 60 $fake state "$sock" $k >/dev/null 2>&1 &
+	fakes="$fakes $!"
+done
+wait $fakes
+check "a state over 64 KiB is refused" wait_rec decision=agent-refused \
+	"reason~=Argument list too long"
+check "a silent and a trickling runtime are refused with a record (2)" sh -c '
+	[ "$(grep -c "state: Resource temporarily unavailable" "$1")" -eq 2 ]' - "$log"
+check "a policy name with a NUL is refused" wait_rec container=fake-nul decision=agent-refused \
+	"reason~=not a plain file name"
+check "a 300-byte policy name is refused" wait_rec container=fake-long decision=agent-refused \
+	"reason~=not a plain file name"
+check "a directory as the seccompFd is refused" wait_rec container=fake-notlistener \
+	decision=agent-refused "reason~=not a seccomp listener"
 check "the bad policy's record names FILE:LINE" $logmatch "$log" container=ctr-ref-bad \
 	decision=agent-refused reason~=bad.policy:2
 check "the agent is still running" kill -0 "$agent"
