@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/audit.h>
 #include <linux/netlink.h>
 #include <poll.h>
@@ -278,14 +279,21 @@ static void on_message(struct sb_kaudit *k, int type, char *text)
 
 void sb_kaudit_read(struct sb_kaudit *k)
 {
-	static char buf[8192 + 1];
+	/*
+	 * A record's path is the sandbox's name, written as hex when it holds a space or a quote:
+	 * up to 2 * PATH_MAX characters, past 8 KiB with the other fields. MSG_TRUNC returns the
+	 * message's whole length, so one that still does not fit is counted, never dropped
+	 * silently.
+	 */
+	static char buf[4 * PATH_MAX + 4096 + 1];
 	for (int i = 0; i < MAX_PER_READ; i++) {
-		ssize_t n = recv(k->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-		if (n < 0 && errno == ENOBUFS) {
-			/* The socket overflowed: the kernel dropped records for this reader. */
+		ssize_t n = recv(k->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT | MSG_TRUNC);
+		if ((n < 0 && errno == ENOBUFS) || n >= (ssize_t)sizeof(buf)) {
+			/* The socket overflowed, or a record was cut: a denial lost its record. */
 			if (k->lost++ == 0)
 				sb_audit_event(k->log, 0, "log-error", "error",
-					       "kernel denial records dropped (ENOBUFS)");
+					       n < 0 ? "kernel denial records dropped (ENOBUFS)"
+						     : "kernel denial record too long, dropped");
 			continue;
 		}
 		if (n <= 0)
