@@ -10,16 +10,20 @@
  *       open NAME PATH               open(2) as a program calls it
  *       stat NAME PATH               stat(2) as a program calls it
  *       rename NAME FROM TO, link NAME FROM TO
+ *       nest NAME -                  a Landlock domain of this program's own, refusing every
+ *                                    read (its refusals are logged by the kernel, not the policy's)
  * "@PPID" in a PATH is this program's parent's pid (the broker, under `sysbroker run`).
  * FLAGS: r, rw, path, creat, trunc, tmpfile, dir. COOKIE: 1 for the runtime's cookie, 0 for none.
  */
 #include <errno.h>
+#include <linux/landlock.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -35,6 +39,20 @@ static long asm_openat(const char *path, long flags, uint64_t mode)
 			   "r"(r10)
 			 : "rcx", "r11", "memory");
 	return ret < 0 && ret > -4096 ? (errno = (int)-ret, -1) : ret;
+}
+
+/* A nested domain of the program's own that refuses reading any file. */
+static long nest(void)
+{
+	struct landlock_ruleset_attr attr = { .handled_access_fs = LANDLOCK_ACCESS_FS_READ_FILE };
+	long fd = syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (fd < 0)
+		return fd;
+	long r = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (r == 0)
+		r = syscall(SYS_landlock_restrict_self, fd, 0);
+	close((int)fd);
+	return r;
 }
 
 static long flags_of(const char *f)
@@ -113,6 +131,8 @@ int main(int argc, char **argv)
 			r = rename(a, b);
 		else if (!strcmp(op, "link"))
 			r = link(a, b);
+		else if (!strcmp(op, "nest"))
+			r = nest();
 		else {
 			fprintf(stderr, "bad step %s\n", op);
 			return 2;

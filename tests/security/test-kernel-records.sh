@@ -134,6 +134,21 @@ sys.exit(0 if len(paths) == 8 and paths == want and any(len(p) > 4000 for p in p
 PY
 	not_ok "odd and long names: the records name the paths the program used"
 
+# A domain the program makes itself (same pid as the first process, after exec) and its
+# refusals are the program's, not the policy's: no "kernel" record names a granted file.
+python3 "$here/audit-status.py" 1 || exit 1
+: >"$log"
+out=$("$sb" run --log "$log" -p "$tmp/p.policy" -- "$tmp/kg" nest nest - \
+	asm own-refusal "$tmp/g/file.txt" r 1 asm cookie-secret "$tmp/secret" r 1 2>&1)
+sleep 1
+case $out in
+*"nest ret=0"*"own-refusal ret=-1 errno=EACCES"*) ok "nested domain: the program refuses itself" ;;
+*) not_ok "nested domain: the program refuses itself: $out" ;;
+esac
+grep -a '"rule":"kernel"' "$log" | grep -q "\"path\":\"$tmp/g/" &&
+	not_ok "nested domain: its refusals are not recorded as the policy's: $(cat "$log")" ||
+	ok "nested domain: its refusals are not recorded as the policy's"
+
 run 0
 case $out in
 *"cookie-secret ret=-1 errno=EACCES"*) ok "audit off: the direct call is refused by the kernel" ;;
