@@ -75,6 +75,8 @@ mkworld() {
 	ln -s ../secret "$g/out"
 	chmod -R a+rX "$g" "$w"
 	chmod 644 "$secret"
+	echo "WO-$secret_text" >"$tmp/wo"
+	chmod 666 "$tmp/wo"
 }
 world_kept() {
 	check "$T: the secret is unchanged and nothing moved" \
@@ -93,6 +95,7 @@ path /usr/bin/env read exec
 path /usr/bin/dash read exec
 path /usr/bin/sleep read exec
 path $tmp stat
+path $tmp/wo write
 path $g read list stat
 path $g/** read list stat
 path $w/** read write create delete list stat
@@ -140,7 +143,14 @@ steps() { # the attacks, one sandboxed run
 		open open-granted "$g/file.txt" stat stat-granted "$g/file.txt" \
 		open proc-broker-environ /proc/@PPID/environ \
 		asm proc-broker-environ-cookie /proc/@PPID/environ r 1 \
-		libc proc-broker-mem-cookie /proc/@PPID/mem r 1
+		libc proc-broker-mem-cookie /proc/@PPID/mem r 1 \
+		openat2 openat2-cookie-secret "$secret" 1 openat2 openat2-secret "$secret" 0 \
+		open-cookie open-cookie-secret "$secret" 1 \
+		asm hi-cookie-secret "$secret" hi-r 1 asm hi-cookie-rw "$g/file.txt" hi-rw 1 \
+		asm cookie-proc-root "/proc/self/root$secret" r 1 \
+		asm cookie-proc-root-granted "/proc/self/root$g/file.txt" r 1 \
+		wronly wo "$tmp/wo" asm cookie-fd-reopen /proc/self/fd/@FD r 1 \
+		open fd-reopen /proc/self/fd/@FD
 	"$sb" run --log "$log" -p "$tmp/$policy.policy" $user -- $prefix "$bin" "$@" 2>&1
 }
 
@@ -166,7 +176,9 @@ for policy in on off; do
 				libc-cookie-creat asm-cookie-trunc asm-trunc libc-cookie-trunc \
 				asm-cookie-tmpfile rename-granted-dir-out rename-secret-in \
 				rename-broker-file-in link-secret-in proc-broker-environ \
-				proc-broker-environ-cookie proc-broker-mem-cookie; do
+				proc-broker-environ-cookie proc-broker-mem-cookie openat2-cookie-secret \
+				openat2-secret open-cookie-secret hi-cookie-secret hi-cookie-rw \
+				cookie-proc-root cookie-fd-reopen fd-reopen; do
 				refused "$out" $s
 			done
 			granted "$out" asm-cookie-granted granted-content
@@ -175,6 +187,18 @@ for policy in on off; do
 			*"stat-granted ret=0 "*) ok "$T: stat of a granted file works" ;;
 			*) not_ok "$T: stat of a granted file works" ;;
 			esac
+			[ $policy = on ] && granted "$out" cookie-proc-root-granted granted-content
+			# The cookie call by the x32 and the i386 numbers: no prefix matches them; the
+			# filters refuse or end the program, never a byte of the secret.
+			for a in x32 i386; do
+				o=$("$sb" run --log "$log" -p "$tmp/$policy.policy" $user -- $prefix "$bin" \
+					$a $a-cookie-secret "$secret" 1 2>&1)
+				case $o in
+				*"$a-cookie-secret ret="[0-9]* | *"$secret_text"*)
+					not_ok "$T: the $a cookie call is refused: $o" ;;
+				*) ok "$T: the $a cookie call is refused" ;;
+				esac
+			done
 			case $out in
 			*"$secret_text"*) not_ok "$T: no byte of the secret reached the program" ;;
 			*) ok "$T: no byte of the secret reached the program" ;;
@@ -197,6 +221,24 @@ for policy in on off; do
 			check "$T: the symlink out of the tree was decided by the broker, with a record" \
 				sh -c "grep -c '\"path\":\"$secret\"' '$log' | grep -qv '^[01]\$'"
 		done
+	done
+done
+
+# --- a hint the program forges before an exec costs speed only, never widens -------------------
+for policy in on off; do
+	for user in "" "--user nobody"; do
+		T="forged hint, $policy${user:+, $user}"
+		mkworld
+		: >"$log"
+		out=$("$sb" run --log "$log" -p "$tmp/$policy.policy" $user -- /usr/bin/env \
+			"SYSBROKER_KGRANTS=/:$secret:$tmp/" "$tmp/kg" open open-secret "$secret" \
+			stat stat-secret "$secret" open open-granted "$g/file.txt" 2>&1)
+		refused "$out" open-secret EACCES
+		refused "$out" stat-secret EACCES
+		granted "$out" open-granted granted-content
+		transport=trap
+		recorded openat "$secret"
+		recorded newfstatat "$secret"
 	done
 done
 
