@@ -15,6 +15,7 @@
  *       x32 NAME PATH COOKIE         openat by its x32 number (the x32 bit set)
  *       i386 NAME PATH COOKIE        openat through int 0x80 (the 32-bit table, path below 4 GiB)
  *       wronly NAME PATH             open(2) write-only, the fd kept (its number printed)
+ *       execfd NAME PATH             open(2) read-only, then execveat(fd, "", AT_EMPTY_PATH)
  *       nest NAME -                  a Landlock domain of this program's own, refusing every
  *                                    read (its refusals are logged by the kernel, not the policy's)
  * "@FD" in a PATH is the fd the last wronly step kept. "@PPID" in a PATH is this program's parent's
@@ -187,7 +188,11 @@ int main(int argc, char **argv)
 			r = rename(a, b);
 		else if (!strcmp(op, "link"))
 			r = link(a, b);
-		else if (!strcmp(op, "nest"))
+		else if (!strcmp(op, "execfd")) {
+			char *const av[] = { (char *)a, "-u", NULL }, *const ev[] = { NULL };
+			int fd = open(a, O_RDONLY | O_CLOEXEC);
+			r = fd < 0 ? -1 : syscall(SYS_execveat, fd, "", av, ev, AT_EMPTY_PATH);
+		} else if (!strcmp(op, "nest"))
 			r = nest();
 		else if (!strcmp(op, "openat2"))
 			r = openat2_ro(a, cookie);

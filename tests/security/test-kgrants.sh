@@ -298,6 +298,26 @@ for v in dynamic noenv; do
 done
 rm -f "$g/suid-id"
 
+# --- a granted file the policy does not let run: execveat on an fd from the direct open --------
+for v in dynamic static; do
+	case $v in
+	dynamic) bin=$tmp/kg transport=trap ;;
+	static) bin=$tmp/kg-static transport=notify ;;
+	esac
+	for user in "" "--user nobody"; do
+		T="execveat of a granted fd, $v ($transport)${user:+, $user}"
+		mkworld
+		cp /usr/bin/id "$g/prog" && chmod 755 "$g/prog"
+		: >"$log"
+		out=$("$sb" run --log "$log" -p "$tmp/on.policy" $user -- "$bin" \
+			open read-prog "$g/prog" execfd exec-prog "$g/prog" 2>&1)
+		granted "$out" read-prog "$(printf '\177ELF')"
+		refused "$out" exec-prog EACCES
+		transport=notify # an exec is always the notify transport's
+		recorded execveat "$g/prog"
+	done
+done
+
 # --- a hint the program forges before an exec costs speed only, never widens -------------------
 for policy in on off; do
 	for user in "" "--user nobody"; do
