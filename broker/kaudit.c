@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/audit.h>
 #include <linux/netlink.h>
 #include <poll.h>
@@ -52,6 +53,7 @@ struct sb_kaudit {
 	size_t ndomains;
 	struct event ev[MAX_EVENTS];
 	unsigned long lost;
+	char exe[PATH_MAX]; /* this program: the one that made the sandbox's domain */
 };
 
 /* The system's audit status (AUDIT_GET): 1 on, 0 off, or -errno. */
@@ -100,6 +102,8 @@ int sb_kaudit_open(struct sb_audit_log *log, struct sb_kaudit **ret)
 	if (!k)
 		return -ENOMEM;
 	k->log = log;
+	ssize_t n = readlink("/proc/self/exe", k->exe, sizeof(k->exe) - 1);
+	k->exe[n > 0 ? n : 0] = 0;
 	k->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_AUDIT);
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
 				  .nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1) };
@@ -231,10 +235,18 @@ static bool ours(const struct sb_kaudit *k, uint64_t domain)
 static void on_domain(struct sb_kaudit *k, const char *text)
 {
 	char status[32];
+	static char exe[PATH_MAX];
 	uint64_t domain, pid;
 	if (!field(text, "status", false, status, sizeof(status)) ||
 	    strcmp(status, "allocated") != 0 || !num(text, "domain", 16, &domain) ||
 	    !num(text, "pid", 10, &pid) || ours(k, domain))
+		return;
+	/*
+	 * The sandbox's domain is made by the first process before it runs the program, so by this
+	 * program's code. A domain the program makes itself (a nested one, same pid after exec)
+	 * names the program: its refusals are not the policy's.
+	 */
+	if (!k->exe[0] || !field(text, "exe", true, exe, sizeof(exe)) || strcmp(exe, k->exe) != 0)
 		return;
 	for (size_t i = 0; i < k->nwatch; i++)
 		if ((uint64_t)k->watch[i] == pid && k->ndomains < MAX_DOMAINS)
@@ -282,14 +294,21 @@ static void on_message(struct sb_kaudit *k, int type, char *text)
 
 void sb_kaudit_read(struct sb_kaudit *k)
 {
-	static char buf[8192 + 1];
+	/*
+	 * A record's path is the sandbox's name, written as hex when it holds a space or a quote:
+	 * up to 2 * PATH_MAX characters, past 8 KiB with the other fields. MSG_TRUNC returns the
+	 * message's whole length, so one that still does not fit is counted, never dropped
+	 * silently.
+	 */
+	static char buf[4 * PATH_MAX + 4096 + 1];
 	for (int i = 0; i < MAX_PER_READ; i++) {
-		ssize_t n = recv(k->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-		if (n < 0 && errno == ENOBUFS) {
-			/* The socket overflowed: the kernel dropped records for this reader. */
+		ssize_t n = recv(k->fd, buf, sizeof(buf) - 1, MSG_DONTWAIT | MSG_TRUNC);
+		if ((n < 0 && errno == ENOBUFS) || n >= (ssize_t)sizeof(buf)) {
+			/* The socket overflowed, or a record was cut: a denial lost its record. */
 			if (k->lost++ == 0)
 				sb_audit_event(k->log, 0, "log-error", "error",
-					       "kernel denial records dropped (ENOBUFS)");
+					       n < 0 ? "kernel denial records dropped (ENOBUFS)"
+						     : "kernel denial record too long, dropped");
 			continue;
 		}
 		if (n <= 0)

@@ -520,12 +520,23 @@ static int enter_first(const struct sb_policy *policy, const struct sb_enter_opt
 		r = -errno;
 	if (r == 0)
 		r = start_broker(&f.eff, ctrl, o->log_fd, &pid, &pidfd);
+	/*
+	 * From the load (the cookie allowed) to the domain, no handler of the program may run on
+	 * this thread: it could make the cookie call without Landlock. SIGSYS stays open for the
+	 * trap.
+	 */
+	sigset_t quiet, old;
+	sigfillset(&quiet);
+	sigdelset(&quiet, SIGSYS);
+	bool masked = kg_on > 0 && pthread_sigmask(SIG_BLOCK, &quiet, &old) == 0;
 	if (r == 0) {
 		ptracer = allow_broker_ptrace(pid);
 		r = sb_trap_install(&f, ctrl[1], &to);
 	}
 	if (r == 0 && kg_on > 0)
 		r = sb_kg_embed_commit(&kg);
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (kg_on >= 0)
 		sb_kg_embed_release(&kg);
 	sb_trap_filters_release(&f);

@@ -88,6 +88,68 @@ grep '"syscall":"openat"' "$log" | grep "\"path\":\"$tmp/secret\"" | grep -v '"r
 	grep -q '"decision":"deny"' && ok "audit on: the ordinary open is the broker's, with its record" ||
 	not_ok "audit on: the ordinary open is the broker's, with its record"
 
+# Names the sandbox chooses end up in the kernel's record: a space, a quote, '=', " domain=",
+# a newline, a byte that is not UTF-8 (the kernel writes such a name as hex), and a path of 4 KiB
+# of them (its hex is past 8 KiB). Each refusal keeps its record, under its own name.
+python3 - "$tmp" >"$tmp/names" <<'PY'
+import os, sys
+t = sys.argv[1].encode()
+odd = [b"sp ace", b'qu"ote', b"eq=ual", b"x domain=1 blockers=fs.x path=", b"new\nline",
+       b"bad\xff\xfe", b"plain=domain=2"]
+out = []
+for i, n in enumerate(odd):
+    d = t + b"/odd" + str(i).encode()
+    os.makedirs(d, exist_ok=True)
+    open(d + b"/" + n, "w").write("KREC-ODD")
+    out.append(d + b"/" + n)
+p = t + b"/long"
+while len(p) < 3880:
+    p += b"/" + (b'a b"=domain=1 ' * 15)[:200]
+p += b"/" + b"z" * (4090 - len(p) - 1)
+os.makedirs(p, exist_ok=True)
+open(p + b"/L", "w").write("KREC-ODD")
+out.append(p + b"/L")
+sys.stdout.buffer.write(b"\0".join(out))
+PY
+chmod -R a+rX "$tmp"
+python3 "$here/audit-status.py" 1 || exit 1
+: >"$log"
+SB=$sb LOG=$log POL=$tmp/p.policy KG=$tmp/kg xargs -0 sh -c '
+	n=$#; for p; do set -- "$@" asm odd "$p" r 1; done; shift "$n"
+	exec "$SB" run --log "$LOG" -p "$POL" -- "$KG" "$@"' sh <"$tmp/names" >"$tmp/odd.out" 2>&1
+sleep 1
+out=$(cat "$tmp/odd.out")
+case $out in
+*KREC-ODD*) not_ok "odd names: nothing is read: $out" ;;
+*) ok "odd names: nothing is read" ;;
+esac
+got=$(grep -a '"rule":"kernel"' "$log" | grep -a -c '"decision":"deny"')
+[ "$got" -eq 8 ] && ok "odd and long names: each kernel refusal has its record" ||
+	not_ok "odd and long names: each kernel refusal has its record ($got of 8): $(cut -c1-200 "$log")"
+python3 - "$log" "$tmp" <<'PY' && ok "odd and long names: the records name the paths the program used" ||
+import json, sys
+paths = sorted(json.loads(l)["path"] for l in open(sys.argv[1], errors="surrogateescape")
+               if '"rule":"kernel"' in l)
+want = sorted(p for p in paths if p.startswith(sys.argv[2] + "/odd") or p.startswith(sys.argv[2] + "/long/"))
+sys.exit(0 if len(paths) == 8 and paths == want and any(len(p) > 4000 for p in paths) else 1)
+PY
+	not_ok "odd and long names: the records name the paths the program used"
+
+# A domain the program makes itself (same pid as the first process, after exec) and its
+# refusals are the program's, not the policy's: no "kernel" record names a granted file.
+python3 "$here/audit-status.py" 1 || exit 1
+: >"$log"
+out=$("$sb" run --log "$log" -p "$tmp/p.policy" -- "$tmp/kg" nest nest - \
+	asm own-refusal "$tmp/g/file.txt" r 1 asm cookie-secret "$tmp/secret" r 1 2>&1)
+sleep 1
+case $out in
+*"nest ret=0"*"own-refusal ret=-1 errno=EACCES"*) ok "nested domain: the program refuses itself" ;;
+*) not_ok "nested domain: the program refuses itself: $out" ;;
+esac
+grep -a '"rule":"kernel"' "$log" | grep -q "\"path\":\"$tmp/g/" &&
+	not_ok "nested domain: its refusals are not recorded as the policy's: $(cat "$log")" ||
+	ok "nested domain: its refusals are not recorded as the policy's"
+
 run 0
 case $out in
 *"cookie-secret ret=-1 errno=EACCES"*) ok "audit off: the direct call is refused by the kernel" ;;

@@ -59,7 +59,7 @@ if [ "$(uname -m)" != x86_64 ]; then
 fi
 tmp=$(mktemp -d /tmp/sb-kg.XXXXXX)
 chmod 755 "$tmp"
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
 cp "$kg_dyn" "$tmp/kg"
 cp "$kg_static" "$tmp/kg-static"
 g=$tmp/g
@@ -75,6 +75,8 @@ mkworld() {
 	ln -s ../secret "$g/out"
 	chmod -R a+rX "$g" "$w"
 	chmod 644 "$secret"
+	echo "WO-$secret_text" >"$tmp/wo"
+	chmod 666 "$tmp/wo"
 }
 world_kept() {
 	check "$T: the secret is unchanged and nothing moved" \
@@ -93,6 +95,7 @@ path /usr/bin/env read exec
 path /usr/bin/dash read exec
 path /usr/bin/sleep read exec
 path $tmp stat
+path $tmp/wo write
 path $g read list stat
 path $g/** read list stat
 path $w/** read write create delete list stat
@@ -140,7 +143,14 @@ steps() { # the attacks, one sandboxed run
 		open open-granted "$g/file.txt" stat stat-granted "$g/file.txt" \
 		open proc-broker-environ /proc/@PPID/environ \
 		asm proc-broker-environ-cookie /proc/@PPID/environ r 1 \
-		libc proc-broker-mem-cookie /proc/@PPID/mem r 1
+		libc proc-broker-mem-cookie /proc/@PPID/mem r 1 \
+		openat2 openat2-cookie-secret "$secret" 1 openat2 openat2-secret "$secret" 0 \
+		open-cookie open-cookie-secret "$secret" 1 \
+		asm hi-cookie-secret "$secret" hi-r 1 asm hi-cookie-rw "$g/file.txt" hi-rw 1 \
+		asm cookie-proc-root "/proc/self/root$secret" r 1 \
+		asm cookie-proc-root-granted "/proc/self/root$g/file.txt" r 1 \
+		wronly wo "$tmp/wo" asm cookie-fd-reopen /proc/self/fd/@FD r 1 \
+		open fd-reopen /proc/self/fd/@FD
 	"$sb" run --log "$log" -p "$tmp/$policy.policy" $user -- $prefix "$bin" "$@" 2>&1
 }
 
@@ -166,7 +176,9 @@ for policy in on off; do
 				libc-cookie-creat asm-cookie-trunc asm-trunc libc-cookie-trunc \
 				asm-cookie-tmpfile rename-granted-dir-out rename-secret-in \
 				rename-broker-file-in link-secret-in proc-broker-environ \
-				proc-broker-environ-cookie proc-broker-mem-cookie; do
+				proc-broker-environ-cookie proc-broker-mem-cookie openat2-cookie-secret \
+				openat2-secret open-cookie-secret hi-cookie-secret hi-cookie-rw \
+				cookie-proc-root cookie-fd-reopen fd-reopen; do
 				refused "$out" $s
 			done
 			granted "$out" asm-cookie-granted granted-content
@@ -175,6 +187,18 @@ for policy in on off; do
 			*"stat-granted ret=0 "*) ok "$T: stat of a granted file works" ;;
 			*) not_ok "$T: stat of a granted file works" ;;
 			esac
+			[ $policy = on ] && granted "$out" cookie-proc-root-granted granted-content
+			# The cookie call by the x32 and the i386 numbers: no prefix matches them; the
+			# filters refuse or end the program, never a byte of the secret.
+			for a in x32 i386; do
+				o=$("$sb" run --log "$log" -p "$tmp/$policy.policy" $user -- $prefix "$bin" \
+					$a $a-cookie-secret "$secret" 1 2>&1)
+				case $o in
+				*"$a-cookie-secret ret="[0-9]* | *"$secret_text"*)
+					not_ok "$T: the $a cookie call is refused: $o" ;;
+				*) ok "$T: the $a cookie call is refused" ;;
+				esac
+			done
 			case $out in
 			*"$secret_text"*) not_ok "$T: no byte of the secret reached the program" ;;
 			*) ok "$T: no byte of the secret reached the program" ;;
@@ -197,6 +221,118 @@ for policy in on off; do
 			check "$T: the symlink out of the tree was decided by the broker, with a record" \
 				sh -c "grep -c '\"path\":\"$secret\"' '$log' | grep -qv '^[01]\$'"
 		done
+	done
+done
+
+# --- a writable tree (granted by the kernel only if the plan proves its place fixed) ----------
+# Attacks that hold whether or not a writable tree is granted: move a subtree, or the sibling of
+# a deny exception, out to a drop box the policy lets the program fill but not read, then read it
+# there directly; link or move a secret in; enter the deny exception.
+W=$tmp/wt
+cat >"$tmp/wt.policy" <<P
+sysbroker-policy 1
+include $tmp/on.policy
+path $W read list stat
+path $W/** read write create delete list stat
+path $W/private/** deny
+path $W/private deny
+path $tmp/drop write create stat
+path $tmp/drop/** write create stat
+P
+for v in dynamic static; do
+	case $v in
+	dynamic) bin=$tmp/kg transport=trap ;;
+	static) bin=$tmp/kg-static transport=notify ;;
+	esac
+	for user in "" "--user nobody"; do
+		T="writable tree, $v ($transport)${user:+, $user}"
+		rm -rf "$W" "$tmp/drop"
+		mkdir -p "$W/pub/deep" "$W/private" "$tmp/drop"
+		echo "$secret_text" >"$W/pub/deep/f"
+		echo "$secret_text" >"$W/pub/g"
+		echo "$secret_text" >"$W/private/f"
+		chmod -R a+rwX "$W" "$tmp/drop"
+		mkworld
+		: >"$log"
+		out=$("$sb" run --log "$log" -p "$tmp/wt.policy" $user -- "$bin" \
+			rename move-deep-out "$W/pub/deep" "$tmp/drop/deep" \
+			asm deep-cookie "$tmp/drop/deep/f" r 1 open deep-open "$tmp/drop/deep/f" \
+			rename move-sibling-out "$W/pub" "$tmp/drop/pub" \
+			asm moved-cookie "$tmp/drop/pub/g" r 1 open moved-open "$tmp/drop/pub/g" \
+			rename move-into-private "$W/pub" "$W/private/pub" \
+			asm private-cookie "$W/private/f" r 1 open private-open "$W/private/f" \
+			link link-secret-in "$secret" "$W/l" asm linked-cookie "$W/l" r 1 \
+			rename move-secret-in "$secret" "$W/s" asm moved-in-cookie "$W/s" r 1 \
+			rename move-tree-away "$W" "$tmp/drop/wt" 2>&1)
+		for s in moved-cookie moved-open deep-cookie deep-open move-into-private private-cookie \
+			private-open link-secret-in linked-cookie move-secret-in moved-in-cookie \
+			move-tree-away; do
+			refused "$out" $s
+		done
+		case $out in
+		*"move-deep-out ret=0 "*"move-sibling-out ret=0 "*)
+			ok "$T: the policy lets both move to the drop box (the attack is real)" ;;
+		*) not_ok "$T: the policy lets both move to the drop box: $out" ;;
+		esac
+		case $out in
+		*"$secret_text"*) not_ok "$T: no byte of the secrets reached the program" ;;
+		*) ok "$T: no byte of the secrets reached the program" ;;
+		esac
+	done
+done
+
+# --- a setuid program in a granted tree runs without its privilege -----------------------------
+cp /usr/bin/id "$g/suid-id" 2>/dev/null && chown root:root "$g/suid-id" && chmod 4755 "$g/suid-id"
+cat >"$tmp/suid.policy" <<P
+sysbroker-policy 1
+include $tmp/on.policy
+path $g/suid-id read exec
+P
+for v in dynamic noenv; do
+	case $v in
+	dynamic) prefix= ;;
+	noenv) prefix="/usr/bin/env -u SYSBROKER_FD" ;;
+	esac
+	o=$("$sb" run --log "$log" -p "$tmp/suid.policy" --user nobody -- $prefix "$g/suid-id" -u 2>&1)
+	check "setuid under a grant ($v): runs as nobody, not root ($o)" [ "$o" = "$(id -u nobody)" ]
+done
+rm -f "$g/suid-id"
+
+# --- a granted file the policy does not let run: execveat on an fd from the direct open --------
+for v in dynamic static; do
+	case $v in
+	dynamic) bin=$tmp/kg transport=trap ;;
+	static) bin=$tmp/kg-static transport=notify ;;
+	esac
+	for user in "" "--user nobody"; do
+		T="execveat of a granted fd, $v ($transport)${user:+, $user}"
+		mkworld
+		cp /usr/bin/id "$g/prog" && chmod 755 "$g/prog"
+		: >"$log"
+		out=$("$sb" run --log "$log" -p "$tmp/on.policy" $user -- "$bin" \
+			open read-prog "$g/prog" execfd exec-prog "$g/prog" 2>&1)
+		granted "$out" read-prog "$(printf '\177ELF')"
+		refused "$out" exec-prog EACCES
+		transport=notify # an exec is always the notify transport's
+		recorded execveat "$g/prog"
+	done
+done
+
+# --- a hint the program forges before an exec costs speed only, never widens -------------------
+for policy in on off; do
+	for user in "" "--user nobody"; do
+		T="forged hint, $policy${user:+, $user}"
+		mkworld
+		: >"$log"
+		out=$("$sb" run --log "$log" -p "$tmp/$policy.policy" $user -- /usr/bin/env \
+			"SYSBROKER_KGRANTS=/:$secret:$tmp/" "$tmp/kg" open open-secret "$secret" \
+			stat stat-secret "$secret" open open-granted "$g/file.txt" 2>&1)
+		refused "$out" open-secret EACCES
+		refused "$out" stat-secret EACCES
+		granted "$out" open-granted granted-content
+		transport=trap
+		recorded openat "$secret"
+		recorded newfstatat "$secret"
 	done
 done
 
@@ -238,6 +374,24 @@ check "run says why in one line ($(cat "$tmp/r.err"))" \
 	sh -c "[ \$(wc -l <'$tmp/r.err') -eq 1 ] && grep -q 'narrowed the kernel grant' '$tmp/r.err'"
 st=$(reload_run on wider)
 check "a widening reload keeps the program (status $st)" [ "$st" = 0 -a "$(cat "$tmp/r.out")" = survived ]
+# A reload that keeps every read but lets the sandbox move a granted tree (delete on an
+# ancestor) or change it (write in it) narrows the grant as surely: the kernel rule would follow
+# the inodes wherever they go.
+cat >"$tmp/unlock-parent.policy" <<P
+sysbroker-policy 1
+include $tmp/on.policy
+path $tmp stat delete
+P
+cat >"$tmp/unlock-tree.policy" <<P
+sysbroker-policy 1
+include $tmp/on.policy
+path $g/sub/** read list stat write create delete
+P
+for u in unlock-parent unlock-tree; do
+	st=$(reload_run on $u)
+	check "a reload that unlocks the granted tree ($u) ends the program (status $st, 125 expected)" \
+		[ "$st" = 125 ]
+done
 cat >"$tmp/on-off.policy" <<P
 sysbroker-policy 1
 include $tmp/on.policy
