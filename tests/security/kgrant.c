@@ -82,6 +82,8 @@ int main(int argc, char **argv)
 			: !strcmp(op, "stat-libc") || !strcmp(op, "rename") || !strcmp(op, "link")
 				? 4
 				: 3;
+		if (!strcmp(op, "symlink"))
+			need = 4;
 		if (i + need > argc) {
 			fprintf(stderr, "missing arguments for %s\n", op);
 			return 2;
@@ -113,6 +115,8 @@ int main(int argc, char **argv)
 			r = rename(a, b);
 		else if (!strcmp(op, "link"))
 			r = link(a, b);
+		else if (!strcmp(op, "symlink"))
+			r = symlink(a, b);
 		else {
 			fprintf(stderr, "bad step %s\n", op);
 			return 2;
