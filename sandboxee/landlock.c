@@ -54,9 +54,9 @@ static int add_grant(int ruleset, const struct sb_kgrant *g)
 	struct landlock_path_beneath_attr pb = { .parent_fd = fd };
 	if (r == 0 && S_ISDIR(st.st_mode)) {
 		/* A rule on a directory holds everything beneath: a directory alone cannot be. */
-		if (g->tree)
+		if (g->tree) /* a list-only tree lets no file be read */
 			pb.allowed_access =
-				LANDLOCK_ACCESS_FS_READ_FILE |
+				((g->access & SB_KGRANT_READ) ? LANDLOCK_ACCESS_FS_READ_FILE : 0) |
 				((g->access & SB_KGRANT_LIST) ? LANDLOCK_ACCESS_FS_READ_DIR : 0);
 	} else if (r == 0 && (g->access & SB_KGRANT_READ)) {
 		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE;
