@@ -67,10 +67,13 @@ w=$tmp/w
 secret=$tmp/secret
 wg=$tmp/wg # a writable tree the kernel grants (its own directory stays)
 x=$tmp/x   # a drop box: the sandbox may put things there, never read them
+lo=$tmp/lo # a tree granted for listing only
 secret_text="KG-SECRET-$$"
 mkworld() {
-	rm -rf "$g" "$w" "$secret" "$wg" "$x"
-	mkdir -p "$g/sub" "$w" "$wg/sub" "$x"
+	rm -rf "$g" "$w" "$secret" "$wg" "$x" "$lo"
+	mkdir -p "$g/sub" "$w" "$wg/sub" "$x" "$lo"
+	echo "$secret_text" >"$lo/f"
+	chmod -R a+rX "$lo"
 	echo "wg-sub-content" >"$wg/sub/f"
 	echo "wg-content" >"$wg/file.txt"
 	echo "$secret_text" >"$secret"
@@ -105,6 +108,7 @@ path $w read write create delete list stat
 path $wg/** read write create delete list stat
 path $wg read list stat
 path $x/** write create delete stat
+path $lo/** list stat
 # The broker's /proc entry stays refused whatever a policy grants.
 path /proc/** read list stat
 P
@@ -125,6 +129,8 @@ fi
 ok "the log says the kernel enforces the grants: $(grep -o 'kernel grants: [^"]*' "$log")"
 check "the writable tree $wg is a kernel grant" \
 	sh -c "'$sb' check --explain '$tmp/on.policy' | grep -q '^  $wg  *tree read list'"
+check "the list-only tree $lo is a kernel grant for listing" \
+	sh -c "'$sb' check --explain '$tmp/on.policy' | grep -q '^  $lo  *tree list '"
 
 steps() { # the attacks, one sandboxed run
 	set -- \
@@ -160,7 +166,8 @@ steps() { # the attacks, one sandboxed run
 		rename wg-rename-file-in "$w/file.txt" "$wg/from-w" \
 		asm wg-cookie-moved-in "$wg/from-w" r 1 \
 		symlink wg-symlink-secret "$secret" "$wg/ln" \
-		asm wg-cookie-symlink "$wg/ln" r 1 open wg-open-symlink "$wg/ln"
+		asm wg-cookie-symlink "$wg/ln" r 1 open wg-open-symlink "$wg/ln" \
+		asm lo-cookie-read "$lo/f" r 1 open lo-open "$lo/f"
 	"$sb" run --log "$log" -p "$tmp/$policy.policy" $user -- $prefix "$bin" "$@" 2>&1
 }
 
@@ -206,7 +213,7 @@ for policy in on off; do
 				refused "$out" $s
 			done
 			for s in wg-cookie-moved-out wg-open-moved-out wg-cookie-symlink \
-				wg-open-symlink; do
+				wg-open-symlink lo-cookie-read lo-open; do
 				refused "$out" $s EACCES
 			done
 			granted "$out" wg-cookie-granted wg-content
