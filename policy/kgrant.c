@@ -281,6 +281,7 @@ static int read_mounts(struct facts *f)
 			break;
 		}
 		f->mounts = v;
+		v[f->nmounts] = (struct mount){ 0 };
 		r = parse_mount(line, &v[f->nmounts]);
 		if (r != 0)
 			f->nmounts++; /* on -ENOMEM too: facts_free() frees what it holds */
@@ -352,11 +353,13 @@ static enum verdict_kind special_place(const struct facts *f, const char *path)
 	static const char *const places[] = { "/proc", "/sys", "/dev" };
 	enum verdict_kind k = PROVED;
 	for (size_t i = 0; i < ELEMENTSOF(places) + f->nmounts; i++) {
-		const struct mount *m =
-			i < ELEMENTSOF(places) ? NULL : &f->mounts[i - ELEMENTSOF(places)];
-		const char *p = m ? m->point : places[i];
-		if (m && !m->kernel)
-			continue;
+		const char *p = i < ELEMENTSOF(places) ? places[i] : NULL;
+		if (!p) {
+			const struct mount *m = &f->mounts[i - ELEMENTSOF(places)];
+			if (!m->kernel)
+				continue;
+			p = m->point;
+		}
 		if (is_under(path, p))
 			return FAILED;
 		if (is_under(p, path))
