@@ -35,7 +35,8 @@ int kg_prepare(struct kgrants *kg, const struct sb_policy *policy, struct sock_f
 	r = sb_kg_exec_plan(policy, &kg->plan, &kg->exec, &why);
 	if (r == -EOPNOTSUPP) {
 		snprintf(kg->why, sizeof(kg->why),
-			 "the exec rule %s (%s:%u) is a pattern outside every kernel read grant",
+			 "the exec rule %s (%s:%u) is a pattern outside every kernel read grant, "
+			 "in a directory where new names can appear",
 			 why->pattern, why->c.origin.file ? why->c.origin.file : "?",
 			 why->c.origin.line);
 		return 0;

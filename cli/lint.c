@@ -267,6 +267,17 @@ static void perm_names(uint32_t perms, char *buf, size_t size)
 		snprintf(buf, size, "stat");
 }
 
+/*
+ * Whether s is the literal directory P of r's pattern, P then a last "**": a rule that keeps P from
+ * being deleted or renamed, so that the tree can be a kernel grant (sysbroker.policy(5)).
+ */
+static bool keeps_root(const struct sb_pathrule *s, const struct sb_pathrule *r)
+{
+	size_t n = strlen(s->pattern);
+	return s->rank.exact && strncmp(r->pattern, s->pattern, n) == 0 &&
+	       strcmp(r->pattern + n, "/**") == 0;
+}
+
 /* r (an allow) against every more specific rule s that decides paths r matches. */
 static void lint_shadowed(struct lint *l, const struct sb_pathrule *r)
 {
@@ -287,7 +298,7 @@ static void lint_shadowed(struct lint *l, const struct sb_pathrule *r)
 			continue;
 		}
 		uint32_t missing = r->perms & ~s->perms & ~(uint32_t)SB_PERM_STAT;
-		if (!missing)
+		if (!missing || (missing == SB_PERM_DELETE && keeps_root(s, r)))
 			continue;
 		perm_names(missing, lost, sizeof(lost));
 		perm_names(s->perms, has, sizeof(has));

@@ -7,10 +7,23 @@
  *    else the default) and every rule that could match a path in the tree and beats the anchor
  *    allow the access without a log and without a limit. Whatever rule decides a path in the
  *    tree is one of those, so every path in it is allowed so.
- *  - Immutable: for each of write, create and delete some layer refuses it in the whole tree by
- *    the same argument, and every ancestor of the tree refuses delete (no rename away). So no
- *    name in a granted tree can be made, moved or linked from the sandbox: the inodes the kernel
- *    grant follows stay at the paths the policy decided on.
+ *  - Fixed in place: the tree's own directory and every ancestor of it refuse delete, so no
+ *    rename (delete at the source) moves it. Its contents may change. Why that is enough:
+ *    Landlock's path-beneath check walks the CURRENT path of the file opened up to the root and
+ *    grants if it meets a rule-bearing inode, and only the inodes that carry a rule (each
+ *    grant's own directory) move with a rename. While those stay at the paths the plan proved,
+ *    the kernel grants exactly the files whose current path is beneath one, and the policy
+ *    allows every path beneath one, future names included (the rule-based proof above covers
+ *    names that do not exist yet). So: a file or directory renamed or linked into the tree is
+ *    readable there under the policy anyway (and the broker decided that move: delete at its
+ *    source, create at its new name); one renamed out is no longer beneath the rule, and the
+ *    broker decides it at its new place; a symlink resolves to its target's place, where the
+ *    kernel grants only what a rule there grants. What immutability also protected, and still
+ *    holds: each decomposed entry granted as a tree is rule-bearing too, and try_tree() asks
+ *    the same of it (fixed()); a file granted alone keeps its strict rule (file_proved()), as
+ *    its inode is the rule-bearing one and every hard link of it shares the rule. A pattern
+ *    P then a last component "**" matches P itself, so such a rule with delete lets P go: no
+ *    grant on P, unless a more specific rule for P refuses delete.
  *  - Not /proc, /sys or /dev (by name or by file system): the broker refuses some of /proc on
  *    its own (its own /proc directory, any process's memory: builtin_denied() in
  *    broker/executor.c), which a kernel grant would bypass; its other built-in refusals (device
@@ -25,8 +38,8 @@
  * or limited rule, or a writable place inside a tree only takes its own branch to the broker.
  * Symlinks and special files are never granted (the broker decides on canonical paths).
  *
- * Learn mode: the broker lets a logged denial run, so a write or a delete the policy refuses with
- * a log is not refused, and no tree is immutable: a learning policy (any layer) has an empty plan.
+ * Learn mode: the broker lets a logged denial run, so a delete the policy refuses with a log is
+ * not refused, and no grant's directory is fixed: a learning policy (any layer) has an empty plan.
  * A policy with `kernel` set (a reload) changes nothing here: it carries the kernel's syscall
  * decisions of the first policy, which the path evaluator never reads; what the kernel grants of
  * the first policy still enforce is sb_kgrant_plan_within()'s question.
@@ -268,6 +281,7 @@ static int read_mounts(struct facts *f)
 			break;
 		}
 		f->mounts = v;
+		v[f->nmounts] = (struct mount){ 0 };
 		r = parse_mount(line, &v[f->nmounts]);
 		if (r != 0)
 			f->nmounts++; /* on -ENOMEM too: facts_free() frees what it holds */
@@ -292,7 +306,8 @@ static void facts_free(struct facts *f)
 	*f = (struct facts){ 0 };
 }
 
-static int facts_build(const struct sb_policy *policy, struct facts *f)
+/* The layers' views alone (no mounts): enough for the rule-based proofs. */
+static int layers_build(const struct sb_policy *policy, struct facts *f)
 {
 	*f = (struct facts){ .policy = policy };
 	for (const struct sb_policy *l = policy; l; l = l->next)
@@ -306,7 +321,13 @@ static int facts_build(const struct sb_policy *policy, struct facts *f)
 		if (r < 0)
 			return r;
 	}
-	return read_mounts(f);
+	return 0;
+}
+
+static int facts_build(const struct sb_policy *policy, struct facts *f)
+{
+	int r = layers_build(policy, f);
+	return r < 0 ? r : read_mounts(f);
 }
 
 static bool layer_uniform(const struct layer_view *v, const char *path, const struct want *w,
@@ -332,11 +353,13 @@ static enum verdict_kind special_place(const struct facts *f, const char *path)
 	static const char *const places[] = { "/proc", "/sys", "/dev" };
 	enum verdict_kind k = PROVED;
 	for (size_t i = 0; i < ELEMENTSOF(places) + f->nmounts; i++) {
-		const struct mount *m =
-			i < ELEMENTSOF(places) ? NULL : &f->mounts[i - ELEMENTSOF(places)];
-		const char *p = m ? m->point : places[i];
-		if (m && !m->kernel)
-			continue;
+		const char *p = i < ELEMENTSOF(places) ? places[i] : NULL;
+		if (!p) {
+			const struct mount *m = &f->mounts[i - ELEMENTSOF(places)];
+			if (!m->kernel)
+				continue;
+			p = m->point;
+		}
 		if (is_under(path, p))
 			return FAILED;
 		if (is_under(p, path))
@@ -499,12 +522,23 @@ static uint32_t needed(uint32_t access)
 
 static const uint32_t changes[] = { SB_PERM_WRITE, SB_PERM_CREATE, SB_PERM_DELETE };
 
-/* Every ancestor of path refuses delete: the tree cannot be renamed away. */
-static bool ancestors_fixed(const struct sb_policy *p, const char *path)
+/* Refuses delete (so rename away too) at a, learning aside (plan_off()). */
+static bool stays(const struct sb_policy *p, const char *a)
+{
+	struct sb_decision d;
+	return sb_policy_eval_path(p, a, SB_PERM_DELETE, &d) == 0 && d.verdict != SB_ALLOW &&
+	       d.verdict != SB_BROKER;
+}
+
+/*
+ * path and every ancestor of it refuse delete: the inode at path, the one a kernel rule is on,
+ * cannot be renamed away from the place the policy decided on.
+ */
+static bool fixed(const struct sb_policy *p, const char *path)
 {
 	char a[PATH_MAX];
 	size_t n = strlen(path);
-	if (n >= sizeof(a))
+	if (n >= sizeof(a) || !stays(p, path))
 		return false;
 	memcpy(a, path, n + 1);
 	while (n > 1) {
@@ -512,8 +546,7 @@ static bool ancestors_fixed(const struct sb_policy *p, const char *path)
 			n--;
 		a[n > 1 ? n - 1 : 1] = 0;
 		n = strlen(a);
-		struct sb_decision d;
-		if (sb_policy_eval_path(p, a, SB_PERM_DELETE, &d) < 0 || d.verdict == SB_ALLOW)
+		if (!stays(p, a))
 			return false;
 	}
 	return true;
@@ -552,7 +585,7 @@ static enum verdict_kind refused_beneath(const struct facts *f, const char *path
 static enum verdict_kind try_tree(const struct facts *f, const char *path, uint32_t access)
 {
 	enum verdict_kind k = special_place(f, path), a = aliased(f, path);
-	if (k == FAILED || a == FAILED || !ancestors_fixed(f->policy, path))
+	if (k == FAILED || a == FAILED || !fixed(f->policy, path))
 		return FAILED;
 	if (a == DECOMPOSE)
 		k = DECOMPOSE;
@@ -561,11 +594,7 @@ static enum verdict_kind try_tree(const struct facts *f, const char *path, uint3
 	for (size_t i = 0; i < f->nlayers; i++)
 		if (!layer_uniform(&f->layers[i], path, &allow, &culprit))
 			return failed_on(culprit, path);
-	for (size_t c = 0; c < ELEMENTSOF(changes); c++) {
-		enum verdict_kind e = refused_beneath(f, path, changes[c]);
-		if (e != PROVED)
-			return e;
-	}
+	/* Writes, creates and deletes beneath: see the top of this file. */
 	return k;
 }
 
@@ -583,7 +612,7 @@ static bool file_proved(const struct facts *f, const char *path)
 	struct stat st;
 	if (!f->no_new_names || lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
 	    special_place(f, path) != PROVED || aliased(f, path) != PROVED ||
-	    !ancestors_fixed(f->policy, path))
+	    !fixed(f->policy, path))
 		return false;
 	uint32_t need = needed(SB_KGRANT_READ);
 	for (uint32_t b = 1; b && b <= need; b <<= 1) {
@@ -979,5 +1008,19 @@ bool sb_kgrant_plan_within(const struct sb_kgrant_plan *old, const struct sb_pol
 	facts_free(&f);
 	if (!ok && which)
 		*which = &old->grants[i ? i - 1 : 0];
+	return ok;
+}
+
+bool sb_kgrant_no_new_names(const struct sb_policy *policy, const char *dir)
+{
+	struct facts f = { 0 };
+	bool ok;
+	if (!policy || !dir || dir[0] != '/' || plan_off(policy))
+		return false;
+	ok = layers_build(policy, &f) == 0;
+	/* Nothing made or removed beneath dir, and dir itself stays where it is. */
+	ok = ok && refused_beneath(&f, dir, SB_PERM_CREATE) == PROVED &&
+	     refused_beneath(&f, dir, SB_PERM_DELETE) == PROVED && fixed(policy, dir);
+	facts_free(&f);
 	return ok;
 }

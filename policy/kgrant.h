@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * kgrant.c: kernel grants. The part of a policy the kernel can enforce by itself (Landlock): the
- * static, unlogged, unlimited read/list grants of trees nothing in the sandbox can change. The
+ * static, unlogged, unlimited read/list grants of trees whose own directory the sandbox cannot
+ * move (their contents may change; kgrant.c says why that is enough). The
  * plan is always a subset of what the policy allows: every (path, access) in it is allowed by
  * sb_policy_eval_path for every path beneath it, without a log and without a limit. Whatever
  * the kernel refuses still reaches the broker, which decides, logs and performs as before; so the
@@ -52,3 +53,10 @@ void sb_kgrant_plan_free(struct sb_kgrant_plan *plan);
  */
 bool sb_kgrant_plan_within(const struct sb_kgrant_plan *old, const struct sb_policy *policy,
 			   const struct sb_kgrant **which);
+/*
+ * Whether no name can appear or disappear at or beneath the directory dir from the sandbox: some
+ * layer refuses create, and some delete, everywhere there, and dir and its ancestors refuse
+ * delete (the plan's own proof; false for a learning policy or without memory). The files that
+ * are in dir now are then all it will hold.
+ */
+bool sb_kgrant_no_new_names(const struct sb_policy *policy, const char *dir);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kgcookie.h"
+#include "glob.h"
 #include "landlock.h"
 #include "macro.h"
 
@@ -53,9 +54,9 @@ static int add_grant(int ruleset, const struct sb_kgrant *g)
 	struct landlock_path_beneath_attr pb = { .parent_fd = fd };
 	if (r == 0 && S_ISDIR(st.st_mode)) {
 		/* A rule on a directory holds everything beneath: a directory alone cannot be. */
-		if (g->tree)
+		if (g->tree) /* a list-only tree lets no file be read */
 			pb.allowed_access =
-				LANDLOCK_ACCESS_FS_READ_FILE |
+				((g->access & SB_KGRANT_READ) ? LANDLOCK_ACCESS_FS_READ_FILE : 0) |
 				((g->access & SB_KGRANT_LIST) ? LANDLOCK_ACCESS_FS_READ_DIR : 0);
 	} else if (r == 0 && (g->access & SB_KGRANT_READ)) {
 		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE;
@@ -138,13 +139,13 @@ static bool read_covered(const struct sb_kgrant_plan *plan, const char *dir, siz
 	return false;
 }
 
-static int exec_add(struct sb_kgrant_plan *ret, const struct sb_pathrule *r)
+static int exec_add(struct sb_kgrant_plan *ret, const char *path, const struct sb_pathrule *r)
 {
 	struct sb_kgrant *v = reallocarray(ret->grants, ret->n + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	ret->grants = v;
-	char *p = strdup(r->pattern);
+	char *p = strdup(path);
 	if (!p)
 		return -ENOMEM;
 	v[ret->n++] =
@@ -152,12 +153,49 @@ static int exec_add(struct sb_kgrant_plan *ret, const struct sb_pathrule *r)
 	return 0;
 }
 
+/*
+ * A pattern whose wildcards are in its last component, in directory dir (its literal head,
+ * len bytes of r->pattern) that no kernel grant lets read: each regular file it matches now
+ * gets a rule of its own, when no new name can appear there (sb_kgrant_no_new_names(), so the
+ * files there now are all it will ever match). 0, -EOPNOTSUPP (left to today's answer: no kernel
+ * grants) or -ENOMEM.
+ */
+static int exec_expand(const struct sb_policy *policy, const struct sb_pathrule *r, size_t len,
+		       struct sb_kgrant_plan *ret)
+{
+	char dir[PATH_MAX];
+	if (len == 0 || len >= sizeof(dir) || strchr(r->pattern + len + 1, '/') ||
+	    strstr(r->pattern, "**"))
+		return -EOPNOTSUPP;
+	memcpy(dir, r->pattern, len);
+	dir[len] = 0;
+	if (!sb_kgrant_no_new_names(policy, dir))
+		return -EOPNOTSUPP;
+	DIR *d = opendir(dir);
+	if (!d)
+		return 0; /* nothing there now, nor later */
+	int e = 0;
+	for (struct dirent *de; e == 0 && (de = readdir(d));) {
+		char path[PATH_MAX];
+		struct stat st;
+		if (snprintf(path, sizeof(path), "%s/%s", len > 1 ? dir : "", de->d_name) >=
+			    (int)sizeof(path) ||
+		    !sb_glob_match(r->pattern, path) || lstat(path, &st) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		e = exec_add(ret, path, r);
+	}
+	closedir(d);
+	return e;
+}
+
 int sb_kg_exec_plan(const struct sb_policy *policy, const struct sb_kgrant_plan *plan,
 		    struct sb_kgrant_plan *ret, const struct sb_pathrule **why)
 {
+	int e = 0;
 	*ret = (struct sb_kgrant_plan){ 0 };
-	for (const struct sb_policy *l = policy; l; l = l->next)
-		for (size_t i = 0; i < l->npaths; i++) {
+	for (const struct sb_policy *l = policy; e == 0 && l; l = l->next)
+		for (size_t i = 0; e == 0 && i < l->npaths; i++) {
 			const struct sb_pathrule *r = &l->paths[i];
 			if (r->c.verdict != SB_ALLOW || !(r->perms & SB_PERM_EXEC) ||
 			    r->pattern[0] != '/')
@@ -165,23 +203,24 @@ int sb_kg_exec_plan(const struct sb_policy *policy, const struct sb_kgrant_plan 
 			size_t lit = strcspn(r->pattern, "*?[{\\");
 			if (r->pattern[lit] == 0) {
 				/* A literal file: readable under the plan, or a rule of its own. */
-				if (!read_covered(plan, r->pattern, lit) && exec_add(ret, r) < 0) {
-					sb_kgrant_plan_free(ret);
-					return -ENOMEM;
-				}
+				if (!read_covered(plan, r->pattern, lit))
+					e = exec_add(ret, r->pattern, r);
 				continue;
 			}
-			/* A pattern: the directory of its literal head must be read-granted. */
+			/* A pattern: its literal directory read-granted, or its files listed. */
 			while (lit > 0 && r->pattern[lit - 1] != '/')
 				lit--;
-			if (!read_covered(plan, r->pattern, lit > 1 ? lit - 1 : lit)) {
+			size_t dlen = lit > 1 ? lit - 1 : lit;
+			if (!read_covered(plan, r->pattern, dlen))
+				e = exec_expand(policy, r, dlen, ret);
+			if (e == -EOPNOTSUPP)
 				*why = r;
-				sb_kgrant_plan_free(ret);
-				*ret = (struct sb_kgrant_plan){ 0 };
-				return -EOPNOTSUPP;
-			}
 		}
-	return 0;
+	if (e < 0) {
+		sb_kgrant_plan_free(ret);
+		*ret = (struct sb_kgrant_plan){ 0 };
+	}
+	return e;
 }
 
 /* The hint's form of a grant: "P/" for a tree (so that "/a" never covers "/ab"), "P" alone. */

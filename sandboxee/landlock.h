@@ -36,9 +36,11 @@ int sb_landlock_ruleset(const struct sb_kgrant_plan *plan, const struct sb_kgran
  * interpreter the kernel opens), so a domain that handles READ_FILE must let the kernel read
  * every file the policy lets the program execute. *ret: the exec rules' files outside the plan's
  * read grants (literal paths, read-only rules of their own in the domain; the program may then
- * read such a file by its own direct call, as it may map it by executing it). Returns 0, or
- * -EOPNOTSUPP with *why set to the exec rule, a pattern outside every read grant of the plan,
- * which Landlock cannot express: no kernel grants then. -ENOMEM.
+ * read such a file by its own direct call, as it may map it by executing it). A pattern outside
+ * the plan's read grants, with wildcards in its last component only, in a directory where no
+ * name can appear or go (sb_kgrant_no_new_names()), adds a rule for each regular file it matches
+ * now. Returns 0, or -EOPNOTSUPP with *why set to an exec rule that is none of these, which
+ * Landlock cannot express: no kernel grants then. -ENOMEM.
  */
 int sb_kg_exec_plan(const struct sb_policy *policy, const struct sb_kgrant_plan *plan,
 		    struct sb_kgrant_plan *ret, const struct sb_pathrule **why);

@@ -152,6 +152,8 @@ int main(int argc, char **argv)
 					   !strcmp(op, "i386")
 				   ? 4
 				   : 3;
+		if (!strcmp(op, "symlink"))
+			need = 4;
 		if (i + need > argc) {
 			fprintf(stderr, "missing arguments for %s\n", op);
 			return 2;
@@ -207,6 +209,8 @@ int main(int argc, char **argv)
 			printf("%s fd=%ld\n", name, r);
 			i += need;
 			continue;
+		} else if (!strcmp(op, "symlink")) {
+			r = symlink(a, b);
 		} else {
 			fprintf(stderr, "bad step %s\n", op);
 			return 2;

@@ -65,15 +65,23 @@ cp "$kg_static" "$tmp/kg-static"
 g=$tmp/g
 w=$tmp/w
 secret=$tmp/secret
+wg=$tmp/wg # a writable tree the kernel grants (its own directory stays)
+x=$tmp/x   # a drop box: the sandbox may put things there, never read them
+lo=$tmp/lo # a tree granted for listing only
 secret_text="KG-SECRET-$$"
 mkworld() {
-	rm -rf "$g" "$w" "$secret"
-	mkdir -p "$g/sub" "$w"
+	rm -rf "$g" "$w" "$secret" "$wg" "$x" "$lo"
+	mkdir -p "$g/sub" "$w" "$wg/sub" "$x" "$lo"
+	echo "$secret_text" >"$lo/f"
+	chmod -R a+rX "$lo"
+	echo "wg-sub-content" >"$wg/sub/f"
+	echo "wg-content" >"$wg/file.txt"
 	echo "$secret_text" >"$secret"
 	echo "granted-content" >"$g/file.txt"
 	echo "w-content" >"$w/file.txt"
 	ln -s ../secret "$g/out"
-	chmod -R a+rX "$g" "$w"
+	chmod -R a+rwX "$wg" "$x" "$w"
+	chmod -R a+rX "$g"
 	chmod 644 "$secret"
 	echo "WO-$secret_text" >"$tmp/wo"
 	chmod 666 "$tmp/wo"
@@ -100,6 +108,10 @@ path $g read list stat
 path $g/** read list stat
 path $w/** read write create delete list stat
 path $w read write create delete list stat
+path $wg/** read write create delete list stat
+path $wg read list stat
+path $x/** write create delete stat
+path $lo/** list stat
 # The broker's /proc entry stays refused whatever a policy grants.
 path /proc/** read list stat
 P
@@ -118,6 +130,10 @@ if ! grep -q '"kernel grants: [0-9]* (Landlock ABI' "$log"; then
 	exit 0
 fi
 ok "the log says the kernel enforces the grants: $(grep -o 'kernel grants: [^"]*' "$log")"
+check "the writable tree $wg is a kernel grant" \
+	sh -c "'$sb' check --explain '$tmp/on.policy' | grep -q '^  $wg  *tree read list'"
+check "the list-only tree $lo is a kernel grant for listing" \
+	sh -c "'$sb' check --explain '$tmp/on.policy' | grep -q '^  $lo  *tree list '"
 
 steps() { # the attacks, one sandboxed run
 	set -- \
@@ -150,7 +166,18 @@ steps() { # the attacks, one sandboxed run
 		asm cookie-proc-root "/proc/self/root$secret" r 1 \
 		asm cookie-proc-root-granted "/proc/self/root$g/file.txt" r 1 \
 		wronly wo "$tmp/wo" asm cookie-fd-reopen /proc/self/fd/@FD r 1 \
-		open fd-reopen /proc/self/fd/@FD
+		open fd-reopen /proc/self/fd/@FD \
+		asm wg-cookie-granted "$wg/file.txt" r 1 \
+		rename wg-rename-secret-in "$secret" "$wg/s" \
+		link wg-link-secret-in "$secret" "$wg/l" \
+		rename wg-rename-root "$wg" "$x/wg" \
+		rename wg-rename-sub-out "$wg/sub" "$x/sub" \
+		asm wg-cookie-moved-out "$x/sub/f" r 1 open wg-open-moved-out "$x/sub/f" \
+		rename wg-rename-file-in "$w/file.txt" "$wg/from-w" \
+		asm wg-cookie-moved-in "$wg/from-w" r 1 \
+		symlink wg-symlink-secret "$secret" "$wg/ln" \
+		asm wg-cookie-symlink "$wg/ln" r 1 open wg-open-symlink "$wg/ln" \
+		asm lo-cookie-read "$lo/f" r 1 open lo-open "$lo/f"
 	"$sb" run --log "$log" -p "$tmp/$policy.policy" $user -- $prefix "$bin" "$@" 2>&1
 }
 
@@ -204,13 +231,34 @@ for policy in on off; do
 			*) ok "$T: no byte of the secret reached the program" ;;
 			esac
 			world_kept
+			# The writable granted tree: what moves in is read as the policy says there,
+			# what moves out is decided where it lands, the tree itself stays.
+			for s in wg-rename-secret-in wg-link-secret-in wg-rename-root; do
+				refused "$out" $s
+			done
+			for s in wg-cookie-moved-out wg-open-moved-out wg-cookie-symlink \
+				wg-open-symlink lo-cookie-read lo-open; do
+				refused "$out" $s EACCES
+			done
+			granted "$out" wg-cookie-granted wg-content
+			granted "$out" wg-cookie-moved-in w-content
+			for s in wg-rename-sub-out wg-rename-file-in wg-symlink-secret; do
+				case $out in
+				*"$s ret=0 "*) ok "$T: $s is allowed by the policy" ;;
+				*) not_ok "$T: $s is allowed by the policy: $(printf '%s\n' "$out" | grep "^$s ")" ;;
+				esac
+			done
+			check "$T: the granted tree stayed, the secret did not move into it" \
+				[ -d "$wg" -a ! -e "$x/wg" -a ! -e "$wg/s" -a ! -e "$wg/l" -a -f "$x/sub/f" ]
+			recorded openat "$x/sub/f"
 			# The program's own cookie call on the secret: under the domain the kernel
 			# refuses it (its record is Landlock's, in the kernel's audit log); without
 			# grants no filter lets the cookie through, so the broker decides and logs it.
 			if [ $v = dynamic ] && [ -z "$user" ]; then
 				k=$(grep '"syscall":"openat"' "$log" | grep "\"path\":\"$secret\"" |
 					grep '"flags":"O_RDONLY"' | grep -c '"transport":"notify"')
-				want=$([ $policy = on ] && echo 1 || echo 2)
+				# (off: the symlink's cookie call too, which resolves to the secret)
+				want=$([ $policy = on ] && echo 1 || echo 3)
 				check "$T: the program's cookie call went to the $([ $policy = on ] && echo kernel || echo broker) ($k broker records of the secret's plain opens over notify, $want expected)" \
 					[ "$k" = "$want" ]
 			fi
@@ -387,11 +435,15 @@ sysbroker-policy 1
 include $tmp/on.policy
 path $g/sub/** read list stat write create delete
 P
-for u in unlock-parent unlock-tree; do
-	st=$(reload_run on $u)
-	check "a reload that unlocks the granted tree ($u) ends the program (status $st, 125 expected)" \
-		[ "$st" = 125 ]
-done
+st=$(reload_run on unlock-parent)
+check "a reload that lets the granted tree's parent be deleted ends the program (status $st, 125 expected)" \
+	[ "$st" = 125 ]
+# Writable contents do not spoil a tree grant (only its own directory must stay put): the grant
+# still holds under the new policy, so the program goes on.
+st=$(reload_run on unlock-tree)
+check "a reload that makes part of a granted tree writable keeps the program (status $st)" \
+	[ "$st" = 0 -a "$(cat "$tmp/r.out")" = survived ]
+check "... and the reload took effect" grep -q '"decision":"reload"' "$log"
 cat >"$tmp/on-off.policy" <<P
 sysbroker-policy 1
 include $tmp/on.policy

@@ -188,39 +188,53 @@ static void test_log_or_limit_beneath(void **state)
 	}
 }
 
-static void test_mutable_excluded(void **state)
+/*
+ * A writable tree is granted: its rule is on its own directory, which must stay where it is
+ * (delete refused there and above); what is beneath may change, every name there being readable.
+ */
+static void test_writable_tree(void **state)
 {
-	static const char *const changes[] = { "write", "create", "delete" };
-	for (size_t i = 0; i < 3; i++) {
+	static const char *const changes[] = { "write", "create", "delete", "write create delete" };
+	for (size_t i = 0; i < 4; i++) {
 		char text[512];
-		/* Anywhere beneath: that branch goes to the broker. */
-		snprintf(text, sizeof(text), "path @/** read list\npath @/a/x/** read %s\n",
+		/* Anywhere beneath: the whole tree still. */
+		snprintf(text, sizeof(text), "path @/** read list\npath @/a/x/** read list %s\n",
 			 changes[i]);
 		struct sb_policy *p = load(text);
 		struct sb_kgrant_plan plan = plan_of(p);
-		assert_null(find(&plan, ""));
-		assert_null(find(&plan, "a"));
-		assert_null(find(&plan, "a/x"));
-		assert_non_null(find(&plan, "b"));
-		/* A file grant only where no name can be made anywhere (no link to it either). */
-		if (i == 1)
-			assert_null(find(&plan, "a/y.txt"));
-		else
-			assert_non_null(find(&plan, "a/y.txt"));
+		assert_int_equal(plan.n, 1);
+		assert_true(find(&plan, "") && find(&plan, "")->tree);
 		sb_kgrant_plan_free(&plan);
 		sb_policy_free(p);
-		/* At the top: nothing. */
+		/* At the top: the pattern matches the root itself, which may then go. */
 		snprintf(text, sizeof(text), "path @/** read list %s\n", changes[i]);
 		p = load(text);
 		plan = plan_of(p);
-		assert_int_equal(plan.n, 0);
-		assert_int_equal(plan.skipped, 1);
+		assert_int_equal(plan.n, i == 2 || i == 3 ? 0 : 1);
+		sb_kgrant_plan_free(&plan);
+		sb_policy_free(p);
+		/* ... unless a rule of its own keeps it. */
+		snprintf(text, sizeof(text), "path @/** read list %s\npath @ read list\n",
+			 changes[i]);
+		p = load(text);
+		plan = plan_of(p);
+		assert_int_equal(plan.n, 1);
+		assert_true(find(&plan, "")->tree);
 		sb_kgrant_plan_free(&plan);
 		sb_policy_free(p);
 	}
-	/* Delete on an ancestor: the tree could be renamed away. */
-	struct sb_policy *p = load("path @/a/** read list\npath @ delete\n");
+	/* A decomposed child whose own directory may go is not granted; its siblings are. */
+	struct sb_policy *p =
+		load("path @/** read list\npath @/a/secret deny\npath @/a/x read list delete\n");
 	struct sb_kgrant_plan plan = plan_of(p);
+	assert_null(find(&plan, "a/x"));
+	assert_non_null(find(&plan, "b"));
+	assert_non_null(find(&plan, "a/y.txt"));
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+	/* Delete on an ancestor: the tree could be renamed away. */
+	p = load("path @/a/** read list\npath @ delete\n");
+	plan = plan_of(p);
 	assert_int_equal(plan.n, 0);
 	sb_kgrant_plan_free(&plan);
 	sb_policy_free(p);
@@ -228,6 +242,32 @@ static void test_mutable_excluded(void **state)
 	plan = plan_of(p);
 	assert_int_equal(plan.n, 0);
 	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+	/* A file alone keeps its strict rule: nothing may change it, nor make a name anywhere. */
+	p = load("path @/** read list write\npath @ read list\npath @/b/** deny\n");
+	plan = plan_of(p);
+	assert_null(find(&plan, "c.txt"));
+	assert_non_null(find(&plan, "a"));
+	sb_kgrant_plan_free(&plan);
+	sb_policy_free(p);
+}
+
+/* No name can appear or go beneath a directory: the exec patterns' question. */
+static void test_no_new_names(void **state)
+{
+	char a[PATH_MAX];
+	snprintf(a, sizeof(a), "%s/a", root);
+	struct sb_policy *p = load("path @/a/** stat\npath @/a/x* exec\n");
+	assert_true(sb_kgrant_no_new_names(p, a));
+	sb_policy_free(p);
+	p = load("path @/a/** stat\npath @/a/x/** create\n");
+	assert_false(sb_kgrant_no_new_names(p, a));
+	sb_policy_free(p);
+	p = load("path @/a/** stat\npath @/a/y.txt delete\n");
+	assert_false(sb_kgrant_no_new_names(p, a));
+	sb_policy_free(p);
+	p = load("path @/a/** stat\npath @ delete\n"); /* a's parent: a may be renamed away */
+	assert_false(sb_kgrant_no_new_names(p, a));
 	sb_policy_free(p);
 }
 
@@ -255,8 +295,11 @@ static void test_file_links(void **state)
 	unlink(b);
 	p = load("path @/c.txt read\npath /var/tmp/** read create\n");
 	plan = plan_of(p);
-	assert_int_equal(plan.n, 0);
-	assert_int_equal(plan.skipped, 2); /* the /var/tmp tree too: it may be written */
+	/* c.txt could be linked into /var/tmp; that tree is granted (it is readable everywhere). */
+	assert_null(find(&plan, "c.txt"));
+	assert_int_equal(plan.n, 1);
+	assert_string_equal(plan.grants[0].path, "/var/tmp");
+	assert_int_equal(plan.skipped, 1);
 	sb_kgrant_plan_free(&plan);
 	sb_policy_free(p);
 }
@@ -417,7 +460,7 @@ static void test_within(void **state)
 	sb_policy_free(old);
 }
 
-/* --- The property: every path beneath a grant is allowed, unlogged, and cannot change ------- */
+/* --- The property: every path beneath a grant is allowed, unlogged; its own directory stays - */
 
 #define PROP_MAX 64
 
@@ -461,9 +504,19 @@ static void random_tree(struct rtree *t)
 static void random_rule(const struct rtree *t, char *out, size_t size)
 {
 	static const char *const perms[] = {
-		"read list",   "read",        "list", "read list",     "read write",
-		"read create", "list delete", "deny", "read list log", "read list at most 3 times",
+		"read list",
+		"read",
+		"list",
+		"read list",
+		"read write",
+		"read create",
+		"list delete",
+		"deny",
+		"read list log",
+		"read list at most 3 times",
 		"stat",
+		"read list write create delete",
+		"read list write create delete",
 	};
 	const char *rel = t->rel[rand() % t->n];
 	const char *sep = *rel ? "/" : "";
@@ -535,16 +588,16 @@ static unsigned check_paths(const struct sb_policy *p, const struct sb_kgrant_pl
 			assert_allowed(p, path, SB_PERM_READ);
 		if ((g->access & SB_KGRANT_LIST) && t->dir[i])
 			assert_allowed(p, path, SB_PERM_LIST);
-		assert_refused(p, path, SB_PERM_WRITE);
-		assert_refused(p, path, SB_PERM_CREATE);
-		assert_refused(p, path, SB_PERM_DELETE);
-		if (t->dir[i] && g->tree) {
-			assert_refused(p, fresh, SB_PERM_CREATE);
-			if (g->access & SB_KGRANT_READ)
-				assert_allowed(p, fresh, SB_PERM_READ);
+		if (!g->tree) {
+			assert_refused(p, path, SB_PERM_WRITE);
+			assert_refused(p, path, SB_PERM_CREATE);
+			assert_refused(p, path, SB_PERM_DELETE);
 		}
+		/* A name made there (or moved, or linked there) is allowed as the rest. */
+		if (t->dir[i] && g->tree && (g->access & SB_KGRANT_READ))
+			assert_allowed(p, fresh, SB_PERM_READ);
 	}
-	/* No ancestor of a grant may be deleted (renamed away). */
+	/* No grant, nor an ancestor of one, may be deleted (renamed away). */
 	for (size_t i = 0; i < plan->n; i++) {
 		struct stat st;
 		if (!plan->grants[i].tree) {
@@ -561,6 +614,7 @@ static unsigned check_paths(const struct sb_policy *p, const struct sb_kgrant_pl
 		}
 		char a[PATH_MAX];
 		snprintf(a, sizeof(a), "%s", plan->grants[i].path);
+		assert_refused(p, a, SB_PERM_DELETE); /* the rule-bearing inode stays */
 		for (char *s = strrchr(a, '/'); s && s != a; s = strrchr(a, '/')) {
 			*s = 0;
 			assert_refused(p, a, SB_PERM_DELETE);
@@ -606,7 +660,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plain_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deny_decomposed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_or_limit_beneath, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mutable_excluded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writable_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_new_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_links, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_skipped, setup, teardown),
