@@ -140,7 +140,7 @@ static int eval_syscall_one(const struct sb_policy *p, int nr, const uint64_t ar
  * then written last; the rule earlier in the array among rules of one position, as a scan in
  * array order keeps the first. A total order: the winner does not depend on the order of visits.
  */
-static bool path_rule_beats(const struct sb_pathrule *a, const struct sb_pathrule *b)
+bool sb_pathrule_beats(const struct sb_pathrule *a, const struct sb_pathrule *b)
 {
 	int c = sb_glob_compare(&a->rank, &b->rank);
 	if (c != 0)
@@ -159,7 +159,7 @@ struct pick {
 
 static void pick_path(struct pick *k, const struct sb_pathrule *r)
 {
-	if (path_rule_matches(r, k->v) && (!k->best || path_rule_beats(r, k->best)))
+	if (path_rule_matches(r, k->v) && (!k->best || sb_pathrule_beats(r, k->best)))
 		k->best = r;
 }
 

@@ -49,6 +49,11 @@ int sb_policy_eval_net(const struct sb_policy *policy, uint32_t op, const struct
 bool sb_sysrule_matches(const struct sb_sysrule *r, const uint64_t args[6]);
 bool sb_sysrule_beats(const struct sb_sysrule *a, const struct sb_sysrule *b);
 /*
+ * Whether path rule a outranks b where both match: more specific, then written later, then
+ * earlier in the array (a total order, so the winner never depends on the order of visits).
+ */
+bool sb_pathrule_beats(const struct sb_pathrule *a, const struct sb_pathrule *b);
+/*
  * Learn mode. A kernel rule the compiler may hand to the broker when learning: a logged deny or
  * a kill written in the policy (not the built-in set, not the runtime's or launcher's rules) on a
  * syscall that is not brokered. The broker still enforces a learnable decision when the call

@@ -411,17 +411,6 @@ static enum verdict_kind aliased(const struct facts *f, const char *path)
 	return k;
 }
 
-/* Does a beat b? As the evaluator ranks them: specificity, then written last, then array order. */
-static bool beats(const struct sb_pathrule *a, const struct sb_pathrule *b)
-{
-	int c = sb_glob_compare(&a->rank, &b->rank);
-	if (c != 0)
-		return c > 0;
-	if (a->c.seq != b->c.seq)
-		return a->c.seq > b->c.seq;
-	return a < b;
-}
-
 /*
  * Whether r matches path and all beneath it: G then a last component "**", where G matches path
  * or one of its ancestors.
@@ -473,7 +462,7 @@ struct scan {
 static bool find_anchor(const struct sb_pathrule *r, void *userdata)
 {
 	struct scan *s = userdata;
-	if ((!s->anchor || beats(r, s->anchor)) && covers(r, s->path))
+	if ((!s->anchor || sb_pathrule_beats(r, s->anchor)) && covers(r, s->path))
 		s->anchor = r;
 	return true;
 }
@@ -481,8 +470,8 @@ static bool find_anchor(const struct sb_pathrule *r, void *userdata)
 static bool find_culprit(const struct sb_pathrule *r, void *userdata)
 {
 	struct scan *s = userdata;
-	if (r == s->anchor || (s->anchor && !beats(r, s->anchor)) || rule_answers(r, s->w) ||
-	    !sb_glob_could_match_beneath(r->pattern, s->path))
+	if (r == s->anchor || (s->anchor && !sb_pathrule_beats(r, s->anchor)) ||
+	    rule_answers(r, s->w) || !sb_glob_could_match_beneath(r->pattern, s->path))
 		return true;
 	s->culprit = r;
 	return false;
