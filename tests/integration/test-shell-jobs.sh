@@ -6,6 +6,8 @@
 #     test-shell-jobs.sh SYSBROKER SOURCE_ROOT
 set -u
 sb=$1
+# meson sets LD_LIBRARY_PATH for the build tree; the policies grant no such directory.
+unset LD_LIBRARY_PATH
 src=$(cd "$2" && pwd)
 . "$src/tests/tap.sh"
 
@@ -27,12 +29,12 @@ for t in trap notify; do
 	for u in "" "--user nobody"; do
 		T="$t ${u:-as root}"
 		: >"$tmp/log"
-		"$sb" run $u --timeout 60 --log "$tmp/log" -p "$src/examples/policies/build.policy" \
-			-e PATH=/usr/bin:/bin -- $pre /bin/sh -c 'sleep 0.2 & wait'
+		"$sb" run $u --timeout 60 --cwd / --log "$tmp/log" -p "$src/examples/policies/build.policy" \
+			-e PATH=/usr/bin:/bin -e PWD=/ -- $pre /bin/sh -c 'sleep 0.2 & wait'
 		rc=$?
 		check "$T: sh -c 'sleep 0.2 & wait' finishes under build.policy (exit $rc)" [ $rc -eq 0 ]
-		"$sb" run $u --timeout 60 --log "$tmp/log" -p "$src/examples/policies/build.policy" \
-			-e PATH=/usr/bin:/bin -- $pre /bin/sh -c "$script"
+		"$sb" run $u --timeout 60 --cwd / --log "$tmp/log" -p "$src/examples/policies/build.policy" \
+			-e PATH=/usr/bin:/bin -e PWD=/ -- $pre /bin/sh -c "$script"
 		rc=$?
 		check "$T: jobs, wait \$!, pipes, \$(...), here-documents, traps (exit $rc, natively 7)" \
 			[ $rc -eq 7 ]
