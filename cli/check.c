@@ -221,10 +221,9 @@ static int explain_kgrants(const struct sb_policy *p, FILE *f)
 	fputs("\nkernel grants (read-only, enforced by the kernel where it can; the broker "
 	      "decides everything else):\n",
 	      f);
-	if (p->kernel_grants_off)
-		fputs("  (off: kernel-grants off)\n", f);
-	else if (p->learn)
-		fputs("  (none in learn mode)\n", f);
+	char why[PATH_MAX + 160];
+	if (sb_kgrant_off(p, why, sizeof(why)))
+		fprintf(f, "  (none: %s)\n", why);
 	else if (!plan.n)
 		fputs("  (none)\n", f);
 	for (size_t i = 0; i < plan.n; i++) {

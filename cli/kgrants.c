@@ -20,10 +20,9 @@ int kg_prepare(struct kgrants *kg, const struct sb_policy *policy, struct sock_f
 	if (r < 0)
 		return r;
 	if (kg->plan.n == 0) {
-		snprintf(kg->why, sizeof(kg->why), "%s",
-			 policy->kernel_grants_off ? "the policy says kernel-grants off"
-			 : policy->learn           ? "learn mode"
-						   : "the policy has no static read or list grant");
+		if (!sb_kgrant_off(policy, kg->why, sizeof(kg->why)))
+			snprintf(kg->why, sizeof(kg->why), "%s",
+				 "the policy has no static read or list grant");
 		return 0;
 	}
 	if (kg->abi < 0) {

@@ -27,6 +27,7 @@
 #include "net.h"
 #include "run.h"
 #include "supervise.h"
+#include "syscalls.h"
 
 /*
  * Kill every process below us, repeatedly, until none is left: forks cannot outrun SIGKILL.
@@ -202,14 +203,27 @@ static int reload_read(struct loop_ctx *lc, struct loaded **ret, char *msg, size
 static void reload_narrows(struct sb_broker *b, struct loop_ctx *lc, const struct sb_policy *p)
 {
 	const struct sb_kgrant *w = NULL;
-	char what[PATH_MAX + 160];
+	char what[PATH_MAX + 160], rule[PATH_MAX + 80] = "";
 
 	if (!lc->kplan || sb_kgrant_plan_within(lc->kplan, p, &w) || !w)
 		return;
-	snprintf(what, sizeof(what), "%s (%s:%u), narrowed by the reload of %s", w->path,
-		 w->origin.file ? w->origin.file : "?", w->origin.line, lc->policy_path);
+	/* Or a rule on a call the handler's direct try answers without reading it. */
+	const struct sb_sysrule *sr = sb_kgrant_ruled_call(p);
+	if (sr) {
+		const char *name = sb_syscall_name(sr->nr);
+		snprintf(rule, sizeof(rule), "a rule on %s (%s:%u)", name ? name : "?",
+			 sr->c.origin.file ? sr->c.origin.file : "?", sr->c.origin.line);
+		snprintf(what, sizeof(what), "%s: the reload of %s adds %s", w->path,
+			 lc->policy_path, rule);
+	} else
+		snprintf(what, sizeof(what), "%s (%s:%u), narrowed by the reload of %s", w->path,
+			 w->origin.file ? w->origin.file : "?", w->origin.line, lc->policy_path);
 	sb_audit_event(sb_broker_log(b), 0, "reload-kill", "grant", what);
-	if (!lc->st->narrowed)
+	if (!lc->st->narrowed && sr)
+		say("a reload added %s, which the kernel grants would pass over: the sandbox is "
+		    "ended (kernel-grants off keeps a program through such reloads)",
+		    rule);
+	else if (!lc->st->narrowed)
 		say("a reload narrowed the kernel grant %s: the sandbox is ended (kernel-grants "
 		    "off keeps a program through such reloads)",
 		    what);

@@ -68,6 +68,27 @@ static inline void sb_kg_prefix_ret(struct sock_filter out[SB_KG_PREFIX_LEN], ui
 	out[SB_KG_PREFIX_LEN - 1].k = ret;
 }
 
+/*
+ * Every trapped call the handler's direct try may answer without the broker (sandboxee/direct.c
+ * serves only these). The try never reads the policy's syscall rules, so a policy in which any
+ * rule names one of them gets no kernel grants (sb_kgrant_ruled_call()): the try would pass over
+ * a `deny newfstatat if ...` that the broker would apply.
+ */
+static const long sb_kg_direct_calls[] = {
+	SYS_openat, SYS_newfstatat, SYS_readlinkat,
+#ifdef SYS_open
+	SYS_open,   SYS_stat,       SYS_lstat,      SYS_readlink,
+#endif
+};
+
+static inline int sb_kg_direct_call(long nr)
+{
+	for (size_t i = 0; i < sizeof(sb_kg_direct_calls) / sizeof(sb_kg_direct_calls[0]); i++)
+		if (sb_kg_direct_calls[i] == nr)
+			return 1;
+	return 0;
+}
+
 /* Whether prog starts with the prefix (the runtime checks the filter the broker sent). */
 static inline int sb_kg_has_prefix(const struct sock_filter *prog, size_t len)
 {

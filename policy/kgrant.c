@@ -57,8 +57,10 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "kgcookie.h"
 #include "kgrant.h"
 #include "macro.h"
+#include "syscalls.h"
 #include "util.h"
 
 #define MAX_GRANTS 4096 /* grants in one plan; past it, rules are left to the broker */
@@ -838,13 +840,42 @@ static bool candidate(const struct sb_pathrule *r)
 	       r->pattern[0] == '/';
 }
 
-/* Whether any layer turns the plan off, or learns (see the top of this file). */
-static bool plan_off(const struct sb_policy *policy)
+const struct sb_sysrule *sb_kgrant_ruled_call(const struct sb_policy *policy)
 {
 	for (const struct sb_policy *l = policy; l; l = l->next)
-		if (l->kernel_grants_off || l->learn)
-			return true;
-	return false;
+		for (size_t i = 0; i < l->nsys; i++)
+			if (sb_kg_direct_call(l->sys[i].nr))
+				return &l->sys[i];
+	return NULL;
+}
+
+bool sb_kgrant_off(const struct sb_policy *policy, char *why, size_t size)
+{
+	const char *w = NULL;
+	for (const struct sb_policy *l = policy; l && !w; l = l->next)
+		w = l->kernel_grants_off ? "the policy says kernel-grants off"
+		    : l->learn           ? "learn mode"
+					 : NULL;
+	if (w) {
+		snprintf(why, size, "%s", w);
+		return true;
+	}
+	const struct sb_sysrule *r = sb_kgrant_ruled_call(policy);
+	if (!r)
+		return false;
+	const char *name = sb_syscall_name(r->nr);
+	snprintf(why, size,
+		 "the syscall rule for %s (%s:%u) would not be applied to the calls the kernel "
+		 "answers",
+		 name ? name : "?", r->c.origin.file ? r->c.origin.file : "?", r->c.origin.line);
+	return true;
+}
+
+/* Whether any layer turns the plan off (see sb_kgrant_off()). */
+static bool plan_off(const struct sb_policy *policy)
+{
+	char why[8];
+	return sb_kgrant_off(policy, why, sizeof(why));
 }
 
 static int cmp_grants(const void *a, const void *b)
@@ -983,7 +1014,8 @@ bool sb_kgrant_plan_within(const struct sb_kgrant_plan *old, const struct sb_pol
 		return true;
 	for (const struct sb_policy *l = policy; l; l = l->next)
 		learning |= l->learn;
-	if (!policy || learning || facts_build(policy, &f) < 0)
+	/* The handler's direct try would pass over a syscall rule that names its calls. */
+	if (!policy || learning || sb_kgrant_ruled_call(policy) || facts_build(policy, &f) < 0)
 		ok = false;
 	f.no_new_names = ok && no_new_names(&f);
 	size_t i = 0;

@@ -48,6 +48,13 @@ struct sb_kgrant_plan {
 int sb_kgrant_plan(const struct sb_policy *policy, struct sb_kgrant_plan *ret);
 void sb_kgrant_plan_free(struct sb_kgrant_plan *plan);
 /*
+ * Whether a policy (any layer) has no kernel grants whatever its paths, with the reason in why:
+ * kernel-grants off, learn mode, or a syscall rule naming a call the direct try answers.
+ */
+bool sb_kgrant_off(const struct sb_policy *policy, char *why, size_t size);
+/* The first syscall rule (any layer) that names a call the direct try answers, or NULL. */
+const struct sb_sysrule *sb_kgrant_ruled_call(const struct sb_policy *policy);
+/*
  * Whether every grant of old is still allowed by policy (same test as the plan's subset rule).
  * false: a reload to policy narrows a grant the kernel already enforces; *which names the first.
  */

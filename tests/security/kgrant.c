@@ -9,6 +9,7 @@
  *       stat-libc NAME PATH COOKIE   newfstatat through syscall() (a cookie in its 4th argument)
  *       open NAME PATH               open(2) as a program calls it
  *       stat NAME PATH               stat(2) as a program calls it
+ *       readlink NAME PATH           readlink(2) as a program calls it (the target printed)
  *       rename NAME FROM TO, link NAME FROM TO
  *       openat2 NAME PATH COOKIE     openat2 read-only (the cookie in the how's mode when 1)
  *       open-cookie NAME PATH COOKIE open(2) read-only with the cookie as its mode
@@ -19,8 +20,8 @@
  *       nest NAME -                  a Landlock domain of this program's own, refusing every
  *                                    read (its refusals are logged by the kernel, not the policy's)
  * "@FD" in a PATH is the fd the last wronly step kept. "@PPID" in a PATH is this program's parent's
- * pid (the broker, under `sysbroker run`). FLAGS: r, rw, path, creat, trunc, tmpfile, dir. COOKIE:
- * 1 for the runtime's cookie, 0 for none.
+ * pid (the broker, under `sysbroker run`). FLAGS: r, rw, path, creat, trunc, tmpfile, dir,
+ * r-nonblock. COOKIE: 1 for the runtime's cookie, 0 for none.
  */
 #include <errno.h>
 #include <linux/landlock.h>
@@ -113,6 +114,7 @@ static long flags_of(const char *f)
 		  { "trunc", O_RDONLY | O_TRUNC },
 		  { "tmpfile", O_RDWR | O_TMPFILE },
 		  { "dir", O_RDONLY | O_DIRECTORY },
+		  { "r-nonblock", O_RDONLY | O_NONBLOCK },
 		  /* bits above the 32 of the kernel's int flags: the filter reads the low word */
 		  { "hi-r", (long)(1UL << 32) | O_RDONLY },
 		  { "hi-rw", (long)(1UL << 32) | O_RDWR } };
@@ -186,7 +188,12 @@ int main(int argc, char **argv)
 			r = open(a, O_RDONLY);
 		else if (!strcmp(op, "stat"))
 			r = stat(a, &st);
-		else if (!strcmp(op, "rename"))
+		else if (!strcmp(op, "readlink")) {
+			char t[256];
+			r = readlink(a, t, sizeof(t) - 1);
+			if (r >= 0)
+				printf("%s target=%.*s\n", name, (int)r, t);
+		} else if (!strcmp(op, "rename"))
 			r = rename(a, b);
 		else if (!strcmp(op, "link"))
 			r = link(a, b);

@@ -384,6 +384,46 @@ for policy in on off; do
 	done
 done
 
+# --- a syscall rule on a call the kernel would answer: no kernel grants ---------------------
+# The direct try and the cookie's prefix never read the policy's syscall rules, so a policy with a
+# rule naming one of the calls they answer has no grants, and the broker applies the rule: the
+# C library's stat, the program's own cookie open and readlink of granted files are refused.
+T=ruled
+for name in openat open stat lstat newfstatat readlink readlinkat; do
+	printf 'sysbroker-policy 1\ninclude %s\ndeny %s log if arg5 == 0x5eed\n' \
+		"$tmp/on.policy" "$name" >"$tmp/ruled.policy"
+	check "$T: a rule naming $name leaves no kernel grant" sh -c \
+		"'$sb' check --explain '$tmp/ruled.policy' | grep -q '^  (none: the syscall rule for $name (.*ruled.policy:3)'"
+done
+cat >"$tmp/ruled.policy" <<P
+sysbroker-policy 1
+include $tmp/on.policy
+deny newfstatat log if arg3 == 0
+deny openat log if arg2 & 0x800 == 0x800
+deny readlink log
+deny readlinkat log
+P
+mkworld
+for prog in kg kg-static; do
+	transport=trap
+	[ $prog = kg-static ] && transport=notify
+	for user in root nobody; do
+		T="ruled $transport $user"
+		: >"$log"
+		out=$("$sb" run --user $user --log "$log" -p "$tmp/ruled.policy" -- "$tmp/$prog" \
+			stat stat-granted "$g/file.txt" asm own-cookie-nonblock "$g/file.txt" r-nonblock 1 \
+			readlink readlink-granted "$g/file.txt" open open-granted "$g/file.txt" 2>&1)
+		refused "$out" stat-granted EPERM
+		refused "$out" own-cookie-nonblock EPERM
+		refused "$out" readlink-granted EPERM
+		granted "$out" open-granted granted-content
+		for sc in newfstatat openat readlink; do
+			check "$T: the rule's refusal of $sc has its record" sh -c \
+				"grep '\"syscall\":\"$sc\"' '$log' | grep -q '\"rule\":\"$tmp/ruled.policy:'"
+		done
+	done
+done
+
 # --- a reload that narrows a kernel grant ends the program; one that does not, does not -----
 reload_run() { # POLICY: run a sleeper, reload after the policy changed; prints the exit status
 	cp "$tmp/$1.policy" "$tmp/r.policy"
@@ -449,6 +489,18 @@ sysbroker-policy 1
 include $tmp/on.policy
 kernel-grants off
 P
+# A reload that adds a rule naming a call the direct try answers: the try cannot apply it.
+cat >"$tmp/rule-stat.policy" <<P
+sysbroker-policy 1
+include $tmp/on.policy
+deny newfstatat log if arg3 == 0
+P
+st=$(reload_run on rule-stat)
+check "a reload that adds a rule on newfstatat ends the program (status $st, 125 expected)" \
+	[ "$st" = 125 ]
+check "the record names the rule" grep -q "\"decision\":\"reload-kill\".*adds a rule on newfstatat (.*r.policy:3)" "$log"
+check "run says why in one line ($(cat "$tmp/r.err"))" \
+	sh -c "[ \$(wc -l <'$tmp/r.err') -eq 1 ] && grep -q 'added a rule on newfstatat' '$tmp/r.err'"
 st=$(reload_run on-off narrow-off)
 check "with kernel-grants off a narrowing reload keeps the program (status $st)" \
 	[ "$st" = 0 -a "$(cat "$tmp/r.out")" = survived ]
