@@ -2,15 +2,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The direct try of kernel grants (docs/design.md, "Kernel grants"): under a Landlock domain
- * that holds the plan, a trapped read-only open or stat of a path under a grant is first made by
- * the handler itself, openat with SB_KG_COOKIE, which every filter of the process lets through
+ * that holds the plan, a trapped read-only open, stat or readlink is first made by the handler
+ * itself, openat with SB_KG_COOKIE, which every filter of the process lets through
  * (common/kgcookie.h), so that Landlock decides it in the kernel. On any error the call goes to
  * the broker exactly as before: its decision, errno and record are unchanged. A stat never goes
- * through directly (Landlock does not check stat): it is an open of the file, fstat, close.
+ * through directly (Landlock does not check stat): it is an open of the file, fstat, close. A
+ * readlink is an open that does not follow the name: if it succeeds, the name is no symlink and
+ * the answer is EINVAL, which the broker would give (a symlink fails the open: the broker reads
+ * it). A name relative to a directory is tried as it is: Landlock checks what it reaches. And
+ * newfstatat(fd, "", AT_EMPTY_PATH), the C library's fstat, is fstat(fd): the broker answers it
+ * so, without a check, for the fd the caller holds.
  * Signal context: raw syscalls and static memory written before the filter was armed.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -65,75 +71,132 @@ static bool under_plan(const char *path)
 	return false;
 }
 
-enum kind { OPEN, STAT };
+enum kind { OPEN, STAT, FSTAT, READLINK };
 
-/* The call's dirfd, path, open flags and stat buffer, if it is one the try may serve. */
-static bool decode(long nr, const uint64_t a[6], long *dirfd, const char **path, long *flags,
-		   uint64_t *buf)
+/* A call the try may serve: where it names, the open that proves access, where the answer goes. */
+struct
+try {
+	enum kind kind;
+	long dirfd;
+	const char *path;
+	long flags;
+	uint64_t buf;
+};
+
+#define SB_KG_STAT_FLAGS (O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+
+/* newfstatat: by path as stat and lstat, or (AT_EMPTY_PATH, "" or NULL) the caller's own fd. */
+static bool decode_fstatat(const uint64_t a[6], struct try *t)
 {
-	const long stat_flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	*dirfd = AT_FDCWD;
-	*buf = 0;
+	const uint64_t empty = AT_EMPTY_PATH, nofollow = AT_SYMLINK_NOFOLLOW;
+	t->dirfd = (long)a[0];
+	t->path = (const char *)(uintptr_t)a[1];
+	t->buf = a[2];
+	if ((a[3] & empty) && (!t->path || !t->path[0])) {
+		/*
+		 * The fd the caller holds: the broker stats it without a check, and fstat is the
+		 * runtime's own call in every filter. AT_FDCWD (the cwd) is the broker's.
+		 */
+		t->kind = FSTAT;
+		return (a[3] & ~(empty | nofollow | (uint64_t)AT_NO_AUTOMOUNT)) == 0 &&
+		       (int)a[0] >= 0;
+	}
+	/* AT_NO_AUTOMOUNT and the rest: the broker's (an open would trigger the automount). */
+	if (a[3] & ~nofollow)
+		return false;
+	t->kind = STAT;
+	t->flags = SB_KG_STAT_FLAGS | (a[3] ? O_NOFOLLOW : 0);
+	return true;
+}
+
+/* readlink of a name that is no symlink: EINVAL, once the open proves "stat" on it. */
+static bool decode_readlink(long dirfd, uint64_t path, uint64_t size, struct try *t)
+{
+	t->kind = READLINK;
+	t->dirfd = dirfd;
+	t->path = (const char *)(uintptr_t)path;
+	t->flags = SB_KG_STAT_FLAGS | O_NOFOLLOW;
+	return (int)size > 0;
+}
+
+/* The call's arguments, if it is one the try may serve (sb_kg_direct_calls, no other). */
+static bool decode(long nr, const uint64_t a[6], struct try *t)
+{
+	*t = (struct try){ .kind = OPEN, .dirfd = AT_FDCWD };
+	if (!sb_kg_direct_call(nr))
+		return false;
 	switch (nr) {
 	case SYS_openat:
-		*dirfd = (long)a[0];
-		*path = (const char *)(uintptr_t)a[1];
-		*flags = (long)(int)a[2];
+		t->dirfd = (long)a[0];
+		t->path = (const char *)(uintptr_t)a[1];
+		t->flags = (long)(int)a[2];
 		break;
 #ifdef SYS_open
 	case SYS_open:
-		*path = (const char *)(uintptr_t)a[0];
-		*flags = (long)(int)a[1];
+		t->path = (const char *)(uintptr_t)a[0];
+		t->flags = (long)(int)a[1];
 		break;
 	case SYS_stat:
 	case SYS_lstat:
-		*path = (const char *)(uintptr_t)a[0];
-		*buf = a[1];
-		*flags = stat_flags | (nr == SYS_lstat ? O_NOFOLLOW : 0);
+		t->kind = STAT;
+		t->path = (const char *)(uintptr_t)a[0];
+		t->buf = a[1];
+		t->flags = SB_KG_STAT_FLAGS | (nr == SYS_lstat ? O_NOFOLLOW : 0);
+		break;
+	case SYS_readlink:
+		if (!decode_readlink(AT_FDCWD, a[0], a[2], t))
+			return false;
 		break;
 #endif
-	case SYS_newfstatat:
-		/* AT_EMPTY_PATH, AT_NO_AUTOMOUNT and the rest: the broker's. */
-		if (a[3] & ~(uint64_t)AT_SYMLINK_NOFOLLOW)
+	case SYS_readlinkat:
+		if (!decode_readlink((long)a[0], a[1], a[3], t))
 			return false;
-		*dirfd = (long)a[0];
-		*path = (const char *)(uintptr_t)a[1];
-		*buf = a[2];
-		*flags = stat_flags | (a[3] ? O_NOFOLLOW : 0);
+		break;
+	case SYS_newfstatat:
+		if (!decode_fstatat(a, t))
+			return false;
+		if (t->kind == FSTAT)
+			return true;
 		break;
 	default:
 		return false;
 	}
 	/* What the filters let through: read-only, nothing created, truncated or O_PATH. */
-	if ((*flags & SB_KG_FLAGS_MASK) != O_RDONLY)
+	if ((t->flags & SB_KG_FLAGS_MASK) != O_RDONLY || !t->path || !t->path[0])
 		return false;
-	/* Relative names depend on a directory the handler does not know: the broker's. */
-	return *path && (*path)[0] == '/' && under_plan(*path);
+	/* readlink "name/" follows a symlink the name is: the broker's. */
+	if (t->kind == READLINK && t->path[sb_strnlen(t->path, PATH_MAX) - 1] == '/')
+		return false;
+	/*
+	 * A relative name: the kernel resolves it from the caller's directory, and Landlock checks
+	 * the file it reaches wherever that is. An absolute one outside every grant would only be
+	 * refused: straight to the broker.
+	 */
+	return t->path[0] != '/' || under_plan(t->path);
 }
 
 bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 {
-	long dirfd, flags;
-	const char *path;
-	uint64_t buf;
+	struct try t;
 
-	if (!sb_kg_on || !decode(nr, args, &dirfd, &path, &flags, &buf))
+	if (!sb_kg_on || !decode(nr, args, &t))
 		return false;
-	long fd = raw(SYS_openat, dirfd, (long)path, flags, (long)SB_KG_COOKIE, 0, 0);
+	if (t.kind == FSTAT) {
+		*ret = raw(SYS_fstat, t.dirfd, (long)t.buf, 0, 0, 0, 0);
+		return true;
+	}
+	long fd = raw(SYS_openat, t.dirfd, (long)t.path, t.flags, (long)SB_KG_COOKIE, 0, 0);
 	if (fd < 0)
 		return false;
-	if (nr == SYS_openat
-#ifdef SYS_open
-	    || nr == SYS_open
-#endif
-	) {
+	if (t.kind == OPEN) {
 		*ret = fd;
 		return true;
 	}
-	long r = buf ? raw(SYS_fstat, fd, (long)buf, 0, 0, 0, 0) : -EFAULT;
+	long r = t.kind == READLINK ? -EINVAL : raw(SYS_fstat, fd, (long)t.buf, 0, 0, 0, 0);
 	raw(SYS_close, fd, 0, 0, 0, 0, 0);
-	if (r < 0)
+	/* A stat buffer the kernel could not write: the broker answers (EFAULT, as before). */
+	if (t.kind == STAT && r < 0)
 		return false;
-	*ret = 0;
+	*ret = t.kind == READLINK ? r : 0;
 	return true;
 }

@@ -41,6 +41,7 @@ path /etc/** read list stat
 path $tmp stat
 path $tmp/kg-static read exec
 path $tmp/work.sh read
+path $tmp/work.py read
 path $g read list stat
 path $g/** read list stat
 path $g/a/b/deep deny
@@ -57,7 +58,42 @@ find "$g" -printf '%p %y %s\\n' 2>&1 | sort
 head -c 3 "$g/rel"; echo
 "$tmp/kg-static" open o1 "$g/a/f1" stat s1 "$g/a/f2" open o2 "$g/c/out" stat s2 "$g/a/b/deep" \\
 	open o3 "$g/a/b/deep" stat s3 "$g/a"
+python3 "$tmp/work.py"
 W
+# The calls the C library makes for Python, each by every form the direct try serves: relative to
+# the cwd and to a dirfd, readlink of files, directories, symlinks and missing names, the C
+# library's fstat (newfstatat with AT_EMPTY_PATH) of open fds, a closed one and the cwd.
+cat >"$tmp/work.py" <<'Y'
+import errno, os
+def t(what, f):
+    try:
+        r = f()
+        if isinstance(r, os.stat_result):
+            r = f"{r.st_ino}|{r.st_size}|{oct(r.st_mode)}|{r.st_nlink}"
+        print(what, "ok", r)
+    except OSError as e:
+        print(what, errno.errorcode.get(e.errno, e.errno))
+for p in ("a/f1", "a/f3", "rel", "c/out", "a/b/deep", "missing", "a/f1/x", "a/../a/f2", "a//f1", "./a"):
+    t("stat " + p, lambda: os.stat(p))
+    t("lstat " + p, lambda: os.lstat(p))
+    t("readlink " + p, lambda: os.readlink(p))
+    t("open " + p, lambda: len(os.read(os.open(p, os.O_RDONLY), 64)))
+for p in ("/usr", "/usr/lib", "/etc", "a/", "rel/", "", "/proc/self/exe", "/proc/self/cwd"):
+    t("readlink " + p, lambda: os.readlink(p))
+d = os.open("a", os.O_RDONLY | os.O_DIRECTORY)
+for p in ("f1", "f3", "b", "b/deep", "../rel", "../c/out", "../../secret", "missing"):
+    t("at stat " + p, lambda: os.stat(p, dir_fd=d))
+    t("at lstat " + p, lambda: os.stat(p, dir_fd=d, follow_symlinks=False))
+    t("at readlink " + p, lambda: os.readlink(p, dir_fd=d))
+    t("at open " + p, lambda: len(os.read(os.open(p, os.O_RDONLY, dir_fd=d), 64)))
+for p in ("a/f1", "c", "rel"):
+    fd = os.open(p, os.O_RDONLY)
+    t("fstat " + p, lambda: os.fstat(fd))
+    os.close(fd)
+    t("fstat closed " + p, lambda: os.fstat(fd))
+t("fstat dir", lambda: os.fstat(d))
+t("stat cwd", lambda: os.stat("."))
+Y
 native=$(sh "$tmp/work.sh")
 for p in on off; do
 	: >"$tmp/$p.log"
@@ -73,7 +109,7 @@ check "off: the log says there are none ($(grep -o '"kernel":"[^"]*"' "$tmp/off.
 check "kernel grants on and off give the same output" [ "$out_on" = "$out_off" ]
 [ "$out_on" = "$out_off" ] || { echo "# on:"; echo "$out_on" | sed 's/^/# /'; echo "# off:"; echo "$out_off" | sed 's/^/# /'; }
 # Natively the denied file and the symlink out are readable: they differ there, and only there.
-diff_native=$(printf '%s\n' "$native" >"$tmp/n"; printf '%s\n' "$out_on" >"$tmp/o"; diff "$tmp/n" "$tmp/o" | grep '^[<>]' | grep -v -e deep -e 'c/out' -e '^> o2 ' -e '^< o2 ' -e '^. secret$' -e 'o3 ' -e 's2 ')
+diff_native=$(printf '%s\n' "$native" >"$tmp/n"; printf '%s\n' "$out_on" >"$tmp/o"; diff "$tmp/n" "$tmp/o" | grep '^[<>]' | grep -v -e deep -e 'c/out' -e '^> o2 ' -e '^< o2 ' -e '^. secret$' -e 'o3 ' -e 's2 ' -e '\.\./\.\./secret' -e 'readlink /proc/self/')
 check "the sandbox differs from native only where the policy denies${diff_native:+: $diff_native}" [ -z "$diff_native" ]
 for p in on off; do
 	for f in "$g/a/b/deep" "$tmp/secret"; do

@@ -4,6 +4,7 @@
  * outermost trees only) and which calls the direct try makes (sandboxee/direct.c). Without a
  * filter the cookie is just an ignored mode, so a try that is made succeeds on an existing file.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -95,10 +96,89 @@ static void test_try(void **state)
 	/* A symlink with lstat's O_NOFOLLOW: ELOOP, so the broker's. */
 	assert_false(tried(SYS_newfstatat, "/usr/link", AT_SYMLINK_NOFOLLOW));
 	assert_true(tried(SYS_newfstatat, "/usr/link", 0));
-	/* Relative names are the broker's. */
-	uint64_t a[6] = { (uint64_t)AT_FDCWD, (uintptr_t) "x", O_RDONLY };
+	/* Relative names are tried as they are: Landlock checks what they reach. */
 	long ret;
+	int dir = open(root, O_RDONLY | O_DIRECTORY);
+	assert_true(dir >= 0);
+	uint64_t a[6] = { (uint64_t)dir, (uintptr_t) "etc/a/x", O_RDONLY };
+	assert_true(sb_kg_try(SYS_openat, a, &ret));
+	close((int)ret);
+	a[1] = (uintptr_t) "etc/a/missing";
 	assert_false(sb_kg_try(SYS_openat, a, &ret));
+	a[1] = (uintptr_t) "";
+	assert_false(sb_kg_try(SYS_openat, a, &ret));
+	close(dir);
+}
+
+/* readlink: EINVAL for a name the open reaches without following it; the rest is the broker's. */
+static bool readlinked(long nr, const char *rel, long size, long *ret)
+{
+	char p[128], buf[64];
+	snprintf(p, sizeof(p), "%s%s", root, rel);
+	uint64_t a[6] = { (uintptr_t)p, (uintptr_t)buf, (uint64_t)size };
+	if (nr == SYS_readlinkat)
+		a[0] = (uint64_t)AT_FDCWD, a[1] = (uintptr_t)p, a[2] = (uintptr_t)buf,
+		a[3] = (uint64_t)size;
+	*ret = 1;
+	return sb_kg_try(nr, a, ret);
+}
+
+static void test_readlink(void **state)
+{
+	(void)state;
+	long ret;
+	char hint[512];
+	snprintf(hint, sizeof(hint), "%s/etc/a.conf:%s/etc/a/:%s/usr/", root, root, root);
+	sb_kg_set(hint);
+	assert_true(readlinked(SYS_readlinkat, "/usr/lib/y", 64, &ret));
+	assert_int_equal(ret, -EINVAL);
+	assert_true(readlinked(SYS_readlinkat, "/usr/lib", 64, &ret)); /* a directory */
+	assert_int_equal(ret, -EINVAL);
+#ifdef SYS_readlink
+	assert_true(readlinked(SYS_readlink, "/etc/a.conf", 64, &ret));
+	assert_int_equal(ret, -EINVAL);
+#endif
+	/* A symlink (its target is the broker's to give), a missing name, outside, a bad size. */
+	assert_false(readlinked(SYS_readlinkat, "/usr/link", 64, &ret));
+	assert_false(readlinked(SYS_readlinkat, "/usr/missing", 64, &ret));
+	assert_false(readlinked(SYS_readlinkat, "/etc/ab/z", 64, &ret));
+	assert_false(readlinked(SYS_readlinkat, "/usr/lib/y", 0, &ret));
+	assert_false(readlinked(SYS_readlinkat, "/usr/lib/y", -1, &ret));
+	/* "name/" follows a symlink: the broker's. */
+	assert_false(readlinked(SYS_readlinkat, "/usr/lib/", 64, &ret));
+}
+
+/* newfstatat(fd, "", AT_EMPTY_PATH), the C library's fstat: fstat of the caller's fd. */
+static void test_fstat(void **state)
+{
+	(void)state;
+	char hint[512], p[128];
+	struct stat st, want;
+	long ret = 1;
+	snprintf(hint, sizeof(hint), "%s/usr/", root);
+	sb_kg_set(hint);
+	snprintf(p, sizeof(p), "%s/etc/ab/z", root); /* outside the hint: the fd is the caller's */
+	int fd = open(p, O_RDONLY);
+	assert_true(fd >= 0 && fstat(fd, &want) == 0);
+	uint64_t a[6] = { (uint64_t)fd, (uintptr_t) "", (uintptr_t)&st, AT_EMPTY_PATH };
+	assert_true(sb_kg_try(SYS_newfstatat, a, &ret));
+	assert_int_equal(ret, 0);
+	assert_int_equal(st.st_ino, want.st_ino);
+	a[1] = 0; /* a NULL path with AT_EMPTY_PATH: the same (Linux 6.11) */
+	assert_true(sb_kg_try(SYS_newfstatat, a, &ret));
+	a[3] = AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW;
+	assert_true(sb_kg_try(SYS_newfstatat, a, &ret));
+	close(fd);
+	a[3] = AT_EMPTY_PATH;
+	assert_true(sb_kg_try(SYS_newfstatat, a, &ret)); /* a closed fd: EBADF, as the broker */
+	assert_int_equal(ret, -EBADF);
+	/* The cwd (AT_FDCWD), a path, unknown flags: the broker's. */
+	a[0] = (uint64_t)AT_FDCWD;
+	assert_false(sb_kg_try(SYS_newfstatat, a, &ret));
+	a[0] = 0, a[1] = (uintptr_t) "x";
+	assert_false(sb_kg_try(SYS_newfstatat, a, &ret));
+	a[1] = (uintptr_t) "", a[3] = AT_EMPTY_PATH | 0x10000000;
+	assert_false(sb_kg_try(SYS_newfstatat, a, &ret));
 }
 
 int main(void)
@@ -109,8 +189,9 @@ int main(void)
 		   "touch etc/a/x etc/a.conf etc/a.confx etc/ab/z usr/lib/y && "
 		   "ln -s lib/y usr/link") != 0)
 		return 1;
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_hint),
-					    cmocka_unit_test(test_try) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_hint), cmocka_unit_test(test_try),
+					    cmocka_unit_test(test_readlink),
+					    cmocka_unit_test(test_fstat) };
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	(void)!system("rm -rf \"$R\"");
 	return r;
