@@ -12,6 +12,7 @@
 
 #include "loop.h"
 #include "protocol.h"
+#include "trapfilter.h"
 
 enum conn_kind {
 	CONN_CONTROL,
@@ -72,6 +73,8 @@ struct sb_broker {
 	struct conn pending;      /* its waiting calls' epoll fd in ours (never on the list) */
 	bool kgrants; /* every process holds the Landlock domain of kernel grants: trap filters
 			 let the direct try through (common/kgcookie.h) */
+	/* The trap programs' bodies for the policy new processes get (cleared when it changes). */
+	struct sb_trap_bodies trap_bodies;
 };
 
 /* Watch fd (kind) in the broker's epoll set; *ret (if not NULL) the new connection. 0 or -errno. */

@@ -338,8 +338,8 @@ static void on_filter(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 			      .seq = req->seq };
 	_cleanup_free_ void *out = NULL;
 	size_t outlen = 0;
-	int r = ok ? sb_filter_reply(b->policy->kernel ? b->policy->kernel : b->policy, c->pid,
-				     b->req, n, &out, &outlen)
+	int r = ok ? sb_filter_reply(b->policy->kernel ? b->policy->kernel : b->policy,
+				     &b->trap_bodies, c->pid, b->req, n, &out, &outlen)
 		   : -EPROTO;
 	/* Without room for it the runtime finds no prefix, and brokers every call. */
 	if (r == 0 && b->kgrants)
@@ -372,6 +372,8 @@ static void on_embed(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 		: req->type == SB_REQ_LAYER
 			? sb_layers_request(&b->layers, &b->policy, c->pid, b->req, n)
 			: sb_privdrop_request(c->pid, c->pidfd, b->req, n);
+	if (ok && req->type == SB_REQ_LAYER)
+		sb_trap_bodies_clear(&b->trap_bodies); /* new processes get the new layers */
 	if (r == -EPROTO && hostile(b, c, c->pid, "malformed request")) {
 		sb_conn_drop(b, c);
 		return;

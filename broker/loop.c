@@ -188,6 +188,7 @@ void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy,
 {
 	/* Layers committed on the old policy stay behind the new one. */
 	b->policy = sb_layers_rehead(b->layers, policy);
+	sb_trap_bodies_clear(&b->trap_bodies);
 	sb_pending_set_hold(b->disp->pending, hold);
 }
 
@@ -305,6 +306,7 @@ struct sb_broker *sb_broker_free(struct sb_broker *b)
 	while (b->conns)
 		sb_conn_drop(b, b->conns);
 	sb_layers_free(b->layers);
+	sb_trap_bodies_clear(&b->trap_bodies);
 	sb_dispatch_free(b->disp);
 	sb_audit_log_unref(b->log);
 	safe_close(b->epfd);

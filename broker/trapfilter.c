@@ -114,15 +114,11 @@ static size_t prefix(const struct piece *pc, size_t n, struct sock_filter *out)
 	return k;
 }
 
-/* ctx's program behind the prefix for the pieces. */
-static int scoped_program(const struct piece *pc, size_t npc, scmp_filter_ctx ctx,
-			  struct sock_filter **ret, size_t *ret_len)
+/* A body behind the prefix for the pieces. */
+static int scoped_program(const struct piece *pc, size_t npc, const struct sock_filter *body,
+			  size_t nbody, struct sock_filter **ret, size_t *ret_len)
 {
-	_cleanup_free_ struct sock_filter *body = NULL;
-	size_t nbody = 0, npre = INSNS_PER_PIECE * npc + 1;
-	int r = sb_filter_export(ctx, &body, &nbody);
-	if (r < 0)
-		return r;
+	size_t npre = INSNS_PER_PIECE * npc + 1;
 	if (nbody > BPF_MAXINSNS - npre)
 		return -E2BIG;
 	struct sock_filter *prog = calloc(npre + nbody, sizeof(*prog));
@@ -215,22 +211,23 @@ static int main_filter(struct sb_plan *plan, const struct sb_sysrule *extra, siz
 	return r;
 }
 
-int sb_trap_programs(const struct sb_policy *p, const struct sb_text_range *r, size_t nr,
-		     struct sock_filter **ret_main, size_t *ret_main_len,
-		     struct sock_filter **ret_guard, size_t *ret_guard_len)
+void sb_trap_bodies_clear(struct sb_trap_bodies *c)
+{
+	if (!c)
+		return;
+	free(c->main);
+	free(c->guard);
+	*c = (struct sb_trap_bodies){ 0 };
+}
+
+/* The bodies of the programs for p: libseccomp's programs of the plan, without the prefix. */
+static int make_bodies(const struct sb_policy *p, struct sb_trap_bodies *ret)
 {
 	_cleanup_(plan_freep) struct sb_plan *plan = NULL;
 	_cleanup_(ctx_releasep) scmp_filter_ctx main_ctx = NULL, guard_ctx = NULL;
 	_cleanup_free_ struct sb_sysrule *sys = NULL;
-	_cleanup_free_ struct sock_filter *main_prog = NULL, *guard_prog = NULL;
-	size_t main_len = 0, guard_len = 0;
-	struct piece pc[MAX_PIECES];
+	struct sb_trap_bodies b = { .policy = p };
 	struct sb_policy copy;
-
-	if (!p || !ret_main || !ret_main_len || !ret_guard || !ret_guard_len ||
-	    !ranges_valid(r, nr))
-		return -EINVAL;
-	size_t npc = split(r, nr, pc);
 
 	int nextra = sb_policy_with_runtime(p, true, &copy, &sys);
 	if (nextra < 0)
@@ -241,9 +238,44 @@ int sb_trap_programs(const struct sb_policy *p, const struct sb_text_range *r, s
 	if (e == 0)
 		e = sb_plan_filter(plan, true, SCMP_ACT_TRAP, &guard_ctx);
 	if (e == 0)
-		e = scoped_program(pc, npc, main_ctx, &main_prog, &main_len);
-	if (e == 0 && guard_ctx)
-		e = scoped_program(pc, npc, guard_ctx, &guard_prog, &guard_len);
+		e = sb_filter_export(main_ctx, &b.main, &b.nmain);
+	if (e == 0 && guard_ctx) {
+		b.guarded = true;
+		e = sb_filter_export(guard_ctx, &b.guard, &b.nguard);
+	}
+	if (e < 0) {
+		sb_trap_bodies_clear(&b);
+		return e;
+	}
+	*ret = b;
+	return 0;
+}
+
+int sb_trap_programs(const struct sb_policy *p, struct sb_trap_bodies *cache,
+		     const struct sb_text_range *r, size_t nr, struct sock_filter **ret_main,
+		     size_t *ret_main_len, struct sock_filter **ret_guard, size_t *ret_guard_len)
+{
+	_cleanup_free_ struct sock_filter *main_prog = NULL, *guard_prog = NULL;
+	struct sb_trap_bodies own = { 0 }, *b = cache ? cache : &own;
+	size_t main_len = 0, guard_len = 0;
+	struct piece pc[MAX_PIECES];
+
+	if (!p || !ret_main || !ret_main_len || !ret_guard || !ret_guard_len ||
+	    !ranges_valid(r, nr))
+		return -EINVAL;
+	size_t npc = split(r, nr, pc);
+
+	/* The bodies depend on the policy alone: kept for the next process of the same one. */
+	int e = 0;
+	if (b->policy != p) {
+		sb_trap_bodies_clear(b);
+		e = make_bodies(p, b);
+	}
+	if (e == 0)
+		e = scoped_program(pc, npc, b->main, b->nmain, &main_prog, &main_len);
+	if (e == 0 && b->guarded)
+		e = scoped_program(pc, npc, b->guard, b->nguard, &guard_prog, &guard_len);
+	sb_trap_bodies_clear(&own);
 	if (e < 0)
 		return e;
 	*ret_main = TAKE_PTR(main_prog);
@@ -327,8 +359,8 @@ static int aslr_on(pid_t pid)
 	return 0;
 }
 
-int sb_filter_reply(const struct sb_policy *p, pid_t pid, const void *msg, size_t len, void **out,
-		    size_t *outlen)
+int sb_filter_reply(const struct sb_policy *p, struct sb_trap_bodies *cache, pid_t pid,
+		    const void *msg, size_t len, void **out, size_t *outlen)
 {
 	struct sb_text_range r[SB_MAX_TEXT_RANGES];
 	_cleanup_free_ struct sock_filter *main_prog = NULL, *guard_prog = NULL;
@@ -340,7 +372,8 @@ int sb_filter_reply(const struct sb_policy *p, pid_t pid, const void *msg, size_
 	if (e == 0)
 		e = aslr_on(pid);
 	if (e == 0)
-		e = sb_trap_programs(p, r, nr, &main_prog, &main_len, &guard_prog, &guard_len);
+		e = sb_trap_programs(p, cache, r, nr, &main_prog, &main_len, &guard_prog,
+				     &guard_len);
 	if (e < 0)
 		return e;
 

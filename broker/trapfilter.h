@@ -7,11 +7,26 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
 #include "policy.h"
 #include "protocol.h"
+
+/*
+ * The bodies of the trap programs for one policy, without the prefix that scopes them to a
+ * process's text: they depend on the policy alone, so the broker keeps them for the next process
+ * (building them takes libseccomp some 400 us). The owner clears them whenever its policy
+ * changes (a reload, a layer); policy guards against a different one.
+ */
+struct sb_trap_bodies {
+	const struct sb_policy *policy; /* whose bodies these are; NULL: none */
+	struct sock_filter *main, *guard;
+	size_t nmain, nguard;
+	bool guarded; /* the policy has a guard program */
+};
+void sb_trap_bodies_clear(struct sb_trap_bodies *c);
 
 /**
  * Build the trap programs of one process: an instruction-pointer prefix that lets every call
@@ -21,6 +36,8 @@
  * but cannot serve over the trap is let through to the base (notify) filter.
  *
  * @param p          the policy
+ * @param cache      the bodies kept from an earlier call (rebuilt if they are another
+ *                   policy's), or NULL to build them for this call alone
  * @param r          1..SB_MAX_TEXT_RANGES ranges [start, end), SB_TEXT_ALIGN-aligned, each at
  *                   most SB_MAX_TEXT_SPAN long and ending at most at SB_MAX_TEXT_END
  * @param nr         number of ranges
@@ -32,14 +49,15 @@
  * @return 0, or -EINVAL (bad ranges), -E2BIG (a program longer than BPF_MAXINSNS), -ENOMEM, or
  *         an error of libseccomp or of writing and reading back its program (memfd).
  */
-int sb_trap_programs(const struct sb_policy *p, const struct sb_text_range *r, size_t nr,
-		     struct sock_filter **ret_main, size_t *ret_main_len,
-		     struct sock_filter **ret_guard, size_t *ret_guard_len);
+int sb_trap_programs(const struct sb_policy *p, struct sb_trap_bodies *cache,
+		     const struct sb_text_range *r, size_t nr, struct sock_filter **ret_main,
+		     size_t *ret_main_len, struct sock_filter **ret_guard, size_t *ret_guard_len);
 
 /**
  * Answer one SB_REQ_FILTER request received on a process's channel.
  *
  * @param p      the policy
+ * @param cache  the programs' bodies kept from the last request (sb_trap_programs), or NULL
  * @param pid    the sender, as the kernel vouched for it (SCM_CREDENTIALS)
  * @param msg    the whole message: struct sb_req and its ranges
  * @param len    its size in bytes
@@ -58,5 +76,5 @@ int sb_trap_programs(const struct sb_policy *p, const struct sb_text_range *r, s
  * sb_filter_reply, in place. Returns 0, or -E2BIG / -ENOMEM with the reply unchanged.
  */
 int sb_filter_add_kg(void **reply, size_t *len);
-int sb_filter_reply(const struct sb_policy *p, pid_t pid, const void *msg, size_t len, void **out,
-		    size_t *outlen);
+int sb_filter_reply(const struct sb_policy *p, struct sb_trap_bodies *cache, pid_t pid,
+		    const void *msg, size_t len, void **out, size_t *outlen);

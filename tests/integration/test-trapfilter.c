@@ -438,7 +438,7 @@ static int reply(const struct sb_policy *p, pid_t pid, const void *msg, size_t l
 {
 	void *out = NULL;
 	size_t outlen = 0;
-	int r = sb_filter_reply(p, pid, msg, len, &out, &outlen);
+	int r = sb_filter_reply(p, NULL, pid, msg, len, &out, &outlen);
 	free(out);
 	return r;
 }
@@ -598,7 +598,7 @@ int main(int argc, char **argv)
 	bool bad = false, good;
 	int r;
 
-	printf("1..18\n");
+	printf("1..19\n");
 	if (argc != 4) {
 		fprintf(stderr, "usage: test-trapfilter PRELOAD PROBE SIGMASK-PROBE\n");
 		return 2;
@@ -636,12 +636,51 @@ int main(int argc, char **argv)
 	libc = libc_text();
 
 	/* 1 */
-	r = sb_trap_programs(policy, libc.r, libc.n, &pr.main, &pr.nmain, &pr.guard, &pr.nguard);
+	r = sb_trap_programs(policy, NULL, libc.r, libc.n, &pr.main, &pr.nmain, &pr.guard,
+			     &pr.nguard);
 	good = EXPECT(r == 0) && EXPECT(pr.main && pr.nmain > 7 && pr.nmain <= BPF_MAXINSNS) &&
 	       EXPECT(pr.guard && pr.nguard > 7 && pr.nguard <= BPF_MAXINSNS) &&
 	       EXPECT(jumps_in_range(pr.main, pr.nmain)) &&
 	       EXPECT(jumps_in_range(pr.guard, pr.nguard));
 	ok(good, "programs for a policy: main and guard, each behind the prefix, jumps in range");
+
+	/* 1b: the bodies kept for the next process: the same programs, and a policy's own */
+	{
+		struct sb_trap_bodies cache = { 0 };
+		struct progs a = { 0 }, b = { 0 }, c = { 0 };
+		const struct sb_text_range other[] = { { 0x7f0000000000ULL, 0x7f0000100000ULL } };
+		good = EXPECT(sb_trap_programs(policy, &cache, libc.r, libc.n, &a.main, &a.nmain,
+					       &a.guard, &a.nguard) == 0) &&
+		       EXPECT(cache.policy == policy) &&
+		       EXPECT(sb_trap_programs(policy, &cache, libc.r, libc.n, &b.main, &b.nmain,
+					       &b.guard, &b.nguard) == 0) &&
+		       EXPECT(a.nmain == pr.nmain && b.nmain == pr.nmain &&
+			      b.nguard == pr.nguard) &&
+		       EXPECT(!memcmp(a.main, pr.main, pr.nmain * sizeof(*pr.main)) &&
+			      !memcmp(b.main, pr.main, pr.nmain * sizeof(*pr.main)) &&
+			      !memcmp(b.guard, pr.guard, pr.nguard * sizeof(*pr.guard)));
+		/* Another process's text (one piece: a prefix of 7): the same body behind it. */
+		progs_free(&b);
+		good = good &&
+		       EXPECT(sb_trap_programs(policy, &cache, other, 1, &b.main, &b.nmain,
+					       &b.guard, &b.nguard) == 0) &&
+		       EXPECT(b.nmain > 7 && b.nmain - 7 < pr.nmain) &&
+		       EXPECT(!memcmp(b.main + 7, pr.main + (pr.nmain - (b.nmain - 7)),
+				      (b.nmain - 7) * sizeof(*pr.main)));
+		/* Another policy: its own programs, never the kept ones. */
+		good = good &&
+		       EXPECT(sb_trap_programs(logged, &cache, libc.r, libc.n, &c.main, &c.nmain,
+					       &c.guard, &c.nguard) == 0) &&
+		       EXPECT(cache.policy == logged) &&
+		       EXPECT(c.nmain != pr.nmain ||
+			      memcmp(c.main, pr.main, pr.nmain * sizeof(*pr.main)) != 0);
+		progs_free(&a);
+		progs_free(&b);
+		progs_free(&c);
+		sb_trap_bodies_clear(&cache);
+		ok(good,
+		   "the bodies kept for a policy give the same programs; another policy's own");
+	}
 
 	/* 2: the prefix alone, across a 4 GiB boundary, exactly at every edge and at random */
 	{
@@ -649,7 +688,7 @@ int main(int argc, char **argv)
 		const struct sb_text_range rs[] = { { 0x1ffffe000ULL, 0x200002000ULL },
 						    { 0x7f0000000000ULL, 0x7f0000100000ULL },
 						    { 0x3fffff000ULL, 0x400000000ULL } };
-		r = sb_trap_programs(policy, rs, 3, &x.main, &x.nmain, &x.guard, &x.nguard);
+		r = sb_trap_programs(policy, NULL, rs, 3, &x.main, &x.nmain, &x.guard, &x.nguard);
 		good = EXPECT(r == 0) && EXPECT(jumps_in_range(x.main, x.nmain));
 		const struct {
 			uint64_t ip;
@@ -763,7 +802,7 @@ int main(int argc, char **argv)
 
 		/* A logged default (the broker's) traps unnamed calls, but never deferred ones. */
 		struct progs l = { 0 };
-		r = sb_trap_programs(logged, libc.r, libc.n, &l.main, &l.nmain, &l.guard,
+		r = sb_trap_programs(logged, NULL, libc.r, libc.n, &l.main, &l.nmain, &l.guard,
 				     &l.nguard);
 		good = good && EXPECT(r == 0);
 		const struct {
@@ -801,7 +840,7 @@ int main(int argc, char **argv)
 	{
 		struct progs x = { 0 };
 		const struct sb_text_range rs[] = { { 0x1ffffe000ULL, 0x200002000ULL } };
-		r = sb_trap_programs(policy, rs, 1, &x.main, &x.nmain, &x.guard, &x.nguard);
+		r = sb_trap_programs(policy, NULL, rs, 1, &x.main, &x.nmain, &x.guard, &x.nguard);
 		ok(r == 0 && in_child(child_elsewhere, &x),
 		   "kernel: ranges across 4 GiB that exclude libc trap nothing");
 		progs_free(&x);
@@ -884,7 +923,7 @@ int main(int argc, char **argv)
 		size_t len = make_msg(&m, libc.r, libc.n), outlen = 0;
 		void *out = NULL;
 		struct sb_filter_hdr hdr;
-		r = sb_filter_reply(policy, getpid(), &m, len, &out, &outlen);
+		r = sb_filter_reply(policy, NULL, getpid(), &m, len, &out, &outlen);
 		good = EXPECT(r == 0) && EXPECT(outlen >= sizeof(hdr)) &&
 		       EXPECT(outlen <= SB_MAX_FILTER_OUT);
 		if (good) {
