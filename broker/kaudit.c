@@ -56,8 +56,7 @@ struct sb_kaudit {
 	char exe[PATH_MAX]; /* this program: the one that made the sandbox's domain */
 };
 
-/* The system's audit status (AUDIT_GET): 1 on, 0 off, or -errno. */
-static int audit_enabled(void)
+int sb_kaudit_enabled(void)
 {
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
 	if (fd < 0)
@@ -95,7 +94,7 @@ static int audit_enabled(void)
 
 int sb_kaudit_open(struct sb_audit_log *log, struct sb_kaudit **ret)
 {
-	int on = audit_enabled();
+	int on = sb_kaudit_enabled();
 	if (on <= 0)
 		return on == 0 ? -ENOTCONN : on;
 	struct sb_kaudit *k = calloc(1, sizeof(*k));

@@ -19,6 +19,8 @@ struct sb_kaudit;
  * records), or another -errno (no CAP_AUDIT_READ: -EPERM; no audit in the kernel).
  */
 int sb_kaudit_open(struct sb_audit_log *log, struct sb_kaudit **ret);
+/* The system's audit status (AUDIT_GET): 1 on, 0 off, or -errno. */
+int sb_kaudit_enabled(void);
 struct sb_kaudit *sb_kaudit_free(struct sb_kaudit *k);
 /* The socket to wait on (readable: call sb_kaudit_read). */
 int sb_kaudit_fd(const struct sb_kaudit *k);

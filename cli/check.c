@@ -234,6 +234,17 @@ static int explain_kgrants(const struct sb_policy *p, FILE *f)
 			g->access & SB_KGRANT_LIST ? "list" : "", g->origin.file, g->origin.line);
 	}
 	fprintf(f, "grant rules left to the broker: %u\n", plan.skipped);
+	if (plan.ndirs)
+		fputs("directories whose readlink the runtime answers (stat allowed, fixed in "
+		      "place):\n",
+		      f);
+	for (size_t i = 0; i < plan.ndirs; i++) {
+		const struct sb_kgrant *g = &plan.dirs[i];
+		if (g->origin.file)
+			fprintf(f, "  %-40s [%s:%u]\n", g->path, g->origin.file, g->origin.line);
+		else
+			fprintf(f, "  %-40s [default]\n", g->path);
+	}
 	sb_kgrant_plan_free(&plan);
 	return 0;
 }

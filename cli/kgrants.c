@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kaudit.h"
 #include "kgcookie.h"
 #include "kgrants.h"
 #include "landlock.h"
@@ -49,8 +50,14 @@ int kg_prepare(struct kgrants *kg, const struct sb_policy *policy, struct sock_f
 	struct sock_filter *f = calloc(main->len + SB_KG_PREFIX_LEN, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
+	/*
+	 * While the kernel writes its Landlock records (the system's audit is on), a try the kernel
+	 * refuses leaves a record of a denial the broker then overrules: "+k" keeps the runtime to
+	 * the tries the plan's prefixes say can succeed (no relative names).
+	 */
 	char *paths = sb_kg_paths(&kg->plan);
-	if (paths && asprintf(&kg->envvar, ENVKEY "%s", paths) < 0)
+	if (paths &&
+	    asprintf(&kg->envvar, ENVKEY "%s%s", paths, sb_kaudit_enabled() == 1 ? ":+k" : "") < 0)
 		kg->envvar = NULL;
 	free(paths);
 	sb_kg_prefix(f);

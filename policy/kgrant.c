@@ -64,6 +64,7 @@
 #include "util.h"
 
 #define MAX_GRANTS 4096 /* grants in one plan; past it, rules are left to the broker */
+#define MAX_DIRS 256    /* directories in plan.dirs */
 #define MAX_TRIES 16384 /* trees and files tried in one plan, decompositions included */
 
 /* What every rule that may decide a path of the tree must answer. */
@@ -962,6 +963,84 @@ static int plan_all(struct planner *k)
 	return 0;
 }
 
+/* Every layer allows stat on the directory path, without a log and without a limit. */
+static bool stat_static(const struct sb_policy *p, const char *path, struct sb_decision *d)
+{
+	return sb_policy_eval_path(p, path, SB_PERM_STAT, d) == 0 && d->verdict == SB_ALLOW &&
+	       !d->log && !d->limit;
+}
+
+/* Whether path is a directory that is no symlink, below directories anyone may search. */
+static bool reachable_dir(const char *path)
+{
+	char a[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(path);
+	if (n >= sizeof(a) || lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return false;
+	memcpy(a, path, n + 1);
+	while (n > 1) {
+		while (n > 1 && a[n - 1] != '/')
+			n--;
+		n = n > 1 ? n - 1 : 1;
+		a[n] = 0;
+		if (lstat(a, &st) < 0 || !S_ISDIR(st.st_mode) || !(st.st_mode & S_IXOTH))
+			return false;
+	}
+	return true;
+}
+
+static bool dir_known(const struct sb_kgrant_plan *plan, const char *path)
+{
+	for (size_t i = 0; i < plan->ndirs; i++)
+		if (strcmp(plan->dirs[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+static int add_dir(struct sb_kgrant_plan *plan, const char *path, const struct sb_decision *d)
+{
+	struct sb_kgrant *v = reallocarray(plan->dirs, plan->ndirs + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	plan->dirs = v;
+	char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	v[plan->ndirs++] =
+		(struct sb_kgrant){ .path = p,
+				    .access = SB_KGRANT_STAT,
+				    .origin = d->origin ? *d->origin : (struct sb_origin){ 0 } };
+	return 0;
+}
+
+/* plan.dirs (kgrant.h): each tree grant's directory and its ancestors, proved fixed with it. */
+static int plan_known_dirs(const struct sb_policy *policy, struct sb_kgrant_plan *plan)
+{
+	char a[PATH_MAX];
+	for (size_t i = 0; i < plan->n && plan->ndirs < MAX_DIRS; i++) {
+		size_t n = strlen(plan->grants[i].path);
+		if (!plan->grants[i].tree || n >= sizeof(a))
+			continue;
+		memcpy(a, plan->grants[i].path, n + 1);
+		for (;;) {
+			struct sb_decision d;
+			if (!dir_known(plan, a) && stat_static(policy, a, &d) && stays(policy, a) &&
+			    reachable_dir(a) && add_dir(plan, a, &d) < 0)
+				return -ENOMEM;
+			if (n <= 1)
+				break;
+			while (n > 1 && a[n - 1] != '/')
+				n--;
+			n = n > 1 ? n - 1 : 1;
+			a[n] = 0;
+		}
+	}
+	if (plan->ndirs)
+		qsort(plan->dirs, plan->ndirs, sizeof(*plan->dirs), cmp_grants);
+	return 0;
+}
+
 int sb_kgrant_plan(const struct sb_policy *policy, struct sb_kgrant_plan *ret)
 {
 	struct sb_kgrant_plan plan = { 0 };
@@ -978,6 +1057,8 @@ int sb_kgrant_plan(const struct sb_policy *policy, struct sb_kgrant_plan *ret)
 		facts_free(&f);
 		if (r == 0)
 			r = prune(&plan);
+		if (r == 0)
+			r = plan_known_dirs(policy, &plan);
 		if (r < 0) {
 			sb_kgrant_plan_free(&plan);
 			return r;
@@ -994,6 +1075,9 @@ void sb_kgrant_plan_free(struct sb_kgrant_plan *plan)
 	for (size_t i = 0; i < plan->n; i++)
 		free(plan->grants[i].path);
 	free(plan->grants);
+	for (size_t i = 0; i < plan->ndirs; i++)
+		free(plan->dirs[i].path);
+	free(plan->dirs);
 	*plan = (struct sb_kgrant_plan){ 0 };
 }
 
@@ -1029,6 +1113,13 @@ bool sb_kgrant_plan_within(const struct sb_kgrant_plan *old, const struct sb_pol
 	facts_free(&f);
 	if (!ok && which)
 		*which = &old->grants[i ? i - 1 : 0];
+	/* The directories whose readlink the runtime answers: stat must stay allowed so. */
+	for (size_t j = 0; ok && j < old->ndirs; j++) {
+		struct sb_decision d;
+		ok = stat_static(policy, old->dirs[j].path, &d);
+		if (!ok && which)
+			*which = &old->dirs[j];
+	}
 	return ok;
 }
 

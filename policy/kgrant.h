@@ -20,6 +20,7 @@
 enum {
 	SB_KGRANT_READ = 1u << 0, /* open a file read-only (and so stat it) */
 	SB_KGRANT_LIST = 1u << 1, /* open a directory (and so list and stat it) */
+	SB_KGRANT_STAT = 1u << 2, /* a directory the runtime knows is one (plan.dirs) */
 };
 
 struct sb_kgrant {
@@ -37,6 +38,15 @@ struct sb_kgrant_plan {
 	/* Sorted by path; none is given already by a tree grant at or above it. */
 	struct sb_kgrant *grants;
 	size_t n;
+	/*
+	 * Directories whose readlink the runtime answers itself (EINVAL, no call): each tree
+	 * grant's own directory and its ancestors where every layer allows stat without a log
+	 * and without a limit, which cannot be moved (the grant's proof) and which anyone may
+	 * reach (every directory above them searchable by all). Sorted by path; access is
+	 * SB_KGRANT_STAT, origin the rule that allows the stat (none: the default).
+	 */
+	struct sb_kgrant *dirs;
+	size_t ndirs;
 	/* Why the plan is empty or smaller than the policy's grants, for check --explain. */
 	unsigned skipped; /* grant rules left to the broker */
 };

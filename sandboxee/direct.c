@@ -27,16 +27,68 @@
 #include "raw.h"
 
 bool sb_kg_on;
-/* The prefixes, ':'-separated (landlock.h); written once by sb_kg_set before arming. */
+/*
+ * The hint (landlock.h), written once by sb_kg_set before arming: the prefixes and the known
+ * directories, each ':'-separated, and whether every grant that lists also reads.
+ */
 static char sb_kg_paths_buf[SB_KG_PATHS_MAX];
+static char sb_kg_dirs_buf[SB_KG_PATHS_MAX];
+static bool sb_kg_list_reads;
+/* "+k": the kernel's refusals are recorded, so no try that may be refused needlessly. */
+static bool sb_kg_records;
 
-void sb_kg_set(const char *paths)
+/* Appends the entry e of length n to buf (used bytes *o), ':'-separated. */
+static void put_entry(char *buf, size_t *o, const char *e, size_t n)
 {
-	size_t n = paths ? sb_strnlen(paths, SB_KG_PATHS_MAX) : 0;
+	if (*o)
+		buf[(*o)++] = ':';
+	sb_memcpy(buf + *o, e, n);
+	*o += n;
+	buf[*o] = 0;
+}
+
+void sb_kg_set(const char *hint)
+{
+	size_t np = 0, nd = 0, n = hint ? sb_strnlen(hint, SB_KG_PATHS_MAX) : 0;
 	if (n == 0 || n >= SB_KG_PATHS_MAX)
 		return;
-	sb_memcpy(sb_kg_paths_buf, paths, n + 1);
-	sb_kg_on = true;
+	sb_kg_paths_buf[0] = sb_kg_dirs_buf[0] = 0;
+	sb_kg_list_reads = sb_kg_records = false;
+	for (const char *e = hint; *e;) {
+		size_t k = 0;
+		while (e[k] && e[k] != ':')
+			k++;
+		if (e[0] == '/')
+			put_entry(sb_kg_paths_buf, &np, e, k);
+		else if (e[0] == '=' && k > 1)
+			put_entry(sb_kg_dirs_buf, &nd, e + 1, k - 1);
+		else if (k == 2 && e[0] == '+' && e[1] == 'r')
+			sb_kg_list_reads = true;
+		else if (k == 2 && e[0] == '+' && e[1] == 'k')
+			sb_kg_records = true;
+		e += k;
+		if (*e == ':')
+			e++;
+	}
+	sb_kg_on = np > 0;
+}
+
+/* Whether path is one of the known directories, exactly. */
+static bool known_dir(const char *path)
+{
+	for (const char *e = sb_kg_dirs_buf; *e;) {
+		size_t k = 0;
+		while (e[k] && e[k] != ':' && e[k] == path[k])
+			k++;
+		if ((e[k] == ':' || !e[k]) && !path[k])
+			return true;
+		while (e[k] && e[k] != ':')
+			k++;
+		e += k;
+		if (*e == ':')
+			e++;
+	}
+	return false;
 }
 
 /*
@@ -71,7 +123,7 @@ static bool under_plan(const char *path)
 	return false;
 }
 
-enum kind { OPEN, STAT, FSTAT, READLINK };
+enum kind { OPEN, STAT, FSTAT, READLINK, KNOWN_DIR };
 
 /* A call the try may serve: where it names, the open that proves access, where the answer goes. */
 struct
@@ -167,12 +219,71 @@ static bool decode(long nr, const uint64_t a[6], struct try *t)
 	/* readlink "name/" follows a symlink the name is: the broker's. */
 	if (t->kind == READLINK && t->path[sb_strnlen(t->path, PATH_MAX) - 1] == '/')
 		return false;
+	if (t->kind == READLINK && known_dir(t->path)) {
+		t->kind = KNOWN_DIR;
+		return true;
+	}
 	/*
 	 * A relative name: the kernel resolves it from the caller's directory, and Landlock checks
-	 * the file it reaches wherever that is. An absolute one outside every grant would only be
-	 * refused: straight to the broker.
+	 * the file it reaches wherever that is (not while its refusals are recorded). An absolute
+	 * one outside every grant would only be refused: straight to the broker.
 	 */
-	return t->path[0] != '/' || under_plan(t->path);
+	return t->path[0] == '/' ? under_plan(t->path) : !sb_kg_records;
+}
+
+/*
+ * One component of a path missing in a directory the kernel lets the program list. Such a
+ * directory lies in a grant that lists, where the policy allows stat on every name (future ones
+ * too) and, with sb_kg_list_reads, read: so the broker would answer ENOENT as well, without a
+ * record. The path is cut at its last component, then (that parent missing too) at the one
+ * before, at most SB_KG_UP times; each cut opens the parent with the cookie and looks the
+ * component up in it without following it (a dangling symlink is the broker's).
+ */
+#define SB_KG_UP 4
+static bool missing(long dirfd, const char *path)
+{
+	char b[PATH_MAX];
+	size_t n = sb_strnlen(path, PATH_MAX);
+	if (n == 0 || n >= PATH_MAX || path[n - 1] == '/')
+		return false;
+	sb_memcpy(b, path, n + 1);
+	for (int up = 0; up < SB_KG_UP; up++) {
+		size_t k = n, p;
+		while (k > 0 && b[k - 1] != '/')
+			k--;
+		const char *leaf = b + k;
+		if ((leaf[0] == '.' && !leaf[1]) || (leaf[0] == '.' && leaf[1] == '.' && !leaf[2]))
+			return false;
+		/* The parent: "." for a single name, "/" for one at the root, else without slashes.
+		 */
+		for (p = k; p > 1 && b[p - 1] == '/';)
+			p--;
+		char keep = b[p], dot[2] = ".";
+		b[p] = 0;
+		const char *parent = k == 0 ? dot : p == 0 ? "/" : b;
+		if (sb_kg_records && (parent[0] != '/' || !under_plan(parent))) {
+			b[p] = keep;
+			return false;
+		}
+		long pfd = raw(SYS_openat, dirfd, (long)parent,
+			       O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC, (long)SB_KG_COOKIE,
+			       0, 0);
+		b[p] = keep;
+		if (pfd >= 0) {
+			long r = raw(SYS_openat, pfd, (long)leaf,
+				     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+				     (long)SB_KG_COOKIE, 0, 0);
+			if (r >= 0)
+				raw(SYS_close, r, 0, 0, 0, 0, 0);
+			raw(SYS_close, pfd, 0, 0, 0, 0, 0);
+			return r == -ENOENT;
+		}
+		if (pfd != -ENOENT || k == 0)
+			return false;
+		n = p;
+		b[n] = 0;
+	}
+	return false;
 }
 
 bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
@@ -185,7 +296,15 @@ bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 		*ret = raw(SYS_fstat, t.dirfd, (long)t.buf, 0, 0, 0, 0);
 		return true;
 	}
+	if (t.kind == KNOWN_DIR) {
+		*ret = -EINVAL;
+		return true;
+	}
 	long fd = raw(SYS_openat, t.dirfd, (long)t.path, t.flags, (long)SB_KG_COOKIE, 0, 0);
+	if (fd == -ENOENT && (t.kind != OPEN || sb_kg_list_reads) && missing(t.dirfd, t.path)) {
+		*ret = -ENOENT;
+		return true;
+	}
 	if (fd < 0)
 		return false;
 	if (t.kind == OPEN) {

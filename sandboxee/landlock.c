@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/landlock.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +246,40 @@ static bool covers(const char *t, const char *e)
 	return n > 0 && t[n - 1] == '/' && strncmp(t, e, n) == 0;
 }
 
+/* Appends ":" (unless first) and e to the hint s of length *o; false if it does not fit. */
+static bool hint_add(char *s, size_t *o, const char *e)
+{
+	size_t len = strlen(e);
+	if (*o + len + 2 > SB_KG_PATHS_MAX)
+		return false;
+	if (*o)
+		s[(*o)++] = ':';
+	memcpy(s + *o, e, len + 1);
+	*o += len;
+	return true;
+}
+
+/*
+ * After the paths: "=D" for each of plan.dirs, and "+r" when every grant that lists also reads
+ * (a directory the kernel lets the program open then lies in a tree where the policy allows read
+ * too, which the handler's proof of a missing name needs for an open).
+ */
+static void hint_tail(const struct sb_kgrant_plan *plan, char *s, size_t *o)
+{
+	char e[PATH_MAX + 2];
+	bool list_reads = true;
+	for (size_t i = 0; i < plan->n; i++)
+		if ((plan->grants[i].access & SB_KGRANT_LIST) &&
+		    !(plan->grants[i].access & SB_KGRANT_READ))
+			list_reads = false;
+	for (size_t i = 0; i < plan->ndirs; i++)
+		if (!strchr(plan->dirs[i].path, ':') &&
+		    snprintf(e, sizeof(e), "=%s", plan->dirs[i].path) < (int)sizeof(e))
+			hint_add(s, o, e);
+	if (list_reads)
+		hint_add(s, o, "+r");
+}
+
 char *sb_kg_paths(const struct sb_kgrant_plan *plan)
 {
 	size_t n = 0, o = 0;
@@ -263,15 +298,13 @@ char *sb_kg_paths(const struct sb_kgrant_plan *plan)
 		qsort(v, n, sizeof(*v), entry_cmp);
 		const char *last = NULL;
 		for (size_t i = 0; i < n; i++) {
-			size_t len = strlen(v[i]);
-			if ((last && covers(last, v[i])) || o + len + 2 > SB_KG_PATHS_MAX)
+			if (last && covers(last, v[i]))
 				continue;
-			if (o)
-				s[o++] = ':';
-			memcpy(s + o, v[i], len + 1);
-			o += len;
-			last = v[i];
+			if (hint_add(s, &o, v[i]))
+				last = v[i];
 		}
+		if (o)
+			hint_tail(plan, s, &o);
 	}
 	for (size_t i = 0; v && i < n; i++)
 		free(v[i]);

@@ -75,7 +75,9 @@ extern bool sb_kg_embedded;
  * The handler's view of the plan: the absolute path prefixes it tries directly (an optimisation:
  * a path outside them goes to the broker without a try). sb_kg_set() copies them (not signal
  * context; before the filter is armed) and turns the direct try on; sb_kg_on says whether it is.
- * paths: prefixes separated by ':'; a prefix ending in '/' is a tree, others the file alone.
+ * paths: entries separated by ':'. "/..." a prefix (ending in '/': a tree, else the file alone);
+ * "=/..." a directory of plan.dirs, whose readlink the handler answers (EINVAL); "+r": every
+ * grant that lists also reads. The prefixes come first and sorted.
  */
 #define SB_KG_PATHS_MAX 4096
 extern bool sb_kg_on;

@@ -78,8 +78,16 @@ for p in ("a/f1", "a/f3", "rel", "c/out", "a/b/deep", "missing", "a/f1/x", "a/..
     t("lstat " + p, lambda: os.lstat(p))
     t("readlink " + p, lambda: os.readlink(p))
     t("open " + p, lambda: len(os.read(os.open(p, os.O_RDONLY), 64)))
-for p in ("/usr", "/usr/lib", "/etc", "a/", "rel/", "", "/proc/self/exe", "/proc/self/cwd"):
-    t("readlink " + p, lambda: os.readlink(p))
+for p in ("/usr", "/usr/lib", "/etc", "a/", "rel/", "", "/proc/self/exe", "/proc/self/cwd",
+          os.getcwd(), os.path.dirname(os.getcwd())):
+    t("readlink " + p.replace(os.path.dirname(os.getcwd()), "TMP"), lambda: os.readlink(p))
+# Missing names, one to five components deep, by absolute and relative names.
+for p in ("a/none", "a/none/x/y/z", "a/none/w/x/y/z", "c/out/none", "rel/none"):
+    for q in (p, os.path.join(os.getcwd(), p)):
+        w = q.replace(os.getcwd(), "G")
+        t("missing stat " + w, lambda: os.stat(q))
+        t("missing readlink " + w, lambda: os.readlink(q))
+        t("missing open " + w, lambda: os.open(q, os.O_RDONLY) and "fd")
 d = os.open("a", os.O_RDONLY | os.O_DIRECTORY)
 for p in ("f1", "f3", "b", "b/deep", "../rel", "../c/out", "../../secret", "missing"):
     t("at stat " + p, lambda: os.stat(p, dir_fd=d))

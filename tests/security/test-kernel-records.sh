@@ -150,6 +150,36 @@ grep -a '"rule":"kernel"' "$log" | grep -q "\"path\":\"$tmp/g/" &&
 	not_ok "nested domain: its refusals are not recorded as the policy's: $(cat "$log")" ||
 	ok "nested domain: its refusals are not recorded as the policy's"
 
+# The runtime's own tries must not leave kernel records of denials the broker then overrules:
+# while audit is on it makes no try the plan's prefixes do not vouch for. Relative names in an
+# allowed tree the kernel does not grant (its rule logs, so the broker decides it), a missing
+# name and a readlink there, and a missing name under a grant whose parent is out of it.
+mkdir -p "$tmp/w"
+echo w >"$tmp/w/file"
+chmod -R a+rX "$tmp/w"
+cat >"$tmp/w.policy" <<P
+sysbroker-policy 1
+include $tmp/p.policy
+path $tmp/w/** read list stat log
+P
+python3 "$here/audit-status.py" 1 || exit 1
+: >"$log"
+out=$("$sb" run --log "$log" --cwd "$tmp/w" -p "$tmp/w.policy" -- "$tmp/kg" \
+	stat rel-stat file readlink rel-readlink file stat rel-missing missing open rel-open file \
+	stat abs-missing "$tmp/g/no/such/dir/x" 2>&1)
+sleep 1
+case $out in
+*"rel-stat ret=0"*"rel-readlink ret=-1 errno=EINVAL"*"rel-missing ret=-1 errno=ENOENT"*"rel-open ret="[0-9]*"abs-missing ret=-1 errno=ENOENT"*)
+	ok "audit on: relative calls in a brokered tree are answered" ;;
+*) not_ok "audit on: relative calls in a brokered tree are answered: $out" ;;
+esac
+grep -q '"rule":"kernel"' "$log" &&
+	not_ok "audit on: the runtime's own tries leave no kernel record: $(grep '"rule":"kernel"' "$log")" ||
+	ok "audit on: the runtime's own tries leave no kernel record"
+grep '"path":"'"$tmp/w/file"'"' "$log" | grep -q '"decision":"allow"' &&
+	ok "audit on: the broker decided them (its logged allows)" ||
+	not_ok "audit on: the broker decided them (its logged allows)"
+
 run 0
 case $out in
 *"cookie-secret ret=-1 errno=EACCES"*) ok "audit off: the direct call is refused by the kernel" ;;

@@ -41,7 +41,7 @@ static void test_hint(void **state)
 	struct sb_kgrant_plan plan = { .grants = g, .n = 5 };
 	char *h = sb_kg_paths(&plan);
 	char *want = NULL;
-	assert_true(asprintf(&want, "%s/etc/a.conf:%s/etc/a/:%s/usr/", root, root, root) > 0);
+	assert_true(asprintf(&want, "%s/etc/a.conf:%s/etc/a/:%s/usr/:+r", root, root, root) > 0);
 	assert_non_null(h);
 	assert_string_equal(h, want);
 	free(want);
@@ -140,12 +140,82 @@ static void test_readlink(void **state)
 #endif
 	/* A symlink (its target is the broker's to give), a missing name, outside, a bad size. */
 	assert_false(readlinked(SYS_readlinkat, "/usr/link", 64, &ret));
-	assert_false(readlinked(SYS_readlinkat, "/usr/missing", 64, &ret));
+	/* A missing name in a directory that opens: ENOENT (missing() in direct.c). */
+	assert_true(readlinked(SYS_readlinkat, "/usr/missing", 64, &ret));
+	assert_int_equal(ret, -ENOENT);
 	assert_false(readlinked(SYS_readlinkat, "/etc/ab/z", 64, &ret));
 	assert_false(readlinked(SYS_readlinkat, "/usr/lib/y", 0, &ret));
 	assert_false(readlinked(SYS_readlinkat, "/usr/lib/y", -1, &ret));
 	/* "name/" follows a symlink: the broker's. */
 	assert_false(readlinked(SYS_readlinkat, "/usr/lib/", 64, &ret));
+}
+
+/* A known directory's readlink is EINVAL without a call; the hint's other parts. */
+static void test_known_dir(void **state)
+{
+	(void)state;
+	long ret;
+	char hint[512];
+	snprintf(hint, sizeof(hint), "%s/usr/:=%s:=%s/nowhere:+r", root, root, root);
+	sb_kg_set(hint);
+	assert_true(readlinked(SYS_readlinkat, "", 64, &ret)); /* the root itself */
+	assert_int_equal(ret, -EINVAL);
+	/* Known without a call: even a name that is not there now answers so (the plan's). */
+	assert_true(readlinked(SYS_readlinkat, "/nowhere", 64, &ret));
+	assert_int_equal(ret, -EINVAL);
+	assert_false(readlinked(SYS_readlinkat, "/nowher", 64, &ret));
+	assert_false(readlinked(SYS_readlinkat, "/nowhere/", 64, &ret));
+	assert_false(readlinked(SYS_readlinkat, "/nowhere", 0, &ret));
+}
+
+/* What a failed try may still answer: ENOENT, proved in a directory that opens. */
+static bool missing_at(long nr, const char *rel, long *ret)
+{
+	char p[256];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s%s", root, rel);
+	uint64_t a[6] = { (uint64_t)AT_FDCWD, (uintptr_t)p, O_RDONLY };
+	if (nr == SYS_newfstatat)
+		a[2] = (uintptr_t)&st, a[3] = 0;
+	*ret = 1;
+	bool r = sb_kg_try(nr, a, ret);
+	if (r && *ret >= 0 && nr == SYS_openat)
+		close((int)*ret);
+	return r;
+}
+
+static void test_missing(void **state)
+{
+	(void)state;
+	long ret;
+	char hint[512];
+	snprintf(hint, sizeof(hint), "%s/usr/:+r", root);
+	sb_kg_set(hint);
+	assert_true(missing_at(SYS_newfstatat, "/usr/none", &ret));
+	assert_int_equal(ret, -ENOENT);
+	assert_true(missing_at(SYS_openat, "/usr/none", &ret));
+	assert_int_equal(ret, -ENOENT);
+	/* Up to four missing components, each parent tried in turn; a fifth is the broker's. */
+	assert_true(missing_at(SYS_openat, "/usr/a/b/c/d", &ret));
+	assert_int_equal(ret, -ENOENT);
+	assert_false(missing_at(SYS_openat, "/usr/a/b/c/d/e", &ret));
+	/* A dangling symlink, "." and "..", a file as a directory: the broker's. */
+	assert_false(missing_at(SYS_newfstatat, "/usr/dangling", &ret));
+	assert_false(missing_at(SYS_newfstatat, "/usr/none/..", &ret));
+	assert_false(missing_at(SYS_newfstatat, "/usr/lib/y/z", &ret));
+	/* Without "+r" a listed directory proves nothing about read: opens are the broker's. */
+	snprintf(hint, sizeof(hint), "%s/usr/", root);
+	sb_kg_set(hint);
+	assert_false(missing_at(SYS_openat, "/usr/none", &ret));
+	assert_true(missing_at(SYS_newfstatat, "/usr/none", &ret));
+	/* A single relative name: its parent is the directory it is relative to. */
+	int dir = open(root, O_RDONLY | O_DIRECTORY);
+	assert_true(dir >= 0);
+	struct stat st;
+	uint64_t a[6] = { (uint64_t)dir, (uintptr_t) "none", (uintptr_t)&st, 0 };
+	assert_true(sb_kg_try(SYS_newfstatat, a, &ret));
+	assert_int_equal(ret, -ENOENT);
+	close(dir);
 }
 
 /* newfstatat(fd, "", AT_EMPTY_PATH), the C library's fstat: fstat of the caller's fd. */
@@ -187,11 +257,13 @@ int main(void)
 	setenv("R", root, 1);
 	if (system("mkdir -p \"$R\"/etc/a \"$R\"/etc/ab \"$R\"/usr/lib && cd \"$R\" && "
 		   "touch etc/a/x etc/a.conf etc/a.confx etc/ab/z usr/lib/y && "
-		   "ln -s lib/y usr/link") != 0)
+		   "ln -s lib/y usr/link && ln -s none usr/dangling") != 0)
 		return 1;
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_hint), cmocka_unit_test(test_try),
-					    cmocka_unit_test(test_readlink),
-					    cmocka_unit_test(test_fstat) };
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hint),     cmocka_unit_test(test_try),
+		cmocka_unit_test(test_readlink), cmocka_unit_test(test_known_dir),
+		cmocka_unit_test(test_missing),  cmocka_unit_test(test_fstat)
+	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	(void)!system("rm -rf \"$R\"");
 	return r;
