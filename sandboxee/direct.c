@@ -9,7 +9,7 @@
  * through directly (Landlock does not check stat): it is an open of the file, fstat, close. A
  * readlink is an open that does not follow the name: if it succeeds, the name is no symlink and
  * the answer is EINVAL, which the broker would give (a symlink fails the open: the broker reads
- * it). A name relative to a directory is tried as it is: Landlock checks what it reaches. And
+ * it). Relative names and names with ".." are the broker's (decode()). And
  * newfstatat(fd, "", AT_EMPTY_PATH), the C library's fstat, is fstat(fd): the broker answers it
  * so, without a check, for the fd the caller holds.
  * Signal context: raw syscalls and static memory written before the filter was armed.
@@ -71,6 +71,16 @@ static bool under_plan(const char *path)
 	return false;
 }
 
+/* Whether path has a ".." component. */
+static bool has_dotdot(const char *path)
+{
+	for (const char *p = path; *p; p++)
+		if (p[0] == '.' && p[1] == '.' && (p == path || p[-1] == '/') &&
+		    (p[2] == 0 || p[2] == '/'))
+			return true;
+	return false;
+}
+
 enum kind { OPEN, STAT, FSTAT, READLINK };
 
 /* A call the try may serve: where it names, the open that proves access, where the answer goes. */
@@ -92,10 +102,11 @@ static bool decode_fstatat(const uint64_t a[6], struct try *t)
 	t->dirfd = (long)a[0];
 	t->path = (const char *)(uintptr_t)a[1];
 	t->buf = a[2];
-	if ((a[3] & empty) && (!t->path || !t->path[0])) {
+	if ((a[3] & empty) && t->path && !t->path[0]) {
 		/*
 		 * The fd the caller holds: the broker stats it without a check, and fstat is the
-		 * runtime's own call in every filter. AT_FDCWD (the cwd) is the broker's.
+		 * runtime's own call in every filter. AT_FDCWD (the cwd) is the broker's, and so is
+		 * a NULL path (the broker answers EFAULT, where Linux 6.11 stats the fd).
 		 */
 		t->kind = FSTAT;
 		return (a[3] & ~(empty | nofollow | (uint64_t)AT_NO_AUTOMOUNT)) == 0 &&
@@ -168,11 +179,15 @@ static bool decode(long nr, const uint64_t a[6], struct try *t)
 	if (t->kind == READLINK && t->path[sb_strnlen(t->path, PATH_MAX) - 1] == '/')
 		return false;
 	/*
-	 * A relative name: the kernel resolves it from the caller's directory, and Landlock checks
-	 * the file it reaches wherever that is. An absolute one outside every grant would only be
-	 * refused: straight to the broker.
+	 * A relative name is the broker's: it may start in /proc ("exe" from /proc/self), where
+	 * the kernel follows the magic links (exe, root, cwd, fd/N) to a granted file the broker
+	 * never follows (ELOOP, or EACCES and a record for its own /proc that "self" names there),
+	 * and a try that Landlock refuses leaves a kernel record of a denial (rule "kernel") of a
+	 * call the broker may then allow: from any directory outside the grants, every relative
+	 * call would. ".." may climb out of a grant into /proc likewise. And an absolute name
+	 * outside every grant would only be refused.
 	 */
-	return t->path[0] != '/' || under_plan(t->path);
+	return t->path[0] == '/' && !has_dotdot(t->path) && under_plan(t->path);
 }
 
 bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
@@ -182,8 +197,9 @@ bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 	if (!sb_kg_on || !decode(nr, args, &t))
 		return false;
 	if (t.kind == FSTAT) {
+		/* A closed fd, a buffer the kernel could not write: the broker's answer. */
 		*ret = raw(SYS_fstat, t.dirfd, (long)t.buf, 0, 0, 0, 0);
-		return true;
+		return *ret == 0;
 	}
 	long fd = raw(SYS_openat, t.dirfd, (long)t.path, t.flags, (long)SB_KG_COOKIE, 0, 0);
 	if (fd < 0)
