@@ -9,7 +9,8 @@
  * through directly (Landlock does not check stat): it is an open of the file, fstat, close. A
  * readlink is an open that does not follow the name: if it succeeds, the name is no symlink and
  * the answer is EINVAL, which the broker would give (a symlink fails the open: the broker reads
- * it). A name relative to a directory is tried as it is: Landlock checks what it reaches. And
+ * it). A name with ".." is the broker's, and so is a relative one unless the directory it starts
+ * from is one the kernel lets the program list (decode(), listed_base()). And
  * newfstatat(fd, "", AT_EMPTY_PATH), the C library's fstat, is fstat(fd): the broker answers it
  * so, without a check, for the fd the caller holds.
  * Signal context: raw syscalls and static memory written before the filter was armed.
@@ -123,6 +124,16 @@ static bool under_plan(const char *path)
 	return false;
 }
 
+/* Whether path has a ".." component. */
+static bool has_dotdot(const char *path)
+{
+	for (const char *p = path; *p; p++)
+		if (p[0] == '.' && p[1] == '.' && (p == path || p[-1] == '/') &&
+		    (p[2] == 0 || p[2] == '/'))
+			return true;
+	return false;
+}
+
 enum kind { OPEN, STAT, FSTAT, READLINK, KNOWN_DIR };
 
 /* A call the try may serve: where it names, the open that proves access, where the answer goes. */
@@ -144,10 +155,11 @@ static bool decode_fstatat(const uint64_t a[6], struct try *t)
 	t->dirfd = (long)a[0];
 	t->path = (const char *)(uintptr_t)a[1];
 	t->buf = a[2];
-	if ((a[3] & empty) && (!t->path || !t->path[0])) {
+	if ((a[3] & empty) && t->path && !t->path[0]) {
 		/*
 		 * The fd the caller holds: the broker stats it without a check, and fstat is the
-		 * runtime's own call in every filter. AT_FDCWD (the cwd) is the broker's.
+		 * runtime's own call in every filter. AT_FDCWD (the cwd) is the broker's, and so is
+		 * a NULL path (the broker answers EFAULT, where Linux 6.11 stats the fd).
 		 */
 		t->kind = FSTAT;
 		return (a[3] & ~(empty | nofollow | (uint64_t)AT_NO_AUTOMOUNT)) == 0 &&
@@ -224,10 +236,15 @@ static bool decode(long nr, const uint64_t a[6], struct try *t)
 		return true;
 	}
 	/*
-	 * A relative name: the kernel resolves it from the caller's directory, and Landlock checks
-	 * the file it reaches wherever that is (not while its refusals are recorded). An absolute
-	 * one outside every grant would only be refused: straight to the broker.
+	 * ".." may climb out of a grant into /proc, where the kernel follows the magic links (exe,
+	 * root, cwd, fd/N) to a granted file the broker never follows (ELOOP, or EACCES and a
+	 * record for its own /proc): the broker's. An absolute name outside every grant would only
+	 * be refused. A relative name is tried from a directory the kernel lets the program list
+	 * only (listed_base(): never /proc, where "exe" or "root/..." would be such a link), and
+	 * not while the kernel's refusals are recorded (each refused try would leave a record).
 	 */
+	if (has_dotdot(t->path))
+		return false;
 	return t->path[0] == '/' ? under_plan(t->path) : !sb_kg_records;
 }
 
@@ -286,6 +303,21 @@ static bool missing(long dirfd, const char *path)
 	return false;
 }
 
+/*
+ * Whether the directory a relative name starts from (dirfd, or the cwd) is one the kernel lets
+ * the program list: beneath a grant, so not in /proc, whose magic links the kernel would follow
+ * where the broker never does.
+ */
+static bool listed_base(long dirfd)
+{
+	long fd = raw(SYS_openat, dirfd, (long)".", O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC,
+		      (long)SB_KG_COOKIE, 0, 0);
+	if (fd < 0)
+		return false;
+	raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	return true;
+}
+
 bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 {
 	struct try t;
@@ -293,13 +325,16 @@ bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 	if (!sb_kg_on || !decode(nr, args, &t))
 		return false;
 	if (t.kind == FSTAT) {
+		/* A closed fd, a buffer the kernel could not write: the broker's answer. */
 		*ret = raw(SYS_fstat, t.dirfd, (long)t.buf, 0, 0, 0, 0);
-		return true;
+		return *ret == 0;
 	}
 	if (t.kind == KNOWN_DIR) {
 		*ret = -EINVAL;
 		return true;
 	}
+	if (t.path[0] != '/' && !listed_base(t.dirfd))
+		return false;
 	long fd = raw(SYS_openat, t.dirfd, (long)t.path, t.flags, (long)SB_KG_COOKIE, 0, 0);
 	if (fd == -ENOENT && (t.kind != OPEN || sb_kg_list_reads) && missing(t.dirfd, t.path)) {
 		*ret = -ENOENT;

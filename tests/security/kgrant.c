@@ -10,6 +10,8 @@
  *       open NAME PATH               open(2) as a program calls it
  *       stat NAME PATH               stat(2) as a program calls it
  *       readlink NAME PATH           readlink(2) as a program calls it (the target printed)
+ *       chdir NAME DIR               chdir(2), for the relative names of the steps after it
+ *       fstat-null NAME PATH         open(2) read-only, then newfstatat(fd, NULL, AT_EMPTY_PATH)
  *       rename NAME FROM TO, link NAME FROM TO
  *       openat2 NAME PATH COOKIE     openat2 read-only (the cookie in the how's mode when 1)
  *       open-cookie NAME PATH COOKIE open(2) read-only with the cookie as its mode
@@ -193,6 +195,13 @@ int main(int argc, char **argv)
 			r = readlink(a, t, sizeof(t) - 1);
 			if (r >= 0)
 				printf("%s target=%.*s\n", name, (int)r, t);
+		} else if (!strcmp(op, "chdir"))
+			r = chdir(a);
+		else if (!strcmp(op, "fstat-null")) {
+			int fd = open(a, O_RDONLY | O_CLOEXEC);
+			r = fd < 0 ? -1 : syscall(SYS_newfstatat, fd, NULL, &st, AT_EMPTY_PATH);
+			if (fd >= 0)
+				close(fd);
 		} else if (!strcmp(op, "rename"))
 			r = rename(a, b);
 		else if (!strcmp(op, "link"))

@@ -180,6 +180,32 @@ grep '"path":"'"$tmp/w/file"'"' "$log" | grep -q '"decision":"allow"' &&
 	ok "audit on: the broker decided them (its logged allows)" ||
 	not_ok "audit on: the broker decided them (its logged allows)"
 
+# An ordinary call by a relative name, or with "..", that the broker allows outside every kernel
+# grant: the runtime does not try it directly (the kernel would record a denial of a call the
+# broker then allows), so the log has no "kernel" record of it.
+mkdir -p "$tmp/w2"
+echo w-content >"$tmp/w2/f"
+chmod -R a+rwX "$tmp/w2"
+cat >"$tmp/w2.policy" <<P
+sysbroker-policy 1
+include $tmp/p.policy
+path $tmp/w2/** read write create delete list stat
+path $tmp/w2 read write create delete list stat
+P
+python3 "$here/audit-status.py" 1 || exit 1
+: >"$log"
+out=$("$sb" run --log "$log" -p "$tmp/w2.policy" -- "$tmp/kg" chdir cd "$tmp/w2" \
+	open rel-open f stat rel-stat f readlink rel-readlink f open dotdot "$tmp/g/../w2/f" 2>&1)
+sleep 1
+case $out in
+*"rel-open data=w-content"*"rel-stat ret=0"*"rel-readlink ret=-1 errno=EINVAL"*"dotdot data=w-content"*)
+	ok "relative names: the broker allows them" ;;
+*) not_ok "relative names: the broker allows them: $out" ;;
+esac
+grep -a '"rule":"kernel"' "$log" | grep -q "\"path\":\"$tmp/w2" &&
+	not_ok "relative names: no kernel record of a denial the broker does not make: $(grep -a '"rule":"kernel"' "$log")" ||
+	ok "relative names: no kernel record of a denial the broker does not make"
+
 run 0
 case $out in
 *"cookie-secret ret=-1 errno=EACCES"*) ok "audit off: the direct call is refused by the kernel" ;;
