@@ -268,8 +268,9 @@ static bool missing(long dirfd, const char *path)
 		size_t k = n, p;
 		while (k > 0 && b[k - 1] != '/')
 			k--;
+		/* b is path cut short at n: its component [k, n) is path's. */
 		const char *leaf = b + k;
-		if ((leaf[0] == '.' && !leaf[1]) || (leaf[0] == '.' && leaf[1] == '.' && !leaf[2]))
+		if (path[k] == '.' && (n - k == 1 || (n - k == 2 && path[k + 1] == '.')))
 			return false;
 		/* The parent: "." for a single name, "/" for one at the root, else without slashes.
 		 */
