@@ -53,11 +53,12 @@ int kg_prepare(struct kgrants *kg, const struct sb_policy *policy, struct sock_f
 	/*
 	 * While the kernel writes its Landlock records (the system's audit is on), a try the kernel
 	 * refuses leaves a record of a denial the broker then overrules: "+k" keeps the runtime to
-	 * the tries the plan's prefixes say can succeed (no relative names).
+	 * the tries the plan's prefixes say can succeed (no relative names; trees that read and
+	 * list).
 	 */
-	char *paths = sb_kg_paths(&kg->plan);
-	if (paths &&
-	    asprintf(&kg->envvar, ENVKEY "%s%s", paths, sb_kaudit_enabled() == 1 ? ":+k" : "") < 0)
+	bool records = sb_kaudit_enabled() == 1;
+	char *paths = sb_kg_paths(&kg->plan, records);
+	if (paths && asprintf(&kg->envvar, ENVKEY "%s%s", paths, records ? ":+k" : "") < 0)
 		kg->envvar = NULL;
 	free(paths);
 	sb_kg_prefix(f);

@@ -280,7 +280,19 @@ static void hint_tail(const struct sb_kgrant_plan *plan, char *s, size_t *o)
 		hint_add(s, o, "+r");
 }
 
-char *sb_kg_paths(const struct sb_kgrant_plan *plan)
+/*
+ * Whether the handler should try names under g. While the kernel's refusals are recorded
+ * (records), a try must not be refused for the kind of file it meets: a tree that only reads
+ * refuses to open a directory, one that only lists refuses a file, and the try cannot know which
+ * it will meet.
+ */
+static bool hinted(const struct sb_kgrant *g, bool records)
+{
+	const uint32_t both = SB_KGRANT_READ | SB_KGRANT_LIST;
+	return !records || !g->tree || (g->access & both) == both;
+}
+
+char *sb_kg_paths(const struct sb_kgrant_plan *plan, bool records)
 {
 	size_t n = 0, o = 0;
 	if (!plan || plan->n == 0)
@@ -288,7 +300,7 @@ char *sb_kg_paths(const struct sb_kgrant_plan *plan)
 	char **v = calloc(plan->n, sizeof(*v));
 	char *s = calloc(1, SB_KG_PATHS_MAX);
 	for (size_t i = 0; v && s && i < plan->n; i++)
-		if ((v[n] = hint_entry(&plan->grants[i])))
+		if (hinted(&plan->grants[i], records) && (v[n] = hint_entry(&plan->grants[i])))
 			n++;
 	if (v && s) {
 		/*
@@ -372,7 +384,7 @@ int sb_kg_embed_commit(struct sb_kg_embed *k)
 	int r = sb_landlock_restrict(k->ruleset, k->abi);
 	k->ruleset = -1;
 	if (r == 0) {
-		char *paths = sb_kg_paths(&k->plan);
+		char *paths = sb_kg_paths(&k->plan, false); /* nothing reads the kernel's records */
 		sb_kg_set(paths);
 		free(paths);
 		sb_kg_embedded = true;

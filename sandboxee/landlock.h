@@ -82,8 +82,13 @@ extern bool sb_kg_embedded;
 #define SB_KG_PATHS_MAX 4096
 extern bool sb_kg_on;
 void sb_kg_set(const char *paths);
-/* The same list, as the launcher puts it in SYSBROKER_KGRANTS, from a plan. NULL: none fit. */
-char *sb_kg_paths(const struct sb_kgrant_plan *plan);
+/*
+ * The same list, as the launcher puts it in SYSBROKER_KGRANTS, from a plan. NULL: none fit.
+ * records: the kernel's refusals are recorded, so only trees that both read and list are hinted
+ * (a try must not be refused for meeting a file in a list-only tree, or a directory in a
+ * read-only one).
+ */
+char *sb_kg_paths(const struct sb_kgrant_plan *plan, bool records);
 /*
  * The direct try of a trapped call (signal context): returns true with *ret set when the kernel
  * answered it (the call succeeded); false to broker it as before.

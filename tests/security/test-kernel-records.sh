@@ -154,22 +154,30 @@ grep -a '"rule":"kernel"' "$log" | grep -q "\"path\":\"$tmp/g/" &&
 # while audit is on it makes no try the plan's prefixes do not vouch for. Relative names in an
 # allowed tree the kernel does not grant (its rule logs, so the broker decides it), a missing
 # name and a readlink there, and a missing name under a grant whose parent is out of it.
-mkdir -p "$tmp/w"
+mkdir -p "$tmp/w" "$tmp/lo"
 echo w >"$tmp/w/file"
-chmod -R a+rX "$tmp/w"
+echo lo >"$tmp/lo/f"
+chmod -R a+rX "$tmp/w" "$tmp/lo"
 cat >"$tmp/w.policy" <<P
 sysbroker-policy 1
 include $tmp/p.policy
 path $tmp/w/** read list stat log
+path $tmp/lo/** list stat
 P
+# A tree the kernel grants for listing only: a stat or readlink of a file in it would be refused
+# by the kernel's try (it cannot know it meets a file) and allowed by the broker.
+"$sb" check --explain "$tmp/w.policy" | grep -q "^  $tmp/lo  *tree list " &&
+	ok "audit on: the list-only tree is a kernel grant" ||
+	not_ok "audit on: the list-only tree is a kernel grant"
 python3 "$here/audit-status.py" 1 || exit 1
 : >"$log"
 out=$("$sb" run --log "$log" --cwd "$tmp/w" -p "$tmp/w.policy" -- "$tmp/kg" \
 	stat rel-stat file readlink rel-readlink file stat rel-missing missing open rel-open file \
-	stat abs-missing "$tmp/g/no/such/dir/x" 2>&1)
+	stat abs-missing "$tmp/g/no/such/dir/x" stat lo-stat "$tmp/lo/f" \
+	readlink lo-readlink "$tmp/lo/f" 2>&1)
 sleep 1
 case $out in
-*"rel-stat ret=0"*"rel-readlink ret=-1 errno=EINVAL"*"rel-missing ret=-1 errno=ENOENT"*"rel-open ret="[0-9]*"abs-missing ret=-1 errno=ENOENT"*)
+*"rel-stat ret=0"*"rel-readlink ret=-1 errno=EINVAL"*"rel-missing ret=-1 errno=ENOENT"*"rel-open ret="[0-9]*"abs-missing ret=-1 errno=ENOENT"*"lo-stat ret=0"*"lo-readlink ret=-1 errno=EINVAL"*)
 	ok "audit on: relative calls in a brokered tree are answered" ;;
 *) not_ok "audit on: relative calls in a brokered tree are answered: $out" ;;
 esac

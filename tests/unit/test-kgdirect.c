@@ -39,16 +39,23 @@ static void test_hint(void **state)
 	grant(&g[3], "/usr/lib", true);  /* covered by /usr/ */
 	grant(&g[4], "/etc/b:c", false); /* ':' cannot be in the hint */
 	struct sb_kgrant_plan plan = { .grants = g, .n = 5 };
-	char *h = sb_kg_paths(&plan);
+	char *h = sb_kg_paths(&plan, false);
 	char *want = NULL;
 	assert_true(asprintf(&want, "%s/etc/a.conf:%s/etc/a/:%s/usr/:+r", root, root, root) > 0);
 	assert_non_null(h);
 	assert_string_equal(h, want);
 	free(want);
 	free(h);
+	/* Refusals recorded: only trees that read and list (these read only), and files alone. */
+	h = sb_kg_paths(&plan, true);
+	assert_true(asprintf(&want, "%s/etc/a.conf:+r", root) > 0);
+	assert_non_null(h);
+	assert_string_equal(h, want);
+	free(want);
+	free(h);
 	for (int i = 0; i < 5; i++)
 		free(g[i].path);
-	assert_null(sb_kg_paths(&(struct sb_kgrant_plan){ 0 }));
+	assert_null(sb_kg_paths(&(struct sb_kgrant_plan){ 0 }, false));
 }
 
 /* Whether the direct try answered the call (it exists, so a try that is made succeeds). */
