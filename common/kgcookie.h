@@ -75,9 +75,12 @@ static inline void sb_kg_prefix_ret(struct sock_filter out[SB_KG_PREFIX_LEN], ui
  * a `deny newfstatat if ...` that the broker would apply.
  */
 static const long sb_kg_direct_calls[] = {
-	SYS_openat, SYS_newfstatat, SYS_readlinkat,
+	SYS_openat,     SYS_newfstatat, SYS_readlinkat, SYS_faccessat,
+#ifdef SYS_faccessat2
+	SYS_faccessat2,
+#endif
 #ifdef SYS_open
-	SYS_open,   SYS_stat,       SYS_lstat,      SYS_readlink,
+	SYS_open,       SYS_stat,       SYS_lstat,      SYS_readlink,  SYS_access,
 #endif
 };
 

@@ -9,11 +9,11 @@
  * through directly (Landlock does not check stat): it is an open of the file, fstat, close. A
  * readlink is an open that does not follow the name: if it succeeds, the name is no symlink and
  * the answer is EINVAL, which the broker would give (a symlink fails the open: the broker reads
- * it). A name with ".." is the broker's, and so is a relative one unless the directory it starts
- * from is one the kernel lets the program list (decode(), listed_base()). And
- * newfstatat(fd, "", AT_EMPTY_PATH), the C library's fstat, is fstat(fd): the broker answers it
- * so, without a check, for the fd the caller holds.
- * Signal context: raw syscalls and static memory written before the filter was armed.
+ * it). An access with F_OK or R_OK is the open alone. A name with ".." is the broker's, and so is a
+ * relative one unless the directory it starts from is one the kernel lets the program list
+ * (decode(), listed_base()). And newfstatat(fd, "", AT_EMPTY_PATH), the C library's fstat, is
+ * fstat(fd): the broker answers it so, without a check, for the fd the caller holds. Signal
+ * context: raw syscalls and static memory written before the filter was armed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "kgcookie.h"
 #include "landlock.h"
@@ -134,7 +135,7 @@ static bool has_dotdot(const char *path)
 	return false;
 }
 
-enum kind { OPEN, STAT, FSTAT, READLINK, KNOWN_DIR };
+enum kind { OPEN, STAT, FSTAT, READLINK, KNOWN_DIR, ACCESS };
 
 /* A call the try may serve: where it names, the open that proves access, where the answer goes. */
 struct
@@ -183,6 +184,21 @@ static bool decode_readlink(long dirfd, uint64_t path, uint64_t size, struct try
 	return (int)size > 0;
 }
 
+/*
+ * access with F_OK or R_OK: an open for reading that succeeds proves what the broker checks
+ * ("stat", and "read" or "list") and what its faccessat2 then asks with the caller's identity;
+ * W_OK and X_OK are the broker's.
+ */
+static bool decode_access(long dirfd, uint64_t path, uint64_t mode, uint64_t flags, struct try *t)
+{
+	t->kind = ACCESS;
+	t->dirfd = dirfd;
+	t->path = (const char *)(uintptr_t)path;
+	t->flags = SB_KG_STAT_FLAGS | (flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0);
+	return ((uint32_t)mode & ~(uint32_t)R_OK) == 0 &&
+	       (flags & ~(uint64_t)(AT_EACCESS | AT_SYMLINK_NOFOLLOW)) == 0;
+}
+
 /* The call's arguments, if it is one the try may serve (sb_kg_direct_calls, no other). */
 static bool decode(long nr, const uint64_t a[6], struct try *t)
 {
@@ -211,7 +227,18 @@ static bool decode(long nr, const uint64_t a[6], struct try *t)
 		if (!decode_readlink(AT_FDCWD, a[0], a[2], t))
 			return false;
 		break;
+	case SYS_access:
+		if (!decode_access(AT_FDCWD, a[0], a[1], 0, t))
+			return false;
+		break;
 #endif
+	case SYS_faccessat:
+#ifdef SYS_faccessat2
+	case SYS_faccessat2:
+#endif
+		if (!decode_access((long)a[0], a[1], a[2], nr == SYS_faccessat ? 0 : a[3], t))
+			return false;
+		break;
 	case SYS_readlinkat:
 		if (!decode_readlink((long)a[0], a[1], a[3], t))
 			return false;
@@ -347,11 +374,13 @@ bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 		*ret = fd;
 		return true;
 	}
-	long r = t.kind == READLINK ? -EINVAL : raw(SYS_fstat, fd, (long)t.buf, 0, 0, 0, 0);
+	long r = t.kind == READLINK ? -EINVAL
+		 : t.kind == STAT   ? raw(SYS_fstat, fd, (long)t.buf, 0, 0, 0, 0)
+				    : 0; /* ACCESS */
 	raw(SYS_close, fd, 0, 0, 0, 0, 0);
 	/* A stat buffer the kernel could not write: the broker answers (EFAULT, as before). */
 	if (t.kind == STAT && r < 0)
 		return false;
-	*ret = t.kind == READLINK ? r : 0;
+	*ret = r;
 	return true;
 }

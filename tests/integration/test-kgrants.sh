@@ -78,6 +78,9 @@ for p in ("a/f1", "a/f3", "rel", "c/out", "a/b/deep", "missing", "a/f1/x", "a/..
     t("lstat " + p, lambda: os.lstat(p))
     t("readlink " + p, lambda: os.readlink(p))
     t("open " + p, lambda: len(os.read(os.open(p, os.O_RDONLY), 64)))
+    for m, mn in ((os.F_OK, "F"), (os.R_OK, "R"), (os.W_OK, "W"), (os.X_OK, "X")):
+        t("access %s %s" % (mn, p), lambda: os.access(p, m))
+        t("access nofollow %s %s" % (mn, p), lambda: os.access(p, m, follow_symlinks=False))
 for p in ("/usr", "/usr/lib", "/etc", "a/", "rel/", "", "/proc/self/exe", "/proc/self/cwd",
           os.getcwd(), os.path.dirname(os.getcwd())):
     t("readlink " + p.replace(os.path.dirname(os.getcwd()), "TMP"), lambda: os.readlink(p))
@@ -88,12 +91,15 @@ for p in ("a/none", "a/none/x/y/z", "a/none/w/x/y/z", "c/out/none", "rel/none"):
         t("missing stat " + w, lambda: os.stat(q))
         t("missing readlink " + w, lambda: os.readlink(q))
         t("missing open " + w, lambda: os.open(q, os.O_RDONLY) and "fd")
+        t("missing access " + w, lambda: os.access(q, os.F_OK))
 d = os.open("a", os.O_RDONLY | os.O_DIRECTORY)
 for p in ("f1", "f3", "b", "b/deep", "../rel", "../c/out", "../../secret", "missing"):
     t("at stat " + p, lambda: os.stat(p, dir_fd=d))
     t("at lstat " + p, lambda: os.stat(p, dir_fd=d, follow_symlinks=False))
     t("at readlink " + p, lambda: os.readlink(p, dir_fd=d))
     t("at open " + p, lambda: len(os.read(os.open(p, os.O_RDONLY, dir_fd=d), 64)))
+    t("at access " + p, lambda: os.access(p, os.R_OK, dir_fd=d))
+    t("at access eff " + p, lambda: os.access(p, os.F_OK, dir_fd=d, effective_ids=True))
 for p in ("a/f1", "c", "rel"):
     fd = os.open(p, os.O_RDONLY)
     t("fstat " + p, lambda: os.fstat(fd))
@@ -117,7 +123,7 @@ check "off: the log says there are none ($(grep -o '"kernel":"[^"]*"' "$tmp/off.
 check "kernel grants on and off give the same output" [ "$out_on" = "$out_off" ]
 [ "$out_on" = "$out_off" ] || { echo "# on:"; echo "$out_on" | sed 's/^/# /'; echo "# off:"; echo "$out_off" | sed 's/^/# /'; }
 # Natively the denied file and the symlink out are readable: they differ there, and only there.
-diff_native=$(printf '%s\n' "$native" >"$tmp/n"; printf '%s\n' "$out_on" >"$tmp/o"; diff "$tmp/n" "$tmp/o" | grep '^[<>]' | grep -v -e deep -e 'c/out' -e '^> o2 ' -e '^< o2 ' -e '^. secret$' -e 'o3 ' -e 's2 ' -e '\.\./\.\./secret' -e 'readlink /proc/self/')
+diff_native=$(printf '%s\n' "$native" >"$tmp/n"; printf '%s\n' "$out_on" >"$tmp/o"; diff "$tmp/n" "$tmp/o" | grep '^[<>]' | grep -v -e deep -e 'c/out' -e '^> o2 ' -e '^< o2 ' -e '^. secret$' -e 'o3 ' -e 's2 ' -e '\.\./\.\./secret' -e 'readlink /proc/self/' -e 'access [WX] ' -e 'access nofollow [WX] ')
 check "the sandbox differs from native only where the policy denies${diff_native:+: $diff_native}" [ -z "$diff_native" ]
 for p in on off; do
 	for f in "$g/a/b/deep" "$tmp/secret"; do

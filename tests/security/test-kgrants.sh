@@ -389,7 +389,7 @@ done
 # rule naming one of the calls they answer has no grants, and the broker applies the rule: the
 # C library's stat, the program's own cookie open and readlink of granted files are refused.
 T=ruled
-for name in openat open stat lstat newfstatat readlink readlinkat; do
+for name in openat open stat lstat newfstatat readlink readlinkat access faccessat faccessat2; do
 	printf 'sysbroker-policy 1\ninclude %s\ndeny %s log if arg5 == 0x5eed\n' \
 		"$tmp/on.policy" "$name" >"$tmp/ruled.policy"
 	check "$T: a rule naming $name leaves no kernel grant" sh -c \

@@ -237,6 +237,46 @@ static void test_missing(void **state)
 	close(dir);
 }
 
+/* access with F_OK or R_OK is an open for reading; W_OK and X_OK are the broker's. */
+static void test_access(void **state)
+{
+	(void)state;
+	char hint[512], p[128];
+	long ret = 1;
+	snprintf(hint, sizeof(hint), "%s/usr/", root);
+	sb_kg_set(hint);
+	snprintf(p, sizeof(p), "%s/usr/lib/y", root);
+	uint64_t a[6] = { (uint64_t)AT_FDCWD, (uintptr_t)p, R_OK, 0 };
+	assert_true(sb_kg_try(SYS_faccessat, a, &ret));
+	assert_int_equal(ret, 0);
+	a[2] = F_OK;
+	assert_true(sb_kg_try(SYS_faccessat2, a, &ret));
+	a[3] = AT_EACCESS | AT_SYMLINK_NOFOLLOW;
+	assert_true(sb_kg_try(SYS_faccessat2, a, &ret));
+	a[3] = AT_EMPTY_PATH;
+	assert_false(sb_kg_try(SYS_faccessat2, a, &ret));
+	a[3] = 0;
+	a[2] = W_OK;
+	assert_false(sb_kg_try(SYS_faccessat, a, &ret));
+	a[2] = X_OK | R_OK;
+	assert_false(sb_kg_try(SYS_faccessat, a, &ret));
+	/* A symlink not followed: ELOOP, the broker's; followed: its file. */
+	snprintf(p, sizeof(p), "%s/usr/link", root);
+	a[2] = F_OK, a[3] = AT_SYMLINK_NOFOLLOW;
+	assert_false(sb_kg_try(SYS_faccessat2, a, &ret));
+	a[3] = 0;
+	assert_true(sb_kg_try(SYS_faccessat2, a, &ret));
+	/* A missing name: ENOENT, the broker's answer before any rule. */
+	snprintf(p, sizeof(p), "%s/usr/none", root);
+	assert_true(sb_kg_try(SYS_faccessat, a, &ret));
+	assert_int_equal(ret, -ENOENT);
+#ifdef SYS_access
+	uint64_t b[6] = { (uintptr_t)p, R_OK };
+	assert_true(sb_kg_try(SYS_access, b, &ret));
+	assert_int_equal(ret, -ENOENT);
+#endif
+}
+
 /* newfstatat(fd, "", AT_EMPTY_PATH), the C library's fstat: fstat of the caller's fd. */
 static void test_fstat(void **state)
 {
@@ -285,7 +325,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hint),     cmocka_unit_test(test_try),
 		cmocka_unit_test(test_readlink), cmocka_unit_test(test_known_dir),
-		cmocka_unit_test(test_missing),  cmocka_unit_test(test_fstat)
+		cmocka_unit_test(test_missing),  cmocka_unit_test(test_fstat),
+		cmocka_unit_test(test_access)
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	(void)!system("rm -rf \"$R\"");
