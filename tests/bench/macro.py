@@ -283,9 +283,23 @@ def denial_recorded(log, path):
     return False
 
 
+def kernel_grants_line(log):
+    """The log's kernel-grants note: whether the kernel enforced grants in the run, and whether
+    its refusals were recorded (the system's audit on changes what the runtime tries)."""
+    try:
+        with open(log, errors="replace") as f:
+            for line in f:
+                if '"kernel-grants"' in line:
+                    return json.loads(line).get("kernel", "")
+    except (OSError, ValueError):
+        pass
+    return "(no kernel-grants record)"
+
+
 def probe(wl, work, denied, policy, tools, cpus, out):
     """The sysbroker row counts only if the policy really confines the program: reading an
-    existing file it does not grant must fail (natively it works)."""
+    existing file it does not grant must fail (natively it works). Returns the log's
+    kernel-grants line."""
     argv = wl["probe"](work, denied)
     env, cwd = wl["env"](work), wl["cwd"](work)
     errlog = os.path.join(out, f"macro-{wl['name']}-probe.stderr")
@@ -303,6 +317,7 @@ def probe(wl, work, denied, policy, tools, cpus, out):
     if not denial_recorded(log, denied):
         raise MacroError(f"{wl['name']}: no denial of {denied} in {log} (exit status {rc}: "
                          f"{last_line(errlog)})")
+    return kernel_grants_line(log)
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -364,7 +379,7 @@ def run(src, build, out, quick, cpus, warn, rounds=None):
                 continue
             wl["gen"](work, sz)
             wl["policy"] = fill_policy(src, wl["name"], work, out)
-            probe(wl, work, denied, wl["policy"], tools, cpus, out)
+            wl["kernel_grants"] = probe(wl, work, denied, wl["policy"], tools, cpus, out)
             active.append(wl)
         # One untimed native run of each first: the page cache, and the byte code python writes
         # for its test modules the first time, are then the same for every peer.
@@ -409,7 +424,8 @@ def one(wl, peer, work, out, tools, cpus, sz):
 def result(wl, peers, times, sz):
     native = times[(wl["name"], "native")]
     res = {"workload": wl["name"], "label": wl["label"],
-           "native_s": summary([t / 1e9 for t in native]), "peers": {}}
+           "native_s": summary([t / 1e9 for t in native]), "peers": {},
+           "kernel_grants": wl.get("kernel_grants", "")}
     for p in peers:
         if p == "native":
             continue
@@ -466,3 +482,6 @@ def print_table(m, p=print):
         vs_m = "-" if "vs_strace_met" not in w else ("yes" if w["vs_strace_met"] else "NO")
         p(f"{w['label']:<44} {w['native_s']['median']:>8.2f} | {cells[0]:>17} {met:>5} | "
           f"{cells[1]:>17} | {cells[2]:>17} | {vs_s:>18} {vs_m:>4}")
+    for w in m["workloads"]:
+        if w.get("kernel_grants"):
+            p(f"  {w['workload']}: {w['kernel_grants']}")

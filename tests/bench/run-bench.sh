@@ -101,8 +101,9 @@
 # macro {rounds, cpus, peers, peer_unavailable {peer: reason}, targets, workloads [{workload,
 # label, native_s {median, min, max, q1, q3}, native_seconds [per round], peers {PEER: {seconds
 # [per round], ratio {median, min, max, q1, q3}, target, met}}, strace_overhead_over_sysbroker
-# {median, ...}, vs_strace_target, vs_strace_met} or {workload, label, unavailable: reason}]} or
-# null.
+# {median, ...}, vs_strace_target, vs_strace_met, kernel_grants: the log's kernel-grants line
+# (whether the kernel enforced grants, and whether the system's audit recorded its refusals,
+# which narrows what the runtime tries)} or {workload, label, unavailable: reason}]} or null.
 # Chart: ratios to native on a linear axis, one group per call (bars: placements) and per
 # workload (bars: peers, with min-max), each target a dashed line over its groups.
 # Exit status: 0 when everything ran; non-zero with one line on stderr when a scenario or a
