@@ -125,6 +125,12 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	while ((c = cli_opts_next(&opts, argc, argv)) != -1) {
 		switch (c) {
 		case 'p':
+			/* Two would read as layers, which a run does not make: say so. */
+			if (o->policy) {
+				say("-p given twice: a run takes one policy file (one may include "
+				    "the other)\nTry 'sysbroker run --help'.");
+				return EXIT_FAIL;
+			}
 			o->policy = optarg;
 			break;
 		case 'l':

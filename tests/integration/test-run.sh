@@ -311,6 +311,8 @@ expect "an exec the kernel refuses after setup: 126 and the reason" 126 \
 	"$tmp/garbage"
 expect "-p without its argument: 125, and says so" 125 "*option '-p' needs an argument*" \
 	"$sb" run -p
+expect "-p twice: 125, and says a run takes one policy" 125 "*-p given twice*one policy*" \
+	"$sb" run -p "$tmp/garbage.policy" -p "$tmp/garbage.policy" -- /bin/true
 expect "audit --since without its argument: 2, and says so" 2 \
 	"*option '--since' needs an argument*" "$sb" audit --since
 check "nothing was started for bad input (no log written)" [ ! -e "$tmp/never.log" ]
