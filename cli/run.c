@@ -112,7 +112,7 @@ static int parse_limit_opt(const char *arg, struct sb_rlimit *limits)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
 	struct cli_opts opts;
-	int c;
+	int c, npolicy = 0;
 
 	*o = (struct run_opts){ .timeout = 0 };
 	o->env = calloc((size_t)argc + 1, sizeof(char *));
@@ -126,7 +126,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		switch (c) {
 		case 'p':
 			/* Two would read as layers, which a run does not make: say so. */
-			if (o->policy) {
+			if (npolicy++) {
 				say("-p given twice: a run takes one policy file (one may include "
 				    "the other)\nTry 'sysbroker run --help'.");
 				return EXIT_FAIL;
