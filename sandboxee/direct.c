@@ -35,6 +35,8 @@ bool sb_kg_on;
 static char sb_kg_paths_buf[SB_KG_PATHS_MAX];
 static char sb_kg_dirs_buf[SB_KG_PATHS_MAX];
 static bool sb_kg_list_reads;
+/* "+l": every tree grant lists, so a directory beneath a tree prefix is one Landlock opens. */
+static bool sb_kg_trees_list;
 /* "+k": the kernel's refusals are recorded, so no try that may be refused needlessly. */
 static bool sb_kg_records;
 
@@ -54,7 +56,7 @@ void sb_kg_set(const char *hint)
 	if (n == 0 || n >= SB_KG_PATHS_MAX)
 		return;
 	sb_kg_paths_buf[0] = sb_kg_dirs_buf[0] = 0;
-	sb_kg_list_reads = sb_kg_records = false;
+	sb_kg_list_reads = sb_kg_records = sb_kg_trees_list = false;
 	for (const char *e = hint; *e;) {
 		size_t k = 0;
 		while (e[k] && e[k] != ':')
@@ -67,6 +69,8 @@ void sb_kg_set(const char *hint)
 			sb_kg_list_reads = true;
 		else if (k == 2 && e[0] == '+' && e[1] == 'k')
 			sb_kg_records = true;
+		else if (k == 2 && e[0] == '+' && e[1] == 'l')
+			sb_kg_trees_list = true;
 		e += k;
 		if (*e == ':')
 			e++;
@@ -279,7 +283,13 @@ static bool missing(long dirfd, const char *path)
 		char keep = b[p], dot[2] = ".";
 		b[p] = 0;
 		const char *parent = k == 0 ? dot : p == 0 ? "/" : b;
-		if (sb_kg_records && (parent[0] != '/' || !under_plan(parent))) {
+		/*
+		 * While the kernel records its refusals, only a parent Landlock lets the program
+		 * open: a refused one (a tree granted for read alone) would leave a record of a
+		 * denial the broker does not make (it answers ENOENT).
+		 */
+		if (sb_kg_records &&
+		    (!sb_kg_trees_list || parent[0] != '/' || !under_plan(parent))) {
 			b[p] = keep;
 			return false;
 		}

@@ -260,24 +260,31 @@ static bool hint_add(char *s, size_t *o, const char *e)
 }
 
 /*
- * After the paths: "=D" for each of plan.dirs, and "+r" when every grant that lists also reads
+ * After the paths: "=D" for each of plan.dirs, "+r" when every grant that lists also reads
  * (a directory the kernel lets the program open then lies in a tree where the policy allows read
- * too, which the handler's proof of a missing name needs for an open).
+ * too, which the handler's proof of a missing name needs for an open), and "+l" when every tree
+ * grant lists (a directory beneath a tree prefix is one the kernel lets the program open: while
+ * the kernel records its refusals, the handler opens no other parent).
  */
 static void hint_tail(const struct sb_kgrant_plan *plan, char *s, size_t *o)
 {
 	char e[PATH_MAX + 2];
-	bool list_reads = true;
-	for (size_t i = 0; i < plan->n; i++)
-		if ((plan->grants[i].access & SB_KGRANT_LIST) &&
-		    !(plan->grants[i].access & SB_KGRANT_READ))
+	bool list_reads = true, trees_list = true;
+	for (size_t i = 0; i < plan->n; i++) {
+		uint32_t a = plan->grants[i].access;
+		if ((a & SB_KGRANT_LIST) && !(a & SB_KGRANT_READ))
 			list_reads = false;
+		if (plan->grants[i].tree && !(a & SB_KGRANT_LIST))
+			trees_list = false;
+	}
 	for (size_t i = 0; i < plan->ndirs; i++)
 		if (!strchr(plan->dirs[i].path, ':') &&
 		    snprintf(e, sizeof(e), "=%s", plan->dirs[i].path) < (int)sizeof(e))
 			hint_add(s, o, e);
 	if (list_reads)
 		hint_add(s, o, "+r");
+	if (trees_list)
+		hint_add(s, o, "+l");
 }
 
 char *sb_kg_paths(const struct sb_kgrant_plan *plan)
