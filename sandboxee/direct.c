@@ -317,16 +317,20 @@ static bool missing(long dirfd, const char *path)
 /*
  * Whether the directory a relative name starts from (dirfd, or the cwd) is one the kernel lets
  * the program list: beneath a grant, so not in /proc, whose magic links the kernel would follow
- * where the broker never does.
+ * where the broker never does. And not removed: the kernel still resolves names in a deleted
+ * directory (nothing is there, "." stats) and Landlock still finds the grant above it, but the
+ * broker has no path to decide on and answers by the default.
  */
 static bool listed_base(long dirfd)
 {
+	struct stat st;
 	long fd = raw(SYS_openat, dirfd, (long)".", O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC,
 		      (long)SB_KG_COOKIE, 0, 0);
 	if (fd < 0)
 		return false;
+	long r = raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0);
 	raw(SYS_close, fd, 0, 0, 0, 0, 0);
-	return true;
+	return r == 0 && st.st_nlink > 0;
 }
 
 bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
