@@ -55,7 +55,7 @@ int kg_prepare(struct kgrants *kg, const struct sb_policy *policy, struct sock_f
 	 * refuses leaves a record of a denial the broker then overrules: "+k" keeps the runtime to
 	 * the tries the plan's prefixes say can succeed (no relative names).
 	 */
-	char *paths = sb_kg_paths(&kg->plan);
+	char *paths = sb_kg_paths(&kg->plan, &kg->exec);
 	if (paths &&
 	    asprintf(&kg->envvar, ENVKEY "%s%s", paths, sb_kaudit_enabled() == 1 ? ":+k" : "") < 0)
 		kg->envvar = NULL;

@@ -37,6 +37,38 @@ static char sb_kg_dirs_buf[SB_KG_PATHS_MAX];
 static bool sb_kg_list_reads;
 /* "+l": every tree grant lists, so a directory beneath a tree prefix is one Landlock opens. */
 static bool sb_kg_trees_list;
+/*
+ * "!DEV.INO": the files Landlock lets the program read only because the policy lets it execute
+ * them (the exec plan); a try that lands on one is the broker's. "+e": all of them are here.
+ */
+static struct {
+	uint64_t dev, ino;
+} sb_kg_exec[SB_KG_EXEC_MAX];
+static size_t sb_kg_nexec;
+
+/* "!DEV.INO" (hex, k bytes) into the exec files; false if malformed or past the bound. */
+static bool put_exec(const char *e, size_t k)
+{
+	uint64_t v[2] = { 0, 0 };
+	size_t part = 0, digits = 0;
+	for (size_t i = 1; i < k; i++) {
+		char c = e[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (c == '.' && part == 0 && digits) {
+			part = 1;
+			digits = 0;
+			continue;
+		}
+		if (d < 0 || ++digits > 16)
+			return false;
+		v[part] = v[part] << 4 | (uint64_t)d;
+	}
+	if (part != 1 || !digits || sb_kg_nexec >= SB_KG_EXEC_MAX)
+		return false;
+	sb_kg_exec[sb_kg_nexec].dev = v[0];
+	sb_kg_exec[sb_kg_nexec++].ino = v[1];
+	return true;
+}
 /* "+k": the kernel's refusals are recorded, so no try that may be refused needlessly. */
 static bool sb_kg_records;
 
@@ -57,6 +89,8 @@ void sb_kg_set(const char *hint)
 		return;
 	sb_kg_paths_buf[0] = sb_kg_dirs_buf[0] = 0;
 	sb_kg_list_reads = sb_kg_records = sb_kg_trees_list = false;
+	sb_kg_nexec = 0;
+	bool exec_known = false, exec_bad = false;
 	for (const char *e = hint; *e;) {
 		size_t k = 0;
 		while (e[k] && e[k] != ':')
@@ -71,11 +105,30 @@ void sb_kg_set(const char *hint)
 			sb_kg_records = true;
 		else if (k == 2 && e[0] == '+' && e[1] == 'l')
 			sb_kg_trees_list = true;
+		else if (k == 2 && e[0] == '+' && e[1] == 'e')
+			exec_known = true;
+		else if (e[0] == '!' && !put_exec(e, k))
+			exec_bad = true;
 		e += k;
 		if (*e == ':')
 			e++;
 	}
-	sb_kg_on = np > 0;
+	/* Without every exec file, a try could answer a read the broker refuses: none then. */
+	sb_kg_on = np > 0 && exec_known && !exec_bad;
+}
+
+/* Whether the file fd names is one of the exec plan's (or cannot be told). */
+static bool exec_only(long fd)
+{
+	struct stat st;
+	if (sb_kg_nexec == 0)
+		return false;
+	if (raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) < 0)
+		return true;
+	for (size_t i = 0; i < sb_kg_nexec; i++)
+		if (sb_kg_exec[i].dev == (uint64_t)st.st_dev && sb_kg_exec[i].ino == st.st_ino)
+			return true;
+	return false;
 }
 
 /* Whether path is one of the known directories, exactly. */
@@ -357,6 +410,11 @@ bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 	}
 	if (fd < 0)
 		return false;
+	if (exec_only(fd)) {
+		/* Readable by the kernel only to be executed: the broker decides. */
+		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		return false;
+	}
 	if (t.kind == OPEN) {
 		*ret = fd;
 		return true;

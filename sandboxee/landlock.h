@@ -77,13 +77,16 @@ extern bool sb_kg_embedded;
  * context; before the filter is armed) and turns the direct try on; sb_kg_on says whether it is.
  * paths: entries separated by ':'. "/..." a prefix (ending in '/': a tree, else the file alone);
  * "=/..." a directory of plan.dirs, whose readlink the handler answers (EINVAL); "+r": every
- * grant that lists also reads. The prefixes come first and sorted.
+ * grant that lists also reads; "+l": every tree grant lists; "!DEV.INO" (hex) a file of the exec
+ * plan, which the kernel reads only to execute it; "+e": every such file is listed (without it
+ * the handler tries nothing). The prefixes come first and sorted.
  */
 #define SB_KG_PATHS_MAX 4096
+#define SB_KG_EXEC_MAX 32 /* exec plan files the hint names; more: no direct try */
 extern bool sb_kg_on;
 void sb_kg_set(const char *paths);
 /* The same list, as the launcher puts it in SYSBROKER_KGRANTS, from a plan. NULL: none fit. */
-char *sb_kg_paths(const struct sb_kgrant_plan *plan);
+char *sb_kg_paths(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan *exec);
 /*
  * The direct try of a trapped call (signal context): returns true with *ret set when the kernel
  * answered it (the call succeeded); false to broker it as before.
