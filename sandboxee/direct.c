@@ -72,9 +72,14 @@ static bool put_exec(const char *e, size_t k)
 /* "+k": the kernel's refusals are recorded, so no try that may be refused needlessly. */
 static bool sb_kg_records;
 
-/* Appends the entry e of length n to buf (used bytes *o), ':'-separated. */
+/*
+ * Appends the entry e of length n to buf (SB_KG_PATHS_MAX bytes, used bytes *o), ':'-separated;
+ * one that does not fit is left out (a path not tried, a readlink brokered).
+ */
 static void put_entry(char *buf, size_t *o, const char *e, size_t n)
 {
+	if (*o + n + 2 > SB_KG_PATHS_MAX)
+		return;
 	if (*o)
 		buf[(*o)++] = ':';
 	sb_memcpy(buf + *o, e, n);
@@ -84,8 +89,8 @@ static void put_entry(char *buf, size_t *o, const char *e, size_t n)
 
 void sb_kg_set(const char *hint)
 {
-	size_t np = 0, nd = 0, n = hint ? sb_strnlen(hint, SB_KG_PATHS_MAX) : 0;
-	if (n == 0 || n >= SB_KG_PATHS_MAX)
+	size_t np = 0, nd = 0, n = hint ? sb_strnlen(hint, SB_KG_HINT_MAX) : 0;
+	if (n == 0 || n >= SB_KG_HINT_MAX)
 		return;
 	sb_kg_paths_buf[0] = sb_kg_dirs_buf[0] = 0;
 	sb_kg_list_reads = sb_kg_records = sb_kg_trees_list = false;

@@ -264,7 +264,7 @@ static bool hint_add(char *s, size_t *o, const char *e, size_t max)
 
 /*
  * "!DEV.INO" for each file the domain lets the kernel read only because the policy lets it be
- * executed (the exec plan), then "+e" once all are there, into x (SB_KG_PATHS_MAX bytes): the
+ * executed (the exec plan), then "+e" once all are there, into x (SB_KG_EXEC_ROOM bytes): the
  * handler answers no call whose open lands on one of them (the broker refuses to read it, and
  * may refuse to stat it), and none at all without "+e". Its length, reserved in the hint.
  */
@@ -279,10 +279,10 @@ static size_t hint_exec(const struct sb_kgrant_plan *exec, char *x)
 			continue; /* no file: no rule either (sb_landlock_ruleset opens it) */
 		snprintf(e, sizeof(e), "!%llx.%llx", (unsigned long long)st.st_dev,
 			 (unsigned long long)st.st_ino);
-		if (++n > SB_KG_EXEC_MAX || !hint_add(x, &o, e, SB_KG_PATHS_MAX / 2))
+		if (++n > SB_KG_EXEC_MAX || !hint_add(x, &o, e, SB_KG_EXEC_ROOM))
 			return 0;
 	}
-	hint_add(x, &o, "+e", SB_KG_PATHS_MAX / 2);
+	hint_add(x, &o, "+e", SB_KG_EXEC_ROOM);
 	return o;
 }
 
@@ -317,13 +317,14 @@ static void hint_tail(const struct sb_kgrant_plan *plan, char *s, size_t *o, siz
 char *sb_kg_paths(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan *exec)
 {
 	size_t n = 0, o = 0;
-	char x[SB_KG_PATHS_MAX];
+	char x[SB_KG_EXEC_ROOM];
+	const size_t max = SB_KG_PATHS_MAX;
 	if (!plan || plan->n == 0)
 		return NULL;
-	/* The exec files and "+e" after everything, and room for the launcher's ":+k". */
-	size_t xn = hint_exec(exec, x), max = SB_KG_PATHS_MAX - xn - 8;
+	/* The exec files and "+e" after the rest (SB_KG_HINT_MAX keeps room for ":+k"). */
+	size_t xn = hint_exec(exec, x);
 	char **v = calloc(plan->n, sizeof(*v));
-	char *s = calloc(1, SB_KG_PATHS_MAX);
+	char *s = calloc(1, SB_KG_HINT_MAX);
 	for (size_t i = 0; v && s && i < plan->n; i++)
 		if ((v[n] = hint_entry(&plan->grants[i])))
 			n++;
@@ -342,7 +343,7 @@ char *sb_kg_paths(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan
 		}
 		if (o) {
 			hint_tail(plan, s, &o, max);
-			hint_add(s, &o, x, SB_KG_PATHS_MAX);
+			hint_add(s, &o, x, SB_KG_HINT_MAX - 8);
 		}
 	}
 	for (size_t i = 0; v && i < n; i++)

@@ -81,8 +81,11 @@ extern bool sb_kg_embedded;
  * plan, which the kernel reads only to execute it; "+e": every such file is listed (without it
  * the handler tries nothing). The prefixes come first and sorted.
  */
-#define SB_KG_PATHS_MAX 4096
-#define SB_KG_EXEC_MAX 32 /* exec plan files the hint names; more: no direct try */
+#define SB_KG_PATHS_MAX 4096 /* the paths, directories and flags */
+#define SB_KG_EXEC_MAX 512   /* exec plan files the hint names; more: no direct try */
+/* The whole hint: the paths, then "!DEV.INO" (34 bytes at most) for each exec file, "+e", "+k". */
+#define SB_KG_EXEC_ROOM (SB_KG_EXEC_MAX * 35 + 8)
+#define SB_KG_HINT_MAX (SB_KG_PATHS_MAX + SB_KG_EXEC_ROOM + 8)
 extern bool sb_kg_on;
 void sb_kg_set(const char *paths);
 /* The same list, as the launcher puts it in SYSBROKER_KGRANTS, from a plan. NULL: none fit. */
