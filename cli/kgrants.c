@@ -57,7 +57,7 @@ int kg_prepare(struct kgrants *kg, const struct sb_policy *policy, struct sock_f
 	 * list).
 	 */
 	bool records = sb_kaudit_enabled() == 1;
-	char *paths = sb_kg_paths(&kg->plan, records);
+	char *paths = sb_kg_paths(&kg->plan, &kg->exec, records);
 	if (paths && asprintf(&kg->envvar, ENVKEY "%s%s", paths, records ? ":+k" : "") < 0)
 		kg->envvar = NULL;
 	free(paths);

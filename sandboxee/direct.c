@@ -36,12 +36,51 @@ bool sb_kg_on;
 static char sb_kg_paths_buf[SB_KG_PATHS_MAX];
 static char sb_kg_dirs_buf[SB_KG_PATHS_MAX];
 static bool sb_kg_list_reads;
+/* "+l": every tree grant lists, so a directory beneath a tree prefix is one Landlock opens. */
+static bool sb_kg_trees_list;
+/*
+ * "!DEV.INO": the files Landlock lets the program read only because the policy lets it execute
+ * them (the exec plan); a try that lands on one is the broker's. "+e": all of them are here.
+ */
+static struct {
+	uint64_t dev, ino;
+} sb_kg_exec[SB_KG_EXEC_MAX];
+static size_t sb_kg_nexec;
+
+/* "!DEV.INO" (hex, k bytes) into the exec files; false if malformed or past the bound. */
+static bool put_exec(const char *e, size_t k)
+{
+	uint64_t v[2] = { 0, 0 };
+	size_t part = 0, digits = 0;
+	for (size_t i = 1; i < k; i++) {
+		char c = e[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (c == '.' && part == 0 && digits) {
+			part = 1;
+			digits = 0;
+			continue;
+		}
+		if (d < 0 || ++digits > 16)
+			return false;
+		v[part] = v[part] << 4 | (uint64_t)d;
+	}
+	if (part != 1 || !digits || sb_kg_nexec >= SB_KG_EXEC_MAX)
+		return false;
+	sb_kg_exec[sb_kg_nexec].dev = v[0];
+	sb_kg_exec[sb_kg_nexec++].ino = v[1];
+	return true;
+}
 /* "+k": the kernel's refusals are recorded, so no try that may be refused needlessly. */
 static bool sb_kg_records;
 
-/* Appends the entry e of length n to buf (used bytes *o), ':'-separated. */
+/*
+ * Appends the entry e of length n to buf (SB_KG_PATHS_MAX bytes, used bytes *o), ':'-separated;
+ * one that does not fit is left out (a path not tried, a readlink brokered).
+ */
 static void put_entry(char *buf, size_t *o, const char *e, size_t n)
 {
+	if (*o + n + 2 > SB_KG_PATHS_MAX)
+		return;
 	if (*o)
 		buf[(*o)++] = ':';
 	sb_memcpy(buf + *o, e, n);
@@ -51,11 +90,13 @@ static void put_entry(char *buf, size_t *o, const char *e, size_t n)
 
 void sb_kg_set(const char *hint)
 {
-	size_t np = 0, nd = 0, n = hint ? sb_strnlen(hint, SB_KG_PATHS_MAX) : 0;
-	if (n == 0 || n >= SB_KG_PATHS_MAX)
+	size_t np = 0, nd = 0, n = hint ? sb_strnlen(hint, SB_KG_HINT_MAX) : 0;
+	if (n == 0 || n >= SB_KG_HINT_MAX)
 		return;
 	sb_kg_paths_buf[0] = sb_kg_dirs_buf[0] = 0;
-	sb_kg_list_reads = sb_kg_records = false;
+	sb_kg_list_reads = sb_kg_records = sb_kg_trees_list = false;
+	sb_kg_nexec = 0;
+	bool exec_known = false, exec_bad = false;
 	for (const char *e = hint; *e;) {
 		size_t k = 0;
 		while (e[k] && e[k] != ':')
@@ -68,11 +109,32 @@ void sb_kg_set(const char *hint)
 			sb_kg_list_reads = true;
 		else if (k == 2 && e[0] == '+' && e[1] == 'k')
 			sb_kg_records = true;
+		else if (k == 2 && e[0] == '+' && e[1] == 'l')
+			sb_kg_trees_list = true;
+		else if (k == 2 && e[0] == '+' && e[1] == 'e')
+			exec_known = true;
+		else if (e[0] == '!' && !put_exec(e, k))
+			exec_bad = true;
 		e += k;
 		if (*e == ':')
 			e++;
 	}
-	sb_kg_on = np > 0;
+	/* Without every exec file, a try could answer a read the broker refuses: none then. */
+	sb_kg_on = np > 0 && exec_known && !exec_bad;
+}
+
+/* Whether the file fd names is one of the exec plan's (or cannot be told). */
+static bool exec_only(long fd)
+{
+	struct stat st;
+	if (sb_kg_nexec == 0)
+		return false;
+	if (raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) < 0)
+		return true;
+	for (size_t i = 0; i < sb_kg_nexec; i++)
+		if (sb_kg_exec[i].dev == (uint64_t)st.st_dev && sb_kg_exec[i].ino == st.st_ino)
+			return true;
+	return false;
 }
 
 /* Whether path is one of the known directories, exactly. */
@@ -306,7 +368,13 @@ static bool missing(long dirfd, const char *path)
 		char keep = b[p], dot[2] = ".";
 		b[p] = 0;
 		const char *parent = k == 0 ? dot : p == 0 ? "/" : b;
-		if (sb_kg_records && (parent[0] != '/' || !under_plan(parent))) {
+		/*
+		 * While the kernel records its refusals, only a parent Landlock lets the program
+		 * open: a refused one (a tree granted for read alone) would leave a record of a
+		 * denial the broker does not make (it answers ENOENT).
+		 */
+		if (sb_kg_records &&
+		    (!sb_kg_trees_list || parent[0] != '/' || !under_plan(parent))) {
 			b[p] = keep;
 			return false;
 		}
@@ -334,16 +402,20 @@ static bool missing(long dirfd, const char *path)
 /*
  * Whether the directory a relative name starts from (dirfd, or the cwd) is one the kernel lets
  * the program list: beneath a grant, so not in /proc, whose magic links the kernel would follow
- * where the broker never does.
+ * where the broker never does. And not removed: the kernel still resolves names in a deleted
+ * directory (nothing is there, "." stats) and Landlock still finds the grant above it, but the
+ * broker has no path to decide on and answers by the default.
  */
 static bool listed_base(long dirfd)
 {
+	struct stat st;
 	long fd = raw(SYS_openat, dirfd, (long)".", O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC,
 		      (long)SB_KG_COOKIE, 0, 0);
 	if (fd < 0)
 		return false;
+	long r = raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0);
 	raw(SYS_close, fd, 0, 0, 0, 0, 0);
-	return true;
+	return r == 0 && st.st_nlink > 0;
 }
 
 bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
@@ -370,6 +442,11 @@ bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 	}
 	if (fd < 0)
 		return false;
+	if (exec_only(fd)) {
+		/* Readable by the kernel only to be executed: the broker decides. */
+		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		return false;
+	}
 	if (t.kind == OPEN) {
 		*ret = fd;
 		return true;

@@ -246,11 +246,14 @@ static bool covers(const char *t, const char *e)
 	return n > 0 && t[n - 1] == '/' && strncmp(t, e, n) == 0;
 }
 
-/* Appends ":" (unless first) and e to the hint s of length *o; false if it does not fit. */
-static bool hint_add(char *s, size_t *o, const char *e)
+/*
+ * Appends ":" (unless first) and e to the hint s of length *o; false if it does not fit below
+ * max bytes.
+ */
+static bool hint_add(char *s, size_t *o, const char *e, size_t max)
 {
 	size_t len = strlen(e);
-	if (*o + len + 2 > SB_KG_PATHS_MAX)
+	if (*o + len + 2 > max)
 		return false;
 	if (*o)
 		s[(*o)++] = ':';
@@ -260,24 +263,55 @@ static bool hint_add(char *s, size_t *o, const char *e)
 }
 
 /*
- * After the paths: "=D" for each of plan.dirs, and "+r" when every grant that lists also reads
- * (a directory the kernel lets the program open then lies in a tree where the policy allows read
- * too, which the handler's proof of a missing name needs for an open).
+ * "!DEV.INO" for each file the domain lets the kernel read only because the policy lets it be
+ * executed (the exec plan), then "+e" once all are there, into x (SB_KG_EXEC_ROOM bytes): the
+ * handler answers no call whose open lands on one of them (the broker refuses to read it, and
+ * may refuse to stat it), and none at all without "+e". Its length, reserved in the hint.
  */
-static void hint_tail(const struct sb_kgrant_plan *plan, char *s, size_t *o)
+static size_t hint_exec(const struct sb_kgrant_plan *exec, char *x)
+{
+	char e[40];
+	size_t n = 0, o = 0;
+	x[0] = 0;
+	for (size_t i = 0; exec && i < exec->n; i++) {
+		struct stat st;
+		if (stat(exec->grants[i].path, &st) < 0)
+			continue; /* no file: no rule either (sb_landlock_ruleset opens it) */
+		snprintf(e, sizeof(e), "!%llx.%llx", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino);
+		if (++n > SB_KG_EXEC_MAX || !hint_add(x, &o, e, SB_KG_EXEC_ROOM))
+			return 0;
+	}
+	hint_add(x, &o, "+e", SB_KG_EXEC_ROOM);
+	return o;
+}
+
+/*
+ * After the paths: "=D" for each of plan.dirs, "+r" when every grant that lists also reads
+ * (a directory the kernel lets the program open then lies in a tree where the policy allows read
+ * too, which the handler's proof of a missing name needs for an open), and "+l" when every tree
+ * grant lists (a directory beneath a tree prefix is one the kernel lets the program open: while
+ * the kernel records its refusals, the handler opens no other parent).
+ */
+static void hint_tail(const struct sb_kgrant_plan *plan, char *s, size_t *o, size_t max)
 {
 	char e[PATH_MAX + 2];
-	bool list_reads = true;
-	for (size_t i = 0; i < plan->n; i++)
-		if ((plan->grants[i].access & SB_KGRANT_LIST) &&
-		    !(plan->grants[i].access & SB_KGRANT_READ))
+	bool list_reads = true, trees_list = true;
+	for (size_t i = 0; i < plan->n; i++) {
+		uint32_t a = plan->grants[i].access;
+		if ((a & SB_KGRANT_LIST) && !(a & SB_KGRANT_READ))
 			list_reads = false;
+		if (plan->grants[i].tree && !(a & SB_KGRANT_LIST))
+			trees_list = false;
+	}
 	for (size_t i = 0; i < plan->ndirs; i++)
 		if (!strchr(plan->dirs[i].path, ':') &&
 		    snprintf(e, sizeof(e), "=%s", plan->dirs[i].path) < (int)sizeof(e))
-			hint_add(s, o, e);
+			hint_add(s, o, e, max);
 	if (list_reads)
-		hint_add(s, o, "+r");
+		hint_add(s, o, "+r", max);
+	if (trees_list)
+		hint_add(s, o, "+l", max);
 }
 
 /*
@@ -292,17 +326,22 @@ static bool hinted(const struct sb_kgrant *g, bool records)
 	return !records || !g->tree || (g->access & both) == both;
 }
 
-char *sb_kg_paths(const struct sb_kgrant_plan *plan, bool records)
+char *sb_kg_paths(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan *exec,
+		  bool records)
 {
 	size_t n = 0, o = 0;
+	char x[SB_KG_EXEC_ROOM];
+	const size_t max = SB_KG_PATHS_MAX;
 	if (!plan || plan->n == 0)
 		return NULL;
+	/* The exec files and "+e" after the rest (SB_KG_HINT_MAX keeps room for ":+k"). */
+	size_t xn = hint_exec(exec, x);
 	char **v = calloc(plan->n, sizeof(*v));
-	char *s = calloc(1, SB_KG_PATHS_MAX);
+	char *s = calloc(1, SB_KG_HINT_MAX);
 	for (size_t i = 0; v && s && i < plan->n; i++)
 		if (hinted(&plan->grants[i], records) && (v[n] = hint_entry(&plan->grants[i])))
 			n++;
-	if (v && s) {
+	if (v && s && xn) {
 		/*
 		 * Sorted, so that the handler can stop at the first entry past the path, and
 		 * without entries a tree before them covers; what does not fit is left out.
@@ -312,11 +351,13 @@ char *sb_kg_paths(const struct sb_kgrant_plan *plan, bool records)
 		for (size_t i = 0; i < n; i++) {
 			if (last && covers(last, v[i]))
 				continue;
-			if (hint_add(s, &o, v[i]))
+			if (hint_add(s, &o, v[i], max))
 				last = v[i];
 		}
-		if (o)
-			hint_tail(plan, s, &o);
+		if (o) {
+			hint_tail(plan, s, &o, max);
+			hint_add(s, &o, x, SB_KG_HINT_MAX - 8);
+		}
 	}
 	for (size_t i = 0; v && i < n; i++)
 		free(v[i]);
@@ -384,7 +425,7 @@ int sb_kg_embed_commit(struct sb_kg_embed *k)
 	int r = sb_landlock_restrict(k->ruleset, k->abi);
 	k->ruleset = -1;
 	if (r == 0) {
-		char *paths = sb_kg_paths(&k->plan, false); /* nothing reads the kernel's records */
+		char *paths = sb_kg_paths(&k->plan, &k->exec, false); /* no kernel records read */
 		sb_kg_set(paths);
 		free(paths);
 		sb_kg_embedded = true;

@@ -77,18 +77,25 @@ extern bool sb_kg_embedded;
  * context; before the filter is armed) and turns the direct try on; sb_kg_on says whether it is.
  * paths: entries separated by ':'. "/..." a prefix (ending in '/': a tree, else the file alone);
  * "=/..." a directory of plan.dirs, whose readlink the handler answers (EINVAL); "+r": every
- * grant that lists also reads. The prefixes come first and sorted.
+ * grant that lists also reads; "+l": every tree grant lists; "!DEV.INO" (hex) a file of the exec
+ * plan, which the kernel reads only to execute it; "+e": every such file is listed (without it
+ * the handler tries nothing). The prefixes come first and sorted.
  */
-#define SB_KG_PATHS_MAX 4096
+#define SB_KG_PATHS_MAX 4096 /* the paths, directories and flags */
+#define SB_KG_EXEC_MAX 512   /* exec plan files the hint names; more: no direct try */
+/* The whole hint: the paths, then "!DEV.INO" (34 bytes at most) for each exec file, "+e", "+k". */
+#define SB_KG_EXEC_ROOM (SB_KG_EXEC_MAX * 35 + 8)
+#define SB_KG_HINT_MAX (SB_KG_PATHS_MAX + SB_KG_EXEC_ROOM + 8)
 extern bool sb_kg_on;
 void sb_kg_set(const char *paths);
 /*
- * The same list, as the launcher puts it in SYSBROKER_KGRANTS, from a plan. NULL: none fit.
- * records: the kernel's refusals are recorded, so only trees that both read and list are hinted
- * (a try must not be refused for meeting a file in a list-only tree, or a directory in a
- * read-only one).
+ * The same list, as the launcher puts it in SYSBROKER_KGRANTS, from a plan and its exec plan.
+ * NULL: none fit. records: the kernel's refusals are recorded, so only trees that both read and
+ * list are hinted (a try must not be refused for meeting a file in a list-only tree, or a
+ * directory in a read-only one).
  */
-char *sb_kg_paths(const struct sb_kgrant_plan *plan, bool records);
+char *sb_kg_paths(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan *exec,
+		  bool records);
 /*
  * The direct try of a trapped call (signal context): returns true with *ret set when the kernel
  * answered it (the call succeeded); false to broker it as before.

@@ -13,6 +13,7 @@
  *       chdir NAME DIR               chdir(2), for the relative names of the steps after it
  *       fstat-null NAME PATH         open(2) read-only, then newfstatat(fd, NULL, AT_EMPTY_PATH)
  *       rename NAME FROM TO, link NAME FROM TO
+ *       rmdir NAME DIR               rmdir(2) (of the cwd, for the relative names after it)
  *       openat2 NAME PATH COOKIE     openat2 read-only (the cookie in the how's mode when 1)
  *       open-cookie NAME PATH COOKIE open(2) read-only with the cookie as its mode
  *       x32 NAME PATH COOKIE         openat by its x32 number (the x32 bit set)
@@ -202,7 +203,9 @@ int main(int argc, char **argv)
 			r = fd < 0 ? -1 : syscall(SYS_newfstatat, fd, NULL, &st, AT_EMPTY_PATH);
 			if (fd >= 0)
 				close(fd);
-		} else if (!strcmp(op, "rename"))
+		} else if (!strcmp(op, "rmdir"))
+			r = rmdir(a);
+		else if (!strcmp(op, "rename"))
 			r = rename(a, b);
 		else if (!strcmp(op, "link"))
 			r = link(a, b);

@@ -214,6 +214,35 @@ grep -a '"rule":"kernel"' "$log" | grep -q "\"path\":\"$tmp/w2" &&
 	not_ok "relative names: no kernel record of a denial the broker does not make: $(grep -a '"rule":"kernel"' "$log")" ||
 	ok "relative names: no kernel record of a denial the broker does not make"
 
+# A missing name in a tree granted for read alone (runtime.policy's
+# /usr/lib/x86_64-linux-gnu/** read: the loader and the compiler probe there for names that do
+# not exist): the proof that the name is missing opens its parent, which Landlock refuses
+# without READ_DIR. While audit is on that refusal would be a kernel record of a denial of a
+# call the broker answers ENOENT without one.
+mkdir -p "$tmp/ro/d"
+echo ro >"$tmp/ro/f"
+chmod -R a+rX "$tmp/ro"
+cat >"$tmp/ro.policy" <<P
+sysbroker-policy 1
+include $tmp/p.policy
+path $tmp/ro/** read stat
+path $tmp/ro stat
+P
+python3 "$here/audit-status.py" 1 || exit 1
+: >"$log"
+out=$("$sb" run --log "$log" -p "$tmp/ro.policy" -- "$tmp/kg" \
+	stat ro-stat "$tmp/ro/f" stat ro-missing "$tmp/ro/none" open ro-open-missing "$tmp/ro/none" \
+	stat ro-missing-deep "$tmp/ro/d/none/x" readlink ro-readlink-missing "$tmp/ro/none" 2>&1)
+sleep 1
+case $out in
+*"ro-stat ret=0"*"ro-missing ret=-1 errno=ENOENT"*"ro-open-missing ret=-1 errno=ENOENT"*"ro-missing-deep ret=-1 errno=ENOENT"*"ro-readlink-missing ret=-1 errno=ENOENT"*)
+	ok "read-only grant: missing names are ENOENT" ;;
+*) not_ok "read-only grant: missing names are ENOENT: $out" ;;
+esac
+grep -a '"rule":"kernel"' "$log" | grep -q "\"path\":\"$tmp/ro" &&
+	not_ok "read-only grant: a missing name leaves no kernel record: $(grep -a '"rule":"kernel"' "$log")" ||
+	ok "read-only grant: a missing name leaves no kernel record"
+
 run 0
 case $out in
 *"cookie-secret ret=-1 errno=EACCES"*) ok "audit off: the direct call is refused by the kernel" ;;

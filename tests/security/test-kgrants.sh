@@ -461,6 +461,85 @@ for prog in kg kg-static; do
 	done
 done
 
+# --- relative names from a deleted directory --------------------------------------------------
+# The sandbox may remove its cwd in a writable granted tree. The kernel still resolves relative
+# names there (nothing exists: ENOENT; "." stats), and Landlock still finds the grant above it,
+# but the broker has no path for a deleted directory and answers by the default (EACCES and a
+# record). The direct try must leave such names to the broker.
+gone() {
+	"$sb" run --log "$log" -p "$tmp/$1.policy" $2 -- "$tmp/$3" \
+		chdir cd "$wg/gone" rmdir rm "$wg/gone" stat dot . stat missing x \
+		open open-missing x readlink readlink-dot . stat deep a/b 2>&1
+}
+for prog in kg kg-static; do
+	transport=trap
+	[ $prog = kg-static ] && transport=notify
+	for user in "" "--user nobody"; do
+		T="deleted cwd $transport${user:+ $user}"
+		mkworld
+		mkdir -m 777 "$wg/gone"
+		: >"$log"
+		out=$(gone on "$user" $prog)
+		n_on=$(grep -c '"decision":"deny"' "$log")
+		mkdir -m 777 "$wg/gone"
+		: >"$log"
+		out_off=$(gone off "$user" $prog)
+		n_off=$(grep -c '"decision":"deny"' "$log")
+		check "$T: grants on and off answer alike" [ "$out" = "$out_off" ]
+		[ "$out" = "$out_off" ] || printf '%s\n' "$out" "# off:" "$out_off" | sed 's/^/# /'
+		check "$T: grants on and off record the same denials ($n_on, $n_off)" [ "$n_on" = "$n_off" ]
+	done
+done
+
+# --- a file the policy lets execute, not read -----------------------------------------------
+# Exec needs Landlock's READ_FILE, so the domain holds a rule on each exec-only file outside the
+# read trees. The direct try must not turn that rule into an answer: an ordinary open of the file
+# (by its name in a listed tree, or through a symlink in a granted tree) is refused by the broker
+# with a record, and a stat or readlink through a link that the policy does not let stat too.
+exo() {
+	"$sb" run --log "$log" -p "$tmp/exo-$1.policy" $2 -- "$tmp/$3" \
+		open open-name "$tmp/eb/tool" open open-link "$g/tool-link" \
+		stat stat-link "$g/tool-link" readlink readlink-dirlink "$g/ebl/tool" 2>&1
+}
+cat >"$tmp/exo-on.policy" <<P
+sysbroker-policy 1
+include $tmp/on.policy
+path $tmp/eb list stat
+path $tmp/eb/** list stat
+path $tmp/eb/tool exec list
+P
+cat >"$tmp/exo-off.policy" <<P
+sysbroker-policy 1
+include $tmp/exo-on.policy
+kernel-grants off
+P
+for prog in kg kg-static; do
+	transport=trap
+	[ $prog = kg-static ] && transport=notify
+	for user in "" "--user nobody"; do
+		T="exec-only file $transport${user:+ $user}"
+		mkworld
+		rm -rf "$tmp/eb"
+		mkdir -p "$tmp/eb"
+		echo "$secret_text" >"$tmp/eb/tool"
+		chmod -R a+rX "$tmp/eb"
+		ln -sf "$tmp/eb/tool" "$g/tool-link"
+		ln -sf "$tmp/eb" "$g/ebl"
+		: >"$log"
+		out=$(exo on "$user" $prog)
+		n_on=$(grep -c '"decision":"deny"' "$log")
+		: >"$log"
+		out_off=$(exo off "$user" $prog)
+		n_off=$(grep -c '"decision":"deny"' "$log")
+		refused "$out" open-name EACCES
+		refused "$out" open-link EACCES
+		check "$T: grants on and off answer alike" [ "$out" = "$out_off" ]
+		[ "$out" = "$out_off" ] || printf '%s\n' "$out" "# off:" "$out_off" | sed 's/^/# /'
+		check "$T: grants on and off record the same denials ($n_on, $n_off)" [ "$n_on" = "$n_off" ]
+		rm -f "$g/tool-link" "$g/ebl"
+	done
+done
+
 # --- a reload that narrows a kernel grant ends the program; one that does not, does not -----
 reload_run() { # POLICY: run a sleeper, reload after the policy changed; prints the exit status
 	cp "$tmp/$1.policy" "$tmp/r.policy"

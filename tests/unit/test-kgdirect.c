@@ -39,23 +39,23 @@ static void test_hint(void **state)
 	grant(&g[3], "/usr/lib", true);  /* covered by /usr/ */
 	grant(&g[4], "/etc/b:c", false); /* ':' cannot be in the hint */
 	struct sb_kgrant_plan plan = { .grants = g, .n = 5 };
-	char *h = sb_kg_paths(&plan, false);
+	char *h = sb_kg_paths(&plan, NULL, false);
 	char *want = NULL;
-	assert_true(asprintf(&want, "%s/etc/a.conf:%s/etc/a/:%s/usr/:+r", root, root, root) > 0);
+	assert_true(asprintf(&want, "%s/etc/a.conf:%s/etc/a/:%s/usr/:+r:+e", root, root, root) > 0);
 	assert_non_null(h);
 	assert_string_equal(h, want);
 	free(want);
 	free(h);
 	/* Refusals recorded: only trees that read and list (these read only), and files alone. */
-	h = sb_kg_paths(&plan, true);
-	assert_true(asprintf(&want, "%s/etc/a.conf:+r", root) > 0);
+	h = sb_kg_paths(&plan, NULL, true);
+	assert_true(asprintf(&want, "%s/etc/a.conf:+r:+e", root) > 0);
 	assert_non_null(h);
 	assert_string_equal(h, want);
 	free(want);
 	free(h);
 	for (int i = 0; i < 5; i++)
 		free(g[i].path);
-	assert_null(sb_kg_paths(&(struct sb_kgrant_plan){ 0 }, false));
+	assert_null(sb_kg_paths(&(struct sb_kgrant_plan){ 0 }, NULL, false));
 }
 
 /* Whether the direct try answered the call (it exists, so a try that is made succeeds). */
@@ -81,7 +81,7 @@ static void test_try(void **state)
 {
 	(void)state;
 	char hint[512];
-	snprintf(hint, sizeof(hint), "%s/etc/a.conf:%s/etc/a/:%s/usr/", root, root, root);
+	snprintf(hint, sizeof(hint), "%s/etc/a.conf:%s/etc/a/:%s/usr/:+e", root, root, root);
 	sb_kg_set(hint);
 	assert_true(sb_kg_on);
 	assert_true(tried(SYS_openat, "/etc/a/x", O_RDONLY));
@@ -147,7 +147,7 @@ static void test_readlink(void **state)
 	(void)state;
 	long ret;
 	char hint[512];
-	snprintf(hint, sizeof(hint), "%s/etc/a.conf:%s/etc/a/:%s/usr/", root, root, root);
+	snprintf(hint, sizeof(hint), "%s/etc/a.conf:%s/etc/a/:%s/usr/:+e", root, root, root);
 	sb_kg_set(hint);
 	assert_true(readlinked(SYS_readlinkat, "/usr/lib/y", 64, &ret));
 	assert_int_equal(ret, -EINVAL);
@@ -175,7 +175,7 @@ static void test_known_dir(void **state)
 	(void)state;
 	long ret;
 	char hint[512];
-	snprintf(hint, sizeof(hint), "%s/usr/:=%s:=%s/nowhere:+r", root, root, root);
+	snprintf(hint, sizeof(hint), "%s/usr/:=%s:=%s/nowhere:+r:+e", root, root, root);
 	sb_kg_set(hint);
 	assert_true(readlinked(SYS_readlinkat, "", 64, &ret)); /* the root itself */
 	assert_int_equal(ret, -EINVAL);
@@ -208,7 +208,7 @@ static void test_missing(void **state)
 	(void)state;
 	long ret;
 	char hint[512];
-	snprintf(hint, sizeof(hint), "%s/usr/:+r", root);
+	snprintf(hint, sizeof(hint), "%s/usr/:+r:+e", root);
 	sb_kg_set(hint);
 	assert_true(missing_at(SYS_newfstatat, "/usr/none", &ret));
 	assert_int_equal(ret, -ENOENT);
@@ -223,7 +223,7 @@ static void test_missing(void **state)
 	assert_false(missing_at(SYS_newfstatat, "/usr/none/..", &ret));
 	assert_false(missing_at(SYS_newfstatat, "/usr/lib/y/z", &ret));
 	/* Without "+r" a listed directory proves nothing about read: opens are the broker's. */
-	snprintf(hint, sizeof(hint), "%s/usr/", root);
+	snprintf(hint, sizeof(hint), "%s/usr/:+e", root);
 	sb_kg_set(hint);
 	assert_false(missing_at(SYS_openat, "/usr/none", &ret));
 	assert_true(missing_at(SYS_newfstatat, "/usr/none", &ret));
@@ -243,7 +243,7 @@ static void test_access(void **state)
 	(void)state;
 	char hint[512], p[128];
 	long ret = 1;
-	snprintf(hint, sizeof(hint), "%s/usr/", root);
+	snprintf(hint, sizeof(hint), "%s/usr/:+e", root);
 	sb_kg_set(hint);
 	snprintf(p, sizeof(p), "%s/usr/lib/y", root);
 	uint64_t a[6] = { (uint64_t)AT_FDCWD, (uintptr_t)p, R_OK, 0 };
@@ -284,7 +284,7 @@ static void test_fstat(void **state)
 	char hint[512], p[128];
 	struct stat st, want;
 	long ret = 1;
-	snprintf(hint, sizeof(hint), "%s/usr/", root);
+	snprintf(hint, sizeof(hint), "%s/usr/:+e", root);
 	sb_kg_set(hint);
 	snprintf(p, sizeof(p), "%s/etc/ab/z", root); /* outside the hint: the fd is the caller's */
 	int fd = open(p, O_RDONLY);
@@ -314,6 +314,31 @@ static void test_fstat(void **state)
 	assert_false(sb_kg_try(SYS_newfstatat, a, &ret));
 }
 
+/* The exec plan's files: every one named ("!DEV.INO") before "+e", and none answered. */
+static void test_exec_files(void **state)
+{
+	(void)state;
+	char hint[512], p[128];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/usr/lib/y", root);
+	assert_int_equal(stat(p, &st), 0);
+	/* Without "+e" (a hint cut short, or forged) the handler tries nothing. */
+	snprintf(hint, sizeof(hint), "%s/usr/", root);
+	sb_kg_set(hint);
+	assert_false(sb_kg_on);
+	snprintf(hint, sizeof(hint), "%s/usr/:!zz.1:+e", root);
+	sb_kg_set(hint);
+	assert_false(sb_kg_on);
+	snprintf(hint, sizeof(hint), "%s/usr/:!%llx.%llx:+e", root, (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	sb_kg_set(hint);
+	assert_true(sb_kg_on);
+	assert_false(tried(SYS_openat, "/usr/lib/y", O_RDONLY));
+	assert_false(tried(SYS_newfstatat, "/usr/lib/y", 0));
+	assert_false(tried(SYS_newfstatat, "/usr/link", 0)); /* through a symlink too */
+	assert_true(tried(SYS_openat, "/usr/lib/..y", O_RDONLY));
+}
+
 int main(void)
 {
 	snprintf(root, sizeof(root), "/tmp/sb-kgd.%d", (int)getpid());
@@ -326,7 +351,7 @@ int main(void)
 		cmocka_unit_test(test_hint),     cmocka_unit_test(test_try),
 		cmocka_unit_test(test_readlink), cmocka_unit_test(test_known_dir),
 		cmocka_unit_test(test_missing),  cmocka_unit_test(test_fstat),
-		cmocka_unit_test(test_access)
+		cmocka_unit_test(test_access),   cmocka_unit_test(test_exec_files)
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	(void)!system("rm -rf \"$R\"");
