@@ -10,6 +10,7 @@
  *       open NAME PATH               open(2) as a program calls it
  *       stat NAME PATH               stat(2) as a program calls it
  *       readlink NAME PATH           readlink(2) as a program calls it (the target printed)
+ *       access NAME PATH             access(2) with R_OK as a program calls it
  *       chdir NAME DIR               chdir(2), for the relative names of the steps after it
  *       fstat-null NAME PATH         open(2) read-only, then newfstatat(fd, NULL, AT_EMPTY_PATH)
  *       rename NAME FROM TO, link NAME FROM TO
@@ -191,6 +192,8 @@ int main(int argc, char **argv)
 			r = open(a, O_RDONLY);
 		else if (!strcmp(op, "stat"))
 			r = stat(a, &st);
+		else if (!strcmp(op, "access"))
+			r = access(a, R_OK);
 		else if (!strcmp(op, "readlink")) {
 			char t[256];
 			r = readlink(a, t, sizeof(t) - 1);

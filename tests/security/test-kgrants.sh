@@ -499,7 +499,8 @@ done
 exo() {
 	"$sb" run --log "$log" -p "$tmp/exo-$1.policy" $2 -- "$tmp/$3" \
 		open open-name "$tmp/eb/tool" open open-link "$g/tool-link" \
-		stat stat-link "$g/tool-link" readlink readlink-dirlink "$g/ebl/tool" 2>&1
+		stat stat-link "$g/tool-link" readlink readlink-dirlink "$g/ebl/tool" \
+		access access-link "$g/tool-link" access access-name "$tmp/eb/tool" 2>&1
 }
 cat >"$tmp/exo-on.policy" <<P
 sysbroker-policy 1
@@ -533,6 +534,8 @@ for prog in kg kg-static; do
 		n_off=$(grep -c '"decision":"deny"' "$log")
 		refused "$out" open-name EACCES
 		refused "$out" open-link EACCES
+		refused "$out" access-link EACCES
+		refused "$out" access-name EACCES
 		check "$T: grants on and off answer alike" [ "$out" = "$out_off" ]
 		[ "$out" = "$out_off" ] || printf '%s\n' "$out" "# off:" "$out_off" | sed 's/^/# /'
 		check "$T: grants on and off record the same denials ($n_on, $n_off)" [ "$n_on" = "$n_off" ]
