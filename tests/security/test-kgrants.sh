@@ -424,6 +424,22 @@ for prog in kg kg-static; do
 	done
 done
 
+# on_off FN USER PROG [SETUP]: FN under the "on" and the "off" policy (SETUP before each run);
+# both must answer alike and record the same denials. $out keeps the "on" answers.
+on_off() {
+	${4:-:}
+	: >"$log"
+	out=$($1 on "$2" "$3")
+	n_on=$(grep -c '"decision":"deny"' "$log")
+	${4:-:}
+	: >"$log"
+	out_off=$($1 off "$2" "$3")
+	n_off=$(grep -c '"decision":"deny"' "$log")
+	check "$T: grants on and off answer alike" [ "$out" = "$out_off" ]
+	[ "$out" = "$out_off" ] || printf '%s\n' "$out" "# off:" "$out_off" | sed 's/^/# /'
+	check "$T: grants on and off record the same denials ($n_on, $n_off)" [ "$n_on" = "$n_off" ]
+}
+
 # --- names that reach a granted file through a magic link; fstat with a NULL name ------------
 # The broker never follows a magic link (ELOOP, or EACCES for its own /proc that "self" names
 # there); the kernel does, and Landlock checks only where it lands. So the direct try must leave
@@ -445,19 +461,11 @@ for prog in kg kg-static; do
 	[ $prog = kg-static ] && transport=notify
 	for user in "" "--user nobody"; do
 		T="magic $transport${user:+ $user}"
-		: >"$log"
-		out=$(magic on "$user" $prog)
-		n_on=$(grep -c '"decision":"deny"' "$log")
-		: >"$log"
-		out_off=$(magic off "$user" $prog)
-		n_off=$(grep -c '"decision":"deny"' "$log")
+		on_off magic "$user" $prog
 		for s in rel-root rel-root-stat dotdot dotdot-stat abs-dotdot abs-dotdot-stat; do
 			refused "$out" $s
 		done
 		granted "$out" rel-granted granted-content
-		check "$T: grants on and off answer alike" [ "$out" = "$out_off" ]
-		[ "$out" = "$out_off" ] || printf '%s\n' "$out" "# off:" "$out_off" | sed 's/^/# /'
-		check "$T: grants on and off record the same denials ($n_on, $n_off)" [ "$n_on" = "$n_off" ]
 	done
 done
 
@@ -471,23 +479,14 @@ gone() {
 		chdir cd "$wg/gone" rmdir rm "$wg/gone" stat dot . stat missing x \
 		open open-missing x readlink readlink-dot . stat deep a/b 2>&1
 }
+mkgone() { mkdir -m 777 "$wg/gone"; }
 for prog in kg kg-static; do
 	transport=trap
 	[ $prog = kg-static ] && transport=notify
 	for user in "" "--user nobody"; do
 		T="deleted cwd $transport${user:+ $user}"
 		mkworld
-		mkdir -m 777 "$wg/gone"
-		: >"$log"
-		out=$(gone on "$user" $prog)
-		n_on=$(grep -c '"decision":"deny"' "$log")
-		mkdir -m 777 "$wg/gone"
-		: >"$log"
-		out_off=$(gone off "$user" $prog)
-		n_off=$(grep -c '"decision":"deny"' "$log")
-		check "$T: grants on and off answer alike" [ "$out" = "$out_off" ]
-		[ "$out" = "$out_off" ] || printf '%s\n' "$out" "# off:" "$out_off" | sed 's/^/# /'
-		check "$T: grants on and off record the same denials ($n_on, $n_off)" [ "$n_on" = "$n_off" ]
+		on_off gone "$user" $prog mkgone
 	done
 done
 
@@ -526,19 +525,11 @@ for prog in kg kg-static; do
 		chmod -R a+rX "$tmp/eb"
 		ln -sf "$tmp/eb/tool" "$g/tool-link"
 		ln -sf "$tmp/eb" "$g/ebl"
-		: >"$log"
-		out=$(exo on "$user" $prog)
-		n_on=$(grep -c '"decision":"deny"' "$log")
-		: >"$log"
-		out_off=$(exo off "$user" $prog)
-		n_off=$(grep -c '"decision":"deny"' "$log")
+		on_off exo "$user" $prog
 		refused "$out" open-name EACCES
 		refused "$out" open-link EACCES
 		refused "$out" access-link EACCES
 		refused "$out" access-name EACCES
-		check "$T: grants on and off answer alike" [ "$out" = "$out_off" ]
-		[ "$out" = "$out_off" ] || printf '%s\n' "$out" "# off:" "$out_off" | sed 's/^/# /'
-		check "$T: grants on and off record the same denials ($n_on, $n_off)" [ "$n_on" = "$n_off" ]
 		rm -f "$g/tool-link" "$g/ebl"
 	done
 done
