@@ -88,6 +88,40 @@ static void put_entry(char *buf, size_t *o, const char *e, size_t n)
 	buf[*o] = 0;
 }
 
+/* The length of the hint entry at e (up to the next ':' or the end). */
+static size_t entry_len(const char *e)
+{
+	size_t n = 0;
+	while (e[n] && e[n] != ':')
+		n++;
+	return n;
+}
+
+/* The entry after the one of length n at e. */
+static const char *entry_next(const char *e, size_t n)
+{
+	return e[n] == ':' ? e + n + 1 : e + n;
+}
+
+/* A "+X" flag of the hint. */
+static void set_flag(char f, bool *exec_known)
+{
+	switch (f) {
+	case 'r':
+		sb_kg_list_reads = true;
+		break;
+	case 'k':
+		sb_kg_records = true;
+		break;
+	case 'l':
+		sb_kg_trees_list = true;
+		break;
+	case 'e':
+		*exec_known = true;
+		break;
+	}
+}
+
 void sb_kg_set(const char *hint)
 {
 	size_t np = 0, nd = 0, n = hint ? sb_strnlen(hint, SB_KG_HINT_MAX) : 0;
@@ -98,26 +132,16 @@ void sb_kg_set(const char *hint)
 	sb_kg_nexec = 0;
 	bool exec_known = false, exec_bad = false;
 	for (const char *e = hint; *e;) {
-		size_t k = 0;
-		while (e[k] && e[k] != ':')
-			k++;
+		size_t k = entry_len(e);
 		if (e[0] == '/')
 			put_entry(sb_kg_paths_buf, &np, e, k);
 		else if (e[0] == '=' && k > 1)
 			put_entry(sb_kg_dirs_buf, &nd, e + 1, k - 1);
-		else if (k == 2 && e[0] == '+' && e[1] == 'r')
-			sb_kg_list_reads = true;
-		else if (k == 2 && e[0] == '+' && e[1] == 'k')
-			sb_kg_records = true;
-		else if (k == 2 && e[0] == '+' && e[1] == 'l')
-			sb_kg_trees_list = true;
-		else if (k == 2 && e[0] == '+' && e[1] == 'e')
-			exec_known = true;
+		else if (e[0] == '+' && k == 2)
+			set_flag(e[1], &exec_known);
 		else if (e[0] == '!' && !put_exec(e, k))
 			exec_bad = true;
-		e += k;
-		if (*e == ':')
-			e++;
+		e = entry_next(e, k);
 	}
 	/* Without every exec file, a try could answer a read the broker refuses: none then. */
 	sb_kg_on = np > 0 && exec_known && !exec_bad;
@@ -141,16 +165,12 @@ static bool exec_only(long fd)
 static bool known_dir(const char *path)
 {
 	for (const char *e = sb_kg_dirs_buf; *e;) {
-		size_t k = 0;
-		while (e[k] && e[k] != ':' && e[k] == path[k])
+		size_t n = entry_len(e), k = 0;
+		while (k < n && e[k] == path[k])
 			k++;
-		if ((e[k] == ':' || !e[k]) && !path[k])
+		if (k == n && !path[k])
 			return true;
-		while (e[k] && e[k] != ':')
-			k++;
-		e += k;
-		if (*e == ':')
-			e++;
+		e = entry_next(e, n);
 	}
 	return false;
 }
@@ -163,9 +183,7 @@ static bool under_plan(const char *path)
 {
 	const char *e = sb_kg_paths_buf;
 	while (*e) {
-		size_t n = 0;
-		while (e[n] && e[n] != ':')
-			n++;
+		size_t n = entry_len(e);
 		bool tree = n > 0 && e[n - 1] == '/';
 		size_t k = 0;
 		while (k < n && path[k] && path[k] == e[k])
@@ -180,9 +198,7 @@ static bool under_plan(const char *path)
 		 */
 		if (k < n && path[k] && (unsigned char)e[k] > (unsigned char)path[k])
 			return false;
-		e += n;
-		if (*e == ':')
-			e++;
+		e = entry_next(e, n);
 	}
 	return false;
 }
