@@ -36,8 +36,6 @@ bool sb_kg_on;
 static char sb_kg_paths_buf[SB_KG_PATHS_MAX];
 static char sb_kg_dirs_buf[SB_KG_PATHS_MAX];
 static bool sb_kg_list_reads;
-/* "+l": every tree grant lists, so a directory beneath a tree prefix is one Landlock opens. */
-static bool sb_kg_trees_list;
 /*
  * "!DEV.INO": the files Landlock lets the program read only because the policy lets it execute
  * them (the exec plan); a try that lands on one is the broker's. "+e": all of them are here.
@@ -113,9 +111,6 @@ static void set_flag(char f, bool *exec_known)
 	case 'k':
 		sb_kg_records = true;
 		break;
-	case 'l':
-		sb_kg_trees_list = true;
-		break;
 	case 'e':
 		*exec_known = true;
 		break;
@@ -128,7 +123,7 @@ void sb_kg_set(const char *hint)
 	if (n == 0 || n >= SB_KG_HINT_MAX)
 		return;
 	sb_kg_paths_buf[0] = sb_kg_dirs_buf[0] = 0;
-	sb_kg_list_reads = sb_kg_records = sb_kg_trees_list = false;
+	sb_kg_list_reads = sb_kg_records = false;
 	sb_kg_nexec = 0;
 	bool exec_known = false, exec_bad = false;
 	for (const char *e = hint; *e;) {
@@ -386,11 +381,11 @@ static bool missing(long dirfd, const char *path)
 		const char *parent = k == 0 ? dot : p == 0 ? "/" : b;
 		/*
 		 * While the kernel records its refusals, only a parent Landlock lets the program
-		 * open: a refused one (a tree granted for read alone) would leave a record of a
-		 * denial the broker does not make (it answers ENOENT).
+		 * open: a refused one would leave a record of a denial the broker does not make (it
+		 * answers ENOENT). The hint then holds only trees that read and list (sb_kg_paths),
+		 * so a directory under its prefixes is one.
 		 */
-		if (sb_kg_records &&
-		    (!sb_kg_trees_list || parent[0] != '/' || !under_plan(parent))) {
+		if (sb_kg_records && (parent[0] != '/' || !under_plan(parent))) {
 			b[p] = keep;
 			return false;
 		}

@@ -287,22 +287,18 @@ static size_t hint_exec(const struct sb_kgrant_plan *exec, char *x)
 }
 
 /*
- * After the paths: "=D" for each of plan.dirs, "+r" when every grant that lists also reads
+ * After the paths: "=D" for each of plan.dirs, and "+r" when every grant that lists also reads
  * (a directory the kernel lets the program open then lies in a tree where the policy allows read
- * too, which the handler's proof of a missing name needs for an open), and "+l" when every tree
- * grant lists (a directory beneath a tree prefix is one the kernel lets the program open: while
- * the kernel records its refusals, the handler opens no other parent).
+ * too, which the handler's proof of a missing name needs for an open).
  */
 static void hint_tail(const struct sb_kgrant_plan *plan, char *s, size_t *o, size_t max)
 {
 	char e[PATH_MAX + 2];
-	bool list_reads = true, trees_list = true;
+	bool list_reads = true;
 	for (size_t i = 0; i < plan->n; i++) {
 		uint32_t a = plan->grants[i].access;
 		if ((a & SB_KGRANT_LIST) && !(a & SB_KGRANT_READ))
 			list_reads = false;
-		if (plan->grants[i].tree && !(a & SB_KGRANT_LIST))
-			trees_list = false;
 	}
 	for (size_t i = 0; i < plan->ndirs; i++)
 		if (!strchr(plan->dirs[i].path, ':') &&
@@ -310,8 +306,6 @@ static void hint_tail(const struct sb_kgrant_plan *plan, char *s, size_t *o, siz
 			hint_add(s, o, e, max);
 	if (list_reads)
 		hint_add(s, o, "+r", max);
-	if (trees_list)
-		hint_add(s, o, "+l", max);
 }
 
 /*

@@ -77,7 +77,7 @@ extern bool sb_kg_embedded;
  * context; before the filter is armed) and turns the direct try on; sb_kg_on says whether it is.
  * paths: entries separated by ':'. "/..." a prefix (ending in '/': a tree, else the file alone);
  * "=/..." a directory of plan.dirs, whose readlink the handler answers (EINVAL); "+r": every
- * grant that lists also reads; "+l": every tree grant lists; "!DEV.INO" (hex) a file of the exec
+ * grant that lists also reads; "!DEV.INO" (hex) a file of the exec
  * plan, which the kernel reads only to execute it; "+e": every such file is listed (without it
  * the handler tries nothing). The prefixes come first and sorted.
  */
