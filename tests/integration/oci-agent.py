@@ -4,7 +4,9 @@ argv[1] (with the container's state), answers every notification with
 SECCOMP_USER_NOTIF_FLAG_CONTINUE until the container is gone, and says what it saw. It decides
 nothing: it only shows that the runtime accepted and loaded the section sysbroker wrote."""
 import array
+import errno
 import fcntl
+import select
 import socket
 import struct
 import sys
@@ -25,11 +27,21 @@ for level, typ, data in anc:
 print("metadata", sys.argv[2] in msg.decode(errors="replace"), flush=True)
 served = 0
 while fds:
+    # Hang-up alone: no task uses the filter any more, the container is gone. RECV fails with
+    # ENOENT when the notifying task was interrupted (runc's init is Go, whose runtime preempts
+    # with signals): that notification is gone, the next ones still come.
+    p = select.poll()
+    p.register(fds[0], select.POLLIN)
+    ev = p.poll()[0][1]
+    if not ev & select.POLLIN:
+        break
     buf = bytearray(80)
     try:
         fcntl.ioctl(fds[0], RECV, buf)
-    except OSError:
-        break  # the container is gone
+    except OSError as e:
+        if e.errno in (errno.ENOENT, errno.EINTR):
+            continue
+        break
     served += 1
     try:
         fcntl.ioctl(fds[0], SEND, bytearray(struct.pack("QqiI", struct.unpack_from("Q", buf)[0], 0, 0, CONTINUE)))
