@@ -157,9 +157,10 @@ struct pick {
 	const struct sb_pathrule *best;
 };
 
+/* The rank is checked first: it is cheap, and a rule that cannot win needs no match. */
 static void pick_path(struct pick *k, const struct sb_pathrule *r)
 {
-	if (path_rule_matches(r, k->v) && (!k->best || sb_pathrule_beats(r, k->best)))
+	if ((!k->best || sb_pathrule_beats(r, k->best)) && path_rule_matches(r, k->v))
 		k->best = r;
 }
 

@@ -445,15 +445,17 @@ struct walk {
 
 /*
  * The buckets of kind bit at node keyed by the first L characters of s[0, len), or by its last
- * L for TAIL_BIT, for every L in mask.
+ * L for TAIL_BIT, for every L in mask, longest key first: a longer key is a longer literal, so
+ * the rules it holds tend to be the more specific ones, and once the evaluator has seen them it
+ * can skip matching the less specific rules of the shorter keys (pick_path() in eval.c).
  */
 static void visit_buckets(const struct walk *w, uint32_t node, uint64_t mask, uint32_t bit,
 			  const char *s, size_t len)
 {
-	for (; mask; mask &= mask - 1) {
-		uint32_t l = (uint32_t)__builtin_ctzll(mask) + 1;
-		if (l > len)
-			break;
+	if (len < 64)
+		mask &= (1ULL << len) - 1;
+	for (; mask; mask &= ~(1ULL << (63 - __builtin_clzll(mask)))) {
+		uint32_t l = (uint32_t)(64 - __builtin_clzll(mask));
 		const struct slot *e =
 			lookup(w->x, node, l | bit, bit == TAIL_BIT ? s + len - l : s);
 		if (e)
