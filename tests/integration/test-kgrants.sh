@@ -3,11 +3,15 @@
 # over the trap, a static program over notify) give the same output natively, under `sysbroker
 # run` with the kernel enforcing the static grants, and with `kernel-grants off`; and the log says
 # once which of the two it was.
-#     test-kgrants.sh SYSBROKER SOURCE_ROOT KGRANT_STATIC
+# The C library's stat family is answered without a trap where the kernel decides (the fast path).
+# And another preloaded library that wraps stat still has the last word.
+#     test-kgrants.sh SYSBROKER SOURCE_ROOT KGRANT_STATIC FASTPATH_PROBE FAKE_STAT_SO
 set -u
 sb=$1
 src=$2
 kg_static=$3
+fp_probe=$4
+fake_stat=$5
 unset LD_LIBRARY_PATH
 n=0
 fail=0
@@ -22,7 +26,8 @@ tmp=$(mktemp -d /tmp/sb-kgi.XXXXXX)
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 g=$tmp/g
-mkdir -p "$g/a/b" "$g/c"
+mkdir -p "$g/a/b" "$g/c" "$g/p"
+echo probe >"$g/p/f"
 for i in 1 2 3; do echo "line $i" >"$g/a/f$i"; done
 echo deep >"$g/a/b/deep"
 ln -s a/f1 "$g/rel"
@@ -31,6 +36,8 @@ echo secret >"$tmp/secret"
 chmod 600 "$g/a/f3"
 chmod -R a+rX "$g"
 cp "$kg_static" "$tmp/kg-static"
+cp "$fp_probe" "$tmp/fp-probe"
+cp "$fake_stat" "$tmp/fake-stat.so"
 cat >"$tmp/on.policy" <<P
 sysbroker-policy 1
 include $src/examples/policies/runtime.policy
@@ -40,6 +47,8 @@ path /usr/** read list stat exec
 path /etc/** read list stat
 path $tmp stat
 path $tmp/kg-static read exec
+path $tmp/fp-probe read exec
+path $tmp/fake-stat.so read
 path $tmp/work.sh read
 path $tmp/work.py read
 path $g read list stat
@@ -129,6 +138,28 @@ for p in on off; do
 	for f in "$g/a/b/deep" "$tmp/secret"; do
 		check "$p: the denial of $f has its record" grep -q "\"path\":\"$f\".*\"decision\":\"deny\"" "$tmp/$p.log"
 	done
+done
+# The fast path: with SIGSYS blocked for real, a call that traps kills the probe. With the kernel's
+# grants every call it makes (in $g/p, a whole tree of the plan) is answered without one, as
+# natively; without them the first one traps.
+fp_native=$("$tmp/fp-probe" "$g/p/f" "$g/p" "$g/p/none" </dev/null 2>&1)
+fp_on=$("$sb" run --log "$tmp/fp.log" -p "$tmp/on.policy" -- "$tmp/fp-probe" "$g/p/f" "$g/p" \
+	"$g/p/none" </dev/null 2>&1)
+check "fast path: the stat family made no trap, and answered as natively${fp_on:+ ($(echo "$fp_on" | tr '\n' ';'))}" \
+	[ -n "$fp_on" ] && [ "$fp_on" = "$fp_native" ]
+"$sb" run --log "$tmp/fp-off.log" -p "$tmp/off.policy" -- "$tmp/fp-probe" "$g/p/f" "$g/p" \
+	"$g/p/none" </dev/null >"$tmp/fp-off.out" 2>&1
+rc=$?
+check "without kernel grants the same calls trap: the probe dies (exit $rc, no output)" \
+	[ "$rc" -ne 0 ] && [ ! -s "$tmp/fp-off.out" ]
+# A library preloaded after the runtime that wraps stat (fakeroot's kind) sees every call.
+fake_py="import os; print(os.stat('$g/p/f').st_size, os.lstat('$g/p/f').st_size)"
+fake_native=$(LD_PRELOAD="$tmp/fake-stat.so" /usr/bin/python3 -c "$fake_py" 2>&1)
+for p in on off; do
+	fake_out=$(LD_PRELOAD="$tmp/fake-stat.so" "$sb" run --log "$tmp/fake-$p.log" \
+		-p "$tmp/$p.policy" -- /usr/bin/python3 -c "$fake_py" 2>&1)
+	check "$p: a preloaded stat wrapper still answers ($fake_out; natively $fake_native)" \
+		[ "$fake_out" = "$fake_native" ] && [ "$fake_native" = "4242 6" ]
 done
 echo "1..$n"
 exit $fail

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The kernel grants' direct try without the trap (docs/design.md, "Kernel grants"): the C
+ * library's stat, lstat, fstatat, fstat, access, faccessat, readlink and readlinkat, as the
+ * preloaded runtime exports them. Each builds the syscall the C library would make and hands it
+ * to sb_kg_try() (direct.c), the same try the SIGSYS handler makes for a trapped call: when it
+ * answers, the call is done without the trap, the signal frame and the sigreturn; when it does
+ * not, the C library's own function runs, its syscall traps, and the handler and the broker
+ * decide as before. So the answer is always the one the handler would give; only the trap is
+ * saved. A try that does not answer is made twice (here, then in the handler): that costs a
+ * call the broker decides about one more open, and only for a name under a kernel grant.
+ *
+ * These functions replace the C library's for the whole program: they run in any thread, in
+ * signal handlers, between fork and exec, before and after the filter is armed. They use raw
+ * syscalls and the hint written before arming (sb_kg_on is false until then), touch errno only
+ * to report a failure as the C library would, and call the real function looked up once by
+ * fastpath_init() (in the constructor, never in signal context; a call before it, from
+ * another library's constructor, looks it up then, as the mask wrappers in preload.c do).
+ * Opens are not here: open and openat are cancellation points, which a raw syscall is not.
+ */
+/*
+ * The build asks for 64-bit file offsets, which makes the headers name stat "stat64": this file
+ * defines both names itself, so it takes the headers as they are.
+ */
+#undef _FILE_OFFSET_BITS
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gnu/libc-version.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "landlock.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+/*
+ * The functions behind these, in the C library, which run when the try does not answer; each
+ * name forwards to the same name, so that a program calling stat64 gets what stat64 would do.
+ */
+enum {
+	STAT,
+	STAT64,
+	LSTAT,
+	LSTAT64,
+	FSTATAT,
+	FSTATAT64,
+	FSTAT,
+	FSTAT64,
+	ACCESS,
+	FACCESSAT,
+	READLINK,
+	READLINKAT,
+	NREAL
+};
+static const char *const real_names[NREAL] = {
+	"stat",  "stat64",  "lstat",  "lstat64",   "fstatat",  "fstatat64",
+	"fstat", "fstat64", "access", "faccessat", "readlink", "readlinkat",
+};
+static void *real[NREAL];
+/*
+ * Whether every one of them is the C library's own. Another preloaded library that wraps one
+ * (fakeroot's stat, say) comes after this one in LD_PRELOAD, and a try answered here would skip
+ * it: then nothing is tried here, and the handler's try comes behind that library, as before.
+ */
+static bool next_is_libc;
+
+static void resolve(void)
+{
+	Dl_info libc, info;
+	const char *(*version)(void) = gnu_get_libc_version;
+	void *vp;
+
+	memcpy(&vp, &version, sizeof(vp));
+	bool own = dladdr(vp, &libc) && libc.dli_fbase;
+	for (int i = 0; i < NREAL; i++) {
+		real[i] = dlsym(RTLD_NEXT, real_names[i]);
+		own = own && real[i] && dladdr(real[i], &info) && info.dli_fbase == libc.dli_fbase;
+	}
+	next_is_libc = own;
+}
+
+__attribute__((constructor(101))) static void fastpath_init(void)
+{
+	int saved_errno = errno;
+	resolve();
+	errno = saved_errno;
+}
+
+/*
+ * The real function i into *fnp (a function pointer of its type): looked up now if the
+ * constructor has not run yet; false (ENOSYS) only if the C library lacks it.
+ */
+static bool have(int i, void *fnp)
+{
+	if (!real[i])
+		resolve();
+	memcpy(fnp, &real[i], sizeof(real[i]));
+	if (!real[i])
+		errno = ENOSYS;
+	return real[i] != NULL;
+}
+
+/* Whether to try here: kernel grants are on, and nothing but the C library comes after. */
+static bool tryable(void)
+{
+	return sb_kg_on && next_is_libc;
+}
+
+/* The try's answer as the C library reports it: -1 and errno, or the value. */
+static long answer(long r)
+{
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/* newfstatat(dirfd, path, buf, flags) through the try; false: not answered. */
+static bool try_fstatat(int dirfd, const char *path, void *buf, int flags, long *ret)
+{
+	const uint64_t a[6] = { (uint64_t)(int64_t)dirfd, (uintptr_t)path, (uintptr_t)buf,
+				(uint64_t)(uint32_t)flags };
+	return tryable() && sb_kg_try(SYS_newfstatat, a, ret);
+}
+
+typedef int (*stat_fn)(const char *, void *);
+typedef int (*fstatat_fn)(int, const char *, void *, int);
+typedef int (*fstat_fn)(int, void *);
+
+/* stat, stat64, lstat, lstat64: struct stat64 is struct stat on the 64-bit architectures. */
+_Static_assert(sizeof(struct stat64) == sizeof(struct stat), "struct stat64 is struct stat");
+
+static int by_name(int i, const char *path, void *buf, int flags)
+{
+	long r;
+	stat_fn f;
+	if (try_fstatat(AT_FDCWD, path, buf, flags, &r))
+		return (int)answer(r);
+	return have(i, &f) ? f(path, buf) : -1;
+}
+
+static int at(int i, int dirfd, const char *path, void *buf, int flags)
+{
+	long r;
+	fstatat_fn f;
+	if (try_fstatat(dirfd, path, buf, flags, &r))
+		return (int)answer(r);
+	return have(i, &f) ? f(dirfd, path, buf, flags) : -1;
+}
+
+static int of_fd(int i, int fd, void *buf)
+{
+	long r;
+	fstat_fn f;
+	if (try_fstatat(fd, "", buf, AT_EMPTY_PATH, &r))
+		return (int)answer(r);
+	return have(i, &f) ? f(fd, buf) : -1;
+}
+
+EXPORT int stat(const char *path, struct stat *buf)
+{
+	return by_name(STAT, path, buf, 0);
+}
+
+EXPORT int stat64(const char *path, struct stat64 *buf)
+{
+	return by_name(STAT64, path, buf, 0);
+}
+
+EXPORT int lstat(const char *path, struct stat *buf)
+{
+	return by_name(LSTAT, path, buf, AT_SYMLINK_NOFOLLOW);
+}
+
+EXPORT int lstat64(const char *path, struct stat64 *buf)
+{
+	return by_name(LSTAT64, path, buf, AT_SYMLINK_NOFOLLOW);
+}
+
+EXPORT int fstatat(int dirfd, const char *path, struct stat *buf, int flags)
+{
+	return at(FSTATAT, dirfd, path, buf, flags);
+}
+
+EXPORT int fstatat64(int dirfd, const char *path, struct stat64 *buf, int flags)
+{
+	return at(FSTATAT64, dirfd, path, buf, flags);
+}
+
+EXPORT int fstat(int fd, struct stat *buf)
+{
+	return of_fd(FSTAT, fd, buf);
+}
+
+EXPORT int fstat64(int fd, struct stat64 *buf)
+{
+	return of_fd(FSTAT64, fd, buf);
+}
+
+EXPORT int access(const char *path, int mode)
+{
+	long r;
+	int (*f)(const char *, int);
+#ifdef SYS_access
+	const uint64_t a[6] = { (uintptr_t)path, (uint64_t)(uint32_t)mode };
+	const long nr = SYS_access;
+#else
+	const uint64_t a[6] = { (uint64_t)(int64_t)AT_FDCWD, (uintptr_t)path,
+				(uint64_t)(uint32_t)mode };
+	const long nr = SYS_faccessat;
+#endif
+	if (tryable() && sb_kg_try(nr, a, &r))
+		return (int)answer(r);
+	return have(ACCESS, &f) ? f(path, mode) : -1;
+}
+
+EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	long r;
+	int (*f)(int, const char *, int, int);
+	const uint64_t a[6] = { (uint64_t)(int64_t)dirfd, (uintptr_t)path, (uint64_t)(uint32_t)mode,
+				(uint64_t)(uint32_t)flags };
+	if (tryable() && sb_kg_try(SYS_faccessat2, a, &r))
+		return (int)answer(r);
+	return have(FACCESSAT, &f) ? f(dirfd, path, mode, flags) : -1;
+}
+
+EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
+{
+	long r;
+	ssize_t (*f)(const char *, char *, size_t);
+#ifdef SYS_readlink
+	const uint64_t a[6] = { (uintptr_t)path, (uintptr_t)buf, size };
+	const long nr = SYS_readlink;
+#else
+	const uint64_t a[6] = { (uint64_t)(int64_t)AT_FDCWD, (uintptr_t)path, (uintptr_t)buf,
+				size };
+	const long nr = SYS_readlinkat;
+#endif
+	if (tryable() && sb_kg_try(nr, a, &r))
+		return answer(r);
+	return have(READLINK, &f) ? f(path, buf, size) : -1;
+}
+
+EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
+{
+	long r;
+	ssize_t (*f)(int, const char *, char *, size_t);
+	const uint64_t a[6] = { (uint64_t)(int64_t)dirfd, (uintptr_t)path, (uintptr_t)buf, size };
+	if (tryable() && sb_kg_try(SYS_readlinkat, a, &r))
+		return answer(r);
+	return have(READLINKAT, &f) ? f(dirfd, path, buf, size) : -1;
+}
