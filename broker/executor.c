@@ -167,7 +167,12 @@ static int rewrite_proc_self(struct ctx *c, const char *in, char out[PATH_MAX])
 			bool self = strncmp(p, "self", 4) == 0 && (p[4] == '/' || p[4] == 0);
 			bool thread =
 				strncmp(p, "thread-self", 11) == 0 && (p[11] == '/' || p[11] == 0);
-			if (self || thread) {
+			/* trap: the caller's pid is its process; the status tells only the thread
+			 */
+			bool trap = c->call->transport != SB_TRANSPORT_NOTIFY;
+			if (self && trap) {
+				n = snprintf(out, PATH_MAX, "/proc/%d%s", (int)c->call->pid, p + 4);
+			} else if (self || thread) {
 				const struct sb_caller *w = caller(c);
 				pid_t pid = w->pid ? w->pid : c->call->pid;
 				n = self ? snprintf(out, PATH_MAX, "/proc/%d%s", (int)pid, p + 4)
