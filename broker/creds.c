@@ -24,7 +24,7 @@ static int read_caller(pid_t pid, struct caller *c)
 {
 	char buf[16384];
 	uint64_t v[SB_MAX_GROUPS];
-	ssize_t len = sb_proc_read(pid, "status", buf, sizeof(buf));
+	ssize_t len = sb_proc_status(pid, buf, sizeof(buf));
 	if (len < 0)
 		return (int)len;
 	if (sb_proc_status_numbers(buf, "Uid", 10, v, 4) != 4)

@@ -127,7 +127,7 @@ static const struct sb_caller *caller(struct ctx *c)
 		return &c->who;
 	c->who_read = true;
 	uint64_t tgid = 0, threads = 0;
-	bool ok = sb_proc_read(pid, "status", buf, sizeof(buf)) > 0;
+	bool ok = sb_proc_status(pid, buf, sizeof(buf)) > 0;
 	if (ok && sb_proc_status_number(buf, "Tgid", 10, &tgid) < 0)
 		tgid = 0;
 	if (c->call->transport == SB_TRANSPORT_NOTIFY) {
@@ -167,7 +167,12 @@ static int rewrite_proc_self(struct ctx *c, const char *in, char out[PATH_MAX])
 			bool self = strncmp(p, "self", 4) == 0 && (p[4] == '/' || p[4] == 0);
 			bool thread =
 				strncmp(p, "thread-self", 11) == 0 && (p[11] == '/' || p[11] == 0);
-			if (self || thread) {
+			/* trap: the caller's pid is its process; the status tells only the thread
+			 */
+			bool trap = c->call->transport != SB_TRANSPORT_NOTIFY;
+			if (self && trap) {
+				n = snprintf(out, PATH_MAX, "/proc/%d%s", (int)c->call->pid, p + 4);
+			} else if (self || thread) {
 				const struct sb_caller *w = caller(c);
 				pid_t pid = w->pid ? w->pid : c->call->pid;
 				n = self ? snprintf(out, PATH_MAX, "/proc/%d%s", (int)pid, p + 4)
@@ -1453,7 +1458,7 @@ static int do_chmod(struct ctx *c, unsigned mode, int flags)
 {
 	_cleanup_resolved_ struct sb_resolved r = { .fd = -1 };
 	struct stat st;
-	char link[32];
+	char name[16];
 	int fd;
 
 	mode &= 07777;
@@ -1468,8 +1473,12 @@ static int do_chmod(struct ctx *c, unsigned mode, int flags)
 		return -EOPNOTSUPP; /* the kernel's answer for a symlink's mode (fchmodat2) */
 	if (!S_ISDIR(st.st_mode) && (mode & (S_ISUID | S_ISGID)))
 		return -EPERM;
-	fd_link(fd, link);
-	if (chmod(link, (mode_t)mode) < 0)
+	/* Through the magic link, as chmod("/proc/self/fd/N") but one lookup in /proc (resolve.c).
+	 */
+	int fds = sb_fd_name(fd, name);
+	if (fds < 0)
+		return fds;
+	if (fchmodat(fds, name, (mode_t)mode, 0) < 0)
 		return -errno;
 	return 0;
 }

@@ -15,6 +15,12 @@
 ssize_t sb_proc_read(pid_t pid, const char *name, char *buf, size_t size);
 
 /*
+ * Like sb_proc_read(pid, "status", ...), on a file held open for the next read (the broker's
+ * callers: proc.c says why that is the same file). Not thread-safe: the broker's thread only.
+ */
+ssize_t sb_proc_status(pid_t pid, char *buf, size_t size);
+
+/*
  * The number after "KEY:" in a /proc status text, in base (8 for Umask, 10 for Tgid): 0, or
  * -ENOENT when the line is missing, -EIO when it holds no number. The process name on the first
  * line is escaped by the kernel, so it cannot fake a line.
