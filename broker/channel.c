@@ -48,7 +48,12 @@ static ssize_t receive(int fd, void *buf, size_t size, struct ucred *cred, bool 
 {
 	struct sb_msg_anc anc = { .maxfds = SB_MSG_MAX_FDS, .want_cred = true };
 	long n = sb_msg_recv1(fd, buf, size, &anc, MSG_DONTWAIT);
-	*has_cred = anc.has_cred;
+	/*
+	 * Credentials that name the broker itself came with a send it made for the sandboxee (a
+	 * send without an address is the broker's to make, net.c): they vouch for no sandboxee
+	 * process, and taken at their word would bind a channel to the broker.
+	 */
+	*has_cred = anc.has_cred && anc.cred.pid != getpid();
 	*cred = anc.cred;
 	*nfds = anc.nfds;
 	memcpy(fds, anc.fds, sizeof(anc.fds));

@@ -1034,10 +1034,37 @@ static void setup_order(int ctrl)
 	setup_exchange("setup-with-fd", ch4, buf, n, false, ctrl);
 }
 
+/*
+ * Requests the broker itself is made to send (a send without an address is the broker's to
+ * make): they carry the broker's credentials, which must name no one. On fresh channels, so that
+ * the first message would bind them.
+ */
+static void setup_relayed(int ctrl, const char *granted)
+{
+	uint8_t buf[sizeof(struct sb_req) + PATH_MAX];
+	size_t n = mkfilter(buf, SB_FILTER_REGION, 10);
+
+	setup_exchange("relay-setup", new_chan(ctrl, 0), buf, n, true, -1);
+	n = mkreq(buf, SYS_openat, granted, 11, O_RDONLY);
+	setup_exchange("relay-open-granted", new_chan(ctrl, 0), buf, n, true, -1);
+	struct sb_req g = { .magic = SB_PROTO_MAGIC_REQ,
+			    .version = SB_PROTO_VERSION,
+			    .type = SB_REQ_PRIVDROP,
+			    .arch = SB_AUDIT_ARCH,
+			    .seq = 12 };
+	setup_exchange("relay-privdrop", new_chan(ctrl, 0), &g, sizeof(g), true, -1);
+	struct sb_req creq = { .magic = SB_PROTO_MAGIC_REQ,
+			       .version = SB_PROTO_VERSION,
+			       .type = SB_REQ_CHANNEL,
+			       .arch = SB_AUDIT_ARCH };
+	setup_exchange("relay-channel", ctrl, &creq, sizeof(creq), true, -1);
+}
+
 static int cmd_setup(const char *root, const char *secret)
 {
 	int ctrl = ctrl_fd();
 	setup_order(ctrl);
+	setup_relayed(ctrl, cat(root, "/granted.txt"));
 	both_opens(root, secret, "after-setup");
 	return 0;
 }

@@ -533,6 +533,11 @@ for v in dynamic static; do
 			setup-after-filter setup-after-slot; do
 			held "$out" $a EPROTO "$U"
 		done
+		# Sent by the broker for the sandboxee (sendmsg without an address), a request
+		# carries the broker's own credentials: they bind no channel and vouch for nothing.
+		for a in relay-setup relay-open-granted relay-privdrop relay-channel; do
+			held "$out" $a EPROTO "$U (relayed through the broker)"
+		done
 		check "$U: setup-with-fd is refused (by the kernel filter or the broker)" \
 			sh -c 'printf "%s\n" "$0" | grep -q "^setup-with-fd ret=-1 "' "$out"
 		check "$U: the first well-formed setup request gets the filter and the reply slots" \
