@@ -32,6 +32,8 @@ struct conn {
 	struct sb_slot *slot;  /* channel: its reply slot (shared with the sandboxee), or NULL */
 	struct region *region; /* channel: the region slot is in */
 	unsigned slot_idx;
+	bool filtered; /* channel: a filter was sent on it (SB_FILTER_REGION comes first or never)
+			*/
 	unsigned errors;
 	sb_fd_cb cb; /* callback */
 	void *data;

@@ -48,7 +48,12 @@ static ssize_t receive(int fd, void *buf, size_t size, struct ucred *cred, bool 
 {
 	struct sb_msg_anc anc = { .maxfds = SB_MSG_MAX_FDS, .want_cred = true };
 	long n = sb_msg_recv1(fd, buf, size, &anc, MSG_DONTWAIT);
-	*has_cred = anc.has_cred;
+	/*
+	 * Credentials that name the broker itself came with a send it made for the sandboxee (a
+	 * send without an address is the broker's to make, net.c): they vouch for no sandboxee
+	 * process, and taken at their word would bind a channel to the broker.
+	 */
+	*has_cred = anc.has_cred && anc.cred.pid != getpid();
 	*cred = anc.cred;
 	*nfds = anc.nfds;
 	memcpy(fds, anc.fds, sizeof(anc.fds));
@@ -132,6 +137,8 @@ static struct region *region_find(struct sb_broker *b, pid_t pid)
 /* Give channel c a free slot of region g: 0, or -ENOSPC when all are taken. */
 static int slot_take(struct region *g, struct conn *c)
 {
+	/* Not sent yet and no slot given: nobody has written it, and a new memfd reads as zeros. */
+	bool fresh = g->refs == 0 && g->memfd >= 0;
 	for (unsigned i = 0; i < SB_REGION_SLOTS; i++) {
 		if (g->used & (1ULL << i))
 			continue;
@@ -141,7 +148,8 @@ static int slot_take(struct region *g, struct conn *c)
 		c->slot_idx = i;
 		c->slot = (struct sb_slot *)(g->map + (size_t)i * SB_SLOT_SIZE);
 		/* A slot starts clean: nothing of its last user's answers is left in it. */
-		memset(c->slot, 0, SB_SLOT_SIZE);
+		if (!fresh)
+			memset(c->slot, 0, SB_SLOT_SIZE);
 		return 0;
 	}
 	return -ENOSPC;
@@ -279,6 +287,37 @@ void sb_channel_on_control(struct sb_broker *b, struct conn *c)
 	safe_close(sv[1]);
 }
 
+/*
+ * The reply slots of channel c's process (made on its first request) and a slot there for c: 0
+ * with *ret the region, whose memfd the caller sends and then closes, or -errno.
+ */
+static int region_grant(struct sb_broker *b, struct conn *c, struct region **ret)
+{
+	struct region *g = region_find(b, c->pid);
+	/*
+	 * Handed out already: this is a new image of the process (after execve) or a second
+	 * request. Either way a fresh region; the old one lives on for its channels.
+	 */
+	if (g && g->memfd < 0) {
+		region_unlist(b, g);
+		g = NULL;
+	}
+	if (!g)
+		g = region_new(b, c->pid);
+	if (!g)
+		return -ENOMEM;
+	/* A slot of another process's region (its channel reply came to this one): swap it. */
+	if (c->region && c->region != g)
+		sb_slot_release(b, c);
+	int r = c->slot ? 0 : slot_take(g, c);
+	if (g->refs == 0) {
+		region_free(b, g); /* made for nothing */
+		return r < 0 ? r : -ENOMEM;
+	}
+	*ret = g;
+	return r;
+}
+
 /* SB_REQ_REGION: the sender's reply slots (made on its first request), and one for this channel. */
 static void on_region(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 {
@@ -297,35 +336,12 @@ static void on_region(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 		return;
 	}
 	struct region *g = NULL;
-	if (r == 0) {
-		g = region_find(b, c->pid);
-		/*
-		 * Handed out already: this is a new image of the process (after execve) or a
-		 * second request. Either way a fresh region; the old one lives on for its
-		 * channels.
-		 */
-		if (g && g->memfd < 0) {
-			region_unlist(b, g);
-			g = NULL;
-		}
-		if (!g)
-			g = region_new(b, c->pid);
-		if (!g)
-			r = -ENOMEM;
-	}
-	/* A slot of another process's region (its channel reply came to this one): swap it. */
-	if (r == 0 && c->region && c->region != g)
-		sb_slot_release(b, c);
-	if (r == 0 && !c->slot)
-		r = slot_take(g, c);
-	if (g && g->refs == 0) {
-		region_free(b, g); /* made for nothing */
-		g = NULL;
-	}
+	if (r == 0)
+		r = region_grant(b, c, &g);
 	rep.ret = r == 0 ? (int64_t)c->slot_idx : r;
-	send_reply(c->fd, &rep, NULL, r == 0 && g ? g->memfd : -1);
+	send_reply(c->fd, &rep, NULL, r == 0 ? g->memfd : -1);
 	/* The memfd goes out once, to the image that maps it: the mappings keep it. */
-	if (r == 0 && g)
+	if (r == 0)
 		g->memfd = safe_close(g->memfd);
 }
 
@@ -341,6 +357,13 @@ static void on_filter(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 	int r = ok ? sb_filter_reply(b->policy->kernel ? b->policy->kernel : b->policy,
 				     &b->trap_bodies, c->pid, b->req, n, &out, &outlen)
 		   : -EPROTO;
+	/*
+	 * The reply slots in the same round trip: once per channel, before any other filter
+	 * and before the channel holds a slot. A duplicate or late one is refused outright.
+	 */
+	bool region = r == 0 && (req->args[0] & SB_FILTER_REGION);
+	if (region && (c->filtered || c->slot))
+		r = -EPROTO;
 	/* Without room for it the runtime finds no prefix, and brokers every call. */
 	if (r == 0 && b->kgrants)
 		(void)sb_filter_add_kg(&out, &outlen);
@@ -350,15 +373,27 @@ static void on_filter(struct sb_broker *b, struct conn *c, size_t n, bool ok)
 	}
 	if (r == 0 && outlen > UINT32_MAX)
 		r = -E2BIG;
+	c->filtered = c->filtered || r == 0;
+	/* Without the region the filter still holds: calls go over the socket alone. */
+	struct region *g = NULL;
+	if (r == 0 && region && region_grant(b, c, &g) == 0) {
+		rep.flags = SB_REP_FD;
+		rep.aux = c->slot_idx + 1;
+	}
 	rep.ret = r;
 	rep.outlen = r == 0 ? (uint32_t)outlen : 0;
-	if (send_reply(c->fd, &rep, out, -1) < 0) {
+	if (send_reply(c->fd, &rep, out, g ? g->memfd : -1) < 0) {
 		/* Never leave the runtime waiting: it stays on notify. */
 		log_protocol(b, c->pid, "cannot send the filter");
 		rep.ret = -EMSGSIZE;
 		rep.outlen = 0;
+		rep.flags = 0;
+		rep.aux = 0;
 		send_reply(c->fd, &rep, NULL, -1);
 	}
+	/* Sent once, like SB_REQ_REGION's (or not at all): the mappings keep the memory. */
+	if (g)
+		g->memfd = safe_close(g->memfd);
 }
 
 /* sb_sandbox_enter's requests: a stricter layer (layers.c), dropping privileges (privdrop.c). */

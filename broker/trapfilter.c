@@ -301,8 +301,9 @@ static int decode_filter_request(const void *msg, size_t len, struct sb_text_ran
 		return -EAFNOSUPPORT;
 	if (req.nr != 0)
 		return -EPROTO;
+	/* args[0]: SB_FILTER_REGION or nothing (the caller serves the region). */
 	for (size_t i = 0; i < ELEMENTSOF(req.args); i++)
-		if (req.args[i] != 0)
+		if (req.args[i] != 0 && (i != 0 || req.args[0] != SB_FILTER_REGION))
 			return -EPROTO;
 	for (size_t i = 0; i < SB_ITEM_MAX; i++)
 		if (i != SB_ITEM_IN && req.len[i] != 0)

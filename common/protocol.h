@@ -111,7 +111,7 @@ struct sb_rep {
 	uint64_t seq;
 	int64_t ret;     /* return value or -errno */
 	uint32_t outlen; /* bytes that follow, to copy to the call's output argument */
-	uint32_t pad;
+	uint32_t aux;    /* SB_REQ_FILTER with SB_FILTER_REGION: the channel's slot + 1 (0: none) */
 };
 
 #define SB_MAX_OUT_WIRE 4096
@@ -148,6 +148,16 @@ struct sb_text_range {
 #define SB_TEXT_ALIGN 4096ULL         /* the smallest page size */
 #define SB_MAX_TEXT_SPAN (1ULL << 30) /* per range; a C library's code is a few MiB */
 #define SB_MAX_TEXT_END (1ULL << 56)  /* the top of user space with 5-level paging */
+
+/*
+ * args[0] of SB_REQ_FILTER may be SB_FILTER_REGION: the process's reply slots too, in the same
+ * round trip (otherwise SB_REQ_REGION's, which stays for sb_trap_enter). The broker accepts it
+ * once per channel, as the channel's first filter request and before it holds a slot; a later,
+ * duplicated or foreign one is refused (-EPROTO). When the filter is granted and the region can
+ * be made, its memfd rides along (SB_REP_FD) and aux is the channel's slot index + 1; without
+ * the fd (aux 0) the filter still holds, and calls go over the socket alone.
+ */
+#define SB_FILTER_REGION 1u
 
 /*
  * The reply's payload: this header, main_len instructions of the main program, then guard_len

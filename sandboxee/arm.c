@@ -115,6 +115,16 @@ bool sb_region_setup(void)
 		sb_msg_anc_close(&anc);
 		return false;
 	}
+	return sb_region_map(memfd, (unsigned)rep.ret);
+}
+
+bool sb_region_map(int memfd, unsigned slot)
+{
+	int pid = (int)getpid();
+	if ((sb_region && sb_region_pid == pid) || slot >= SB_REGION_SLOTS) {
+		close(memfd);
+		return false;
+	}
 	void *m = mmap(NULL, SB_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
 	close(memfd);
 	if (m == MAP_FAILED)
@@ -125,7 +135,7 @@ bool sb_region_setup(void)
 	}
 	sb_region = m;
 	__atomic_store_n(&sb_region_pid, pid, __ATOMIC_RELEASE); /* after sb_region */
-	sb_channel_set_slot((struct sb_slot *)((uint8_t *)m + (size_t)rep.ret * SB_SLOT_SIZE));
+	sb_channel_set_slot((struct sb_slot *)((uint8_t *)m + (size_t)slot * SB_SLOT_SIZE));
 	return true;
 }
 

@@ -16,3 +16,8 @@ void sb_spin_setup(void);
 /* Map this process's reply slots (true if it did), or unmap them again. */
 bool sb_region_setup(void);
 void sb_region_drop(void);
+/*
+ * Map the reply slots that came as memfd (always closed here), the calling thread's channel's
+ * being slot: true if it did. sb_region_setup() ends here; SB_FILTER_REGION's reply too.
+ */
+bool sb_region_map(int memfd, unsigned slot);

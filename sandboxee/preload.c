@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "arch.h"
@@ -68,13 +69,15 @@ static int parse_fd(const char *s, unsigned long long *ino)
 
 /*
  * The control socket is the broker's socket. Nothing more is asked of the kernel: fstat(2) is
- * one of the runtime's own rules, while getsockopt(2) could be a call the policy kills.
+ * one of the runtime's own rules, while getsockopt(2) could be a call the policy kills. The
+ * fstat syscall itself, not the C library's fstat(), which is newfstatat(fd, "", AT_EMPTY_PATH)
+ * here: a path call that the base filter sends to the broker, one more round trip per process.
  */
 static int check_socket(int fd, unsigned long long ino)
 {
 	struct stat st;
 
-	if (fstat(fd, &st) < 0)
+	if (syscall(SYS_fstat, fd, &st) < 0)
 		return -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -ENOTSOCK;
@@ -129,18 +132,32 @@ static int text_ranges(struct sb_text_range *rg, size_t *n)
 	return 0;
 }
 
+/* The reply slots that came with the filter (SB_FILTER_REGION): the memfd, or -1 and none left. */
+static int region_fd(const struct sb_rep *rep, struct sb_msg_anc *anc, unsigned *slot)
+{
+	if (!(rep->flags & SB_REP_FD) || anc->nfds != 1 || anc->fds[0] < 0 || rep->aux == 0 ||
+	    rep->aux > SB_REGION_SLOTS) {
+		sb_msg_anc_close(anc);
+		return -1;
+	}
+	*slot = rep->aux - 1;
+	return anc->fds[0];
+}
+
 /*
- * Ask for the filter on our own channel and wait for the answer: buf gets the whole reply,
- * *len its size. A plain send (no address) and recvmsg are the runtime's own kernel rules.
+ * Ask for the filter and the reply slots (SB_FILTER_REGION) on our own channel, in one round
+ * trip, and wait for the answer: buf gets the whole reply, *len its size, *memfd the slots'
+ * memfd (or -1) and *slot the channel's. A plain send (no address) and recvmsg are the runtime's
+ * own kernel rules.
  */
 static int ask_filter(int ch, const struct sb_text_range *rg, size_t n, uint8_t *buf, size_t cap,
-		      size_t *len)
+		      size_t *len, int *memfd, unsigned *slot)
 {
 	struct {
 		struct sb_req req;
 		struct sb_text_range rg[SB_MAX_TEXT_RANGES];
 	} msg;
-	struct sb_msg_anc anc = { .maxfds = 0 }; /* no fd comes with a filter */
+	struct sb_msg_anc anc = { .maxfds = 1 }; /* the memfd of the reply slots */
 	long k;
 
 	memset(&msg, 0, sizeof(msg));
@@ -148,6 +165,7 @@ static int ask_filter(int ch, const struct sb_text_range *rg, size_t n, uint8_t 
 	msg.req.version = SB_PROTO_VERSION;
 	msg.req.type = SB_REQ_FILTER;
 	msg.req.arch = SB_AUDIT_ARCH;
+	msg.req.args[0] = SB_FILTER_REGION;
 	msg.req.seq = 1;
 	msg.req.len[SB_ITEM_IN] = (uint32_t)(n * sizeof(*rg));
 	memcpy(msg.rg, rg, n * sizeof(*rg));
@@ -158,14 +176,20 @@ static int ask_filter(int ch, const struct sb_text_range *rg, size_t n, uint8_t 
 	if (k < 0)
 		return (int)k;
 	const struct sb_rep *rep = (const struct sb_rep *)buf;
+	int r = 0;
 	if ((size_t)k < sizeof(*rep) || (anc.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    rep->magic != SB_PROTO_MAGIC_REP || rep->version != SB_PROTO_VERSION ||
 	    rep->seq != msg.req.seq)
-		return -EPROTO;
-	if (rep->ret < 0)
-		return (int)rep->ret;
-	if (rep->outlen != (size_t)k - sizeof(*rep))
-		return -EPROTO;
+		r = -EPROTO;
+	else if (rep->ret < 0)
+		r = rep->ret < -4095 ? -EPROTO : (int)rep->ret;
+	else if (rep->outlen != (size_t)k - sizeof(*rep))
+		r = -EPROTO;
+	if (r < 0) {
+		sb_msg_anc_close(&anc);
+		return r;
+	}
+	*memfd = region_fd(rep, &anc, slot);
 	*len = (size_t)k;
 	return 0;
 }
@@ -234,7 +258,9 @@ static int arm(const char **what)
 	}
 	*what = "asking for the filter";
 	uint8_t *buf = malloc(SB_MAX_FILTER_REP);
-	r = buf ? ask_filter(ch, rg, n, buf, SB_MAX_FILTER_REP, &len) : -ENOMEM;
+	int memfd = -1;
+	unsigned slot = 0;
+	r = buf ? ask_filter(ch, rg, n, buf, SB_MAX_FILTER_REP, &len, &memfd, &slot) : -ENOMEM;
 	if (r == 0)
 		r = parse_reply(buf, len, &main, &guard);
 	/*
@@ -245,7 +271,11 @@ static int arm(const char **what)
 	if (r == 0 && sb_kg_has_prefix(main.filter, main.len))
 		sb_kg_set(getenv("SYSBROKER_KGRANTS"));
 	/* The reply slots, before the filter: mapping memory is not the handler's business. */
-	bool mapped = r == 0 && sb_region_setup();
+	bool mapped = false;
+	if (r == 0 && memfd >= 0)
+		mapped = sb_region_map(memfd, slot);
+	else if (memfd >= 0)
+		close(memfd);
 	if (r == 0) {
 		*what = "loading the filter";
 		r = sb_trap_arm(fd, &main, guard.len ? &guard : NULL);

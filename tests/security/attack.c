@@ -927,6 +927,148 @@ static int cmd_proto(const char *root, const char *secret)
 	return 0;
 }
 
+/* ---- the merged setup request (SB_REQ_FILTER with SB_FILTER_REGION), by hand ------------- */
+
+static size_t mkfilter(uint8_t *buf, uint64_t flags, uint64_t seq)
+{
+	struct sb_req r = { .magic = SB_PROTO_MAGIC_REQ,
+			    .version = SB_PROTO_VERSION,
+			    .type = SB_REQ_FILTER,
+			    .arch = SB_AUDIT_ARCH,
+			    .args = { flags },
+			    .seq = seq };
+	/* Any page-aligned range will do: the ranges only narrow which calls trap. */
+	struct sb_text_range rg = { 0x10000000, 0x10001000 };
+	r.len[SB_ITEM_IN] = sizeof(rg);
+	memcpy(buf, &r, sizeof(r));
+	memcpy(buf + sizeof(r), &rg, sizeof(rg));
+	return sizeof(r) + sizeof(rg);
+}
+
+/*
+ * Send a request and say whether reply slots came back: with sendto (the kernel lets the
+ * runtime's own send through), or with sendmsg (the broker sends it for the sandboxee, so the
+ * credentials on it are the broker's), with pass_fd in SCM_RIGHTS when >= 0.
+ */
+static void setup_exchange(const char *what, int fd, const void *buf, size_t len, bool relay,
+			   int pass_fd)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr a;
+	} u;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (pass_fd >= 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.b;
+		mh.msg_controllen = sizeof(u.b);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	}
+	long r = relay || pass_fd >= 0 ? asc(SYS_sendmsg, fd, (long)&mh, MSG_NOSIGNAL, 0, 0)
+				       : asc(SYS_sendto, fd, (long)buf, (long)len, MSG_NOSIGNAL, 0);
+	int rfd = -1;
+	if (r >= 0)
+		r = get_reply(fd, NULL, &rfd);
+	printf("%s ret=%ld errno=%s region=%s\n", what, r < 0 ? -1 : r, ename(r),
+	       rfd >= 0 ? "yes" : "no");
+	fflush(stdout);
+	if (rfd >= 0)
+		close(rfd);
+}
+
+static int new_chan(int ctrl, uint64_t flags)
+{
+	struct sb_req creq = { .magic = SB_PROTO_MAGIC_REQ,
+			       .version = SB_PROTO_VERSION,
+			       .type = SB_REQ_CHANNEL,
+			       .arch = SB_AUDIT_ARCH,
+			       .args = { flags } };
+	int ch = -1;
+	long s = asc(SYS_sendto, ctrl, (long)&creq, sizeof(creq), MSG_NOSIGNAL, 0);
+	if (s >= 0)
+		get_reply(ctrl, NULL, &ch);
+	return ch;
+}
+
+/*
+ * The filter and the reply slots in one request: refused on the control socket, with a bad flag,
+ * from another process than the channel's, twice, after a plain filter, on a channel that holds
+ * a slot already, and with an fd attached. Only the first well-formed one gets the slots.
+ */
+static void setup_order(int ctrl)
+{
+	uint8_t buf[sizeof(struct sb_req) + sizeof(struct sb_text_range)];
+	size_t n = mkfilter(buf, SB_FILTER_REGION, 1);
+
+	setup_exchange("setup-on-control", ctrl, buf, n, false, -1);
+	int ch = new_chan(ctrl, 0);
+	printf("setup-channel %s\n", ch >= 0 ? "made" : "missing");
+	mkfilter(buf, SB_FILTER_REGION | 2, 2);
+	setup_exchange("setup-bad-flag", ch, buf, n, false, -1); /* the channel is ours now */
+	pid_t pid = fork();
+	if (pid == 0) {
+		mkfilter(buf, SB_FILTER_REGION, 3);
+		setup_exchange("setup-forged-child", ch, buf, n, false, -1);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	mkfilter(buf, SB_FILTER_REGION, 4);
+	setup_exchange("setup-first", ch, buf, n, false, -1);
+	mkfilter(buf, SB_FILTER_REGION, 5);
+	setup_exchange("setup-duplicate", ch, buf, n, false, -1);
+	int ch2 = new_chan(ctrl, 0);
+	mkfilter(buf, 0, 6);
+	setup_exchange("filter-plain", ch2, buf, n, false, -1);
+	mkfilter(buf, SB_FILTER_REGION, 7);
+	setup_exchange("setup-after-filter", ch2, buf, n, false, -1);
+	int ch3 = new_chan(ctrl, SB_CHANNEL_SLOT);
+	mkfilter(buf, SB_FILTER_REGION, 8);
+	setup_exchange("setup-after-slot", ch3, buf, n, false, -1);
+	int ch4 = new_chan(ctrl, 0);
+	mkfilter(buf, SB_FILTER_REGION, 9);
+	setup_exchange("setup-with-fd", ch4, buf, n, false, ctrl);
+}
+
+/*
+ * Requests the broker itself is made to send (a send without an address is the broker's to
+ * make): they carry the broker's credentials, which must name no one. On fresh channels, so that
+ * the first message would bind them.
+ */
+static void setup_relayed(int ctrl, const char *granted)
+{
+	uint8_t buf[sizeof(struct sb_req) + PATH_MAX];
+	size_t n = mkfilter(buf, SB_FILTER_REGION, 10);
+
+	setup_exchange("relay-setup", new_chan(ctrl, 0), buf, n, true, -1);
+	n = mkreq(buf, SYS_openat, granted, 11, O_RDONLY);
+	setup_exchange("relay-open-granted", new_chan(ctrl, 0), buf, n, true, -1);
+	struct sb_req g = { .magic = SB_PROTO_MAGIC_REQ,
+			    .version = SB_PROTO_VERSION,
+			    .type = SB_REQ_PRIVDROP,
+			    .arch = SB_AUDIT_ARCH,
+			    .seq = 12 };
+	setup_exchange("relay-privdrop", new_chan(ctrl, 0), &g, sizeof(g), true, -1);
+	struct sb_req creq = { .magic = SB_PROTO_MAGIC_REQ,
+			       .version = SB_PROTO_VERSION,
+			       .type = SB_REQ_CHANNEL,
+			       .arch = SB_AUDIT_ARCH };
+	setup_exchange("relay-channel", ctrl, &creq, sizeof(creq), true, -1);
+}
+
+static int cmd_setup(const char *root, const char *secret)
+{
+	int ctrl = ctrl_fd();
+	setup_order(ctrl);
+	setup_relayed(ctrl, cat(root, "/granted.txt"));
+	both_opens(root, secret, "after-setup");
+	return 0;
+}
+
 /*
  * A log flood the sandboxee drives: every malformed message is a protocol-error record, and a
  * channel is cut off only after many of them, so a fresh channel each time buys more records.
@@ -1410,6 +1552,8 @@ int main(int argc, char **argv)
 		return cmd_hardlink(argv[2], argv[3]);
 	if (strncmp(cmd, "sig", 3) == 0 && argc == 4)
 		return cmd_sig(cmd, argv[2], argv[3]);
+	if (strcmp(cmd, "setup") == 0 && argc == 4)
+		return cmd_setup(argv[2], argv[3]);
 	if (strcmp(cmd, "proto") == 0 && argc == 4)
 		return cmd_proto(argv[2], argv[3]);
 	if (strcmp(cmd, "logflood") == 0 && argc == 3)

@@ -521,6 +521,37 @@ for v in dynamic static; do
 	secret_unread "$out" "$T proto"
 	untouched "$T proto"
 
+	# The filter and the reply slots in one request (SB_FILTER_REGION): once per channel, only
+	# from the channel's own process, never on the control socket or with an fd.
+	for u in "" "--user nobody"; do
+		mktree "$s"
+		out=$(run base $u -- "$bin" setup "$root" "$secret")
+		U="$T ${u:-as root}"
+		check "$U: a channel for the setup requests" \
+			sh -c 'printf "%s\n" "$0" | grep -qx "setup-channel made"' "$out"
+		for a in setup-on-control setup-bad-flag setup-forged-child setup-duplicate \
+			setup-after-filter setup-after-slot; do
+			held "$out" $a EPROTO "$U"
+		done
+		# Sent by the broker for the sandboxee (sendmsg without an address), a request
+		# carries the broker's own credentials: they bind no channel and vouch for nothing.
+		for a in relay-setup relay-open-granted relay-privdrop relay-channel; do
+			held "$out" $a EPROTO "$U (relayed through the broker)"
+		done
+		check "$U: setup-with-fd is refused (by the kernel filter or the broker)" \
+			sh -c 'printf "%s\n" "$0" | grep -q "^setup-with-fd ret=-1 "' "$out"
+		check "$U: the first well-formed setup request gets the filter and the reply slots" \
+			sh -c 'printf "%s\n" "$0" | grep -qx "setup-first ret=0 errno=0 region=yes"' "$out"
+		check "$U: a plain filter request still gets no reply slots" \
+			sh -c 'printf "%s\n" "$0" | grep -qx "filter-plain ret=0 errno=0 region=no"' "$out"
+		check "$U: no refused setup request carries reply slots" \
+			sh -c '! printf "%s\n" "$0" | grep -v "^setup-first " | grep -q "region=yes"' "$out"
+		held "$out" open-secret-after-setup EACCES "$U (after the setup requests)"
+		allowed "$out" open-granted-after-setup "$U (the broker still serves)"
+		secret_unread "$out" "$U setup"
+		untouched "$U setup"
+	done
+
 	# The log is not the sandboxee's to flood: its protocol errors pass the same rate limit as
 	# its denials (SB_AUDIT_BURST 20000 at once, SB_AUDIT_RATE 2000 a second), counted in a
 	# "suppressed" record, however many channels it opens to make them.
