@@ -111,6 +111,19 @@ static bool tryable(void)
 	return sb_kg_on && next_is_libc;
 }
 
+/*
+ * sb_kg_try() for call nr, when tryable(): true with *ret if it answered. Its raw syscalls set
+ * errno on the way (a failed open: ELOOP for a symlink, ENXIO for a socket), which the C
+ * library's call never shows on success: errno is kept, and set by answer() alone.
+ */
+static bool try(long nr, const uint64_t a[6], long *ret)
+{
+	int saved_errno = errno;
+	bool answered = tryable() && sb_kg_try(nr, a, ret);
+	errno = saved_errno;
+	return answered;
+}
+
 /* The try's answer as the C library reports it: -1 and errno, or the value. */
 static long answer(long r)
 {
@@ -126,7 +139,7 @@ static bool try_fstatat(int dirfd, const char *path, void *buf, int flags, long 
 {
 	const uint64_t a[6] = { (uint64_t)(int64_t)dirfd, (uintptr_t)path, (uintptr_t)buf,
 				(uint64_t)(uint32_t)flags };
-	return tryable() && sb_kg_try(SYS_newfstatat, a, ret);
+	return try(SYS_newfstatat, a, ret);
 }
 
 typedef int (*stat_fn)(const char *, void *);
@@ -215,7 +228,7 @@ EXPORT int access(const char *path, int mode)
 				(uint64_t)(uint32_t)mode };
 	const long nr = SYS_faccessat;
 #endif
-	if (tryable() && sb_kg_try(nr, a, &r))
+	if (try(nr, a, &r))
 		return (int)answer(r);
 	return have(ACCESS, &f) ? f(path, mode) : -1;
 }
@@ -226,7 +239,7 @@ EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 	int (*f)(int, const char *, int, int);
 	const uint64_t a[6] = { (uint64_t)(int64_t)dirfd, (uintptr_t)path, (uint64_t)(uint32_t)mode,
 				(uint64_t)(uint32_t)flags };
-	if (tryable() && sb_kg_try(SYS_faccessat2, a, &r))
+	if (try(SYS_faccessat2, a, &r))
 		return (int)answer(r);
 	return have(FACCESSAT, &f) ? f(dirfd, path, mode, flags) : -1;
 }
@@ -243,7 +256,7 @@ EXPORT ssize_t readlink(const char *path, char *buf, size_t size)
 				size };
 	const long nr = SYS_readlinkat;
 #endif
-	if (tryable() && sb_kg_try(nr, a, &r))
+	if (try(nr, a, &r))
 		return answer(r);
 	return have(READLINK, &f) ? f(path, buf, size) : -1;
 }
@@ -253,7 +266,7 @@ EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
 	long r;
 	ssize_t (*f)(int, const char *, char *, size_t);
 	const uint64_t a[6] = { (uint64_t)(int64_t)dirfd, (uintptr_t)path, (uintptr_t)buf, size };
-	if (tryable() && sb_kg_try(SYS_readlinkat, a, &r))
+	if (try(SYS_readlinkat, a, &r))
 		return answer(r);
 	return have(READLINKAT, &f) ? f(dirfd, path, buf, size) : -1;
 }
