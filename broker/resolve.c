@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "proc.h"
 #include "resolve.h"
 
 static int openat2_path(int dirfd, const char *path, bool follow, bool directory, uint64_t rflags)
@@ -174,6 +175,15 @@ int sb_own_fd_number(const char *path, pid_t pid)
 	return *p == 0 ? (int)v : -1;
 }
 
+/* The cwd of thread tid of process pid into *(int *)arg: 0, or -ENOENT to try the next. */
+static int task_cwd(pid_t pid, const char *tid, void *arg)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/task/%.16s/cwd", (int)pid, tid);
+	*(int *)arg = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return *(int *)arg < 0 ? -ENOENT : 0;
+}
+
 /* The fd a path is relative to: the caller's dirfd, or its cwd. -1 for absolute paths. */
 int sb_relative_base(pid_t pid, int pidfd, const char *path, bool has_dirfd, uint64_t dirfd_arg,
 		     int *ret)
@@ -186,6 +196,12 @@ int sb_relative_base(pid_t pid, int pidfd, const char *path, bool has_dirfd, uin
 		char p[64];
 		snprintf(p, sizeof(p), "/proc/%d/cwd", (int)pid);
 		*ret = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		/*
+		 * A trap caller names its process, whose main thread may have exited (pthread_exit)
+		 * and left no cwd: its other threads share the process's (CLONE_FS).
+		 */
+		if (*ret < 0 && errno == ENOENT && sb_proc_each_task(pid, task_cwd, ret) < 0)
+			errno = ENOENT;
 	} else {
 		if (dfd < 0)
 			return -EBADF;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -125,6 +126,29 @@ int sb_proc_status_numbers(const char *status, const char *key, int base, uint64
 	}
 }
 
+int sb_proc_each_task(pid_t pid, int (*fn)(pid_t pid, const char *tid, void *arg), void *arg)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(p);
+	if (!d)
+		return -errno;
+	int r = -ENOENT;
+	for (struct dirent *e; r == -ENOENT && (e = readdir(d));)
+		if (e->d_name[0] != '.')
+			r = fn(pid, e->d_name, arg);
+	closedir(d);
+	return r;
+}
+
+static int task_umask(pid_t pid, const char *tid, void *arg)
+{
+	char name[64], buf[1024];
+	snprintf(name, sizeof(name), "task/%.16s/status", tid);
+	ssize_t n = sb_proc_read(pid, name, buf, sizeof(buf));
+	return n < 0 ? -ENOENT : sb_proc_status_number(buf, "Umask", 8, arg);
+}
+
 int sb_proc_umask(pid_t pid, mode_t *ret)
 {
 	char buf[1024]; /* "Umask:" is the second line */
@@ -133,6 +157,13 @@ int sb_proc_umask(pid_t pid, mode_t *ret)
 	if (n < 0)
 		return (int)n;
 	int r = sb_proc_status_number(buf, "Umask", 8, &v);
+	/*
+	 * A process that goes on after its main thread exited (pthread_exit): that thread is a
+	 * zombie without file system state, whose status has no umask. Its other threads share the
+	 * process's (pthread_create clones with CLONE_FS): a live one tells.
+	 */
+	if (r == -ENOENT)
+		r = sb_proc_each_task(pid, task_umask, &v);
 	if (r < 0)
 		return r == -ENOENT ? -EIO : r;
 	if (v > 0777)

@@ -36,6 +36,12 @@ int sb_proc_status_numbers(const char *status, const char *key, int base, uint64
 /* PID's umask, which the kernel would apply to what it creates: 0 or -errno. */
 int sb_proc_umask(pid_t pid, mode_t *ret);
 
+/*
+ * fn(pid, TID, arg) for each thread of process pid (the names in /proc/PID/task), until one
+ * returns anything but -ENOENT: that, or -ENOENT, or -errno when the list cannot be read.
+ */
+int sb_proc_each_task(pid_t pid, int (*fn)(pid_t pid, const char *tid, void *arg), void *arg);
+
 /* What a thread's status file says about its privileges and signal mask. */
 struct sb_thread_status {
 	bool dead;       /* exited, a zombie, or gone while read */

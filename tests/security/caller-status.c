@@ -6,12 +6,16 @@
  *     caller-status DIR same|reuse
  * same: umask changes within one process. reuse: a finished process's pid taken by a new one
  * (run in a pid namespace with a small pid_max, or the pid comes back too rarely: exit 77).
+ * leader-gone: the main thread has exited (pthread_exit) and another thread creates, while the
+ * process's own status is its zombie leader's, which has no umask.
  * Exit 0, or 1 with the reason on stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -122,6 +126,47 @@ static int reuse(void)
 	return fails ? 1 : 0;
 }
 
+/* Whether the main thread of this process is a zombie (it has exited, the process has not). */
+static bool leader_dead(void)
+{
+	char p[64], st[256];
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)getpid());
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, st, sizeof(st) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	st[n] = 0;
+	const char *e = strrchr(st, ')');
+	return e && e[1] == ' ' && e[2] == 'Z';
+}
+
+static void *after_leader(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 1000 && !leader_dead(); i++)
+		usleep(10000);
+	if (!leader_dead()) {
+		fprintf(stderr, "the main thread did not exit\n");
+		exit(1);
+	}
+	if (create_pair("gone", 027) < 0) {
+		fprintf(stderr, "gone: %s\n", strerror(errno));
+		exit(1);
+	}
+	check_pair("gone", 027);
+	exit(fails ? 1 : 0);
+}
+
+static int leader_gone(void)
+{
+	pthread_t t;
+	if (pthread_create(&t, NULL, after_leader, NULL) != 0)
+		return 1;
+	pthread_exit(NULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3 || chdir(argv[1]) < 0)
@@ -130,5 +175,7 @@ int main(int argc, char **argv)
 		return same();
 	if (strcmp(argv[2], "reuse") == 0)
 		return reuse();
+	if (strcmp(argv[2], "leader-gone") == 0)
+		return leader_gone();
 	return 2;
 }
