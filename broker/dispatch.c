@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "nowait.h"
 #include "pending.h"
+#include "proc.h"
 #include "quota.h"
 #include "resolve.h"
 
@@ -133,7 +134,7 @@ static int fetch_dirfds(struct sb_call *call, int pidfd)
 						       : -1;
 		if (own >= 0) {
 			/* Fetched as a dirfd is: the object the caller's fd names (executor.c). */
-			call->dirfd[i] = (int)syscall(SYS_pidfd_getfd, pidfd, own, 0);
+			call->dirfd[i] = sb_pidfd_getfd(call->pid, pidfd, own);
 			call->own_fd[i] = call->dirfd[i] >= 0;
 			r = call->dirfd[i] >= 0 ? 0 : errno == EBADF ? -ENOENT : -errno;
 			continue;
@@ -146,7 +147,7 @@ static int fetch_dirfds(struct sb_call *call, int pidfd)
 		int fd = (int)call->args[0];
 		if (fd < 0)
 			return -EBADF;
-		call->dirfd[1] = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+		call->dirfd[1] = sb_pidfd_getfd(call->pid, pidfd, fd);
 		r = call->dirfd[1] < 0 ? -errno : 0;
 	}
 	return r;

@@ -304,7 +304,7 @@ static int take_socket(struct job *j)
 	struct stat st;
 	socklen_t sl = sizeof(j->sotype);
 
-	j->sock = (int)syscall(SYS_pidfd_getfd, j->rp->pidfd, (int)j->call.args[0], 0);
+	j->sock = sb_pidfd_getfd(j->call.pid, j->rp->pidfd, (int)j->call.args[0]);
 	if (j->sock < 0)
 		return errno == EBADF ? -EBADF : -EIO;
 	if (fstat(j->sock, &st) < 0 || !S_ISSOCK(st.st_mode))

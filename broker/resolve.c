@@ -205,7 +205,7 @@ int sb_relative_base(pid_t pid, int pidfd, const char *path, bool has_dirfd, uin
 	} else {
 		if (dfd < 0)
 			return -EBADF;
-		*ret = (int)syscall(SYS_pidfd_getfd, pidfd, dfd, 0);
+		*ret = sb_pidfd_getfd(pid, pidfd, dfd);
 	}
 	return *ret < 0 ? -errno : 0;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -147,6 +148,49 @@ static int task_umask(pid_t pid, const char *tid, void *arg)
 	snprintf(name, sizeof(name), "task/%.16s/status", tid);
 	ssize_t n = sb_proc_read(pid, name, buf, sizeof(buf));
 	return n < 0 ? -ENOENT : sb_proc_status_number(buf, "Umask", 8, arg);
+}
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9 */
+#endif
+
+/*
+ * pidfd_getfd through thread tid of process pid: a[0] the fd, a[1] the copy. The thread is
+ * pinned by /proc/PID/task/TID (a lookup in pid's own thread group) before its pidfd is made by
+ * number, and found alive there after: a number that went to another process in between is
+ * never used.
+ */
+static int task_getfd(pid_t pid, const char *tid, void *arg)
+{
+	int *a = arg;
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/task/%.16s", (int)pid, tid);
+	_cleanup_close_ int dir = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int pfd =
+		dir < 0 ? -1 : (int)syscall(SYS_pidfd_open, (pid_t)atoi(tid), PIDFD_THREAD);
+	_cleanup_close_ int alive = pfd < 0 ? -1 : openat(dir, "stat", O_RDONLY | O_CLOEXEC);
+	if (alive < 0)
+		return -ENOENT;
+	a[1] = (int)syscall(SYS_pidfd_getfd, pfd, a[0], 0);
+	return a[1] >= 0 ? 0 : errno == ESRCH ? -ENOENT : -errno;
+}
+
+int sb_pidfd_getfd(pid_t pid, int pidfd, int fd)
+{
+	int r = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (r >= 0 || errno != ESRCH || pid <= 0)
+		return r;
+	/*
+	 * A process whose main thread has exited (pthread_exit) while others run: its pidfd
+	 * names that zombie, which holds no fd table. The fd table its threads share does.
+	 */
+	int a[2] = { fd, -1 };
+	r = sb_proc_each_task(pid, task_getfd, a);
+	if (r < 0) {
+		errno = r == -ENOENT ? ESRCH : -r;
+		return -1;
+	}
+	return a[1];
 }
 
 int sb_proc_umask(pid_t pid, mode_t *ret)

@@ -40,6 +40,12 @@ int sb_proc_umask(pid_t pid, mode_t *ret);
  * fn(pid, TID, arg) for each thread of process pid (the names in /proc/PID/task), until one
  * returns anything but -ENOENT: that, or -ENOENT, or -errno when the list cannot be read.
  */
+/*
+ * pidfd_getfd(pidfd, fd) of process pid (pidfd its pidfd); when the process's main thread has
+ * exited, through a live thread of it. The copy, or -1 with errno.
+ */
+int sb_pidfd_getfd(pid_t pid, int pidfd, int fd);
+
 int sb_proc_each_task(pid_t pid, int (*fn)(pid_t pid, const char *tid, void *arg), void *arg);
 
 /* What a thread's status file says about its privileges and signal mask. */

@@ -6,8 +6,9 @@
  *     caller-status DIR same|reuse
  * same: umask changes within one process. reuse: a finished process's pid taken by a new one
  * (run in a pid namespace with a small pid_max, or the pid comes back too rarely: exit 77).
- * leader-gone: the main thread has exited (pthread_exit) and another thread creates, while the
- * process's own status is its zombie leader's, which has no umask.
+ * leader-gone: the main thread has exited (pthread_exit) and another thread creates, by a name
+ * relative to the cwd and to a dirfd, while the process's own status is its zombie leader's,
+ * which has no umask, no cwd and no fd table.
  * Exit 0, or 1 with the reason on stderr.
  */
 #include <errno.h>
@@ -156,6 +157,16 @@ static void *after_leader(void *arg)
 		exit(1);
 	}
 	check_pair("gone", 027);
+	/* Relative to a dirfd: the broker takes it from the fd table the threads share. */
+	int d = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = d < 0 ? -1 : openat(d, "gone-at", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		fprintf(stderr, "gone-at: %s\n", strerror(errno));
+		exit(1);
+	}
+	close(fd);
+	close(d);
+	expect_mode("gone-at", 0666 & ~027);
 	exit(fails ? 1 : 0);
 }
 
