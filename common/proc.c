@@ -195,8 +195,8 @@ int sb_pidfd_getfd(pid_t pid, int pidfd, int fd)
 
 int sb_proc_umask(pid_t pid, mode_t *ret)
 {
-	char buf[1024]; /* "Umask:" is the second line */
-	uint64_t v;
+	char buf[1024];          /* "Umask:" is the second line */
+	uint64_t v = UINT64_MAX; /* none read: EIO */
 	ssize_t n = sb_proc_status(pid, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
