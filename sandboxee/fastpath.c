@@ -108,7 +108,11 @@ static bool have(int i, void *fnp)
 /* Whether to try here: kernel grants are on, and nothing but the C library comes after. */
 static bool tryable(void)
 {
-	return sb_kg_on && next_is_libc;
+	/*
+	 * While the kernel records its refusals, a try the fast path makes and the handler then
+	 * makes again would leave two records of one refusal: the handler alone tries then.
+	 */
+	return sb_kg_on && next_is_libc && !sb_kg_recording();
 }
 
 /*

@@ -101,3 +101,5 @@ char *sb_kg_paths(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan
  * answered it (the call succeeded); false to broker it as before.
  */
 bool sb_kg_try(long nr, const uint64_t args[6], long *ret);
+/* Whether the hint says the kernel records its refusals ("+k"): every refused try leaves one. */
+bool sb_kg_recording(void);

@@ -145,8 +145,14 @@ done
 fp_native=$("$tmp/fp-probe" "$g/p/f" "$g/p" "$g/p/none" </dev/null 2>&1)
 fp_on=$("$sb" run --log "$tmp/fp.log" -p "$tmp/on.policy" -- "$tmp/fp-probe" "$g/p/f" "$g/p" \
 	"$g/p/none" </dev/null 2>&1)
-check "fast path: the stat family made no trap, and answered as natively${fp_on:+ ($(echo "$fp_on" | tr '\n' ';'))}" \
-	[ -n "$fp_on" ] && [ "$fp_on" = "$fp_native" ]
+# While the system's audit is on (another test may turn it on), only the handler tries.
+if grep -q 'without the broker: recorded from the kernel' "$tmp/fp.log"; then
+	check "fast path: off while the system's audit is on (the probe's first call traps)" \
+		[ -z "$fp_on" ]
+else
+	check "fast path: the stat family made no trap, and answered as natively${fp_on:+ ($(echo "$fp_on" | tr '\n' ';'))}" \
+		[ -n "$fp_on" ] && [ "$fp_on" = "$fp_native" ]
+fi
 "$sb" run --log "$tmp/fp-off.log" -p "$tmp/off.policy" -- "$tmp/fp-probe" "$g/p/f" "$g/p" \
 	"$g/p/none" </dev/null >"$tmp/fp-off.out" 2>&1
 rc=$?

@@ -243,6 +243,26 @@ grep -a '"rule":"kernel"' "$log" | grep -q "\"path\":\"$tmp/ro" &&
 	not_ok "read-only grant: a missing name leaves no kernel record: $(grep -a '"rule":"kernel"' "$log")" ||
 	ok "read-only grant: a missing name leaves no kernel record"
 
+# A symlink in a granted tree that leads out of every grant: the broker refuses a stat or an
+# open through it, with its record; the runtime's try must not add a kernel record of the same
+# refusal.
+ln -s ../secret "$tmp/g/out"
+python3 "$here/audit-status.py" 1 || exit 1
+: >"$log"
+out=$("$sb" run --log "$log" -p "$tmp/p.policy" -- "$tmp/kg" \
+	stat sym-stat "$tmp/g/out" open sym-open "$tmp/g/out" 2>&1)
+sleep 1
+case $out in
+*"sym-stat ret=-1 errno=EACCES"*"sym-open ret=-1 errno=EACCES"*)
+	ok "symlink out of the grants: refused" ;;
+*) not_ok "symlink out of the grants: refused: $out" ;;
+esac
+[ "$(grep -c "\"path\":\"$tmp/secret\".*\"decision\":\"deny\"" "$log")" -eq 2 ] &&
+	! grep -q '"rule":"kernel"' "$log" &&
+	ok "symlink out of the grants: one record per refusal, the broker's" ||
+	not_ok "symlink out of the grants: one record per refusal, the broker's: $(grep -v kernel-grants "$log")"
+rm "$tmp/g/out"
+
 run 0
 case $out in
 *"cookie-secret ret=-1 errno=EACCES"*) ok "audit off: the direct call is refused by the kernel" ;;
