@@ -162,8 +162,11 @@ check "without kernel grants the same calls trap: the probe dies (exit $rc, no o
 fake_py="import os; print(os.stat('$g/p/f').st_size, os.lstat('$g/p/f').st_size)"
 fake_native=$(LD_PRELOAD="$tmp/fake-stat.so" /usr/bin/python3 -c "$fake_py" 2>&1)
 for p in on off; do
-	fake_out=$(LD_PRELOAD="$tmp/fake-stat.so" "$sb" run --log "$tmp/fake-$p.log" \
-		-p "$tmp/$p.policy" -- /usr/bin/python3 -c "$fake_py" 2>&1)
+	# Added inside the sandbox, after the runtime: sysbroker itself runs without it (a
+	# sanitizer build refuses a preloaded library ahead of its runtime).
+	fake_out=$(FAKE="$tmp/fake-stat.so" PY="$fake_py" "$sb" run --log "$tmp/fake-$p.log" \
+		-p "$tmp/$p.policy" -- /bin/sh -c \
+		'LD_PRELOAD="$LD_PRELOAD:$FAKE" exec /usr/bin/python3 -c "$PY"' 2>&1)
 	check "$p: a preloaded stat wrapper still answers ($fake_out; natively $fake_native)" \
 		[ "$fake_out" = "$fake_native" ] && [ "$fake_native" = "4242 6" ]
 done
