@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The kernel grants' direct try without the trap (docs/design.md, "Kernel grants"): the C
- * library's stat, lstat, fstatat, fstat, access, faccessat, readlink and readlinkat, as the
- * preloaded runtime exports them. Each builds the syscall the C library would make and hands it
+ * library's stat, lstat, fstatat, fstat, access, faccessat, readlink and readlinkat, and realpath
+ * (whose readlink calls are the C library's own, which no wrapper sees), as the preloaded runtime
+ * exports them. Each builds the syscall the C library would make and hands it
  * to sb_kg_try() (direct.c), the same try the SIGSYS handler makes for a trapped call: when it
  * answers, the call is done without the trap, the signal frame and the sigreturn; when it does
  * not, the C library's own function runs, its syscall traps, and the handler and the broker
@@ -26,9 +27,11 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <gnu/libc-version.h>
+#include <gnu/lib-names.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -55,11 +58,15 @@ enum {
 	FACCESSAT,
 	READLINK,
 	READLINKAT,
+	REALPATH,
+	REALPATH_CHK,
+	CANONICALIZE,
 	NREAL
 };
 static const char *const real_names[NREAL] = {
-	"stat",  "stat64",  "lstat",  "lstat64",   "fstatat",  "fstatat64",
-	"fstat", "fstat64", "access", "faccessat", "readlink", "readlinkat",
+	"stat",      "stat64",     "lstat",    "lstat64",        "fstatat",
+	"fstatat64", "fstat",      "fstat64",  "access",         "faccessat",
+	"readlink",  "readlinkat", "realpath", "__realpath_chk", "canonicalize_file_name",
 };
 static void *real[NREAL];
 /*
@@ -69,18 +76,20 @@ static void *real[NREAL];
  */
 static bool next_is_libc;
 
+/*
+ * Each name looked up next after this library, and compared with the C library's own: a lookup in
+ * its handle, not dladdr (which scans the whole symbol table each time, ~0.1 ms a process).
+ */
 static void resolve(void)
 {
-	Dl_info libc, info;
-	const char *(*version)(void) = gnu_get_libc_version;
-	void *vp;
-
-	memcpy(&vp, &version, sizeof(vp));
-	bool own = dladdr(vp, &libc) && libc.dli_fbase;
+	void *libc = dlopen(LIBC_SO, RTLD_LAZY | RTLD_NOLOAD);
+	bool own = libc != NULL;
 	for (int i = 0; i < NREAL; i++) {
 		real[i] = dlsym(RTLD_NEXT, real_names[i]);
-		own = own && real[i] && dladdr(real[i], &info) && info.dli_fbase == libc.dli_fbase;
+		own = own && real[i] && dlsym(libc, real_names[i]) == real[i];
 	}
+	if (libc)
+		dlclose(libc); /* only the reference taken here: the C library stays */
 	next_is_libc = own;
 }
 
@@ -273,4 +282,105 @@ EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
 	if (try(SYS_readlinkat, a, &r))
 		return answer(r);
 	return have(READLINKAT, &f) ? f(dirfd, path, buf, size) : -1;
+}
+
+/*
+ * realpath of a name the try answers for prefix by prefix: absolute, shorter than PATH_MAX, with
+ * no empty, "." or ".." component (no "//", no trailing "/"). The C library resolves such a name
+ * by a readlink of each prefix in turn: it goes on past one that answers EINVAL (no symlink), and
+ * fails at one that answers ENOENT, leaving errno so and (into a buffer it was given) the name up
+ * to that prefix. When the try answers every prefix so, its answer is the C library's: PLAIN, the
+ * name itself with errno EINVAL, or MISSING at the prefix of length *at. Anything else (a
+ * symlink, a prefix the try does not answer): OTHER, and the C library's realpath resolves the
+ * name from the start, its readlinks trapping as before.
+ */
+enum resolved { OTHER, PLAIN, MISSING };
+static enum resolved resolve_name(const char *name, size_t *at)
+{
+	char b[PATH_MAX], lb[1];
+	long r;
+
+	if (!tryable() || !name || name[0] != '/')
+		return OTHER;
+	size_t n = strnlen(name, PATH_MAX);
+	if (n >= PATH_MAX)
+		return OTHER;
+	memcpy(b, name, n + 1);
+	for (size_t i = 1, start = 1; i <= n; i++) {
+		if (i < n && name[i] != '/')
+			continue;
+		size_t len = i - start;
+		if (len == 0 ||
+		    (name[start] == '.' && (len == 1 || (len == 2 && name[start + 1] == '.'))))
+			return OTHER;
+		b[i] = 0;
+#ifdef SYS_readlink
+		const uint64_t a[6] = { (uintptr_t)b, (uintptr_t)lb, sizeof(lb) };
+		const long nr = SYS_readlink;
+#else
+		const uint64_t a[6] = { (uint64_t)(int64_t)AT_FDCWD, (uintptr_t)b, (uintptr_t)lb,
+					sizeof(lb) };
+		const long nr = SYS_readlinkat;
+#endif
+		if (!try(nr, a, &r) || (r != -EINVAL && r != -ENOENT))
+			return OTHER;
+		if (r == -ENOENT) {
+			*at = i;
+			return MISSING;
+		}
+		b[i] = name[i];
+		start = i + 1;
+	}
+	return PLAIN;
+}
+
+/*
+ * The C library's answer for a name resolve_name() answered (not OTHER): the name, or NULL with
+ * ENOENT and the name's first at bytes in resolved (if given).
+ */
+static char *resolved_answer(enum resolved how, const char *name, size_t at, char *resolved)
+{
+	if (how == MISSING) {
+		if (resolved) {
+			memcpy(resolved, name, at);
+			resolved[at] = 0;
+		}
+		errno = ENOENT;
+		return NULL;
+	}
+	char *r = resolved ? strcpy(resolved, name) : strdup(name);
+	if (r)
+		errno = EINVAL; /* the last of the C library's readlink calls */
+	return r;
+}
+
+EXPORT char *realpath(const char *name, char *resolved)
+{
+	char *(*f)(const char *, char *);
+	size_t at;
+	enum resolved how = resolve_name(name, &at);
+	if (how != OTHER)
+		return resolved_answer(how, name, at, resolved);
+	return have(REALPATH, &f) ? f(name, resolved) : NULL;
+}
+
+/* The fortified realpath: a buffer shorter than PATH_MAX is the C library's to refuse. */
+EXPORT char *__realpath_chk(const char *name, char *resolved, size_t resolvedlen)
+{
+	char *(*f)(const char *, char *, size_t);
+	size_t at;
+	enum resolved how = resolvedlen >= PATH_MAX ? resolve_name(name, &at) : OTHER;
+	if (how != OTHER)
+		return resolved_answer(how, name, at, resolved);
+	return have(REALPATH_CHK, &f) ? f(name, resolved, resolvedlen) : NULL;
+}
+
+EXPORT char *canonicalize_file_name(const char *name)
+{
+	char *(*f)(const char *);
+	size_t at;
+	enum resolved how = resolve_name(name, &at);
+	if (how != OTHER)
+		return resolved_answer(how, name, at, NULL);
+	return have(CANONICALIZE, &f) ? f(name) : NULL;
 }

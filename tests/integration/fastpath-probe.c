@@ -7,11 +7,16 @@
  * file), DIR (a granted directory) and MISSING (a missing name in it), and prints their results:
  * reaching the end proves that none of them trapped.
  *     fastpath-probe FILE DIR MISSING
+ * With -r, it blocks nothing and prints what realpath and canonicalize_file_name answer for each
+ * NAME, and errno and what is left in the buffer it was given, to be compared with native runs.
+ *     fastpath-probe -r NAME...
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h> /* snprintf */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -34,11 +39,36 @@ static void note(const char *what, long r)
 		used += (size_t)k;
 }
 
+/* realpath's answers for each name, as -r prints them. */
+static int resolve_names(int n, char **names)
+{
+	for (int i = 0; i < n; i++) {
+		char buf[PATH_MAX] = "untouched";
+		errno = 0;
+		char *a = realpath(names[i], NULL);
+		int ea = errno;
+		errno = 0;
+		char *b = realpath(names[i], buf);
+		int eb = errno;
+		errno = 0;
+		char *c = canonicalize_file_name(names[i]);
+		int ec = errno;
+		printf("realpath %s: %s (%s) | %s (%s) buf %s | %s (%s)\n", names[i],
+		       a ? a : "NULL", strerror(ea), b ? b : "NULL", strerror(eb), buf,
+		       c ? c : "NULL", strerror(ec));
+		free(a);
+		free(c);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct stat st;
-	char buf[64];
+	char buf[64], path[PATH_MAX];
 
+	if (argc >= 2 && strcmp(argv[1], "-r") == 0)
+		return resolve_names(argc - 2, argv + 2);
 	if (argc != 4)
 		return 2;
 	unsigned long set = 1UL << (SIGSYS - 1);
@@ -55,6 +85,10 @@ int main(int argc, char **argv)
 	note("access missing", access(argv[3], F_OK));
 	note("readlink file", readlink(argv[1], buf, sizeof(buf)));
 	note("readlinkat missing", readlinkat(AT_FDCWD, argv[3], buf, sizeof(buf)));
+	/* The C library's realpath calls its own readlink, which no wrapper sees. */
+	note("realpath file", realpath(argv[1], path) ? 0 : -1);
+	note("realpath dir", realpath(argv[2], path) ? 0 : -1);
+	note("realpath missing", realpath(argv[3], path) ? 0 : -1);
 	return inline_syscall4(SYS_write, STDOUT_FILENO, (long)out, (long)used, 0) == (long)used
 		       ? 0
 		       : 4;

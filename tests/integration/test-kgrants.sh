@@ -45,6 +45,7 @@ default syscall allow
 default path deny errno EACCES log
 path /usr/** read list stat exec
 path /etc/** read list stat
+path /tmp stat
 path $tmp stat
 path $tmp/kg-static read exec
 path $tmp/fp-probe read exec
@@ -68,6 +69,11 @@ head -c 3 "$g/rel"; echo
 "$tmp/kg-static" open o1 "$g/a/f1" stat s1 "$g/a/f2" open o2 "$g/c/out" stat s2 "$g/a/b/deep" \\
 	open o3 "$g/a/b/deep" stat s3 "$g/a"
 python3 "$tmp/work.py"
+# realpath: the C library's readlink of each prefix, which the fast path answers for it.
+"$tmp/fp-probe" -r "$g/a/f1" "$g/a//f1" "$g/a/./f1" "$g/a/../a/f2" "$g/rel" "$g/c/out" \
+	"$g/a/none" "$g/a/none/x/y" "$g/p/f" "$g/p/none" "$g/p/none/x/y" "$g/p/f/x" "$g/a/f1/x" \
+	"$g/a/" "$g/a/b" "$g/a/b/deep" "$g/a/b/deep/x" \
+	a/f1 rel "$g" /usr/lib /usr/lib/ / "" 2>&1 | sed "s|$tmp|TMP|g"
 W
 # The calls the C library makes for Python, each by every form the direct try serves: relative to
 # the cwd and to a dirfd, readlink of files, directories, symlinks and missing names, the C
