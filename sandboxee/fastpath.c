@@ -17,7 +17,11 @@
  * to report a failure as the C library would, and call the real function looked up once by
  * fastpath_init() (in the constructor, never in signal context; a call before it, from
  * another library's constructor, looks it up then, as the mask wrappers in preload.c do).
- * Opens are not here: open and openat are cancellation points, which a raw syscall is not.
+ * Opens are here too (open, openat, their 64 names and the fortified __open_2 kind), for reading
+ * only: the C library's fopen and opendir open by calls of their own, which still trap. open is a
+ * cancellation point: a pending cancellation is acted on first, as the C library does; one that
+ * arrives while the open blocks (a FIFO without a writer) waits for the next cancellation point,
+ * as it does in the SIGSYS handler, which runs with every signal blocked.
  */
 /*
  * The build asks for 64-bit file offsets, which makes the headers name stat "stat64": this file
@@ -29,6 +33,8 @@
 #include <fcntl.h>
 #include <gnu/lib-names.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,12 +67,22 @@ enum {
 	REALPATH,
 	REALPATH_CHK,
 	CANONICALIZE,
+	OPEN,
+	OPEN64,
+	OPENAT,
+	OPENAT64,
+	OPEN_2,
+	OPEN64_2,
+	OPENAT_2,
+	OPENAT64_2,
 	NREAL
 };
 static const char *const real_names[NREAL] = {
-	"stat",      "stat64",     "lstat",    "lstat64",        "fstatat",
-	"fstatat64", "fstat",      "fstat64",  "access",         "faccessat",
-	"readlink",  "readlinkat", "realpath", "__realpath_chk", "canonicalize_file_name",
+	"stat",       "stat64",     "lstat",        "lstat64",        "fstatat",
+	"fstatat64",  "fstat",      "fstat64",      "access",         "faccessat",
+	"readlink",   "readlinkat", "realpath",     "__realpath_chk", "canonicalize_file_name",
+	"open",       "open64",     "openat",       "openat64",       "__open_2",
+	"__open64_2", "__openat_2", "__openat64_2",
 };
 static void *real[NREAL];
 /*
@@ -383,4 +399,115 @@ EXPORT char *canonicalize_file_name(const char *name)
 	if (how != OTHER)
 		return resolved_answer(how, name, at, NULL);
 	return have(CANONICALIZE, &f) ? f(name) : NULL;
+}
+
+/*
+ * openat(dirfd, path, flags) through the try, for flags that need no mode (no O_CREAT or
+ * O_TMPFILE; the try itself takes only reads that create, truncate and follow O_PATH nothing).
+ * On x86_64 and arm64 open and open64 are the same openat syscall, flags as given.
+ */
+static bool try_open(int dirfd, const char *path, int flags, long *ret)
+{
+	if (__OPEN_NEEDS_MODE(flags) || !tryable())
+		return false;
+	pthread_testcancel();
+	const uint64_t a[6] = { (uint64_t)(int64_t)dirfd, (uintptr_t)path,
+				(uint64_t)(uint32_t)flags };
+	return try(SYS_openat, a, ret);
+}
+
+/* The mode argument into mode, where the flags say there is one (as the C library reads it). */
+#define GET_MODE(flags, mode)                                                                      \
+	do {                                                                                       \
+		if (__OPEN_NEEDS_MODE(flags)) {                                                    \
+			va_list ap_;                                                               \
+			va_start(ap_, flags);                                                      \
+			(mode) = va_arg(ap_, int);                                                 \
+			va_end(ap_);                                                               \
+		}                                                                                  \
+	} while (0)
+
+static int by_path(int i, const char *path, int flags, int mode)
+{
+	long r;
+	int (*f)(const char *, int, ...);
+	if (try_open(AT_FDCWD, path, flags, &r))
+		return (int)answer(r);
+	return have(i, &f) ? f(path, flags, mode) : -1;
+}
+
+static int by_dirfd(int i, int dirfd, const char *path, int flags, int mode)
+{
+	long r;
+	int (*f)(int, const char *, int, ...);
+	if (try_open(dirfd, path, flags, &r))
+		return (int)answer(r);
+	return have(i, &f) ? f(dirfd, path, flags, mode) : -1;
+}
+
+EXPORT int open(const char *path, int flags, ...)
+{
+	int mode = 0;
+	GET_MODE(flags, mode);
+	return by_path(OPEN, path, flags, mode);
+}
+
+EXPORT int open64(const char *path, int flags, ...)
+{
+	int mode = 0;
+	GET_MODE(flags, mode);
+	return by_path(OPEN64, path, flags, mode);
+}
+
+EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	int mode = 0;
+	GET_MODE(flags, mode);
+	return by_dirfd(OPENAT, dirfd, path, flags, mode);
+}
+
+EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	int mode = 0;
+	GET_MODE(flags, mode);
+	return by_dirfd(OPENAT64, dirfd, path, flags, mode);
+}
+
+/* The fortified forms: flags that need a mode are the C library's to refuse. */
+static int by_path_2(int i, const char *path, int flags)
+{
+	long r;
+	int (*f)(const char *, int);
+	if (try_open(AT_FDCWD, path, flags, &r))
+		return (int)answer(r);
+	return have(i, &f) ? f(path, flags) : -1;
+}
+
+static int by_dirfd_2(int i, int dirfd, const char *path, int flags)
+{
+	long r;
+	int (*f)(int, const char *, int);
+	if (try_open(dirfd, path, flags, &r))
+		return (int)answer(r);
+	return have(i, &f) ? f(dirfd, path, flags) : -1;
+}
+
+EXPORT int __open_2(const char *path, int flags)
+{
+	return by_path_2(OPEN_2, path, flags);
+}
+
+EXPORT int __open64_2(const char *path, int flags)
+{
+	return by_path_2(OPEN64_2, path, flags);
+}
+
+EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	return by_dirfd_2(OPENAT_2, dirfd, path, flags);
+}
+
+EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	return by_dirfd_2(OPENAT64_2, dirfd, path, flags);
 }

@@ -85,6 +85,14 @@ int main(int argc, char **argv)
 	note("access missing", access(argv[3], F_OK));
 	note("readlink file", readlink(argv[1], buf, sizeof(buf)));
 	note("readlinkat missing", readlinkat(AT_FDCWD, argv[3], buf, sizeof(buf)));
+	long fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+	note("open file", fd < 0 ? fd : 0);
+	if (fd >= 0)
+		close((int)fd);
+	fd = openat(AT_FDCWD, argv[2], O_RDONLY | O_DIRECTORY);
+	note("openat dir", fd < 0 ? fd : 0);
+	if (fd >= 0)
+		close((int)fd);
 	/* The C library's realpath calls its own readlink, which no wrapper sees. */
 	note("realpath file", realpath(argv[1], path) ? 0 : -1);
 	note("realpath dir", realpath(argv[2], path) ? 0 : -1);
