@@ -373,7 +373,7 @@ static char *resolved_answer(enum resolved how, const char *name, size_t at, cha
 EXPORT char *realpath(const char *name, char *resolved)
 {
 	char *(*f)(const char *, char *);
-	size_t at;
+	size_t at = 0;
 	enum resolved how = resolve_name(name, &at);
 	if (how != OTHER)
 		return resolved_answer(how, name, at, resolved);
@@ -381,10 +381,12 @@ EXPORT char *realpath(const char *name, char *resolved)
 }
 
 /* The fortified realpath: a buffer shorter than PATH_MAX is the C library's to refuse. */
+char *__realpath_chk(const char *name, char *resolved, size_t resolvedlen);
+
 EXPORT char *__realpath_chk(const char *name, char *resolved, size_t resolvedlen)
 {
 	char *(*f)(const char *, char *, size_t);
-	size_t at;
+	size_t at = 0;
 	enum resolved how = resolvedlen >= PATH_MAX ? resolve_name(name, &at) : OTHER;
 	if (how != OTHER)
 		return resolved_answer(how, name, at, resolved);
@@ -394,7 +396,7 @@ EXPORT char *__realpath_chk(const char *name, char *resolved, size_t resolvedlen
 EXPORT char *canonicalize_file_name(const char *name)
 {
 	char *(*f)(const char *);
-	size_t at;
+	size_t at = 0;
 	enum resolved how = resolve_name(name, &at);
 	if (how != OTHER)
 		return resolved_answer(how, name, at, NULL);
@@ -473,7 +475,15 @@ EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 	return by_dirfd(OPENAT64, dirfd, path, flags, mode);
 }
 
-/* The fortified forms: flags that need a mode are the C library's to refuse. */
+/*
+ * The fortified forms: flags that need a mode are the C library's to refuse. Declared here as
+ * the C library's headers declare them only for a fortified build.
+ */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+
 static int by_path_2(int i, const char *path, int flags)
 {
 	long r;
