@@ -41,15 +41,18 @@ ROWS = [
     ("filter", "embed", "getppid"),
     ("trap-floor", "trapfloor", "getppid"),
     ("notify-broker", "notify", "getppid"),
+    ("run-broker", "run", "getppid"),
     ("strace", "strace", "getppid"),
     ("native", "native", "stat"),
     ("trap-broker", "embed", "stat"),
     ("notify-broker", "notify", "stat"),
+    ("run-broker", "run", "stat"),
     ("strace", "strace", "stat"),
     ("strace-seccomp", "strace-bpf", "stat"),
     ("native", "native", "open"),
     ("trap-broker", "embed", "open"),
     ("notify-broker", "notify", "open"),
+    ("run-broker", "run", "open"),
     ("strace", "strace", "open"),
     ("strace-seccomp", "strace-bpf", "open"),
     ("native", "native", "read4k"),
@@ -77,6 +80,11 @@ RATIOS = [
     ("notify-broker/native newfstatat", ("notify-broker", "stat"), ("native", "stat"), "<=", 2.0),
     ("notify-broker/native openat+close", ("notify-broker", "open"), ("native", "open"), "<=",
      2.0),
+    # A dynamic program under `sysbroker run`: the preloaded runtime answers the C library's
+    # fstatat and openat under the kernel's grants without the trap (the fast path).
+    ("run-broker/native newfstatat", ("run-broker", "stat"), ("native", "stat"), "<=", 2.0),
+    ("run-broker/native openat+close", ("run-broker", "open"), ("native", "open"), "<=", 2.0),
+    ("run-broker/native getppid", ("run-broker", "getppid"), ("native", "getppid"), None, None),
     ("strace/trap-broker newfstatat", ("strace", "stat"), ("trap-broker", "stat"), ">=", 10.0),
     ("strace/trap-broker openat+close", ("strace", "open"), ("trap-broker", "open"), ">=", 10.0),
     # strace at its best: with --seccomp-bpf it stops only the traced calls.
@@ -120,7 +128,7 @@ def batch_size(sz, worker, op):
         return sz["strace"]
     if worker == "strace-bpf" and op in ("stat", "open"):
         return sz["strace"]
-    if op in ("stat", "open") and worker in ("embed", "notify"):
+    if op in ("stat", "open") and worker in ("embed", "notify", "run"):
         return sz["broker"]
     return sz["cheap"]
 
@@ -389,6 +397,11 @@ def start_workers(a, data, policy, out):
                           os.path.join(out, "embed-threads-audit.log")],
         "notify": [sysbroker, "run", "-p", policy, "--log", os.path.join(out, "notify-audit.log"),
                    "--", static, "sandboxed", data],
+        # The worker finds libsysbroker by $ORIGIN, which the loader reads from /proc/self/exe:
+        # not granted, so the directory is named instead.
+        "run": [sysbroker, "run", "-p", policy, "--log", os.path.join(out, "run-audit.log"),
+                "--env", "LD_LIBRARY_PATH=" + os.path.realpath(a.build), "--", worker,
+                "sandboxed", os.path.join(data, "tree"), os.path.join(data, "denied.dat")],
         "strace": [strace, "-f", "-e", "trace=openat,newfstatat", "-o", "/dev/null",
                    worker, "native", data],
         "strace-bpf": [strace, "-f", "--seccomp-bpf", "-e", "trace=openat,newfstatat", "-o",
@@ -396,7 +409,7 @@ def start_workers(a, data, policy, out):
     }
     names = {"native": "native", "trapfloor": "trap-floor", "allowall": "seccomp-floor",
              "embed": "filter/trap-broker", "embed-threads": "threads",
-             "notify": "notify-broker", "strace": "strace",
+             "notify": "notify-broker", "run": "run-broker", "strace": "strace",
              "strace-bpf": "strace-seccomp"}
     workers = {}
     for key, argv in argvs.items():
@@ -610,15 +623,21 @@ def run_micro(a, out, place, warn):
             f.write(os.urandom(8192))
         with open(os.path.join(data, "denied.dat"), "wb") as f:
             f.write(b"not granted by bench.policy\n")
+        # run-broker's file, in a tree the policy grants whole: what the kernel can enforce.
+        os.mkdir(os.path.join(data, "tree"))
+        shutil.copyfile(os.path.join(data, "bench.dat"), os.path.join(data, "tree", "bench.dat"))
         with open(os.path.join(a.src, "tests", "bench", "bench.policy")) as f:
             text = f.read()
         static = os.path.realpath(os.path.join(a.build, "tests", "bench", "sbbench-static"))
+        dynamic = os.path.realpath(os.path.join(a.build, "tests", "bench", "sbbench"))
+        lib = os.path.realpath(os.path.join(a.build, "libsysbroker.so.0"))
         text = (text.replace("@SRC@", a.src).replace("@DATA@", os.path.realpath(data))
-                .replace("@STATIC_WORKER@", static))
+                .replace("@STATIC_WORKER@", static).replace("@DYNAMIC_WORKER@", dynamic)
+                .replace("@LIBSYSBROKER@", lib))
         policy = os.path.join(out, "bench.policy")
         with open(policy, "w") as f:
             f.write(text)
-        for log in ("embed-audit.log", "notify-audit.log"):
+        for log in ("embed-audit.log", "notify-audit.log", "run-audit.log"):
             try:
                 os.unlink(os.path.join(out, log))
             except OSError:

@@ -13,7 +13,8 @@ COLOURS = {"one-cpu": "#d62728", "cross-cpu": "#ff7f0e", "unpinned": "#1f77b4",
 # Micro: (scenario, op) -> the target of the ratio to native, if the issues set one.
 MICRO_TARGETS = {("filter", "getppid"): 1.15, ("filter", "read 4KiB"): 1.15,
                  ("trap-broker", "newfstatat"): 2.0, ("trap-broker", "openat+close"): 2.0,
-                 ("notify-broker", "newfstatat"): 2.0, ("notify-broker", "openat+close"): 2.0}
+                 ("notify-broker", "newfstatat"): 2.0, ("notify-broker", "openat+close"): 2.0,
+                 ("run-broker", "newfstatat"): 2.0, ("run-broker", "openat+close"): 2.0}
 MICRO_CAP = 25.0
 # How each kind of target line is drawn, and its key.
 TARGET_STYLE = {"target": ("lc rgb 'black' lw 2 dt 2", "target"),

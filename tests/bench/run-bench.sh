@@ -34,6 +34,10 @@
 #                  `read` grant allows, over whatever path the tree serves them by
 #   notify-broker  the static worker under `sysbroker run -p bench.policy`: getppid (kernel),
 #                  newfstatat, openat+close
+#   run-broker     the dynamic worker under `sysbroker run -p bench.policy`: getppid, and the C
+#                  library's fstatat and openat of a file in a tree the policy grants whole
+#                  (which the kernel enforces), which the preloaded runtime answers without a
+#                  trap (the fast path)
 #   strace         the native worker under `strace -f -e trace=openat,newfstatat -o /dev/null`
 #                  (it stops every syscall: -e trace= only filters what it prints)
 #   strace-seccomp the same with --seccomp-bpf, which stops only the traced calls (ptrace at

@@ -28,7 +28,8 @@
  *                                       SIGSYS handler (the trap mechanism, no broker)
  *     sbbench embed DATADIR POLICY LOG  sb_sandbox_enter(POLICY); single-threaded
  *     sbbench embed-threads DATADIR POLICY LOG   the same, then a pool of 4 threads
- *     sbbench sandboxed DATADIR         already sandboxed (under `sysbroker run`)
+ *     sbbench sandboxed DATADIR [DENIED] already sandboxed (under `sysbroker run`); DENIED is
+ *                                       the ungranted file checked (default DATADIR/denied.dat)
  *
  * Built twice: dynamically with libsysbroker, and with -static -DSB_BENCH_STATIC (no library:
  * under `sysbroker run` every brokered call of a static program goes over seccomp notify).
@@ -345,13 +346,14 @@ static void embed_enter(const char *policy_path, const char *log_path, bool pool
  * rule grants it: the call must come back EACCES, the policy's default. A 0 would mean that
  * the calls are not brokered at all.
  */
-static void check_brokered(const char *data)
+/* That the sandbox confines: stating denied (NULL: DATA/denied.dat) fails with EACCES. */
+static void check_brokered(const char *data, const char *denied)
 {
 	char p[4200];
 	struct stat st;
 
 	snprintf(p, sizeof(p), "%s/denied.dat", data);
-	int r = fstatat(AT_FDCWD, p, &st, 0);
+	int r = fstatat(AT_FDCWD, denied ? denied : p, &st, 0);
 	if (r == 0 || errno != EACCES) {
 		dprintf(1,
 			"ERR sanity check: newfstatat of an ungranted file returned %d (%s), "
@@ -435,7 +437,7 @@ int main(int argc, char **argv)
 	if (argc < 3) {
 		fprintf(stderr,
 			"usage: %s native|trapfloor|allowall|embed|embed-threads|sandboxed DATADIR "
-			"[POLICY LOG]\n",
+			"[POLICY LOG | DENIED]\n",
 			argv[0]);
 		return 2;
 	}
@@ -457,13 +459,13 @@ int main(int argc, char **argv)
 		trap_floor_enter();
 	} else if (strcmp(mode, "allowall") == 0) {
 		allow_all_enter();
-	} else if (strcmp(mode, "sandboxed") == 0) {
-		check_brokered(data);
+	} else if (strcmp(mode, "sandboxed") == 0 && argc <= 4) {
+		check_brokered(data, argc == 4 ? argv[3] : NULL);
 #ifndef SB_BENCH_STATIC
 	} else if ((strcmp(mode, "embed") == 0 || strcmp(mode, "embed-threads") == 0) &&
 		   argc == 5) {
 		embed_enter(argv[3], argv[4], strcmp(mode, "embed-threads") == 0);
-		check_brokered(data);
+		check_brokered(data, NULL);
 #endif
 	} else {
 		fprintf(stderr, "%s: unknown mode %s\n", argv[0], mode);
