@@ -107,6 +107,12 @@ for p in ("a/none", "a/none/x/y/z", "a/none/w/x/y/z", "c/out/none", "rel/none"):
         t("missing readlink " + w, lambda: os.readlink(q))
         t("missing open " + w, lambda: os.open(q, os.O_RDONLY) and "fd")
         t("missing access " + w, lambda: os.access(q, os.F_OK))
+# Read-only but appending, by relative and absolute names in the whole tree: the broker asks
+# "write" for it, which the policy does not grant.
+for p in ("a/f1", "p/f", os.path.join(os.getcwd(), "p/f"), "p/none",
+          os.path.join(os.getcwd(), "p/none")):
+    t("open append " + p.replace(os.getcwd(), "G"),
+      lambda: len(os.read(os.open(p, os.O_RDONLY | os.O_APPEND), 64)))
 d = os.open("a", os.O_RDONLY | os.O_DIRECTORY)
 for p in ("f1", "f3", "b", "b/deep", "../rel", "../c/out", "../../secret", "missing"):
     t("at stat " + p, lambda: os.stat(p, dir_fd=d))
@@ -138,7 +144,7 @@ check "off: the log says there are none ($(grep -o '"kernel":"[^"]*"' "$tmp/off.
 check "kernel grants on and off give the same output" [ "$out_on" = "$out_off" ]
 [ "$out_on" = "$out_off" ] || { echo "# on:"; echo "$out_on" | sed 's/^/# /'; echo "# off:"; echo "$out_off" | sed 's/^/# /'; }
 # Natively the denied file and the symlink out are readable: they differ there, and only there.
-diff_native=$(printf '%s\n' "$native" >"$tmp/n"; printf '%s\n' "$out_on" >"$tmp/o"; diff "$tmp/n" "$tmp/o" | grep '^[<>]' | grep -v -e deep -e 'c/out' -e '^> o2 ' -e '^< o2 ' -e '^. secret$' -e 'o3 ' -e 's2 ' -e '\.\./\.\./secret' -e 'readlink /proc/self/' -e 'access [WX] ' -e 'access nofollow [WX] ')
+diff_native=$(printf '%s\n' "$native" >"$tmp/n"; printf '%s\n' "$out_on" >"$tmp/o"; diff "$tmp/n" "$tmp/o" | grep '^[<>]' | grep -v -e deep -e 'c/out' -e '^> o2 ' -e '^< o2 ' -e '^. secret$' -e 'o3 ' -e 's2 ' -e '\.\./\.\./secret' -e 'readlink /proc/self/' -e 'access [WX] ' -e 'access nofollow [WX] ' -e 'open append ')
 check "the sandbox differs from native only where the policy denies${diff_native:+: $diff_native}" [ -z "$diff_native" ]
 for p in on off; do
 	for f in "$g/a/b/deep" "$tmp/secret"; do
