@@ -16,9 +16,9 @@
 #                    may use)
 #   --macro-rounds N paired rounds of the macro part (default 5; --quick: 1)
 #
-# Installs missing Debian packages (.ci/install-deps; bubblewrap too for a full run) and builds
-# what it needs with meson/ninja in $BUILD_DIR (default: build/ at the top of the tree;
-# --no-build skips both).
+# Installs missing Debian packages (.ci/install-deps; bubblewrap and libpython3.11-testsuite too
+# for a full run) and builds what it needs with meson/ninja in $BUILD_DIR (default: build/ at
+# the top of the tree; --no-build skips both).
 #
 # MICRO. bench.py starts one long-lived worker (sbbench.c) per scenario and drives them over
 # pipes:
@@ -153,15 +153,19 @@ done
 if [ -z "$nobuild" ]; then
 	# A fresh machine: the build's and the benchmark's packages (strace, gnuplot) from Debian.
 	"$src/.ci/install-deps"
-	# The namespace peer of the macro part, for a full run only (CI's --quick reports the row
-	# unavailable without it).
-	if [ -z "$quick" ] && [ "$part" != micro ] && ! command -v bwrap >/dev/null 2>&1; then
+	# The namespace peer of the macro part and Python's test suite (the unittest workload), for
+	# a full run only (CI's --quick reports those rows unavailable without them).
+	if [ -z "$quick" ] && [ "$part" != micro ]; then
 		as_root=""
 		[ "$(id -u)" -eq 0 ] || as_root="sudo"
-		echo "installing: bubblewrap" >&2
-		$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends bubblewrap >/dev/null ||
-			echo "run-bench: could not install bubblewrap: no bwrap row" >&2
+		for p in bubblewrap libpython3.11-testsuite; do
+			dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" &&
+				continue
+			echo "installing: $p" >&2
+			$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends "$p" >/dev/null ||
+				echo "run-bench: could not install $p: its row is unavailable" >&2
+		done
 	fi
 	mkdir -p "$out"
 	log=$out/build.log
