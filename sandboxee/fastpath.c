@@ -94,7 +94,8 @@ static bool next_is_libc;
 
 /*
  * Each name looked up next after this library, and compared with the C library's own: a lookup in
- * its handle, not dladdr (which scans the whole symbol table each time, ~0.1 ms a process).
+ * its handle, not dladdr, which would scan the C library's whole symbol table for each name at
+ * every process start.
  */
 static void resolve(void)
 {
@@ -405,7 +406,7 @@ EXPORT char *canonicalize_file_name(const char *name)
 
 /*
  * openat(dirfd, path, flags) through the try, for flags that need no mode (no O_CREAT or
- * O_TMPFILE; the try itself takes only reads that create, truncate and follow O_PATH nothing).
+ * O_TMPFILE; the try itself takes only read-only opens without O_TRUNC, O_APPEND or O_PATH).
  * On x86_64 and arm64 open and open64 are the same openat syscall, flags as given.
  */
 static bool try_open(int dirfd, const char *path, int flags, long *ret)
