@@ -342,11 +342,10 @@ static void embed_enter(const char *policy_path, const char *log_path, bool pool
 #endif
 
 /*
- * In a sandbox, DATA/denied.dat exists (the driver made it, the native worker stats it) but no
- * rule grants it: the call must come back EACCES, the policy's default. A 0 would mean that
- * the calls are not brokered at all.
+ * In a sandbox, denied (NULL: DATA/denied.dat) exists (the driver made it, the native worker
+ * stats DATA/denied.dat) but no rule grants it: the call must come back EACCES, the policy's
+ * default. A 0 would mean that the calls are not brokered at all.
  */
-/* That the sandbox confines: stating denied (NULL: DATA/denied.dat) fails with EACCES. */
 static void check_brokered(const char *data, const char *denied)
 {
 	char p[4200];
