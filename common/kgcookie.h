@@ -26,15 +26,20 @@
 #define SB_KG_O_TMPFILE_BIT 020000000
 
 #define SB_KG_COOKIE 0x5b6b67c0011e5e7dULL
-/* The flags bits that must be clear besides a read-only access mode. */
-#define SB_KG_FLAGS_MASK (O_ACCMODE | O_CREAT | O_TRUNC | O_PATH | SB_KG_O_TMPFILE_BIT)
+/*
+ * The flags bits that must be clear besides a read-only access mode: each makes the broker ask
+ * for more than read (O_CREAT, O_TRUNC and O_APPEND: write or create, whatever the access mode,
+ * open_perms() in broker/executor.c) or makes an open Landlock does not check (O_PATH), where
+ * Landlock checks the access mode alone.
+ */
+#define SB_KG_FLAGS_MASK (O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_PATH | SB_KG_O_TMPFILE_BIT)
 #define SB_KG_PREFIX_LEN 12
 
 /*
  * The prefix: openat with the cookie in arg3 (both words) and, in the low word of arg2, a
- * read-only access mode without O_CREAT, O_TRUNC, O_PATH (Landlock does not check O_PATH opens)
- * or __O_TMPFILE -> allowed; anything else falls through to the program behind it. Other
- * architectures (x32 numbers carry a bit, so they differ from SYS_openat) fall through too.
+ * read-only access mode without O_CREAT, O_TRUNC, O_APPEND, O_PATH (Landlock does not check
+ * O_PATH opens) or __O_TMPFILE -> allowed; anything else falls through to the program behind it.
+ * Other architectures (x32 numbers carry a bit, so they differ from SYS_openat) fall through too.
  */
 static inline void sb_kg_prefix(struct sock_filter out[SB_KG_PREFIX_LEN])
 {

@@ -325,14 +325,8 @@ static bool decode(long nr, const uint64_t a[6], struct try *t)
 	default:
 		return false;
 	}
-	/* What the filters let through: read-only, nothing created, truncated or O_PATH. */
+	/* What the filters let through: read-only, no create, truncate, append or O_PATH. */
 	if ((t->flags & SB_KG_FLAGS_MASK) != O_RDONLY || !t->path || !t->path[0])
-		return false;
-	/*
-	 * An open for appending asks the broker for "write" even read-only (open_perms() in
-	 * broker/executor.c), where Landlock checks the access mode alone: the broker's.
-	 */
-	if (t->kind == OPEN && (t->flags & O_APPEND))
 		return false;
 	/* readlink "name/" follows a symlink the name is: the broker's. */
 	if (t->kind == READLINK && t->path[sb_strnlen(t->path, PATH_MAX) - 1] == '/')
