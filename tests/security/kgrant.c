@@ -116,6 +116,8 @@ static long flags_of(const char *f)
 		  { "path", O_PATH },
 		  { "creat", O_RDONLY | O_CREAT },
 		  { "trunc", O_RDONLY | O_TRUNC },
+		  /* the broker asks "write" for O_APPEND whatever the access mode */
+		  { "append", O_RDONLY | O_APPEND },
 		  { "tmpfile", O_RDWR | O_TMPFILE },
 		  { "dir", O_RDONLY | O_DIRECTORY },
 		  { "r-nonblock", O_RDONLY | O_NONBLOCK },

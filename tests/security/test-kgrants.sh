@@ -148,6 +148,8 @@ steps() { # the attacks, one sandboxed run
 		libc libc-cookie-creat "$g/new" creat 1 \
 		asm asm-cookie-trunc "$g/file.txt" trunc 1 asm asm-trunc "$g/file.txt" trunc 0 \
 		libc libc-cookie-trunc "$g/file.txt" trunc 1 \
+		asm asm-cookie-append "$g/file.txt" append 1 \
+		libc libc-cookie-append "$g/file.txt" append 1 \
 		asm asm-cookie-tmpfile "$g" tmpfile 1 \
 		stat-libc stat-cookie-secret "$secret" 1 \
 		rename rename-granted-dir-out "$g/sub" "$w/sub" \
@@ -201,6 +203,7 @@ for policy in on off; do
 			for s in asm-cookie-rw libc-cookie-rw asm-rw asm-cookie-path-secret \
 				asm-path-secret libc-cookie-path-secret asm-cookie-creat asm-creat \
 				libc-cookie-creat asm-cookie-trunc asm-trunc libc-cookie-trunc \
+				asm-cookie-append libc-cookie-append \
 				asm-cookie-tmpfile rename-granted-dir-out rename-secret-in \
 				rename-broker-file-in link-secret-in proc-broker-environ \
 				proc-broker-environ-cookie proc-broker-mem-cookie openat2-cookie-secret \
