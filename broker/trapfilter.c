@@ -4,7 +4,8 @@
  * handlers do not, so the filter traps only calls made from the code of the C library that the
  * process's own runtime armed it for; a new image's library lands elsewhere and stays on the
  * base (notify) filter until its runtime arms a filter of its own. libseccomp cannot compare the
- * instruction pointer, so a hand-written prefix does, in front of the program libseccomp makes.
+ * instruction pointer, so a hand-written check does, where the program libseccomp makes would
+ * answer anything but "allow" (scoped_program()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +30,7 @@
 #include "trapfilter.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "the instruction-pointer prefix assumes the low word of a u64 comes first"
+#error "the instruction-pointer check assumes the low word of a u64 comes first"
 #endif
 
 _Static_assert(sizeof(struct sock_filter) == SB_FILTER_INSN_SIZE, "wire size of an instruction");
@@ -89,13 +90,14 @@ static size_t split(const struct sb_text_range *r, size_t nr, struct piece *out)
 }
 
 /*
- * The prefix: per piece, load the high word of the instruction pointer (on to the next piece if
- * it differs), then the low word (on to the next piece if below first or above last), else jump
- * to the body, which follows the prefix; BPF_JA takes a 32-bit offset, the conditional jumps
- * only ever skip a few instructions. After the last piece: let the call through, for the other
- * filters to decide. Returns the number of instructions written, INSNS_PER_PIECE * n + 1.
+ * The range check: per piece, load the high word of the instruction pointer (on to the next
+ * piece if it differs), then the low word (on to the next piece if below first or above last),
+ * else jump to the instruction that follows the check; BPF_JA takes a 32-bit offset, the
+ * conditional jumps only ever skip a few instructions. After the last piece: let the call
+ * through, for the other filters to decide. Returns the number of instructions written,
+ * INSNS_PER_PIECE * n + 1.
  */
-static size_t prefix(const struct piece *pc, size_t n, struct sock_filter *out)
+static size_t range_check(const struct piece *pc, size_t n, struct sock_filter *out)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -106,7 +108,7 @@ static size_t prefix(const struct piece *pc, size_t n, struct sock_filter *out)
 			(struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, pc[i].first, 0, 2);
 		out[k++] =
 			(struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, pc[i].last, 1, 0);
-		/* From instruction 6i+5 to the body at 6n+1. */
+		/* From instruction 6i+5 to the one after the check, at 6n+1. */
 		out[k++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA,
 							(uint32_t)(INSNS_PER_PIECE * (n - i) - 5));
 	}
@@ -114,21 +116,62 @@ static size_t prefix(const struct piece *pc, size_t n, struct sock_filter *out)
 	return k;
 }
 
-/* A body behind the prefix for the pieces. */
+/*
+ * The program for the pieces: the body first, with each return other than "allow" turned into
+ * a jump to a block of its own, which gives that answer to a call from inside the pieces and
+ * lets any other through (range_check(), then the answer). The result is the same for every
+ * call as the check in front of the body, but a syscall the body allows outright is decided on its
+ * number alone: the kernel's action cache then skips the filter for it, where a prefix that
+ * read the instruction pointer first made every call run every trap filter stacked on the
+ * process (one or two per image of its exec chain).
+ */
 static int scoped_program(const struct piece *pc, size_t npc, const struct sock_filter *body,
 			  size_t nbody, struct sock_filter **ret, size_t *ret_len)
 {
-	size_t npre = INSNS_PER_PIECE * npc + 1;
-	if (nbody > BPF_MAXINSNS - npre)
+	const size_t nblock = INSNS_PER_PIECE * npc + 2;
+	_cleanup_free_ uint32_t *answers = calloc(nbody ? nbody : 1, sizeof(*answers));
+	size_t nanswers = 0;
+
+	if (!answers)
+		return -ENOMEM;
+	for (size_t i = 0; i < nbody; i++) {
+		if (BPF_CLASS(body[i].code) != BPF_RET)
+			continue;
+		/* libseccomp returns constants only. */
+		if (BPF_RVAL(body[i].code) != BPF_K)
+			return -EINVAL;
+		if (body[i].k == SECCOMP_RET_ALLOW)
+			continue;
+		size_t k = 0;
+		while (k < nanswers && answers[k] != body[i].k)
+			k++;
+		if (k == nanswers)
+			answers[nanswers++] = body[i].k;
+	}
+	if (nbody > BPF_MAXINSNS || nanswers > (BPF_MAXINSNS - nbody) / nblock)
 		return -E2BIG;
-	struct sock_filter *prog = calloc(npre + nbody, sizeof(*prog));
+	size_t len = nbody + nanswers * nblock;
+	struct sock_filter *prog = calloc(len ? len : 1, sizeof(*prog));
 	if (!prog)
 		return -ENOMEM;
-	prefix(pc, npc, prog);
 	if (nbody)
-		memcpy(prog + npre, body, nbody * sizeof(*prog));
+		memcpy(prog, body, nbody * sizeof(*prog));
+	for (size_t i = 0; i < nbody; i++) {
+		if (BPF_CLASS(prog[i].code) != BPF_RET || prog[i].k == SECCOMP_RET_ALLOW)
+			continue;
+		size_t k = 0;
+		while (answers[k] != prog[i].k)
+			k++;
+		prog[i] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA,
+						       (uint32_t)(nbody + k * nblock - i - 1));
+	}
+	for (size_t k = 0; k < nanswers; k++) {
+		struct sock_filter *b = prog + nbody + k * nblock;
+		range_check(pc, npc, b);
+		b[nblock - 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, answers[k]);
+	}
 	*ret = prog;
-	*ret_len = npre + nbody;
+	*ret_len = len;
 	return 0;
 }
 
@@ -220,7 +263,7 @@ void sb_trap_bodies_clear(struct sb_trap_bodies *c)
 	*c = (struct sb_trap_bodies){ 0 };
 }
 
-/* The bodies of the programs for p: libseccomp's programs of the plan, without the prefix. */
+/* The bodies of the programs for p: libseccomp's programs of the plan, without the check. */
 static int make_bodies(const struct sb_policy *p, struct sb_trap_bodies *ret)
 {
 	_cleanup_(plan_freep) struct sb_plan *plan = NULL;

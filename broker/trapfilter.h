@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The trap filter of one process of a `sysbroker run` sandbox, built by the broker for the
- * preloaded runtime (SB_REQ_FILTER): the policy's trap plan behind a prefix that scopes it to the
- * text of the process's C library (docs/design.md, "The trap path under sysbroker run").
+ * preloaded runtime (SB_REQ_FILTER): the policy's trap plan, scoped to the text of the process's
+ * C library (docs/design.md, "The trap path under sysbroker run").
  */
 #pragma once
 
@@ -15,7 +15,7 @@
 #include "protocol.h"
 
 /*
- * The bodies of the trap programs for one policy, without the prefix that scopes them to a
+ * The bodies of the trap programs for one policy, without the checks that scope them to a
  * process's text: they depend on the policy alone, so the broker keeps them for the next process
  * (building them takes libseccomp some 400 us). The owner clears them whenever its policy
  * changes (a reload, a layer); policy guards against a different one.
@@ -29,11 +29,13 @@ struct sb_trap_bodies {
 void sb_trap_bodies_clear(struct sb_trap_bodies *c);
 
 /**
- * Build the trap programs of one process: an instruction-pointer prefix that lets every call
- * made outside the ranges through (SECCOMP_RET_ALLOW, so that the other filters on the stack
- * decide it), then the policy's trap plan plus the runtime's own rules, in which brokered calls
- * the trap transport serves return SECCOMP_RET_TRAP and every call only the broker could judge
- * but cannot serve over the trap is let through to the base (notify) filter.
+ * Build the trap programs of one process: the policy's trap plan plus the runtime's own rules, in
+ * which brokered calls the trap transport serves return SECCOMP_RET_TRAP and every call only the
+ * broker could judge but cannot serve over the trap is let through to the base (notify) filter;
+ * every answer but SECCOMP_RET_ALLOW holds only for a call made inside the ranges, and any
+ * other call is let through (SECCOMP_RET_ALLOW, so that the other filters on the stack decide
+ * it). The instruction pointer is read only on the way to such an answer, so that a syscall the
+ * plan allows outright stays one the kernel's action cache can skip the filter for.
  *
  * @param p          the policy
  * @param cache      the bodies kept from an earlier call (rebuilt if they are another
