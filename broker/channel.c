@@ -27,6 +27,7 @@
 #include "macro.h"
 #include "msg.h"
 #include "privdrop.h"
+#include "proc.h"
 #include "trapfilter.h"
 
 /*
@@ -53,7 +54,7 @@ static ssize_t receive(int fd, void *buf, size_t size, struct ucred *cred, bool 
 	 * send without an address is the broker's to make, net.c): they vouch for no sandboxee
 	 * process, and taken at their word would bind a channel to the broker.
 	 */
-	*has_cred = anc.has_cred && anc.cred.pid != getpid();
+	*has_cred = anc.has_cred && anc.cred.pid != sb_self_pid();
 	*cred = anc.cred;
 	*nfds = anc.nfds;
 	memcpy(fds, anc.fds, sizeof(anc.fds));

@@ -298,7 +298,7 @@ static bool broker_task(long n, pid_t me)
  */
 static bool builtin_denied(const struct ctx *c, const char *path, uint32_t perm)
 {
-	pid_t me = getpid();
+	pid_t me = sb_self_pid();
 
 	if (c->call->pid != me && strncmp(path, "/proc/", 6) == 0) {
 		const char *p = skip_proc_pid(path);

@@ -34,7 +34,7 @@ static pid_t self_fds_pid;
 
 int sb_self_fds(void)
 {
-	pid_t me = getpid();
+	pid_t me = sb_self_pid();
 	int fd;
 
 	if (self_fds >= 0 && self_fds_pid != me) {

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,33 @@
 
 #include "macro.h"
 #include "proc.h"
+
+static pid_t self_pid; /* 0: not read yet in this process */
+static pthread_once_t self_pid_once = PTHREAD_ONCE_INIT;
+static bool self_pid_kept;
+
+static void self_pid_forget(void)
+{
+	__atomic_store_n(&self_pid, 0, __ATOMIC_RELAXED);
+}
+
+static void self_pid_register(void)
+{
+	self_pid_kept = pthread_atfork(NULL, NULL, self_pid_forget) == 0;
+}
+
+pid_t sb_self_pid(void)
+{
+	pthread_once(&self_pid_once, self_pid_register);
+	if (!self_pid_kept)
+		return getpid();
+	pid_t me = __atomic_load_n(&self_pid, __ATOMIC_RELAXED);
+	if (me == 0) {
+		me = getpid();
+		__atomic_store_n(&self_pid, me, __ATOMIC_RELAXED);
+	}
+	return me;
+}
 
 ssize_t sb_proc_read(pid_t pid, const char *name, char *buf, size_t size)
 {
@@ -55,7 +83,7 @@ static ssize_t read_held(int fd, char *buf, size_t size)
 ssize_t sb_proc_status(pid_t pid, char *buf, size_t size)
 {
 	unsigned slot = (unsigned)pid % STATUS_SLOTS;
-	pid_t me = getpid();
+	pid_t me = sb_self_pid();
 	char p[64];
 
 	if (size == 0 || pid <= 0)

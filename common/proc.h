@@ -9,6 +9,14 @@
 #include <sys/types.h>
 
 /*
+ * This process's id. The broker asks for it several times per request and the C library keeps
+ * no cache (a getpid(2) each time), so it is read once per process: a child of fork(2) reads
+ * its own (pthread_atfork). Not for a child made by vfork(2) or clone(2), which share the
+ * cache with the parent until they exec.
+ */
+pid_t sb_self_pid(void);
+
+/*
  * Read /proc/PID/NAME into buf (size bytes, NUL included): the length read, or -errno. Reads once:
  * what the kernel returns in one read(2), which is all of a status file of a few KiB.
  */

@@ -15,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "policy.h"
+#include "proc.h"
 #include "resolve.h"
 
 static char root[PATH_MAX]; /* canonical temp dir */
@@ -184,6 +186,35 @@ static void test_own_fd_number(void **state)
 	assert_int_equal(sb_own_fd_number(NULL, 1234), -1);
 }
 
+/*
+ * The broker's own pid and fd table, kept between calls: a child of fork(2) must see its own,
+ * never its parent's (the builtin refusal of the broker's /proc and the fd names depend on it).
+ */
+static void test_self_after_fork(void **state)
+{
+	assert_int_equal(sb_self_pid(), getpid());
+	int dir = sb_self_fds();
+	assert_true(dir >= 0);
+	struct stat st;
+	assert_int_equal(fstatat(dir, "900", &st, 0), -1);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int ok = sb_self_pid() == getpid();
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		ok = ok && fd >= 0 && dup2(fd, 900) == 900;
+		int cdir = sb_self_fds();
+		ok = ok && cdir >= 0 && fstatat(cdir, "900", &st, 0) == 0 && S_ISCHR(st.st_mode);
+		_exit(ok ? 0 : 1);
+	}
+	int status = -1;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(sb_self_pid(), getpid());
+	assert_int_equal(sb_self_fds(), dir);
+}
+
 static void test_with_policy(void **state)
 {
 	char text[PATH_MAX + 64];
@@ -214,9 +245,10 @@ static void test_with_policy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_follow),      cmocka_unit_test(test_nofollow),
-		cmocka_unit_test(test_magic_links), cmocka_unit_test(test_parent),
-		cmocka_unit_test(test_with_policy), cmocka_unit_test(test_own_fd_number),
+		cmocka_unit_test(test_follow),          cmocka_unit_test(test_nofollow),
+		cmocka_unit_test(test_magic_links),     cmocka_unit_test(test_parent),
+		cmocka_unit_test(test_with_policy),     cmocka_unit_test(test_own_fd_number),
+		cmocka_unit_test(test_self_after_fork),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
