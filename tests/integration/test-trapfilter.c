@@ -714,8 +714,9 @@ int main(int argc, char **argv)
 					       &b.guard, &b.nguard) == 0) &&
 		       EXPECT(jumps_in_range(b.main, b.nmain));
 		for (int nr = 0; good && nr < 512; nr++) {
-			const uint64_t av[][3] = { { 0, 0, 0 }, { AT_FDCWD, 1, O_RDONLY },
-						     { 3, 511, 1 }, { 77, 1, 2 } };
+			const uint64_t av[][3] = {
+				{ 0, 0, 0 }, { AT_FDCWD, 1, O_RDONLY }, { 3, 511, 1 }, { 77, 1, 2 }
+			};
 			for (size_t k = 0; good && k < sizeof(av) / sizeof(av[0]); k++) {
 				struct seccomp_data here = call(nr, libc.r[0].start + 16, av[k][0],
 								av[k][1], av[k][2], 0, 0);
@@ -1133,7 +1134,8 @@ int main(int argc, char **argv)
 		good = EXPECT(sb_trap_programs(policy, &cache, libc.r, libc.n, &a.main, &a.nmain,
 					       &a.guard, &a.nguard) == 0) &&
 		       EXPECT(cache.guarded && a.guard) &&
-		       EXPECT(sb_filter_reply(policy, NULL, getpid(), &m, mlen, &rep, &nrep) == 0) &&
+		       EXPECT(sb_filter_reply(policy, NULL, getpid(), &m, mlen, &rep, &nrep) ==
+			      0) &&
 		       EXPECT(sb_filter_add_kg(&rep, &nrep) == 0);
 		struct sb_filter_hdr hdr = { 0 };
 		if (good)
@@ -1146,23 +1148,24 @@ int main(int argc, char **argv)
 			good = EXPECT(const_allow(a.main, a.nmain, nr) == body) &&
 			       EXPECT(const_allow(a.guard, a.nguard, nr) ==
 				      const_allow(cache.guard, cache.nguard, nr)) &&
-			       EXPECT(const_allow(kg, hdr.main_len, nr) == (body && nr != SYS_openat));
+			       EXPECT(const_allow(kg, hdr.main_len, nr) ==
+				      (body && nr != SYS_openat));
 			if (!good)
 				printf("# nr %d\n", nr);
 		}
-		/* And every answer is the old layout's: inside the text the body's, outside allow. */
+		/* And every answer is the old layout's: inside the text the body's, outside allow.
+		 */
 		srand(18);
 		for (int i = 0; good && i < 200000; i++) {
 			int nr = i < 2048 ? i / 2 : rand() % 1024;
 			bool in = i < 2048 ? i % 2 : rand() % 2;
 			uint64_t ip = in ? libc.r[0].start + (uint64_t)rand() % (libc.r[0].end -
-										  libc.r[0].start)
+										 libc.r[0].start)
 					 : (uint64_t)rand() << 12;
-			uint64_t v[] = { 0, 1, AT_FDCWD, O_RDONLY, 511, 77, (uint64_t)rand(),
-					 SB_KG_COOKIE };
-			struct seccomp_data d =
-				call(nr, ip, v[rand() % 8], v[rand() % 8], v[rand() % 8],
-				     v[rand() % 8], v[rand() % 8]);
+			uint64_t v[] = { 0,   1,  AT_FDCWD,         O_RDONLY,
+					 511, 77, (uint64_t)rand(), SB_KG_COOKIE };
+			struct seccomp_data d = call(nr, ip, v[rand() % 8], v[rand() % 8],
+						     v[rand() % 8], v[rand() % 8], v[rand() % 8]);
 			for (size_t k = 0; k < libc.n; k++)
 				in = in || (ip >= libc.r[k].start && ip < libc.r[k].end);
 			struct run body = bpf_run(cache.main, cache.nmain, &d);
@@ -1175,8 +1178,8 @@ int main(int argc, char **argv)
 			if (!good)
 				printf("# nr %d ip 0x%llx\n", nr, (unsigned long long)ip);
 		}
-		const int hot[] = { SYS_getppid, SYS_read, SYS_write, SYS_close, SYS_fstat,
-				    SYS_futex, SYS_mmap, SYS_brk };
+		const int hot[] = { SYS_getppid, SYS_read,  SYS_write, SYS_close,
+				    SYS_fstat,   SYS_futex, SYS_mmap,  SYS_brk };
 		for (size_t k = 0; good && k < sizeof(hot) / sizeof(hot[0]); k++) {
 			good = EXPECT(const_allow(a.main, a.nmain, hot[k]) &&
 				      const_allow(a.guard, a.nguard, hot[k]));
@@ -1186,7 +1189,7 @@ int main(int argc, char **argv)
 		good = good && EXPECT(nconst > 100) &&
 		       EXPECT(!const_allow(a.main, a.nmain, SYS_newfstatat)) &&
 		       EXPECT(!const_allow(a.main, a.nmain, SYS_umask) ||
-			       !const_allow(a.guard, a.nguard, SYS_umask));
+			      !const_allow(a.guard, a.nguard, SYS_umask));
 		printf("# %zu syscalls decided on their number alone\n", nconst);
 		free(rep);
 		progs_free(&a);
