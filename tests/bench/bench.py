@@ -42,11 +42,13 @@ ROWS = [
     ("trap-floor", "trapfloor", "getppid"),
     ("notify-broker", "notify", "getppid"),
     ("run-broker", "run", "getppid"),
+    ("run-deep", "run-deep", "getppid"),
     ("strace", "strace", "getppid"),
     ("native", "native", "stat"),
     ("trap-broker", "embed", "stat"),
     ("notify-broker", "notify", "stat"),
     ("run-broker", "run", "stat"),
+    ("run-deep", "run-deep", "stat"),
     ("strace", "strace", "stat"),
     ("strace-seccomp", "strace-bpf", "stat"),
     ("native", "native", "open"),
@@ -85,6 +87,10 @@ RATIOS = [
     ("run-broker/native newfstatat", ("run-broker", "stat"), ("native", "stat"), "<=", 2.0),
     ("run-broker/native openat+close", ("run-broker", "open"), ("native", "open"), "<=", 2.0),
     ("run-broker/native getppid", ("run-broker", "getppid"), ("native", "getppid"), None, None),
+    # The same worker three images deep (sh execs sh, which execs it): every image stacks its
+    # trap filters, which a call the kernel allows must not run through.
+    ("run-deep/native getppid", ("run-deep", "getppid"), ("native", "getppid"), None, None),
+    ("run-deep/native newfstatat", ("run-deep", "stat"), ("native", "stat"), None, None),
     ("strace/trap-broker newfstatat", ("strace", "stat"), ("trap-broker", "stat"), ">=", 10.0),
     ("strace/trap-broker openat+close", ("strace", "open"), ("trap-broker", "open"), ">=", 10.0),
     # strace at its best: with --seccomp-bpf it stops only the traced calls.
@@ -128,7 +134,7 @@ def batch_size(sz, worker, op):
         return sz["strace"]
     if worker == "strace-bpf" and op in ("stat", "open"):
         return sz["strace"]
-    if op in ("stat", "open") and worker in ("embed", "notify", "run"):
+    if op in ("stat", "open") and worker in ("embed", "notify", "run", "run-deep"):
         return sz["broker"]
     return sz["cheap"]
 
@@ -402,6 +408,12 @@ def start_workers(a, data, policy, out):
         "run": [sysbroker, "run", "-p", policy, "--log", os.path.join(out, "run-audit.log"),
                 "--env", "LD_LIBRARY_PATH=" + os.path.realpath(a.build), "--", worker,
                 "sandboxed", os.path.join(data, "tree"), os.path.join(data, "denied.dat")],
+        # The same, behind two shells that each exec the next image.
+        "run-deep": [sysbroker, "run", "-p", policy, "--log",
+                     os.path.join(out, "run-deep-audit.log"), "--env",
+                     "LD_LIBRARY_PATH=" + os.path.realpath(a.build), "--", "/bin/sh", "-c",
+                     "exec /bin/sh -c 'exec \"$0\" \"$@\"' \"$0\" \"$@\"", worker,
+                     "sandboxed", os.path.join(data, "tree"), os.path.join(data, "denied.dat")],
         "strace": [strace, "-f", "-e", "trace=openat,newfstatat", "-o", "/dev/null",
                    worker, "native", data],
         "strace-bpf": [strace, "-f", "--seccomp-bpf", "-e", "trace=openat,newfstatat", "-o",
@@ -409,7 +421,8 @@ def start_workers(a, data, policy, out):
     }
     names = {"native": "native", "trapfloor": "trap-floor", "allowall": "seccomp-floor",
              "embed": "filter/trap-broker", "embed-threads": "threads",
-             "notify": "notify-broker", "run": "run-broker", "strace": "strace",
+             "notify": "notify-broker", "run": "run-broker", "run-deep": "run-deep",
+             "strace": "strace",
              "strace-bpf": "strace-seccomp"}
     workers = {}
     for key, argv in argvs.items():
@@ -637,7 +650,8 @@ def run_micro(a, out, place, warn):
         policy = os.path.join(out, "bench.policy")
         with open(policy, "w") as f:
             f.write(text)
-        for log in ("embed-audit.log", "notify-audit.log", "run-audit.log"):
+        for log in ("embed-audit.log", "notify-audit.log", "run-audit.log",
+                    "run-deep-audit.log"):
             try:
                 os.unlink(os.path.join(out, log))
             except OSError:

@@ -38,6 +38,8 @@
 #                  library's fstatat and openat of a file in a tree the policy grants whole
 #                  (which the kernel enforces), which the preloaded runtime answers without a
 #                  trap (the fast path)
+#   run-deep       the same worker started by /bin/sh -c 'exec /bin/sh -c "exec WORKER ..."':
+#                  three images, each with its trap filters on the stack; getppid and fstatat
 #   strace         the native worker under `strace -f -e trace=openat,newfstatat -o /dev/null`
 #                  (it stops every syscall: -e trace= only filters what it prints)
 #   strace-seccomp the same with --seccomp-bpf, which stops only the traced calls (ptrace at
