@@ -142,6 +142,15 @@ void sb_kg_set(const char *hint)
 	sb_kg_on = np > 0 && exec_known && !exec_bad;
 }
 
+/* Whether the file st describes is one of the exec plan's. */
+static bool exec_listed(const struct stat *st)
+{
+	for (size_t i = 0; i < sb_kg_nexec; i++)
+		if (sb_kg_exec[i].dev == (uint64_t)st->st_dev && sb_kg_exec[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
 /* Whether the file fd names is one of the exec plan's (or cannot be told). */
 static bool exec_only(long fd)
 {
@@ -150,10 +159,7 @@ static bool exec_only(long fd)
 		return false;
 	if (raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) < 0)
 		return true;
-	for (size_t i = 0; i < sb_kg_nexec; i++)
-		if (sb_kg_exec[i].dev == (uint64_t)st.st_dev && sb_kg_exec[i].ino == st.st_ino)
-			return true;
-	return false;
+	return exec_listed(&st);
 }
 
 /* Whether path is one of the known directories, exactly. */
@@ -464,6 +470,23 @@ bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 	}
 	if (fd < 0)
 		return false;
+	if (t.kind == STAT) {
+		/*
+		 * One fstat for both the exec plan's check and the answer, which reaches the
+		 * caller's buffer only once the check passed. The kernel's struct stat is the C
+		 * library's here (x86_64, aarch64): the layout exec_only() reads too. A NULL buffer
+		 * is the broker's (EFAULT); a bad one faults in the copy, as the handler's copy of
+		 * the broker's answer to the same call would (call.c).
+		 */
+		struct stat st;
+		long r = t.buf ? raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) : -EFAULT;
+		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		if (r < 0 || exec_listed(&st))
+			return false;
+		sb_memcpy((void *)(uintptr_t)t.buf, &st, sizeof(st));
+		*ret = 0;
+		return true;
+	}
 	if (exec_only(fd)) {
 		/* Readable by the kernel only to be executed: the broker decides. */
 		raw(SYS_close, fd, 0, 0, 0, 0, 0);
@@ -473,13 +496,7 @@ bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 		*ret = fd;
 		return true;
 	}
-	long r = t.kind == READLINK ? -EINVAL
-		 : t.kind == STAT   ? raw(SYS_fstat, fd, (long)t.buf, 0, 0, 0, 0)
-				    : 0; /* ACCESS */
 	raw(SYS_close, fd, 0, 0, 0, 0, 0);
-	/* A stat buffer the kernel could not write: the broker answers (EFAULT, as before). */
-	if (t.kind == STAT && r < 0)
-		return false;
-	*ret = r;
+	*ret = t.kind == READLINK ? -EINVAL : 0; /* else ACCESS */
 	return true;
 }
