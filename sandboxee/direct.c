@@ -468,6 +468,16 @@ bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 		*ret = -ENOENT;
 		return true;
 	}
+	/*
+	 * A blocking open (a FIFO without a writer) that a signal interrupted: Landlock allowed it
+	 * (it checks before the open waits), and the program's handler has run. EINTR is the
+	 * answer, as natively; going on to the broker instead would wait again, in the SIGSYS
+	 * handler with every signal blocked. Only an open blocks: the other kinds open O_NONBLOCK.
+	 */
+	if (fd == -EINTR && t.kind == OPEN) {
+		*ret = -EINTR;
+		return true;
+	}
 	if (fd < 0)
 		return false;
 	if (t.kind == STAT) {

@@ -10,6 +10,9 @@
  * With -r, it blocks nothing and prints what realpath and canonicalize_file_name answer for each
  * NAME, and errno and what is left in the buffer it was given, to be compared with native runs.
  *     fastpath-probe -r NAME...
+ * With -f, it opens FIFO (no writer) for reading with a SIGALRM handler installed without
+ * SA_RESTART and an alarm in a second, and prints what the open returned: natively EINTR.
+ *     fastpath-probe -f FIFO
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,6 +65,28 @@ static int resolve_names(int n, char **names)
 	return 0;
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* open of a FIFO nobody writes, interrupted by a handler that does not restart it. */
+static int open_fifo(const char *fifo)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	if (sigaction(SIGALRM, &sa, NULL) != 0)
+		return 2;
+	alarm(1);
+	errno = 0;
+	int fd = open(fifo, O_RDONLY | O_CLOEXEC);
+	int e = errno;
+	alarm(0);
+	printf("open fifo: %d %s\n", fd < 0 ? -1 : 0, fd < 0 ? strerror(e) : "-");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct stat st;
@@ -69,6 +94,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "-r") == 0)
 		return resolve_names(argc - 2, argv + 2);
+	if (argc == 3 && strcmp(argv[1], "-f") == 0)
+		return open_fifo(argv[2]);
 	if (argc != 4)
 		return 2;
 	unsigned long set = 1UL << (SIGSYS - 1);
