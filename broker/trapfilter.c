@@ -118,17 +118,21 @@ static size_t range_check(const struct piece *pc, size_t n, struct sock_filter *
 
 /*
  * The program for the pieces: the body first, with each return other than "allow" turned into
- * a jump to a block of its own, which gives that answer to a call from inside the pieces and
- * lets any other through (range_check(), then the answer). The result is the same for every
- * call as the check in front of the body, but a syscall the body allows outright is decided on its
- * number alone: the kernel's action cache then skips the filter for it, where a prefix that
- * read the instruction pointer first made every call run every trap filter stacked on the
- * process (one or two per image of its exec chain).
+ * a jump to a stub of its own that puts that answer in X and goes on to the one range check
+ * behind the stubs (range_check(), then A = X and return A): a call from inside the pieces gets
+ * the answer, any other is let through. The result is the same for every call as the check in
+ * front of the body, but a syscall the body allows outright is decided on its number alone: the
+ * kernel's action cache then skips the filter for it, where a prefix that read the instruction
+ * pointer first made every call run every trap filter stacked on the process (one or two per
+ * image of its exec chain). One check for all the answers, not one per answer: every image of
+ * an exec chain stacks these programs, and the kernel caps the instructions of a process's
+ * filters together (32768, counted after its own translation), which also bounds the filters
+ * the program may load itself.
  */
 static int scoped_program(const struct piece *pc, size_t npc, const struct sock_filter *body,
 			  size_t nbody, struct sock_filter **ret, size_t *ret_len)
 {
-	const size_t nblock = INSNS_PER_PIECE * npc + 2;
+	const size_t ncheck = INSNS_PER_PIECE * npc + 3;
 	_cleanup_free_ uint32_t *answers = calloc(nbody ? nbody : 1, sizeof(*answers));
 	size_t nanswers = 0;
 
@@ -148,9 +152,9 @@ static int scoped_program(const struct piece *pc, size_t npc, const struct sock_
 		if (k == nanswers)
 			answers[nanswers++] = body[i].k;
 	}
-	if (nbody > BPF_MAXINSNS || nanswers > (BPF_MAXINSNS - nbody) / nblock)
+	size_t len = nbody + (nanswers ? 2 * nanswers + ncheck : 0);
+	if (nbody > BPF_MAXINSNS || nanswers > BPF_MAXINSNS || len > BPF_MAXINSNS)
 		return -E2BIG;
-	size_t len = nbody + nanswers * nblock;
 	struct sock_filter *prog = calloc(len ? len : 1, sizeof(*prog));
 	if (!prog)
 		return -ENOMEM;
@@ -163,12 +167,20 @@ static int scoped_program(const struct piece *pc, size_t npc, const struct sock_
 		while (answers[k] != prog[i].k)
 			k++;
 		prog[i] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA,
-						       (uint32_t)(nbody + k * nblock - i - 1));
+						       (uint32_t)(nbody + 2 * k - i - 1));
 	}
+	const size_t check = nbody + 2 * nanswers;
 	for (size_t k = 0; k < nanswers; k++) {
-		struct sock_filter *b = prog + nbody + k * nblock;
-		range_check(pc, npc, b);
-		b[nblock - 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, answers[k]);
+		struct sock_filter *b = prog + nbody + 2 * k;
+		b[0] = (struct sock_filter)BPF_STMT(BPF_LDX | BPF_W | BPF_IMM, answers[k]);
+		b[1] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA,
+						    (uint32_t)(check - (nbody + 2 * k + 1) - 1));
+	}
+	if (nanswers) {
+		/* The range check loads A only: X still holds the answer. */
+		size_t k = range_check(pc, npc, prog + check);
+		prog[check + k] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TXA, 0);
+		prog[check + k + 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_A, 0);
 	}
 	*ret = prog;
 	*ret_len = len;

@@ -646,7 +646,7 @@ int main(int argc, char **argv)
 	bool bad = false, good;
 	int r;
 
-	printf("1..20\n");
+	printf("1..21\n");
 	if (argc != 4) {
 		fprintf(stderr, "usage: test-trapfilter PRELOAD PROBE SIGMASK-PROBE\n");
 		return 2;
@@ -1195,6 +1195,75 @@ int main(int argc, char **argv)
 		progs_free(&a);
 		sb_trap_bodies_clear(&cache);
 		ok(good, "a syscall the plan allows outright is decided on its number alone");
+	}
+
+	/*
+	 * 21: every image of an exec chain stacks these programs, and the kernel caps a process's
+	 * filters together (32768 instructions): scoping costs one range check, and two
+	 * instructions per distinct answer, however many answers the plan has (a check per answer
+	 * cost 8 each: with 120 errnos an exec chain ran out of room, for the trap path and for the
+	 * program's own filters, at 17 images instead of 48). The answers stay the old layout's.
+	 */
+	{
+		static const char *const denied[] = {
+			"acct",        "swapon",        "swapoff",  "reboot",
+			"sethostname", "setdomainname", "iopl",     "ioperm",
+			"init_module", "delete_module", "quotactl", "syslog"
+		};
+		static const char *const errs[] = { "EPERM", "EROFS",  "EBUSY",  "ENODEV",
+						    "EIO",   "ENXIO",  "E2BIG",  "ENOEXEC",
+						    "EBADF", "ECHILD", "EAGAIN", "ENOMEM" };
+		char t[4096];
+		int o = snprintf(t, sizeof(t),
+				 "sysbroker-policy 1\n"
+				 "default syscall deny errno ENOSYS nolog\n"
+				 "allow @default-runtime @process @signal @memory @ipc\n");
+		for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+			o += snprintf(t + o, sizeof(t) - (size_t)o, "deny %s errno %s nolog\n",
+				      denied[i], errs[i]);
+		struct sb_policy *many = load_policy(t);
+		const struct sb_text_range one[] = { { 0x7f0000000000ULL, 0x7f0000100000ULL } };
+		struct sb_trap_bodies cache = { 0 };
+		struct progs a = { 0 };
+		good = EXPECT(sb_trap_programs(many, &cache, one, 1, &a.main, &a.nmain, &a.guard,
+					       &a.nguard) == 0) &&
+		       EXPECT(jumps_in_range(a.main, a.nmain));
+		uint32_t seen[64];
+		size_t nseen = 0;
+		for (size_t i = 0; good && i < cache.nmain; i++) {
+			const struct sock_filter *ins = &cache.main[i];
+			if (BPF_CLASS(ins->code) != BPF_RET || ins->k == SECCOMP_RET_ALLOW)
+				continue;
+			size_t k = 0;
+			while (k < nseen && seen[k] != ins->k)
+				k++;
+			if (k == nseen && nseen < 64)
+				seen[nseen++] = ins->k;
+		}
+		printf("# %zu answers, body %zu, scoped %zu\n", nseen, cache.nmain, a.nmain);
+		/* One piece: a check of 6 + 1, then A = X and the return. */
+		good = good && EXPECT(nseen >= 12) &&
+		       EXPECT(a.nmain <= cache.nmain + 2 * nseen + 9);
+		srand(21);
+		for (int i = 0; good && i < 100000; i++) {
+			bool in = rand() % 2;
+			uint64_t ip =
+				in ? one[0].start + (uint64_t)rand() % (one[0].end - one[0].start)
+				   : (uint64_t)rand() << 12;
+			in = ip >= one[0].start && ip < one[0].end;
+			struct seccomp_data d = call(rand() % 1024, ip, (uint64_t)rand() % 4,
+						     (uint64_t)rand(), 0, 0, 0);
+			struct run body = bpf_run(cache.main, cache.nmain, &d);
+			struct run scoped = bpf_run(a.main, a.nmain, &d);
+			good = EXPECT(!body.bad && !scoped.bad) &&
+			       EXPECT(scoped.ret == (in ? body.ret : SECCOMP_RET_ALLOW));
+			if (!good)
+				printf("# nr %d ip 0x%llx\n", d.nr, (unsigned long long)ip);
+		}
+		progs_free(&a);
+		sb_trap_bodies_clear(&cache);
+		sb_policy_free(many);
+		ok(good, "scoping costs one check and two instructions per answer");
 	}
 
 	progs_free(&pr);
