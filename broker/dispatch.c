@@ -7,15 +7,17 @@
  *     -> not left to the broker, or not served: limits and learn mode (sb_syscall_carry), then
  *        allow (notify: CONTINUE; trap: ENOSYS, the broker cannot make it for someone else),
  *        deny, or kill -> the audit record -> the answer
- *     -> served: the transport's prepare (notify: pidfd, memory, ID_VALID) -> the network
+ *     -> served: the transport's prepare (notify: what the call needs opened by pid, its
+ *        memory for results and a network call's pidfd, then ID_VALID) -> the network
  *        executor (broker/net.c, which may answer from the loop: pending.h), or the memory
- *        arguments copied, the dirfds fetched -> valid again -> sb_execute -> the audit record
- *        -> the answer.
+ *        arguments copied, the dirfds fetched (a pidfd opened for that) -> valid again ->
+ *        sb_execute -> the audit record -> the answer.
  *
  * The record is always written before the answer: it is on disk before the program can act on
  * what it was told.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -120,11 +122,19 @@ static int refuse(struct sb_dispatch *d, const struct sb_call *call, struct sb_r
 	return rp->ops->answer(rp, call, &d->res, SB_ANSWER_REFUSE);
 }
 
+/* The caller's pidfd: -errno if it cannot be had. */
+static int reply_pidfd(struct sb_reply *rp, const struct sb_call *call)
+{
+	if (rp->ops->pidfd)
+		return rp->ops->pidfd(rp, call);
+	return rp->pidfd >= 0 ? rp->pidfd : -EIO;
+}
+
 /* The caller's dirfds (pidfd_getfd), or its cwd for a relative path. */
-static int fetch_dirfds(struct sb_call *call, int pidfd)
+static int fetch_dirfds(struct sb_call *call, struct sb_reply *rp)
 {
 	const struct sb_shape *sh = call->shape;
-	int r = 0;
+	int r = 0, pidfd;
 
 	for (int i = 0; i < 2 && r == 0; i++) {
 		bool has_dirfd = sh->dirfd[i] != SB_NOARG;
@@ -134,19 +144,29 @@ static int fetch_dirfds(struct sb_call *call, int pidfd)
 						       : -1;
 		if (own >= 0) {
 			/* Fetched as a dirfd is: the object the caller's fd names (executor.c). */
+			if ((pidfd = reply_pidfd(rp, call)) < 0)
+				return pidfd;
 			call->dirfd[i] = sb_pidfd_getfd(call->pid, pidfd, own);
 			call->own_fd[i] = call->dirfd[i] >= 0;
 			r = call->dirfd[i] >= 0 ? 0 : errno == EBADF ? -ENOENT : -errno;
 			continue;
 		}
-		r = sb_relative_base(call->pid, pidfd, call->path[i], has_dirfd,
-				     has_dirfd ? call->args[sh->dirfd[i]] : 0, &call->dirfd[i]);
+		uint64_t dfd = has_dirfd ? call->args[sh->dirfd[i]] : 0;
+		pidfd = -1;
+		/* Only a real dirfd is fetched: absolute paths and the cwd need no pidfd. */
+		if ((!call->path[i] || call->path[i][0] != '/') && has_dirfd &&
+		    (int)dfd != AT_FDCWD && (int)dfd >= 0 && (pidfd = reply_pidfd(rp, call)) < 0)
+			return pidfd;
+		r = sb_relative_base(call->pid, pidfd, call->path[i], has_dirfd, dfd,
+				     &call->dirfd[i]);
 	}
 	if (r == 0 && (sh->flags & SB_SHAPE_FD_ARG0)) {
 		/* The notification fd a watch goes to (inotify, fanotify): the caller's own. */
 		int fd = (int)call->args[0];
 		if (fd < 0)
 			return -EBADF;
+		if ((pidfd = reply_pidfd(rp, call)) < 0)
+			return pidfd;
 		call->dirfd[1] = sb_pidfd_getfd(call->pid, pidfd, fd);
 		r = call->dirfd[1] < 0 ? -errno : 0;
 	}
@@ -226,7 +246,7 @@ static int serve_file(struct sb_dispatch *d, const struct sb_policy *policy, str
 	int r = rp->ops->fetch ? rp->ops->fetch(rp, call) : 0;
 
 	if (r == 0)
-		r = fetch_dirfds(call, rp->pidfd);
+		r = fetch_dirfds(call, rp);
 	if (r < 0)
 		return refuse(d, call, rp, r);
 	/* The cwd was opened by pid too, and the copies must be the caller's: check again. */

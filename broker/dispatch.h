@@ -32,9 +32,10 @@ enum sb_answer {
 
 struct sb_reply_ops {
 	/*
-	 * Before a brokered call's arguments are looked at: notify opens the caller's pidfd and
-	 * memory and checks that the notification is still the caller's. 1 to go on, 0 when
-	 * nobody waits any more (no answer), -errno to answer with. NULL: nothing to do.
+	 * Before a brokered call's arguments are looked at: notify opens what the call needs
+	 * opened by pid (its memory when results go back into it, a network call's pidfd) and
+	 * checks that the notification is still the caller's. 1 to go on, 0 when nobody waits any
+	 * more (no answer), -errno to answer with. NULL: nothing to do.
 	 */
 	int (*prepare)(struct sb_reply *rp, const struct sb_call *call);
 	/* The memory arguments of a file call into call (path, string, in); NULL: already there. */
@@ -46,6 +47,12 @@ struct sb_reply_ops {
 	 */
 	int (*fetch_net)(struct sb_reply *rp, const struct sb_call *call, struct sb_netargs *na,
 			 const void *item[2]);
+	/*
+	 * The caller's pidfd in rp->pidfd, for a file call that fetches one of its fds: opened now
+	 * by a transport that waits until a call needs it (notify), and then only trusted after
+	 * valid(). The fd, or -errno. NULL: rp->pidfd is already there.
+	 */
+	int (*pidfd)(struct sb_reply *rp, const struct sb_call *call);
 	/*
 	 * Whether the copies and the fds fetched are still the caller's (notify: ID_VALID); false
 	 * drops the call unanswered. NULL: always.
@@ -74,7 +81,7 @@ struct sb_reply_ops {
 
 struct sb_reply {
 	const struct sb_reply_ops *ops;
-	int pidfd; /* the caller's process (trap: its channel's; notify: from prepare), or -1 */
+	int pidfd; /* the caller's process (trap: its channel's; notify: ops->pidfd), or -1 */
 	/*
 	 * A detached reply that still answers through the transport's connection (trap: the
 	 * channel's reply slot): that connection, whose end drops the call (sb_pending_drop_owner).

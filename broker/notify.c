@@ -4,21 +4,28 @@
  * the architecture; the decision path (dispatch.c) calls back into the reply below:
  *
  *   RECV -> architecture -> the syscall rules, on the integer arguments the kernel copied
- *        -> notify_prepare: a pidfd and /proc/PID/mem opened, THEN ID_VALID: both name the
+ *        -> notify_prepare: what the call needs opened by pid (/proc/PID/mem where results
+ *           are written back, a pidfd for a network call), THEN ID_VALID: each names the
  *           notifying task, not a task that reused its pid
  *        -> notify_fetch: paths, symlink target and input struct copied from the caller's
- *           memory (notify_fetch_net: the address and bytes, common/netargs.c), dirfds
- *           fetched (pidfd_getfd) or the cwd opened
- *        -> notify_valid: ID_VALID again -> sb_execute -> the audit record -> notify_answer.
+ *           memory (by pid; notify_fetch_net: the address and bytes, common/netargs.c),
+ *           dirfds fetched (pidfd_getfd, the pidfd opened then) or the cwd opened
+ *        -> notify_valid: ID_VALID again, so everything read or opened by pid since is the
+ *           caller's -> sb_execute -> the audit record -> notify_answer.
  *
  * The caller's memory is read once, into the broker's own buffers, and everything is decided on
  * that copy; the kernel is never told to continue a call whose decision depended on memory the
  * caller can still change, except exec and chdir (see answer()).
  *
- * Residual: /proc/PID/mem accesses memory like ptrace does (FOLL_FORCE), so it can read memory
- * the caller mapped without PROT_READ and write results into its read-only mappings where the
- * kernel would answer EFAULT. That only concerns the caller's own memory, which it could read
- * or change anyway.
+ * Arguments are read by pid (process_vm_readv: no fd to open, and the page protections the
+ * kernel's own copy meets): a read that lands in another process after the caller died is
+ * thrown away, since the caller's notification is then gone and the ID_VALID after it fails.
+ * Results are written through /proc/PID/mem, opened and validated in prepare, never by pid: by
+ * the time the call has been performed the pid may name someone else.
+ *
+ * Residual: /proc/PID/mem writes like ptrace does (FOLL_FORCE), so a result can land in the
+ * caller's read-only mappings where the kernel would answer EFAULT. That only concerns the
+ * caller's own memory, which it could change anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +41,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,18 +151,37 @@ static int open_pidfd(pid_t pid)
 	return fd >= 0 ? fd : -errno;
 }
 
-/* A NUL-terminated string of at most PATH_MAX bytes (NUL included) at addr in the caller. */
-static int read_string(int mem, uint64_t addr, char buf[PATH_MAX])
+/*
+ * Up to n bytes at addr in the caller, by pid: a short count at an unmapped page, -1 with errno.
+ * Read with the page protections the kernel's own copy would meet (no FOLL_FORCE, unlike
+ * /proc/PID/mem): a path in memory the caller cannot read is EFAULT, as it is natively.
+ */
+static ssize_t mem_read(pid_t pid, void *buf, size_t n, uint64_t addr)
 {
+	struct iovec local = { buf, n }, remote = { (void *)(uintptr_t)addr, n };
+	return process_vm_readv(pid, &local, 1, &remote, 1, 0);
+}
+
+/*
+ * A NUL-terminated string of at most PATH_MAX bytes (NUL included) at addr in the caller, read
+ * one page at a time as the kernel reads it: a name that ends before an unmapped page is read.
+ */
+static int read_string(pid_t pid, uint64_t addr, char buf[PATH_MAX])
+{
+	/* 4 KiB divides every page size: a read never crosses into another page. */
+	const uint64_t chunk = 4096;
 	size_t got = 0;
 
 	if (!addr)
 		return -EFAULT;
 	while (got < PATH_MAX) {
-		if (addr + got < addr)
+		uint64_t at = addr + got;
+		if (at < addr)
 			return -EFAULT;
-		/* Short at an unmapped page; the next read there fails. */
-		ssize_t n = pread(mem, buf + got, PATH_MAX - got, (off_t)(addr + got));
+		size_t want = (size_t)(chunk - at % chunk);
+		if (want > PATH_MAX - got)
+			want = PATH_MAX - got;
+		ssize_t n = mem_read(pid, buf + got, want, at);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -166,12 +193,12 @@ static int read_string(int mem, uint64_t addr, char buf[PATH_MAX])
 	return -ENAMETOOLONG;
 }
 
-int sb_notify_read(int mem, uint64_t addr, void *buf, size_t size)
+int sb_notify_read(pid_t pid, uint64_t addr, void *buf, size_t size)
 {
 	for (size_t got = 0; got < size;) {
 		if (addr + got < addr)
 			return -EFAULT;
-		ssize_t n = pread(mem, (uint8_t *)buf + got, size - got, (off_t)(addr + got));
+		ssize_t n = mem_read(pid, (uint8_t *)buf + got, size - got, addr + got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -196,7 +223,7 @@ static int write_exact(int mem, uint64_t addr, const void *buf, size_t size)
 }
 
 /* The value a setxattr call sets (the trap handler's DATA item). */
-static int copy_xattr_value(int mem, const struct sb_shape *sh, struct sb_notify_state *st,
+static int copy_xattr_value(pid_t pid, const struct sb_shape *sh, struct sb_notify_state *st,
 			    struct sb_call *call)
 {
 	uint64_t addr;
@@ -204,7 +231,7 @@ static int copy_xattr_value(int mem, const struct sb_shape *sh, struct sb_notify
 	int r = sb_xattr_value(sh, call->args, call->in, call->in_len, &addr, &n);
 	if (r < 0 || n == 0)
 		return r;
-	r = sb_notify_read(mem, addr, st->data, n);
+	r = sb_notify_read(pid, addr, st->data, n);
 	if (r < 0)
 		return r;
 	call->data = st->data;
@@ -214,7 +241,7 @@ static int copy_xattr_value(int mem, const struct sb_shape *sh, struct sb_notify
 
 /* The shape's memory arguments, copied into st; the same items, in the same order, as the trap
  * handler sends (sandboxee/request.h), so both transports answer alike. */
-static int copy_args(int mem, const struct sb_shape *sh, struct sb_notify_state *st,
+static int copy_args(pid_t pid, const struct sb_shape *sh, struct sb_notify_state *st,
 		     struct sb_call *call)
 {
 	const uint64_t *args = call->args;
@@ -224,13 +251,13 @@ static int copy_args(int mem, const struct sb_shape *sh, struct sb_notify_state 
 		/* No such argument, or a NULL one that acts on the dirfd itself (utimensat). */
 		if (sb_shape_no_path(sh, i, args))
 			continue;
-		r = read_string(mem, args[sh->path[i]], st->path[i]);
+		r = read_string(pid, args[sh->path[i]], st->path[i]);
 		if (r < 0)
 			return r;
 		call->path[i] = st->path[i];
 	}
 	if (sh->string != SB_NOARG) {
-		r = read_string(mem, args[sh->string], st->string);
+		r = read_string(pid, args[sh->string], st->string);
 		if (r < 0)
 			return r;
 		call->string = st->string;
@@ -241,13 +268,13 @@ static int copy_args(int mem, const struct sb_shape *sh, struct sb_notify_state 
 			return -E2BIG;
 		if (sh->in_kind == SB_IN_XATTR_ARGS && n < SB_XATTR_ARGS_SIZE_VER0)
 			return -EINVAL;
-		r = sb_notify_read(mem, args[sh->in_arg], st->in, (size_t)n);
+		r = sb_notify_read(pid, args[sh->in_arg], st->in, (size_t)n);
 		if (r < 0)
 			return r;
 		call->in = n ? st->in : NULL;
 		call->in_len = (size_t)n;
 	}
-	return copy_xattr_value(mem, sh, st, call);
+	return copy_xattr_value(pid, sh, st, call);
 }
 
 /* Turn the executor's result into the answer; res->ret ends up as what the caller sees. */
@@ -350,34 +377,62 @@ struct notify_reply {
 	struct sb_notify_state *st; /* NULL in a detached copy */
 	int listener;
 	uint64_t id;
-	int mem; /* the caller's memory, from prepare; -1 before */
+	int mem; /* /proc/PID/mem, from prepare when results go back into it; else -1 */
+	pid_t pid;
 };
+
+/* Whether the answer writes into the caller's memory (answer()), or a network call's might. */
+static bool writes_back(const struct sb_shape *sh)
+{
+	return sh->out_kind != SB_OUT_NONE || (sh->flags & SB_SHAPE_FIRST_MSG) ||
+	       sb_shape_is_net(sh);
+}
 
 static int notify_prepare(struct sb_reply *rp, const struct sb_call *call)
 {
 	struct notify_reply *nr = (struct notify_reply *)rp;
-	char p[64];
+	bool net = sb_shape_is_net(call->shape), out = writes_back(call->shape);
 
-	/* Both opened by pid, then validated: from here they name the caller. */
-	rp->pidfd = open_pidfd(call->pid);
-	snprintf(p, sizeof(p), "/proc/%d/mem", (int)call->pid);
-	nr->mem = open(p, O_RDWR | O_CLOEXEC);
+	/*
+	 * What is opened by pid is validated before it is used: from here it names the caller.
+	 * A file call's pidfd waits until a dirfd must be fetched (notify_pidfd); most calls name
+	 * absolute paths and need none. The network path uses its pidfd throughout. With nothing
+	 * opened there is nothing to check yet: the ID_VALID after the fetch covers what was read.
+	 */
+	nr->pid = call->pid;
+	if (!net && !out)
+		return 1;
+	if (net)
+		rp->pidfd = open_pidfd(call->pid);
+	if (out) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d/mem", (int)call->pid);
+		nr->mem = open(p, O_RDWR | O_CLOEXEC);
+	}
 	if (!sb_notify_id_valid(nr->listener, nr->id))
 		return 0;
-	if (rp->pidfd < 0 || nr->mem < 0)
-		return -EIO; /* cannot see its memory: fail closed */
+	if ((net && rp->pidfd < 0) || (out && nr->mem < 0))
+		return -EIO; /* cannot see it: fail closed */
 	return 1;
+}
+
+/* Opened on first use: dispatch.c checks ID_VALID after the fetch, before anything is done. */
+static int notify_pidfd(struct sb_reply *rp, const struct sb_call *call)
+{
+	if (rp->pidfd < 0)
+		rp->pidfd = open_pidfd(call->pid);
+	return rp->pidfd < 0 ? (rp->pidfd = -1, -EIO) : rp->pidfd;
 }
 
 static int notify_fetch(struct sb_reply *rp, struct sb_call *call)
 {
 	struct notify_reply *nr = (struct notify_reply *)rp;
-	return copy_args(nr->mem, call->shape, nr->st, call);
+	return copy_args(nr->pid, call->shape, nr->st, call);
 }
 
 static int read_mem(void *ctx, uint64_t addr, void *buf, size_t size)
 {
-	return sb_notify_read(*(int *)ctx, addr, buf, size);
+	return sb_notify_read(*(const pid_t *)ctx, addr, buf, size);
 }
 
 /* The items the trap handler would send (sandboxee/request.h), from the caller's memory. */
@@ -385,7 +440,7 @@ static int notify_fetch_net(struct sb_reply *rp, const struct sb_call *call, str
 			    const void *item[2])
 {
 	struct notify_reply *nr = (struct notify_reply *)rp;
-	int r = sb_netargs_copy(call->shape, call->args, read_mem, &nr->mem, na);
+	int r = sb_netargs_copy(call->shape, call->args, read_mem, &nr->pid, na);
 	item[0] = na->buf;
 	item[1] = na->buf + na->addr_len;
 	return r;
@@ -448,7 +503,8 @@ static struct sb_reply *notify_detach(struct sb_reply *rp)
 	*nr = (struct notify_reply){ .rp = { .ops = &notify_ops, .pidfd = dup_fd(rp->pidfd) },
 				     .listener = dup_fd(from->listener),
 				     .id = from->id,
-				     .mem = dup_fd(from->mem) };
+				     .mem = dup_fd(from->mem),
+				     .pid = from->pid };
 	if (nr->listener < 0 || (from->mem >= 0 && nr->mem < 0) ||
 	    (rp->pidfd >= 0 && nr->rp.pidfd < 0)) {
 		int e = errno;
@@ -463,6 +519,7 @@ static const struct sb_reply_ops notify_ops = {
 	.prepare = notify_prepare,
 	.fetch = notify_fetch,
 	.fetch_net = notify_fetch_net,
+	.pidfd = notify_pidfd,
 	.valid = notify_valid,
 	.answer = notify_answer,
 	.kill = notify_kill,
@@ -508,7 +565,8 @@ int sb_notify_serve(struct sb_dispatch *d, const struct sb_policy *policy, int l
 				   .st = st,
 				   .listener = listener,
 				   .id = n->id,
-				   .mem = -1 };
+				   .mem = -1,
+				   .pid = (pid_t)n->pid };
 	r = sb_dispatch(d, policy, &call, &nr.rp);
 	safe_close(nr.mem);
 	safe_close(nr.rp.pidfd);

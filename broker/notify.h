@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "policy.h"
 
@@ -44,5 +45,8 @@ bool sb_notify_id_valid(int listener, uint64_t id);
  * Returns 0, also when nobody waits any more (ENOENT), or -errno. Safe from any thread.
  */
 int sb_notify_send(int listener, uint64_t id, int64_t ret, uint32_t flags);
-/* size bytes at addr in the caller, through its /proc/PID/mem fd: 0 or -EFAULT. */
-int sb_notify_read(int mem, uint64_t addr, void *buf, size_t size);
+/*
+ * size bytes at addr in task pid (process_vm_readv): 0 or -EFAULT. Only what an ID_VALID after
+ * it vouches for is the notifying task's.
+ */
+int sb_notify_read(pid_t pid, uint64_t addr, void *buf, size_t size);

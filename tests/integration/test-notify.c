@@ -333,6 +333,14 @@ static void check_fault(void)
 	CHECK(sc(SYS_symlinkat, (long)(m + pg), AT_FDCWD, (long)"granted/s3", 0) == -EFAULT);
 	CHECK(sc(SYS_newfstatat, AT_FDCWD, (long)"granted/s3", (long)&st, AT_SYMLINK_NOFOLLOW) ==
 	      -ENOENT);
+	/*
+	 * A path in memory the caller cannot read is EFAULT, as natively, whether or not the call
+	 * writes a result back: the broker reads with the caller's page protections.
+	 */
+	memcpy(m, rel, sizeof(rel));
+	CHECK(mprotect(m, (size_t)pg, PROT_NONE) == 0);
+	CHECK(sc(SYS_openat, AT_FDCWD, (long)m, O_RDONLY, 0) == -EFAULT);
+	CHECK(sc(SYS_newfstatat, AT_FDCWD, (long)m, (long)&st, 0) == -EFAULT);
 	munmap(m, (size_t)pg);
 }
 
