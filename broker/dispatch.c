@@ -289,8 +289,11 @@ int sb_dispatch(struct sb_dispatch *d, const struct sb_policy *policy, struct sb
 	r = rp->ops->prepare ? rp->ops->prepare(rp, call) : 1;
 	if (r <= 0)
 		return r == 0 ? 0 : refuse(d, call, rp, r);
-	if (d->caller_ok && !d->caller_ok(d->caller_data, call->pid))
+	if (d->caller_ok && !d->caller_ok(d->caller_data, call->pid)) {
+		if (d->caller_refused)
+			d->caller_refused(d->caller_data, call->pid);
 		return refuse(d, call, rp, -EPERM);
+	}
 	if (sb_shape_is_net(call->shape))
 		return sb_net_serve(d, policy, call, &sd, rp);
 	r = serve_file(d, policy, call, &sd, rp);

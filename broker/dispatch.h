@@ -97,11 +97,12 @@ struct sb_dispatch {
 	struct sb_notify_state *notify; /* the notify transport's buffers, made on first use */
 	struct sb_result res;
 	/*
-	 * Whether a brokered call's caller (the kernel's pid, its notification checked valid) is
-	 * one this broker may serve: `sysbroker agent` checks that its root is the container's.
-	 * false refuses the call with EPERM. NULL: every caller.
+	 * Whether a brokered call's caller (the kernel's pid) is one this broker may serve:
+	 * `sysbroker agent` checks that its root is the container's. false refuses the call with
+	 * EPERM, and caller_refused (if set) records that. NULL: every caller.
 	 */
 	bool (*caller_ok)(void *data, pid_t pid);
+	void (*caller_refused)(void *data, pid_t pid);
 	void *caller_data;
 	/* A network call's address and bytes, copied from the caller's memory (notify). */
 	_Alignas(8) uint8_t netbuf[SB_MAX_ADDR + SB_MAX_DATA];

@@ -202,9 +202,11 @@ struct sb_audit_log *sb_broker_log(struct sb_broker *b)
 	return b ? b->log : NULL;
 }
 
-void sb_broker_set_caller_check(struct sb_broker *b, bool (*fn)(void *data, pid_t pid), void *data)
+void sb_broker_set_caller_check(struct sb_broker *b, bool (*ok)(void *data, pid_t pid),
+				void (*refused)(void *data, pid_t pid), void *data)
 {
-	b->disp->caller_ok = fn;
+	b->disp->caller_ok = ok;
+	b->disp->caller_refused = refused;
 	b->disp->caller_data = data;
 }
 

@@ -45,8 +45,12 @@ void sb_broker_set_policy(struct sb_broker *b, const struct sb_policy *policy,
  * its last "suppressed" record. NULL for a NULL broker.
  */
 struct sb_audit_log *sb_broker_log(struct sb_broker *b);
-/* Serve brokered calls only of the callers fn(data, pid) accepts (dispatch.h: caller_ok). */
-void sb_broker_set_caller_check(struct sb_broker *b, bool (*fn)(void *data, pid_t pid), void *data);
+/*
+ * Serve brokered calls only of the callers ok(data, pid) accepts; refused(data, pid) records a
+ * refusal (dispatch.h: caller_ok, caller_refused; refused may be NULL).
+ */
+void sb_broker_set_caller_check(struct sb_broker *b, bool (*ok)(void *data, pid_t pid),
+				void (*refused)(void *data, pid_t pid), void *data);
 /*
  * Every process this broker serves holds the Landlock domain of its kernel grants: the trap
  * filters it builds from now on let the handler's direct try through (docs/design.md, "Kernel

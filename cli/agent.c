@@ -402,22 +402,28 @@ static int enter_root(struct container *ct)
 /*
  * Every caller is resolved for in the container's root: a caller whose root is another (a
  * process of the container that chrooted or pivoted its own mount namespace, or any process the
- * runtime's pid or listener did not belong to) is refused, with one record per caller pid.
+ * runtime's pid or listener did not belong to) is refused, with one record per caller pid
+ * (caller_refused).
  */
 static bool caller_in_root(void *data, pid_t pid)
 {
 	struct container *ct = data;
-	char p[64], v[32];
+	char p[64];
 	struct stat st;
 
 	snprintf(p, sizeof(p), "/proc/%d/root", (int)pid);
-	if (stat(p, &st) == 0 && st.st_dev == ct->root.st_dev && st.st_ino == ct->root.st_ino)
-		return true;
+	return stat(p, &st) == 0 && st.st_dev == ct->root.st_dev && st.st_ino == ct->root.st_ino;
+}
+
+static void caller_refused(void *data, pid_t pid)
+{
+	struct container *ct = data;
+	char v[32];
+
 	if (ct->foreign++ < 16) {
 		snprintf(v, sizeof(v), "%d", (int)pid);
 		agent_record(ct, "agent-refused", "caller", v);
 	}
-	return false;
 }
 
 static int serve(struct container *ct, int log_fd)
@@ -426,7 +432,7 @@ static int serve(struct container *ct, int log_fd)
 	if (sb_broker_new(ct->pol, log_fd, &b) < 0)
 		return refuse(ct, "out of memory");
 	sb_audit_log_set_container(sb_broker_log(b), ct->id);
-	sb_broker_set_caller_check(b, caller_in_root, ct);
+	sb_broker_set_caller_check(b, caller_in_root, caller_refused, ct);
 	int r = sb_broker_add_notify(b, ct->listener);
 	ct->listener = -1;
 	if (r < 0) {

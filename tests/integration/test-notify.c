@@ -525,6 +525,112 @@ static int fetch_listener(int pidfd, int pipe_r)
 	return fd;
 }
 
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+/*
+ * The caller check (dispatch.h: caller_ok) looks at the caller by its pid, and a refusal is
+ * recorded (caller_refused). A caller that dies during the check may have left its pid to another
+ * process: its refusal must not be recorded against that pid. The child asks twice; the check
+ * refuses both, and kills it during the second, waiting until it is gone.
+ */
+static int check_pidfd = -1, check_calls, check_refused;
+
+static bool refuse_caller(void *data, pid_t pid)
+{
+	(void)data;
+	(void)pid;
+	if (++check_calls == 2) {
+		siginfo_t si;
+		syscall(SYS_pidfd_send_signal, check_pidfd, SIGKILL, NULL, 0);
+		/* A zombie: its call has left the kernel's pending notifications. */
+		waitid(P_PIDFD, (id_t)check_pidfd, &si, WEXITED | WNOWAIT);
+	}
+	return false;
+}
+
+static void count_refused(void *data, pid_t pid)
+{
+	(void)data;
+	(void)pid;
+	check_refused++;
+}
+
+static void caller_check_child(const struct sb_policy *policy, int pipe_w, int out_w)
+{
+	char abs[PATH_MAX + 32];
+
+	if (chdir(root) < 0)
+		_exit(96);
+	snprintf(abs, sizeof(abs), "%s/granted/a.txt", root);
+	enter(policy, pipe_w);
+	long r = sc(SYS_openat, AT_FDCWD, (long)abs, O_RDONLY, 0);
+	if (write(out_w, &r, sizeof(r)) != sizeof(r))
+		_exit(95);
+	sc(SYS_openat, AT_FDCWD, (long)abs, O_RDONLY, 0);
+	_exit(0);
+}
+
+/* Serve a child's calls with a caller check that refuses every caller. */
+static void check_caller_refusals(const struct sb_policy *policy)
+{
+	int pp[2], out[2];
+	long first = 0;
+	bool ok = pipe2(pp, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0;
+	pid_t pid = ok ? fork() : -1;
+
+	if (pid == 0) {
+		close(pp[0]);
+		close(out[0]);
+		caller_check_child(policy, pp[1], out[1]);
+	}
+	close(pp[1]);
+	close(out[1]);
+	check_pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	int listener = check_pidfd >= 0 ? fetch_listener(check_pidfd, pp[0]) : -1;
+	close(pp[0]);
+	struct sb_dispatch *disp = NULL;
+	if (listener >= 0 && sb_dispatch_new(NULL, &disp) == 0) {
+		disp->caller_ok = refuse_caller;
+		disp->caller_refused = count_refused;
+		for (;;) {
+			struct pollfd pfd[2] = { { .fd = listener, .events = POLLIN },
+						 { .fd = check_pidfd, .events = POLLIN } };
+			int k = poll(pfd, 2, 60000);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				break;
+			if (pfd[0].revents & POLLIN) {
+				int r = sb_notify_serve(disp, policy, listener);
+				if (r < 0 && r != -EAGAIN && r != -EINTR)
+					break;
+				continue;
+			}
+			if (pfd[1].revents & POLLIN || pfd[0].revents & (POLLHUP | POLLERR))
+				break;
+		}
+		sb_dispatch_free(disp);
+	}
+	if (read(out[0], &first, sizeof(first)) != sizeof(first))
+		first = 0;
+	close(out[0]);
+	if (check_pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, check_pidfd, SIGKILL, NULL, 0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	if (listener >= 0)
+		close(listener);
+	if (check_pidfd >= 0)
+		close(check_pidfd);
+	if (first != -EPERM || check_calls != 2 || check_refused != 1)
+		printf("# first answer %ld, %d checks, %d refusals recorded\n", first, check_calls,
+		       check_refused);
+	tap(first == -EPERM && check_calls == 2 && check_refused == 1,
+	    "a caller refused by the caller check gets EPERM, on the record only if still waiting");
+}
+
 /* What the transport needs beyond seccomp itself: NULL, or the missing feature. */
 static const char *kernel_lacks(void)
 {
@@ -563,7 +669,7 @@ int main(int argc, char **argv)
 		printf("1..0 # SKIP the kernel lacks %s\n", missing);
 		return 77;
 	}
-	printf("1..%d\n", NGROUPS + 7);
+	printf("1..%d\n", NGROUPS + 8);
 	if (argc != 2) {
 		fprintf(stderr, "usage: test-notify PATH-TO-EXIT42\n");
 		return 2;
@@ -712,6 +818,7 @@ int main(int argc, char **argv)
 	tap(count_lines(logpath, "\"decision\":\"allow\"", NULL, NULL) == 1 &&
 		    count_lines(logpath, "\"transport\":\"trap\"", NULL, NULL) == 0,
 	    "allowed path calls are not logged by default");
+	check_caller_refusals(policy);
 
 	sb_policy_free(policy);
 	close(logfd);
