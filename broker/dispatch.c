@@ -290,6 +290,14 @@ int sb_dispatch(struct sb_dispatch *d, const struct sb_policy *policy, struct sb
 	if (r <= 0)
 		return r == 0 ? 0 : refuse(d, call, rp, r);
 	if (d->caller_ok && !d->caller_ok(d->caller_data, call->pid)) {
+		/*
+		 * The check looked at the caller by pid, maybe before any ID_VALID (prepare opens
+		 * nothing for most file calls): only a caller still waiting was the one looked at,
+		 * and only its refusal goes on the record. An accepted caller is vouched for by the
+		 * valid() after the fetch.
+		 */
+		if (rp->ops->valid && !rp->ops->valid(rp))
+			return 0;
 		if (d->caller_refused)
 			d->caller_refused(d->caller_data, call->pid);
 		return refuse(d, call, rp, -EPERM);

@@ -98,8 +98,10 @@ struct sb_dispatch {
 	struct sb_result res;
 	/*
 	 * Whether a brokered call's caller (the kernel's pid) is one this broker may serve:
-	 * `sysbroker agent` checks that its root is the container's. false refuses the call with
-	 * EPERM, and caller_refused (if set) records that. NULL: every caller.
+	 * `sysbroker agent` checks that its root is the container's. It may run before the
+	 * transport has checked that the call is still its caller's (notify: ID_VALID), so it has
+	 * no side effects of its own: false refuses the call with EPERM, and caller_refused (if
+	 * set) records that once the transport says the caller still waits. NULL: every caller.
 	 */
 	bool (*caller_ok)(void *data, pid_t pid);
 	void (*caller_refused)(void *data, pid_t pid);
