@@ -17,8 +17,8 @@
  * that copy; the kernel is never told to continue a call whose decision depended on memory the
  * caller can still change, except exec and chdir (see answer()).
  *
- * Arguments are read by pid (process_vm_readv: no fd to open, and the page protections the
- * kernel's own copy meets): a read that lands in another process after the caller died is
+ * Arguments are read by pid (process_vm_readv: no fd to open, and no FOLL_FORCE; see mem_read()
+ * for where that differs from the kernel's own copy): a read that lands in another process after the caller died is
  * thrown away, since the caller's notification is then gone and the ID_VALID after it fails.
  * Results are written through /proc/PID/mem, opened and validated in prepare, never by pid: by
  * the time the call has been performed the pid may name someone else.
@@ -153,8 +153,11 @@ static int open_pidfd(pid_t pid)
 
 /*
  * Up to n bytes at addr in the caller, by pid: a short count at an unmapped page, -1 with errno.
- * Read with the page protections the kernel's own copy would meet (no FOLL_FORCE, unlike
- * /proc/PID/mem): a path in memory the caller cannot read is EFAULT, as it is natively.
+ * Read without FOLL_FORCE (unlike /proc/PID/mem): the mapping must have PROT_READ, so a path in
+ * PROT_NONE memory is EFAULT, as it is natively. Not quite the kernel's own copy, which goes by
+ * what the CPU can read: memory mapped write-only or exec-only (x86 without protection keys), or
+ * a VM_IO/VM_PFNMAP mapping such as [vvar], is read natively but EFAULT here. Fails closed,
+ * and only on the caller's own odd mappings.
  */
 static ssize_t mem_read(pid_t pid, void *buf, size_t n, uint64_t addr)
 {
