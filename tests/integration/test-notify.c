@@ -7,8 +7,10 @@
  * return the policy's errno and leave a log record, memory the child points at must be copied
  * like the kernel copies it (EFAULT, ENAMETOOLONG), and an allowed exec must run the program.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -16,6 +18,7 @@
 #include <pthread.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -631,6 +634,125 @@ static void check_caller_refusals(const struct sb_policy *policy)
 	    "a caller refused by the caller check gets EPERM, on the record only if still waiting");
 }
 
+/*
+ * The broker's syscall(2) calls go through this one, which counts the pidfd_getfd calls while
+ * getfd_count is on: a file taken from a process is an action on that process.
+ */
+static long (*real_syscall)(long, ...);
+static volatile int getfd_count = -1;
+
+long syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (nr == SYS_pidfd_getfd && getfd_count >= 0)
+		getfd_count++;
+	return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/*
+ * A caller killed after RECV whose pid another process takes at once (clone3 with set_tid
+ * stands in for a pid that came round): its call, relative to a dirfd, is read and fetched by
+ * pid. The other process holds the same fd number; the broker must not take it (pidfd_getfd)
+ * before it has checked that the notification still waits.
+ */
+#define REUSE_FD 40
+static pid_t reuse_victim, reuse_impostor;
+static int reuse_pidfd = -1;
+static const char *reuse_why;
+
+static bool replace_caller(void *data, pid_t pid)
+{
+	int ready[2];
+	char c;
+	(void)data;
+	if (pid != reuse_victim || reuse_impostor || pipe2(ready, O_CLOEXEC) < 0)
+		return true;
+	syscall(SYS_pidfd_send_signal, reuse_pidfd, SIGKILL, NULL, 0);
+	waitpid(pid, NULL, 0);
+	pid_t tid = pid;
+	struct clone_args ca = { .exit_signal = SIGCHLD,
+				 .set_tid = (uint64_t)(uintptr_t)&tid,
+				 .set_tid_size = 1 };
+	long r = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (r == 0) {
+		/* The same memory as the caller (both are this process's forks), another fd. */
+		int fd = open(root, O_RDONLY | O_DIRECTORY);
+		if (fd < 0 || dup2(fd, REUSE_FD) < 0 || write(ready[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	if (r < 0) {
+		reuse_why = "clone3 with set_tid (needs CAP_SYS_ADMIN, Linux 5.5)";
+	} else {
+		reuse_impostor = (pid_t)r;
+		if (read(ready[0], &c, 1) != 1)
+			reuse_why = "the impostor did not start";
+	}
+	close(ready[0]);
+	return true;
+}
+
+static void check_reused_pid(const struct sb_policy *policy)
+{
+	int pp[2];
+	char dir[PATH_MAX + 16];
+	snprintf(dir, sizeof(dir), "%s/granted", root);
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return;
+	reuse_victim = fork();
+	if (reuse_victim == 0) {
+		close(pp[0]);
+		int fd = open(dir, O_RDONLY | O_DIRECTORY);
+		if (fd < 0 || dup2(fd, REUSE_FD) < 0)
+			_exit(96);
+		enter(policy, pp[1]);
+		sc(SYS_openat, REUSE_FD, (long)"a.txt", O_RDONLY, 0);
+		_exit(0);
+	}
+	close(pp[1]);
+	reuse_pidfd = reuse_victim > 0 ? (int)syscall(SYS_pidfd_open, reuse_victim, 0) : -1;
+	int listener = reuse_pidfd >= 0 ? fetch_listener(reuse_pidfd, pp[0]) : -1;
+	close(pp[0]);
+	struct sb_dispatch *disp = NULL;
+	if (listener >= 0 && sb_dispatch_new(NULL, &disp) == 0) {
+		disp->caller_ok = replace_caller;
+		getfd_count = 0;
+		/* One notification: the caller's openat; then it is gone. */
+		struct pollfd pfd = { .fd = listener, .events = POLLIN };
+		if (poll(&pfd, 1, 60000) == 1 && (pfd.revents & POLLIN))
+			sb_notify_serve(disp, policy, listener);
+		sb_dispatch_free(disp);
+	}
+	int n = getfd_count;
+	getfd_count = -1;
+	if (reuse_impostor > 0) {
+		kill(reuse_impostor, SIGKILL);
+		waitpid(reuse_impostor, NULL, 0);
+	}
+	if (reuse_pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, reuse_pidfd, SIGKILL, NULL, 0);
+	waitpid(reuse_victim, NULL, 0);
+	if (listener >= 0)
+		close(listener);
+	if (reuse_pidfd >= 0)
+		close(reuse_pidfd);
+	if (reuse_why || !reuse_impostor) {
+		printf("ok %d - a pid reused after RECV: no fd taken from its new process # SKIP %s\n",
+		       ++tap_n, reuse_why ? reuse_why : "the call did not reach the check");
+		return;
+	}
+	if (n != 0)
+		printf("# pidfd_getfd called %d times on the reused pid\n", n);
+	tap(n == 0, "a pid reused after RECV: no fd taken from its new process");
+}
+
 /* What the transport needs beyond seccomp itself: NULL, or the missing feature. */
 static const char *kernel_lacks(void)
 {
@@ -664,12 +786,16 @@ int main(int argc, char **argv)
 	int pipefd[2];
 
 	setvbuf(stdout, NULL, _IONBF, 0);
+	void *sym = dlsym(RTLD_NEXT, "syscall");
+	memcpy(&real_syscall, &sym, sizeof(sym));
+	if (!real_syscall)
+		return 1;
 	const char *missing = kernel_lacks();
 	if (missing) {
 		printf("1..0 # SKIP the kernel lacks %s\n", missing);
 		return 77;
 	}
-	printf("1..%d\n", NGROUPS + 8);
+	printf("1..%d\n", NGROUPS + 9);
 	if (argc != 2) {
 		fprintf(stderr, "usage: test-notify PATH-TO-EXIT42\n");
 		return 2;
@@ -819,6 +945,7 @@ int main(int argc, char **argv)
 		    count_lines(logpath, "\"transport\":\"trap\"", NULL, NULL) == 0,
 	    "allowed path calls are not logged by default");
 	check_caller_refusals(policy);
+	check_reused_pid(policy);
 
 	sb_policy_free(policy);
 	close(logfd);
