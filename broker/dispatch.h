@@ -49,8 +49,8 @@ struct sb_reply_ops {
 			 const void *item[2]);
 	/*
 	 * The caller's pidfd in rp->pidfd, for a file call that fetches one of its fds: opened now
-	 * by a transport that waits until a call needs it (notify), and then only trusted after
-	 * valid(). The fd, or -errno. NULL: rp->pidfd is already there.
+	 * by a transport that waits until a call needs it (notify), and checked to be the
+	 * caller's before it is returned. The fd, or -errno. NULL: rp->pidfd is already there.
 	 */
 	int (*pidfd)(struct sb_reply *rp, const struct sb_call *call);
 	/*

@@ -419,12 +419,26 @@ static int notify_prepare(struct sb_reply *rp, const struct sb_call *call)
 	return 1;
 }
 
-/* Opened on first use: dispatch.c checks ID_VALID after the fetch, before anything is done. */
+/*
+ * Opened on first use, and then checked like what prepare opens: pidfd_getfd through it takes a
+ * file from its process, which must be the caller and not a process that took its pid after it
+ * died (reads by pid are harmless until the ID_VALID after the fetch; taking a file is not).
+ */
 static int notify_pidfd(struct sb_reply *rp, const struct sb_call *call)
 {
-	if (rp->pidfd < 0)
-		rp->pidfd = open_pidfd(call->pid);
-	return rp->pidfd < 0 ? (rp->pidfd = -1, -EIO) : rp->pidfd;
+	struct notify_reply *nr = (struct notify_reply *)rp;
+
+	if (rp->pidfd >= 0)
+		return rp->pidfd;
+	int fd = open_pidfd(call->pid);
+	if (!sb_notify_id_valid(nr->listener, nr->id)) {
+		safe_close(fd);
+		return -ESRCH; /* nobody waits for the answer */
+	}
+	if (fd < 0)
+		return -EIO;
+	rp->pidfd = fd;
+	return fd;
 }
 
 static int notify_fetch(struct sb_reply *rp, struct sb_call *call)
