@@ -18,8 +18,9 @@
  * caller can still change, except exec and chdir (see answer()).
  *
  * Arguments are read by pid (process_vm_readv: no fd to open, and no FOLL_FORCE; see mem_read()
- * for where that differs from the kernel's own copy): a read that lands in another process after the caller died is
- * thrown away, since the caller's notification is then gone and the ID_VALID after it fails.
+ * for where that differs from the kernel's own copy): a read that lands in another process
+ * after the caller died is thrown away, since the caller's notification is then gone and the
+ * ID_VALID after it fails.
  * Results are written through /proc/PID/mem, opened and validated in prepare, never by pid: by
  * the time the call has been performed the pid may name someone else.
  *

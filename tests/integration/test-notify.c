@@ -744,7 +744,8 @@ static void check_reused_pid(const struct sb_policy *policy)
 	if (reuse_pidfd >= 0)
 		close(reuse_pidfd);
 	if (reuse_why || !reuse_impostor) {
-		printf("ok %d - a pid reused after RECV: no fd taken from its new process # SKIP %s\n",
+		printf("ok %d - a pid reused after RECV: no fd taken from its new process # SKIP "
+		       "%s\n",
 		       ++tap_n, reuse_why ? reuse_why : "the call did not reach the check");
 		return;
 	}
