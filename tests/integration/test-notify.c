@@ -682,6 +682,9 @@ static bool replace_caller(void *data, pid_t pid)
 				 .set_tid_size = 1 };
 	long r = syscall(SYS_clone3, &ca, sizeof(ca));
 	if (r == 0) {
+		/* Never outlive the test, whose end (even an abort) must end the run's output. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+			_exit(1);
 		/* The same memory as the caller (both are this process's forks), another fd. */
 		int fd = open(root, O_RDONLY | O_DIRECTORY);
 		if (fd < 0 || dup2(fd, REUSE_FD) < 0 || write(ready[1], "x", 1) != 1)
