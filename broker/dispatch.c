@@ -17,7 +17,6 @@
  * what it was told.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -153,9 +152,12 @@ static int fetch_dirfds(struct sb_call *call, struct sb_reply *rp)
 		}
 		uint64_t dfd = has_dirfd ? call->args[sh->dirfd[i]] : 0;
 		pidfd = -1;
-		/* Only a real dirfd is fetched: absolute paths and the cwd need no pidfd. */
-		if ((!call->path[i] || call->path[i][0] != '/') && has_dirfd &&
-		    (int)dfd != AT_FDCWD && (int)dfd >= 0 && (pidfd = reply_pidfd(rp, call)) < 0)
+		/*
+		 * Only a real dirfd is fetched: absolute paths, the cwd (AT_FDCWD) and a negative
+		 * dirfd (EBADF in sb_relative_base) need no pidfd.
+		 */
+		if ((!call->path[i] || call->path[i][0] != '/') && has_dirfd && (int)dfd >= 0 &&
+		    (pidfd = reply_pidfd(rp, call)) < 0)
 			return pidfd;
 		r = sb_relative_base(call->pid, pidfd, call->path[i], has_dirfd, dfd,
 				     &call->dirfd[i]);

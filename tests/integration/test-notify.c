@@ -528,6 +528,19 @@ static int fetch_listener(int pidfd, int pipe_r)
 	return fd;
 }
 
+/*
+ * The parent's side of a child that loads a filter and reports on pp (enter()): the write end
+ * closed, a pidfd on the child in *pidfd (-1 if there is none), and its listener, or -1.
+ */
+static int child_listener(pid_t pid, int pp[2], int *pidfd)
+{
+	close(pp[1]);
+	*pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	int listener = *pidfd >= 0 ? fetch_listener(*pidfd, pp[0]) : -1;
+	close(pp[0]);
+	return listener;
+}
+
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
@@ -588,11 +601,8 @@ static void check_caller_refusals(const struct sb_policy *policy)
 		close(out[0]);
 		caller_check_child(policy, pp[1], out[1]);
 	}
-	close(pp[1]);
 	close(out[1]);
-	check_pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-	int listener = check_pidfd >= 0 ? fetch_listener(check_pidfd, pp[0]) : -1;
-	close(pp[0]);
+	int listener = child_listener(pid, pp, &check_pidfd);
 	struct sb_dispatch *disp = NULL;
 	if (listener >= 0 && sb_dispatch_new(NULL, &disp) == 0) {
 		disp->caller_ok = refuse_caller;
@@ -721,10 +731,7 @@ static void check_reused_pid(const struct sb_policy *policy)
 		sc(SYS_openat, REUSE_FD, (long)"a.txt", O_RDONLY, 0);
 		_exit(0);
 	}
-	close(pp[1]);
-	reuse_pidfd = reuse_victim > 0 ? (int)syscall(SYS_pidfd_open, reuse_victim, 0) : -1;
-	int listener = reuse_pidfd >= 0 ? fetch_listener(reuse_pidfd, pp[0]) : -1;
-	close(pp[0]);
+	int listener = child_listener(reuse_victim, pp, &reuse_pidfd);
 	struct sb_dispatch *disp = NULL;
 	if (listener >= 0 && sb_dispatch_new(NULL, &disp) == 0) {
 		disp->caller_ok = replace_caller;
@@ -874,10 +881,8 @@ int main(int argc, char **argv)
 		close(pipefd[0]);
 		child(policy, pipefd[1]);
 	}
-	close(pipefd[1]);
-	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int listener = pidfd >= 0 ? fetch_listener(pidfd, pipefd[0]) : -1;
-	close(pipefd[0]);
+	int pidfd;
+	int listener = child_listener(pid, pipefd, &pidfd);
 	tap(listener >= 0, "the listener was fetched with pidfd_getfd after the child loaded");
 
 	/* Serve until the child (and the program it execs) is gone. */
