@@ -80,6 +80,7 @@ W
 # library's fstat (newfstatat with AT_EMPTY_PATH) of open fds, a closed one and the cwd.
 cat >"$tmp/work.py" <<'Y'
 import errno, os
+G = os.getcwd()
 def t(what, f):
     try:
         r = f()
@@ -99,6 +100,18 @@ for p in ("a/f1", "a/f3", "rel", "c/out", "a/b/deep", "missing", "a/f1/x", "a/..
 for p in ("/usr", "/usr/lib", "/etc", "a/", "rel/", "", "/proc/self/exe", "/proc/self/cwd",
           os.getcwd(), os.path.dirname(os.getcwd())):
     t("readlink " + p.replace(os.path.dirname(os.getcwd()), "TMP"), lambda: os.readlink(p))
+# Absolute names with "..", which stay in the tree, climb out of it (to the secret, into /proc),
+# or name the denied file: the broker's, with or without kernel grants.
+for p in (G + "/a/../a/f2", G + "/a/b/../f1", G + "/a/b/../../p/f", G + "/a/b/../b/deep",
+          G + "/a/../../secret", G + "/../g/a/f1", "/usr/../usr/bin/env", "/../../usr/bin/env",
+          "/usr/bin/../../proc/self/exe", G + "/rel/../a/f1", G + "/c/out/../f", G + "/a/..",
+          G + "/a/none/../f1", G + "/a/../none", G + "/a/../none/x/y", G + "/a/f1/.."):
+    w = p.replace(G, "G")
+    t("dotdot stat " + w, lambda: os.stat(p))
+    t("dotdot lstat " + w, lambda: os.lstat(p))
+    t("dotdot open " + w, lambda: len(os.read(os.open(p, os.O_RDONLY), 64)))
+    t("dotdot access " + w, lambda: os.access(p, os.R_OK))
+    t("dotdot readlink " + w, lambda: os.readlink(p))
 # Missing names, one to five components deep, by absolute and relative names.
 for p in ("a/none", "a/none/x/y/z", "a/none/w/x/y/z", "c/out/none", "rel/none"):
     for q in (p, os.path.join(os.getcwd(), p)):
@@ -144,7 +157,7 @@ check "off: the log says there are none ($(grep -o '"kernel":"[^"]*"' "$tmp/off.
 check "kernel grants on and off give the same output" [ "$out_on" = "$out_off" ]
 [ "$out_on" = "$out_off" ] || { echo "# on:"; echo "$out_on" | sed 's/^/# /'; echo "# off:"; echo "$out_off" | sed 's/^/# /'; }
 # Natively the denied file and the symlink out are readable: they differ there, and only there.
-diff_native=$(printf '%s\n' "$native" >"$tmp/n"; printf '%s\n' "$out_on" >"$tmp/o"; diff "$tmp/n" "$tmp/o" | grep '^[<>]' | grep -v -e deep -e 'c/out' -e '^> o2 ' -e '^< o2 ' -e '^. secret$' -e 'o3 ' -e 's2 ' -e '\.\./\.\./secret' -e 'readlink /proc/self/' -e 'access [WX] ' -e 'access nofollow [WX] ' -e 'open append ')
+diff_native=$(printf '%s\n' "$native" >"$tmp/n"; printf '%s\n' "$out_on" >"$tmp/o"; diff "$tmp/n" "$tmp/o" | grep '^[<>]' | grep -v -e deep -e 'c/out' -e '^> o2 ' -e '^< o2 ' -e '^. secret$' -e 'o3 ' -e 's2 ' -e '\.\./\.\./secret' -e 'readlink /proc/self/' -e 'dotdot [a-z]* /usr/bin/../../proc/self/exe' -e 'access [WX] ' -e 'access nofollow [WX] ' -e 'open append ')
 check "the sandbox differs from native only where the policy denies${diff_native:+: $diff_native}" [ -z "$diff_native" ]
 for p in on off; do
 	for f in "$g/a/b/deep" "$tmp/secret"; do

@@ -472,6 +472,46 @@ for prog in kg kg-static; do
 	done
 done
 
+# --- absolute names with "..": the kernel takes ".." where its walk really is ----------------
+# A name with ".." is the broker's (the direct try leaves it alone): a walk through /proc follows
+# a magic link the broker refuses to a granted file, one climbs out of a tree to the secret. They
+# must be refused as without kernel grants, with the same records; one that stays in the plan, or
+# climbs past "/", reads the granted file.
+dotdot() {
+	"$sb" run --log "$log" -p "$tmp/$1.policy" $2 -- "$tmp/$3" \
+		open up-proc-root "$g/../../proc/self/root$g/file.txt" \
+		stat up-proc-root-stat "$tmp/../proc/self/root$g/file.txt" \
+		open proc-root-up "/proc/self/root/../..$g/file.txt" \
+		stat proc-root-up-stat "/proc/thread-self/root/..$g/file.txt" \
+		readlink proc-exe-up "/proc/self/../self/exe" \
+		open wg-up-proc "$wg/sub/../../../proc/self/root$g/file.txt" \
+		open up-secret "$g/sub/../../secret" stat up-secret-stat "$wg/sub/../../secret" \
+		access up-secret-access "$g/../secret" \
+		open up-granted "$g/sub/../file.txt" stat up-granted-stat "$wg/sub/../../g/file.txt" \
+		open past-root "/../../..$g/file.txt" 2>&1
+}
+mkworld
+for prog in kg kg-static; do
+	transport=trap
+	[ $prog = kg-static ] && transport=notify
+	for user in "" "--user nobody"; do
+		T="dotdot $transport${user:+ $user}"
+		on_off dotdot "$user" $prog
+		for s in up-proc-root up-proc-root-stat proc-root-up proc-root-up-stat proc-exe-up \
+			wg-up-proc up-secret up-secret-stat up-secret-access; do
+			refused "$out" $s
+		done
+		recorded openat "$secret"
+		recorded newfstatat "$secret"
+		granted "$out" up-granted granted-content
+		granted "$out" past-root granted-content
+		case $out in
+		*"up-granted-stat ret=0"*) ok "$T: up-granted-stat stats the granted file" ;;
+		*) not_ok "$T: up-granted-stat stats the granted file: $(printf '%s\n' "$out" | grep '^up-granted-stat ')" ;;
+		esac
+	done
+done
+
 # --- relative names from a deleted directory --------------------------------------------------
 # The sandbox may remove its cwd in a writable granted tree. The kernel still resolves relative
 # names there (nothing exists: ENOENT; "." stats), and Landlock still finds the grant above it,
