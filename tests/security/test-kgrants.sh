@@ -577,6 +577,83 @@ for prog in kg kg-static; do
 	done
 done
 
+# --- an exec rule whose name is a symlink, or lies under one -----------------------------------
+# The broker decides an exec (and every read) on the canonical path: a literal exec rule that
+# names a symlink grants nothing at its target, whose own rules decide. The domain's exec rule
+# must not be put on that target either: the program's own cookie call would read a file the
+# policy grants nothing on (not even exec). The same for an exec pattern whose literal directory
+# lies under a symlink. Both ways, grants on and off: the same refusal.
+exlink() {
+	"$sb" run --log "$log" -p "$tmp/exlink-$1.policy" $2 -- "$tmp/$3" \
+		asm via-target "$secret" r 1 asm via-link "$tmp/eln/tool" r 1 \
+		asm via-dirlink "$tmp/elalias/key" r 1 asm dirlink-target "$tmp/elsec/key" r 1 2>&1
+}
+cat >"$tmp/exlink-on.policy" <<P
+sysbroker-policy 1
+include $tmp/on.policy
+path $tmp/eln/tool exec
+path $tmp/elalias/k* exec
+P
+cat >"$tmp/exlink-off.policy" <<P
+sysbroker-policy 1
+include $tmp/exlink-on.policy
+kernel-grants off
+P
+for prog in kg kg-static; do
+	transport=trap
+	[ $prog = kg-static ] && transport=notify
+	for user in "" "--user nobody"; do
+		T="exec rule through a symlink $transport${user:+ $user}"
+		mkworld
+		rm -rf "$tmp/eln" "$tmp/elsec" "$tmp/elalias"
+		mkdir -p "$tmp/eln" "$tmp/elsec"
+		ln -s "$secret" "$tmp/eln/tool"
+		echo "$secret_text" >"$tmp/elsec/key"
+		chmod -R a+rX "$tmp/eln" "$tmp/elsec"
+		ln -s "$tmp/elsec" "$tmp/elalias"
+		on_off exlink "$user" $prog
+		refused "$out" via-target EACCES
+		refused "$out" via-link EACCES
+		refused "$out" via-dirlink EACCES
+		refused "$out" dirlink-target EACCES
+	done
+done
+
+# --- names the broker cannot put a path to --------------------------------------------------
+# The broker names what it resolved by the kernel's name of the fd (/proc/self/fd/N): a name
+# that ends in " (deleted)" reads as a deleted file, and a canonical path past PATH_MAX cannot
+# be read at all (the kernel resolves an absolute name of a few bytes through symlinks there).
+# The direct try answers both from the kernel; a run without grants must answer alike.
+unnamed() {
+	"$sb" run --log "$log" -p "$tmp/$1.policy" $2 -- "$tmp/$3" \
+		open del-open "$wg/x (deleted)" stat del-stat "$wg/x (deleted)" \
+		access del-access "$wg/x (deleted)" open long-open "$wg/s2/f" \
+		stat long-stat "$wg/s2/f" 2>&1
+}
+mkunnamed() {
+	rm -rf "$wg/deep" "$wg/s1" "$wg/s2"
+	echo wg-deleted >"$wg/x (deleted)"
+	# 26 directories of 200 bytes: the file's canonical path is past 5000 bytes; s1 names
+	# the 13th, s2 the last through s1, so "$wg/s2/f" is short.
+	head=$wg/deep rest=
+	for i in $(seq 26); do
+		d=$(printf "D$i%.0s" $(seq 100) | cut -c1-200)
+		if [ "$i" -le 13 ]; then head=$head/$d; else rest=$rest/$d; fi
+	done
+	mkdir -p "$head" && ln -s "$head" "$wg/s1" && ln -s "$wg/s1$rest" "$wg/s2" &&
+		(cd "$wg/s1" && mkdir -p "${rest#/}" && echo wg-long >"${rest#/}/f")
+	chmod -R a+rwX "$wg"
+}
+for prog in kg kg-static; do
+	transport=trap
+	[ $prog = kg-static ] && transport=notify
+	for user in "" "--user nobody"; do
+		T="names past the broker's path $transport${user:+ $user}"
+		mkworld
+		on_off unnamed "$user" $prog mkunnamed
+	done
+done
+
 # --- a reload that narrows a kernel grant ends the program; one that does not, does not -----
 reload_run() { # POLICY: run a sleeper, reload after the policy changed; prints the exit status
 	cp "$tmp/$1.policy" "$tmp/r.policy"
