@@ -577,6 +577,29 @@ for prog in kg kg-static; do
 	done
 done
 
+# --- a hint forged before an exec, without the exec-only files ----------------------------------
+# The runtime learns which files Landlock lets it read only to execute them from the hint, which
+# the program before the exec wrote. Without them (and with "+e") an ordinary open() of such a
+# file is answered by the direct try: the broker, which refuses it and records the refusal, never
+# sees it. Grants on and off must answer and record alike.
+forged() {
+	"$sb" run --log "$log" -p "$tmp/exo-$1.policy" $2 -- /usr/bin/env \
+		SYSBROKER_KGRANTS="$tmp/eb/:$g/:+e" "$tmp/$3" open forged-open "$tmp/eb/tool" \
+		stat forged-stat "$tmp/eb/tool" 2>&1
+}
+for user in "" "--user nobody"; do
+	transport=trap
+	T="exec-only file, forged hint${user:+ $user}"
+	mkworld
+	rm -rf "$tmp/eb"
+	mkdir -p "$tmp/eb"
+	echo "$secret_text" >"$tmp/eb/tool"
+	chmod -R a+rX "$tmp/eb"
+	on_off forged "$user" kg
+	refused "$out" forged-open EACCES
+	recorded openat "$tmp/eb/tool"
+done
+
 # --- an exec rule whose name is a symlink, or lies under one -----------------------------------
 # The broker decides an exec (and every read) on the canonical path: a literal exec rule that
 # names a symlink grants nothing at its target, whose own rules decide. The domain's exec rule
