@@ -642,6 +642,41 @@ for prog in kg kg-static; do
 	done
 done
 
+# The sandbox can plant such a symlink itself where the policy lets it make its exec-only file
+# (a tool it builds and runs, never reads): the next run's domain then reads the symlink's
+# target, whatever it is.
+cat >"$tmp/plant-on.policy" <<P
+sysbroker-policy 1
+include $tmp/on.policy
+path $tmp/ob/** write create delete stat
+path $tmp/ob stat
+path $tmp/ob/tool exec write create delete stat
+P
+cat >"$tmp/plant-off.policy" <<P
+sysbroker-policy 1
+include $tmp/plant-on.policy
+kernel-grants off
+P
+for user in "" "--user nobody"; do
+	transport=trap
+	T="exec-only tool replaced by a symlink${user:+ $user}"
+	mkworld
+	rm -rf "$tmp/ob"
+	mkdir -p "$tmp/ob"
+	cp "$tmp/kg" "$tmp/ob/tool"
+	chmod -R a+rwX "$tmp/ob"
+	out=$("$sb" run --log "$log" -p "$tmp/plant-on.policy" $user -- "$tmp/kg" \
+		rename away "$tmp/ob/tool" "$tmp/ob/tool.old" symlink plant "$secret" "$tmp/ob/tool" 2>&1)
+	check "$T: the sandbox plants the symlink (the policy lets it)" [ -L "$tmp/ob/tool" ]
+	for mode in on off; do
+		: >"$log"
+		out=$("$sb" run --log "$log" -p "$tmp/plant-$mode.policy" $user -- "$tmp/kg" \
+			asm next-run "$secret" r 1 2>&1)
+		T="exec-only tool replaced by a symlink${user:+ $user}, grants $mode"
+		refused "$out" next-run EACCES
+	done
+done
+
 # --- names the broker cannot put a path to --------------------------------------------------
 # The broker names what it resolved by the kernel's name of the fd (/proc/self/fd/N): a name
 # that ends in " (deleted)" reads as a deleted file, and a canonical path past PATH_MAX cannot
