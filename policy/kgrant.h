@@ -32,6 +32,11 @@ struct sb_kgrant {
 			  * file holds at every name of its inode, and a link makes one) */
 	uint32_t access; /* SB_KGRANT_* */
 	struct sb_origin origin; /* the policy rule it comes from */
+	/*
+	 * The exec plan's entries (sandboxee/landlock.c): the regular file the path named when
+	 * the plan was made, reached without a symlink. Its rule goes on that file or on none.
+	 */
+	uint64_t dev, ino;
 };
 
 struct sb_kgrant_plan {

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/landlock.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,9 @@
 #define SYS_landlock_add_rule 445
 #define SYS_landlock_restrict_self 446
 #endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
 #ifndef LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
 #define LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON (1U << 1)
 #endif
@@ -44,16 +48,37 @@ int sb_landlock_abi(void)
 	return (int)sys(SYS_landlock_create_ruleset, 0, 0, LANDLOCK_CREATE_RULESET_VERSION, 0);
 }
 
-/* One grant's rule: 1 added, 0 left to the broker, or -errno. */
-static int add_grant(int ruleset, const struct sb_kgrant *g)
+/*
+ * path opened with flags (O_PATH or O_DIRECTORY, O_CLOEXEC added) by a walk that follows no
+ * symlink, magic or not: a rule, or the listing of an exec pattern's directory, must be on the
+ * file the path names itself, never on one a link the sandbox may have planted leads to. -errno
+ * (ELOOP for a symlink on the way).
+ */
+static int open_plain(const char *path, int flags)
+{
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC),
+				.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	return (int)sys(SYS_openat2, AT_FDCWD, (long)path, (long)&how, sizeof(how));
+}
+
+/*
+ * One grant's rule: 1 added, 0 left to the broker, or -errno. An exec plan's entry (exec) gets
+ * its rule only on the regular file the plan found at its path, by dev and inode.
+ */
+static int add_grant(int ruleset, const struct sb_kgrant *g, bool exec)
 {
 	struct stat st;
-	int fd = (int)sys(SYS_openat, AT_FDCWD, (long)g->path, O_PATH | O_CLOEXEC, 0);
+	int fd = open_plain(g->path, O_PATH);
 	if (fd < 0)
-		return 0; /* gone, or out of this user's reach: the broker decides it */
+		return 0; /* gone, a symlink on the way, or out of this user's reach: the broker's
+			   */
 	int r = (int)sys(SYS_fstat, fd, (long)&st, 0, 0);
 	struct landlock_path_beneath_attr pb = { .parent_fd = fd };
-	if (r == 0 && S_ISDIR(st.st_mode)) {
+	if (r == 0 && exec) {
+		if (S_ISREG(st.st_mode) && (uint64_t)st.st_dev == g->dev &&
+		    (uint64_t)st.st_ino == g->ino)
+			pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE;
+	} else if (r == 0 && S_ISDIR(st.st_mode)) {
 		/* A rule on a directory holds everything beneath: a directory alone cannot be. */
 		if (g->tree) /* a list-only tree lets no file be read */
 			pb.allowed_access =
@@ -86,11 +111,11 @@ int sb_landlock_ruleset(const struct sb_kgrant_plan *plan, const struct sb_kgran
 		return rs;
 	int r = 0;
 	for (size_t i = 0; r >= 0 && i < plan->n; i++) {
-		r = add_grant(rs, &plan->grants[i]);
+		r = add_grant(rs, &plan->grants[i], false);
 		n += r > 0;
 	}
 	for (size_t i = 0; r >= 0 && exec && i < exec->n; i++)
-		r = add_grant(rs, &exec->grants[i]) < 0 ? -1 : 0;
+		r = add_grant(rs, &exec->grants[i], true) < 0 ? -1 : 0;
 	if (r >= 0 && n == 0)
 		r = -ENOENT;
 	if (r < 0) {
@@ -140,7 +165,9 @@ static bool read_covered(const struct sb_kgrant_plan *plan, const char *dir, siz
 	return false;
 }
 
-static int exec_add(struct sb_kgrant_plan *ret, const char *path, const struct sb_pathrule *r)
+/* An entry for the regular file st describes, at path. */
+static int exec_add(struct sb_kgrant_plan *ret, const char *path, const struct stat *st,
+		    const struct sb_pathrule *r)
 {
 	struct sb_kgrant *v = reallocarray(ret->grants, ret->n + 1, sizeof(*v));
 	if (!v)
@@ -149,9 +176,29 @@ static int exec_add(struct sb_kgrant_plan *ret, const char *path, const struct s
 	char *p = strdup(path);
 	if (!p)
 		return -ENOMEM;
-	v[ret->n++] =
-		(struct sb_kgrant){ .path = p, .access = SB_KGRANT_READ, .origin = r->c.origin };
+	v[ret->n++] = (struct sb_kgrant){ .path = p,
+					  .access = SB_KGRANT_READ,
+					  .origin = r->c.origin,
+					  .dev = (uint64_t)st->st_dev,
+					  .ino = (uint64_t)st->st_ino };
 	return 0;
+}
+
+/*
+ * A literal exec rule's file: an entry only if its path names a regular file without a symlink
+ * on the way. The broker decides an exec on the canonical path, so a rule naming a symlink lets
+ * nothing run there, and a rule for the file it leads to would read whatever the link points at
+ * (one the sandbox made, in a place it may write, at the next start).
+ */
+static int exec_literal(struct sb_kgrant_plan *ret, const char *path, const struct sb_pathrule *r)
+{
+	struct stat st;
+	int fd = open_plain(path, O_PATH);
+	if (fd < 0)
+		return 0;
+	int e = (int)sys(SYS_fstat, fd, (long)&st, 0, 0);
+	sys(SYS_close, fd, 0, 0, 0);
+	return e == 0 && S_ISREG(st.st_mode) ? exec_add(ret, path, &st, r) : 0;
 }
 
 /*
@@ -172,19 +219,24 @@ static int exec_expand(const struct sb_policy *policy, const struct sb_pathrule 
 	dir[len] = 0;
 	if (!sb_kgrant_no_new_names(policy, dir))
 		return -EOPNOTSUPP;
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0; /* nothing there now, nor later */
+	/* The directory itself, not one a symlink on the way leads to (exec_literal()). */
+	int dfd = open_plain(dir, O_RDONLY | O_DIRECTORY);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return 0; /* nothing there now, nor later, or not the directory it names */
+	}
 	int e = 0;
 	for (struct dirent *de; e == 0 && (de = readdir(d));) {
 		char path[PATH_MAX];
 		struct stat st;
 		if (snprintf(path, sizeof(path), "%s/%s", len > 1 ? dir : "", de->d_name) >=
 			    (int)sizeof(path) ||
-		    !sb_glob_match(r->pattern, path) || lstat(path, &st) < 0 ||
-		    !S_ISREG(st.st_mode))
+		    !sb_glob_match(r->pattern, path) ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		e = exec_add(ret, path, r);
+		e = exec_add(ret, path, &st, r);
 	}
 	closedir(d);
 	return e;
@@ -205,7 +257,7 @@ int sb_kg_exec_plan(const struct sb_policy *policy, const struct sb_kgrant_plan 
 			if (r->pattern[lit] == 0) {
 				/* A literal file: readable under the plan, or a rule of its own. */
 				if (!read_covered(plan, r->pattern, lit))
-					e = exec_add(ret, r->pattern, r);
+					e = exec_literal(ret, r->pattern, r);
 				continue;
 			}
 			/* A pattern: its literal directory read-granted, or its files listed. */
@@ -274,11 +326,9 @@ static size_t hint_exec(const struct sb_kgrant_plan *exec, char *x)
 	size_t n = 0, o = 0;
 	x[0] = 0;
 	for (size_t i = 0; exec && i < exec->n; i++) {
-		struct stat st;
-		if (stat(exec->grants[i].path, &st) < 0)
-			continue; /* no file: no rule either (sb_landlock_ruleset opens it) */
-		snprintf(e, sizeof(e), "!%llx.%llx", (unsigned long long)st.st_dev,
-			 (unsigned long long)st.st_ino);
+		/* The file the plan found: add_grant() puts a rule on it or on none. */
+		snprintf(e, sizeof(e), "!%llx.%llx", (unsigned long long)exec->grants[i].dev,
+			 (unsigned long long)exec->grants[i].ino);
 		if (++n > SB_KG_EXEC_MAX || !hint_add(x, &o, e, SB_KG_EXEC_ROOM))
 			return 0;
 	}
