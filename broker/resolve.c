@@ -5,6 +5,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -77,8 +78,16 @@ int sb_fd_path(int fd, char *buf, size_t size)
 	 */
 	if (buf[0] != '/')
 		return -ENOENT;
-	if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)
-		return -ENOENT;
+	/*
+	 * The kernel marks a file whose name is gone with " (deleted)"; a name may end so too. It
+	 * is the file's own only if the name, not followed, is that file now.
+	 */
+	if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0) {
+		struct stat a, b;
+		if (fstat(fd, &a) < 0 || fstatat(AT_FDCWD, buf, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+			return -ENOENT;
+	}
 	return 0;
 }
 
