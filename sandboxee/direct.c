@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "kgcookie.h"
 #include "landlock.h"
 #include "raw.h"
@@ -400,8 +401,10 @@ static bool missing(long dirfd, const char *path)
 			       0, 0);
 		b[p] = keep;
 		if (pfd >= 0) {
+			/* Only ENOENT counts: a file there is not opened (POSIX locks, FIFOs). */
 			long r = raw(SYS_openat, pfd, (long)leaf,
-				     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+				     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+					     O_DIRECTORY,
 				     (long)SB_KG_COOKIE, 0, 0);
 			if (r >= 0)
 				raw(SYS_close, r, 0, 0, 0, 0, 0);
@@ -440,12 +443,53 @@ bool sb_kg_recording(void)
 	return sb_kg_records;
 }
 
+/*
+ * POSIX record locks (sb_kg_no_files()): once the program may hold one, a try opens directories
+ * only, so that no close of a try's fd drops a lock of the program's. sb_kg_busy counts the tries
+ * under way in every thread, sb_kg_mine those of this thread (a signal handler's lock may come
+ * while its thread is inside a try, which cannot end before the handler returns).
+ */
+static bool sb_kg_dirs_only;
+static int sb_kg_busy;
+static __thread int sb_kg_mine __attribute__((tls_model("initial-exec")));
+
+void sb_kg_no_files(void)
+{
+	/* Either a try sees the flag, or this sees the try (both sequentially consistent). */
+	__atomic_store_n(&sb_kg_dirs_only, true, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&sb_kg_busy, __ATOMIC_SEQ_CST) > sb_kg_mine)
+		sb_cpu_relax();
+}
+
+static bool try_one(struct try *t, long *ret);
+
 bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 {
 	struct try t;
 
 	if (!sb_kg_on || !decode(nr, args, &t))
 		return false;
+	sb_kg_mine++;
+	__atomic_add_fetch(&sb_kg_busy, 1, __ATOMIC_SEQ_CST);
+	bool answered = false;
+	if (__atomic_load_n(&sb_kg_dirs_only, __ATOMIC_SEQ_CST)) {
+		/* A directory only: what an open the caller asked for gives must not change. */
+		if (t.kind != OPEN || (t.flags & O_DIRECTORY)) {
+			t.flags |= O_DIRECTORY;
+			answered = try_one(&t, ret);
+		}
+	} else {
+		answered = try_one(&t, ret);
+	}
+	__atomic_sub_fetch(&sb_kg_busy, 1, __ATOMIC_SEQ_CST);
+	sb_kg_mine--;
+	return answered;
+}
+
+static bool try_one(struct try *tp, long *ret)
+{
+	struct try t = *tp;
+
 	if (t.kind == FSTAT) {
 		/* A closed fd, a buffer the kernel could not write: the broker's answer. */
 		*ret = raw(SYS_fstat, t.dirfd, (long)t.buf, 0, 0, 0, 0);

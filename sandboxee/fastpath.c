@@ -18,10 +18,11 @@
  * fastpath_init() (in the constructor, never in signal context; a call before it, from
  * another library's constructor, looks it up then, as the mask wrappers in preload.c do).
  * Opens are here too (open, openat, their 64 names and the fortified __open_2 kind), for reading
- * only: the C library's fopen and opendir open by calls of their own, which still trap. open is a
- * cancellation point: a pending cancellation is acted on first, as the C library does; one that
- * arrives while the open blocks (a FIFO without a writer) waits for the next cancellation point,
- * as it does in the SIGSYS handler, which runs with every signal blocked.
+ * only: the C library's fopen and opendir open by calls of their own, which still trap. And
+ * fcntl, fcntl64, lockf and lockf64, to see the program take a POSIX record lock (at the end). open
+ * is a cancellation point: a pending cancellation is acted on first, as the C library does; one
+ * that arrives while the open blocks (a FIFO without a writer) waits for the next cancellation
+ * point, as it does in the SIGSYS handler, which runs with every signal blocked.
  */
 /*
  * The build asks for 64-bit file offsets, which makes the headers name stat "stat64": this file
@@ -110,10 +111,13 @@ static void resolve(void)
 	next_is_libc = own;
 }
 
+static void resolve_locks(void);
+
 __attribute__((constructor(101))) static void fastpath_init(void)
 {
 	int saved_errno = errno;
 	resolve();
+	resolve_locks();
 	errno = saved_errno;
 }
 
@@ -521,4 +525,91 @@ EXPORT int __openat_2(int dirfd, const char *path, int flags)
 EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
 	return by_dirfd_2(OPENAT64_2, dirfd, path, flags);
+}
+
+/*
+ * POSIX record locks. Closing any fd of a file drops every such lock the process holds on it,
+ * and the try answers a stat, an access or a readlink by an open and a close: once the program
+ * may take one, the try opens directories only (sb_kg_no_files(), direct.c), whether or not kernel
+ * grants are on. The argument is never read here (a bad pointer is the C library's EFAULT); an
+ * unlock counts too. OFD locks (F_OFD_*) and flock(2) belong to the open file, which no other
+ * close touches. Locks the process held before its last exec, and those taken by a raw syscall,
+ * are not seen (docs/threat-model.md).
+ */
+static bool posix_lock_cmd(int cmd)
+{
+	return cmd == F_SETLK || cmd == F_SETLKW
+#if defined(F_SETLK64) && F_SETLK64 != F_SETLK
+	       || cmd == F_SETLK64 || cmd == F_SETLKW64
+#endif
+		;
+}
+
+/* The C library's fcntl, fcntl64, lockf and lockf64. */
+enum { L_FCNTL, L_FCNTL64, L_LOCKF, L_LOCKF64, NLOCK };
+static const char *const lock_names[NLOCK] = { "fcntl", "fcntl64", "lockf", "lockf64" };
+static void *lock_real[NLOCK];
+
+/* Looked up by the constructor; a call before it (another library's) looks its own up then. */
+static void resolve_locks(void)
+{
+	for (int i = 0; i < NLOCK; i++)
+		__atomic_store_n(&lock_real[i], dlsym(RTLD_NEXT, lock_names[i]), __ATOMIC_RELEASE);
+}
+
+/* The real function i into *fnp (a function pointer of its type); false (ENOSYS) if none. */
+static bool have_lock(int i, void *fnp)
+{
+	void *f = __atomic_load_n(&lock_real[i], __ATOMIC_ACQUIRE);
+	if (!f) {
+		f = dlsym(RTLD_NEXT, lock_names[i]);
+		__atomic_store_n(&lock_real[i], f, __ATOMIC_RELEASE);
+	}
+	memcpy(fnp, &f, sizeof(f));
+	if (!f)
+		errno = ENOSYS;
+	return f != NULL;
+}
+
+static int fcntl_as(int i, int fd, int cmd, void *arg)
+{
+	int (*f)(int, int, ...);
+	if (posix_lock_cmd(cmd))
+		sb_kg_no_files();
+	return have_lock(i, &f) ? f(fd, cmd, arg) : -1;
+}
+
+/* The variadic argument, as the C library takes it: one pointer-sized value, whatever cmd is. */
+EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_as(L_FCNTL, fd, cmd, arg);
+}
+
+EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_as(L_FCNTL64, fd, cmd, arg);
+}
+
+EXPORT int lockf(int fd, int cmd, off_t len)
+{
+	int (*f)(int, int, off_t);
+	if (cmd == F_LOCK || cmd == F_TLOCK)
+		sb_kg_no_files();
+	return have_lock(L_LOCKF, &f) ? f(fd, cmd, len) : -1;
+}
+
+EXPORT int lockf64(int fd, int cmd, off64_t len)
+{
+	int (*f)(int, int, off64_t);
+	if (cmd == F_LOCK || cmd == F_TLOCK)
+		sb_kg_no_files();
+	return have_lock(L_LOCKF64, &f) ? f(fd, cmd, len) : -1;
 }

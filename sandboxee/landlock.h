@@ -103,3 +103,10 @@ char *sb_kg_paths(const struct sb_kgrant_plan *plan, const struct sb_kgrant_plan
 bool sb_kg_try(long nr, const uint64_t args[6], long *ret);
 /* Whether the hint says the kernel records its refusals ("+k"): every refused try leaves one. */
 bool sb_kg_recording(void);
+/*
+ * The program may take a POSIX record lock (fcntl F_SETLK, F_SETLKW; lockf): from now on the
+ * direct try opens directories only, and this returns once no try of another thread can still
+ * close a file. Closing any fd of a file drops every POSIX lock the process holds on it, so a stat
+ * answered by an open and a close would drop the program's (docs/design.md). Any context.
+ */
+void sb_kg_no_files(void);

@@ -219,5 +219,99 @@ for p in on off; do
 	check "$p: a preloaded stat wrapper still answers ($fake_out; natively $fake_native)" \
 		[ "$fake_out" = "$fake_native" ] && [ "$fake_native" = "4242 6" ]
 done
+# Closing any fd of a file drops every POSIX record lock the process holds on it (fcntl(2)), and
+# the try answers a stat, an access or a readlink by an open and a close: once the program takes
+# such a lock, the try opens directories only. A stat, access and readlink of a file the program
+# has locked leave the lock in place, as natively; a second process sees it.
+lock_py='
+import fcntl, os, struct, sys
+f = sys.argv[1]
+fd = os.open(f, os.O_RDONLY)
+def held():
+    pid = os.fork()
+    if pid == 0:
+        c = os.open(f, os.O_RDONLY)
+        r = fcntl.fcntl(c, fcntl.F_GETLK, struct.pack("hhqqi", fcntl.F_WRLCK, 0, 0, 0, 0))
+        os._exit(0 if struct.unpack("hhqqi", r)[0] != fcntl.F_UNLCK else 1)
+    return os.waitpid(pid, 0)[1] == 0
+os.stat(f)
+for what, call in (("stat", lambda: os.stat(f)), ("access", lambda: os.access(f, os.R_OK)),
+                   ("readlink", lambda: os.readlink(f)), ("realpath", lambda: os.path.realpath(f))):
+    fcntl.lockf(fd, fcntl.LOCK_SH)
+    try:
+        call()
+    except OSError:
+        pass
+    print("after", what, "locked" if held() else "unlocked")
+    fcntl.lockf(fd, fcntl.LOCK_UN)'
+lock_native=$(/usr/bin/python3 -c "$lock_py" "$g/p/f" 2>&1)
+for p in on off; do
+	lock_out=$("$sb" run --log "$tmp/lock-$p.log" -p "$tmp/$p.policy" -- /usr/bin/python3 -c "$lock_py" "$g/p/f" 2>&1)
+	check "$p: a POSIX lock outlives a stat, access, readlink and realpath of its file ($(echo "$lock_out" | tr '\n' ' '))" \
+		[ "$lock_out" = "$lock_native" ] && [ "$(echo "$lock_native" | grep -c ' locked$')" = 4 ]
+done
+# What that means to SQLite: a writer in the sandbox holds a write transaction (its RESERVED
+# lock, a POSIX lock); a second writer outside must be told "database is locked". In a tree the
+# sandbox may write, which is still a kernel grant (its directory stays).
+w=$tmp/w
+mkdir "$w"
+chmod 777 "$w"
+cat >"$tmp/w.policy" <<P
+sysbroker-policy 1
+include $tmp/on.policy
+path $w read list stat
+path $w/** read list stat write create delete
+P
+printf 'sysbroker-policy 1\ninclude %s\nkernel-grants off\n' "$tmp/w.policy" >"$tmp/w-off.policy"
+wait_for() { # wait_for FILE: up to 30 s
+	i=0
+	while [ ! -e "$1" ] && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+sql() { # sql RUNNER...: writer A under RUNNER, writer B outside once A holds its lock
+	rm -f "$w/db" "$w/db-journal" "$w/a-locked" "$w/b-done"
+	/usr/bin/python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('create table t(x)'); c.commit()" "$w/db"
+	chmod 666 "$w/db"
+	"$@" /usr/bin/python3 -c '
+import os, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1] + "/db", isolation_level=None, timeout=0)
+c.execute("begin immediate")
+c.execute("insert into t values (1)")
+os.stat(sys.argv[1] + "/db")
+open(sys.argv[1] + "/a-locked", "w").close()
+for i in range(300):
+    if os.path.exists(sys.argv[1] + "/b-done"):
+        break
+    time.sleep(0.1)
+try:
+    c.execute("commit")
+    print("A: committed")
+except sqlite3.Error as e:
+    print("A:", e)' "$w" 2>&1 &
+	a=$!
+	wait_for "$w/a-locked"
+	/usr/bin/python3 -c '
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0)
+try:
+    c.execute("begin immediate")
+    print("B: got the write lock too")
+    c.execute("rollback")
+except sqlite3.Error as e:
+    print("B:", e)' "$w/db" 2>&1
+	touch "$w/b-done"
+	wait $a
+	/usr/bin/python3 -c "import sqlite3, sys; print('rows', sqlite3.connect(sys.argv[1]).execute('select count(*) from t').fetchone()[0])" "$w/db"
+}
+if /usr/bin/python3 -c 'import sqlite3' 2>/dev/null; then
+	sql_native=$(sql)
+	for p in w w-off; do
+		sql_out=$(sql "$sb" run --log "$tmp/sql-$p.log" -p "$tmp/$p.policy" --)
+		check "$p: SQLite's write lock holds against a second writer ($(echo "$sql_out" | tr '\n' ' '); natively $(echo "$sql_native" | tr '\n' ' '))" \
+			[ "$sql_out" = "$sql_native" ]
+	done
+fi
 echo "1..$n"
 exit $fail
