@@ -623,11 +623,6 @@ include $tmp/on.policy
 path $tmp/eln/tool exec
 path $tmp/elalias/k* exec
 P
-cat >"$tmp/exlink-off.policy" <<P
-sysbroker-policy 1
-include $tmp/exlink-on.policy
-kernel-grants off
-P
 for prog in kg kg-static; do
 	transport=trap
 	[ $prog = kg-static ] && transport=notify
