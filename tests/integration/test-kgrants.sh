@@ -5,13 +5,14 @@
 # once which of the two it was.
 # The C library's stat family is answered without a trap where the kernel decides (the fast path).
 # And another preloaded library that wraps stat still has the last word.
-#     test-kgrants.sh SYSBROKER SOURCE_ROOT KGRANT_STATIC FASTPATH_PROBE FAKE_STAT_SO
+#     test-kgrants.sh SYSBROKER SOURCE_ROOT KGRANT_STATIC FASTPATH_PROBE FAKE_STAT_SO LOCK_PROBE
 set -u
 sb=$1
 src=$2
 kg_static=$3
 fp_probe=$4
 fake_stat=$5
+lock_probe=$6
 unset LD_LIBRARY_PATH
 n=0
 fail=0
@@ -38,6 +39,7 @@ chmod -R a+rX "$g"
 cp "$kg_static" "$tmp/kg-static"
 cp "$fp_probe" "$tmp/fp-probe"
 cp "$fake_stat" "$tmp/fake-stat.so"
+cp "$lock_probe" "$tmp/lock-probe"
 cat >"$tmp/on.policy" <<P
 sysbroker-policy 1
 include $src/examples/policies/runtime.policy
@@ -49,6 +51,7 @@ path /tmp stat
 path $tmp stat
 path $tmp/kg-static read exec
 path $tmp/fp-probe read exec
+path $tmp/lock-probe read exec
 path $tmp/fake-stat.so read
 path $tmp/work.sh read
 path $tmp/work.py read
@@ -313,5 +316,29 @@ if /usr/bin/python3 -c 'import sqlite3' 2>/dev/null; then
 			[ "$sql_out" = "$sql_native" ]
 	done
 fi
+# The wait for other threads' tries before a lock (sb_kg_no_files()) must not hang, and a lock
+# must not be lost to a try under way in its own thread. A child forked while another thread is
+# inside a try inherits the count of tries under way, whose thread it does not have: its first
+# lock waited forever. A thread whose try is a blocking open (a FIFO without a writer) held a
+# lock in another thread until the writer came, which that thread was to open after its lock. A
+# signal handler's lock, taken while its thread's try was between its open and its close, was
+# dropped by that close.
+: >"$w/lf"
+mkfifo "$w/lfifo"
+chmod a+r "$w/lf" "$w/lfifo"
+lp_native_F=$("$tmp/lock-probe" -F "$w/lf" 2>&1)
+lp_native_s=$("$tmp/lock-probe" -s "$w/lf" 100 2>&1)
+lp_native_p=$(timeout 10 "$tmp/lock-probe" -p "$w/lf" "$w/lfifo" 2>&1)
+for p in w w-off; do
+	lp_F=$(timeout 150 "$sb" run --log "$tmp/lp-$p.log" -p "$tmp/$p.policy" -- "$tmp/lock-probe" -F "$w/lf" 2>&1)
+	check "$p: a child forked while another thread stats takes its lock ($lp_F; natively $lp_native_F)" \
+		[ "$lp_F" = "$lp_native_F" ] && [ "$lp_native_F" = "children stuck in their lock: 0" ]
+	lp_p=$(timeout 10 "$sb" run --log "$tmp/lp-$p.log" -p "$tmp/$p.policy" -- "$tmp/lock-probe" -p "$w/lf" "$w/lfifo" 2>&1)
+	check "$p: a lock while another thread waits in a FIFO's open ($(echo "$lp_p" | tr '\n' ' '); natively $(echo "$lp_native_p" | tr '\n' ' '))" \
+		[ "$lp_p" = "$lp_native_p" ] && [ -n "$lp_native_p" ]
+	lp_s=$(timeout 150 "$sb" run --log "$tmp/lp-$p.log" -p "$tmp/$p.policy" -- "$tmp/lock-probe" -s "$w/lf" 100 2>&1)
+	check "$p: a signal handler's lock outlives the stat it interrupts ($lp_s; natively $lp_native_s)" \
+		[ "$lp_s" = "$lp_native_s" ] && [ "$lp_native_s" = "lock gone after a stat in 0 of 100 runs" ]
+done
 echo "1..$n"
 exit $fail
