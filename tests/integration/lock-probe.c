@@ -13,10 +13,15 @@
  * RUNS times, a child stats FILE in a loop until a SIGALRM handler (an itimer a few
  * milliseconds away) has taken a read lock on FILE; then a process of its own asks whether the
  * lock is still held. Prints in how many runs it was gone: natively none.
+ *     lock-probe -j FILE FIFO
+ * A second thread opens FIFO (no writer) for reading with a timeout: alarm(1) and a SIGALRM
+ * handler that siglongjmps out of the open. Once it is done, the main thread locks FILE. Prints
+ * each step: natively both.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +154,47 @@ static int signal_lock(int runs)
 	return 0;
 }
 
+static sigjmp_buf timed_out;
+
+static void on_timeout(int sig)
+{
+	(void)sig;
+	siglongjmp(timed_out, 1);
+}
+
+static void *fifo_timed(void *a)
+{
+	sigset_t m;
+	struct sigaction sa = { .sa_handler = on_timeout };
+	sigemptyset(&m);
+	sigaddset(&m, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &m, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+	if (sigsetjmp(timed_out, 1) == 0) {
+		alarm(1);
+		open(fifo, O_RDONLY);
+	}
+	printf("reader: open timed out\n");
+	fflush(stdout);
+	return a;
+}
+
+static int fifo_jump(void)
+{
+	pthread_t t;
+	sigset_t m;
+	sigemptyset(&m);
+	sigaddset(&m, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &m, NULL); /* the alarm is the reader's */
+	if (pthread_create(&t, NULL, fifo_timed, NULL))
+		return 2;
+	pthread_join(t, NULL);
+	int fd = open(file, O_RDONLY);
+	struct flock l = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+	printf("lock: %s\n", fcntl(fd, F_SETLK, &l) == 0 ? "ok" : "failed");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "-F") == 0) {
@@ -164,6 +210,11 @@ int main(int argc, char **argv)
 		file = argv[2];
 		return signal_lock(atoi(argv[3]));
 	}
-	fprintf(stderr, "usage: lock-probe -F FILE | -p FILE FIFO | -s FILE RUNS\n");
+	if (argc == 4 && strcmp(argv[1], "-j") == 0) {
+		file = argv[2];
+		fifo = argv[3];
+		return fifo_jump();
+	}
+	fprintf(stderr, "usage: lock-probe -F FILE | -p FILE FIFO | -s FILE RUNS | -j FILE FIFO\n");
 	return 2;
 }

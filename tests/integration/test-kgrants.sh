@@ -322,13 +322,15 @@ fi
 # lock waited forever. A thread whose try is a blocking open (a FIFO without a writer) held a
 # lock in another thread until the writer came, which that thread was to open after its lock. A
 # signal handler's lock, taken while its thread's try was between its open and its close, was
-# dropped by that close.
+# dropped by that close. A try left by a siglongjmp (an open of a FIFO given up after alarm(1))
+# never lowered the count: every later lock of another thread waited forever.
 : >"$w/lf"
 mkfifo "$w/lfifo"
 chmod a+r "$w/lf" "$w/lfifo"
 lp_native_F=$("$tmp/lock-probe" -F "$w/lf" 2>&1)
 lp_native_s=$("$tmp/lock-probe" -s "$w/lf" 100 2>&1)
 lp_native_p=$(timeout 10 "$tmp/lock-probe" -p "$w/lf" "$w/lfifo" 2>&1)
+lp_native_j=$(timeout 10 "$tmp/lock-probe" -j "$w/lf" "$w/lfifo" 2>&1)
 for p in w w-off; do
 	lp_F=$(timeout 150 "$sb" run --log "$tmp/lp-$p.log" -p "$tmp/$p.policy" -- "$tmp/lock-probe" -F "$w/lf" 2>&1)
 	check "$p: a child forked while another thread stats takes its lock ($lp_F; natively $lp_native_F)" \
@@ -336,6 +338,9 @@ for p in w w-off; do
 	lp_p=$(timeout 10 "$sb" run --log "$tmp/lp-$p.log" -p "$tmp/$p.policy" -- "$tmp/lock-probe" -p "$w/lf" "$w/lfifo" 2>&1)
 	check "$p: a lock while another thread waits in a FIFO's open ($(echo "$lp_p" | tr '\n' ' '); natively $(echo "$lp_native_p" | tr '\n' ' '))" \
 		[ "$lp_p" = "$lp_native_p" ] && [ -n "$lp_native_p" ]
+	lp_j=$(timeout 10 "$sb" run --log "$tmp/lp-$p.log" -p "$tmp/$p.policy" -- "$tmp/lock-probe" -j "$w/lf" "$w/lfifo" 2>&1)
+	check "$p: a lock after another thread's try was left by a siglongjmp ($(echo "$lp_j" | tr '\n' ' '); natively $(echo "$lp_native_j" | tr '\n' ' '))" \
+		[ "$lp_j" = "$lp_native_j" ] && [ "$(echo "$lp_native_j" | tail -n 1)" = "lock: ok" ]
 	lp_s=$(timeout 150 "$sb" run --log "$tmp/lp-$p.log" -p "$tmp/$p.policy" -- "$tmp/lock-probe" -s "$w/lf" 100 2>&1)
 	check "$p: a signal handler's lock outlives the stat it interrupts ($lp_s; natively $lp_native_s)" \
 		[ "$lp_s" = "$lp_native_s" ] && [ "$lp_native_s" = "lock gone after a stat in 0 of 100 runs" ]
