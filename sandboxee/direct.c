@@ -445,23 +445,53 @@ bool sb_kg_recording(void)
 
 /*
  * POSIX record locks (sb_kg_no_files()): once the program may hold one, a try opens directories
- * only, so that no close of a try's fd drops a lock of the program's. sb_kg_busy counts the tries
- * under way in every thread, sb_kg_mine those of this thread (a signal handler's lock may come
- * while its thread is inside a try, which cannot end before the handler returns).
+ * only, so that no close of a try's fd drops a lock of the program's.
+ *  - A try that had opened a file before the flag went up keeps it open instead of closing it
+ *    (release()): at most SB_KG_PARKED such fds, each O_CLOEXEC, so they go at the next exec.
+ *  - The first lock waits, for a few milliseconds at most, until no try of another thread that
+ *    may close a file is under way (sb_kg_busy, less this thread's own, sb_kg_mine: a signal
+ *    handler's lock may interrupt its own thread's try). Only tries that never block are
+ *    counted (an open the program asked for may wait for a FIFO's writer), and the wait has a
+ *    bound: a count a fork copied, or one a siglongjmp out of a try left behind, never comes
+ *    down. Later locks do not wait.
+ * What is left: a first lock taken on the same file in the few instructions between a try's last
+ * look at the flag and its close, by a signal handler of that thread or, after the bound, by
+ * another thread (docs/threat-model.md).
  */
+#define SB_KG_PARKED 64
+#define SB_KG_WAIT_SPINS 100000L /* a few milliseconds of pauses */
 static bool sb_kg_dirs_only;
 static int sb_kg_busy;
+static int sb_kg_nparked;
 static __thread int sb_kg_mine __attribute__((tls_model("initial-exec")));
 
 void sb_kg_no_files(void)
 {
+	if (__atomic_load_n(&sb_kg_dirs_only, __ATOMIC_SEQ_CST))
+		return;
+	if (__atomic_exchange_n(&sb_kg_dirs_only, true, __ATOMIC_SEQ_CST))
+		return;
 	/* Either a try sees the flag, or this sees the try (both sequentially consistent). */
-	__atomic_store_n(&sb_kg_dirs_only, true, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&sb_kg_busy, __ATOMIC_SEQ_CST) > sb_kg_mine)
+	for (long i = 0;
+	     i < SB_KG_WAIT_SPINS && __atomic_load_n(&sb_kg_busy, __ATOMIC_SEQ_CST) > sb_kg_mine;
+	     i++)
 		sb_cpu_relax();
 }
 
-static bool try_one(struct try *t, long *ret);
+/* The end of a try's fd that may be a file (opened while files were tried): kept once locks may be
+ * held. */
+static void release(long fd, bool files)
+{
+	if (!files) {
+		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		return;
+	}
+	if (!__atomic_load_n(&sb_kg_dirs_only, __ATOMIC_SEQ_CST) ||
+	    __atomic_fetch_add(&sb_kg_nparked, 1, __ATOMIC_SEQ_CST) >= SB_KG_PARKED)
+		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+}
+
+static bool try_one(struct try *t, bool files, long *ret);
 
 bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 {
@@ -469,24 +499,27 @@ bool sb_kg_try(long nr, const uint64_t args[6], long *ret)
 
 	if (!sb_kg_on || !decode(nr, args, &t))
 		return false;
-	sb_kg_mine++;
-	__atomic_add_fetch(&sb_kg_busy, 1, __ATOMIC_SEQ_CST);
-	bool answered = false;
-	if (__atomic_load_n(&sb_kg_dirs_only, __ATOMIC_SEQ_CST)) {
-		/* A directory only: what an open the caller asked for gives must not change. */
-		if (t.kind != OPEN || (t.flags & O_DIRECTORY)) {
-			t.flags |= O_DIRECTORY;
-			answered = try_one(&t, ret);
-		}
-	} else {
-		answered = try_one(&t, ret);
+	bool counted = t.kind != OPEN, answered = false;
+	if (counted) {
+		sb_kg_mine++;
+		__atomic_add_fetch(&sb_kg_busy, 1, __ATOMIC_SEQ_CST);
 	}
-	__atomic_sub_fetch(&sb_kg_busy, 1, __ATOMIC_SEQ_CST);
-	sb_kg_mine--;
+	bool files = !__atomic_load_n(&sb_kg_dirs_only, __ATOMIC_SEQ_CST);
+	if (files) {
+		answered = try_one(&t, true, ret);
+	} else if (t.kind != OPEN || (t.flags & O_DIRECTORY)) {
+		/* A directory only: what an open the caller asked for gives must not change. */
+		t.flags |= O_DIRECTORY;
+		answered = try_one(&t, false, ret);
+	}
+	if (counted) {
+		__atomic_sub_fetch(&sb_kg_busy, 1, __ATOMIC_SEQ_CST);
+		sb_kg_mine--;
+	}
 	return answered;
 }
 
-static bool try_one(struct try *tp, long *ret)
+static bool try_one(struct try *tp, bool files, long *ret)
 {
 	struct try t = *tp;
 
@@ -534,7 +567,7 @@ static bool try_one(struct try *tp, long *ret)
 		 */
 		struct stat st;
 		long r = t.buf ? raw(SYS_fstat, fd, (long)&st, 0, 0, 0, 0) : -EFAULT;
-		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		release(fd, files && !(r == 0 && S_ISDIR(st.st_mode)));
 		if (r < 0 || exec_listed(&st))
 			return false;
 		sb_memcpy((void *)(uintptr_t)t.buf, &st, sizeof(st));
@@ -543,14 +576,14 @@ static bool try_one(struct try *tp, long *ret)
 	}
 	if (exec_only(fd)) {
 		/* Readable by the kernel only to be executed: the broker decides. */
-		raw(SYS_close, fd, 0, 0, 0, 0, 0);
+		release(fd, files);
 		return false;
 	}
 	if (t.kind == OPEN) {
 		*ret = fd;
 		return true;
 	}
-	raw(SYS_close, fd, 0, 0, 0, 0, 0);
+	release(fd, files);
 	*ret = t.kind == READLINK ? -EINVAL : 0; /* else ACCESS */
 	return true;
 }
