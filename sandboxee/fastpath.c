@@ -76,6 +76,11 @@ enum {
 	OPEN64_2,
 	OPENAT_2,
 	OPENAT64_2,
+	/* Not tried, only watched for POSIX locks: no part of next_is_libc. */
+	FCNTL,
+	FCNTL64,
+	LOCKF,
+	LOCKF64,
 	NREAL
 };
 static const char *const real_names[NREAL] = {
@@ -83,13 +88,15 @@ static const char *const real_names[NREAL] = {
 	"fstatat64",  "fstat",      "fstat64",      "access",         "faccessat",
 	"readlink",   "readlinkat", "realpath",     "__realpath_chk", "canonicalize_file_name",
 	"open",       "open64",     "openat",       "openat64",       "__open_2",
-	"__open64_2", "__openat_2", "__openat64_2",
+	"__open64_2", "__openat_2", "__openat64_2", "fcntl",          "fcntl64",
+	"lockf",      "lockf64",
 };
 static void *real[NREAL];
 /*
- * Whether every one of them is the C library's own. Another preloaded library that wraps one
- * (fakeroot's stat, say) comes after this one in LD_PRELOAD, and a try answered here would skip
- * it: then nothing is tried here, and the handler's try comes behind that library, as before.
+ * Whether every one of them tried here (all before FCNTL) is the C library's own. Another
+ * preloaded library that wraps one (fakeroot's stat, say) comes after this one in LD_PRELOAD,
+ * and a try answered here would skip it: then nothing is tried here, and the handler's try comes
+ * behind that library, as before.
  */
 static bool next_is_libc;
 
@@ -104,20 +111,17 @@ static void resolve(void)
 	bool own = libc != NULL;
 	for (int i = 0; i < NREAL; i++) {
 		real[i] = dlsym(RTLD_NEXT, real_names[i]);
-		own = own && real[i] && dlsym(libc, real_names[i]) == real[i];
+		own = own && (i >= FCNTL || (real[i] && dlsym(libc, real_names[i]) == real[i]));
 	}
 	if (libc)
 		dlclose(libc); /* only the reference taken here: the C library stays */
 	next_is_libc = own;
 }
 
-static void resolve_locks(void);
-
 __attribute__((constructor(101))) static void fastpath_init(void)
 {
 	int saved_errno = errno;
 	resolve();
-	resolve_locks();
 	errno = saved_errno;
 }
 
@@ -545,38 +549,12 @@ static bool posix_lock_cmd(int cmd)
 		;
 }
 
-/* The C library's fcntl, fcntl64, lockf and lockf64. */
-enum { L_FCNTL, L_FCNTL64, L_LOCKF, L_LOCKF64, NLOCK };
-static const char *const lock_names[NLOCK] = { "fcntl", "fcntl64", "lockf", "lockf64" };
-static void *lock_real[NLOCK];
-
-/* Looked up by the constructor; a call before it (another library's) looks its own up then. */
-static void resolve_locks(void)
-{
-	for (int i = 0; i < NLOCK; i++)
-		__atomic_store_n(&lock_real[i], dlsym(RTLD_NEXT, lock_names[i]), __ATOMIC_RELEASE);
-}
-
-/* The real function i into *fnp (a function pointer of its type); false (ENOSYS) if none. */
-static bool have_lock(int i, void *fnp)
-{
-	void *f = __atomic_load_n(&lock_real[i], __ATOMIC_ACQUIRE);
-	if (!f) {
-		f = dlsym(RTLD_NEXT, lock_names[i]);
-		__atomic_store_n(&lock_real[i], f, __ATOMIC_RELEASE);
-	}
-	memcpy(fnp, &f, sizeof(f));
-	if (!f)
-		errno = ENOSYS;
-	return f != NULL;
-}
-
 static int fcntl_as(int i, int fd, int cmd, void *arg)
 {
 	int (*f)(int, int, ...);
 	if (posix_lock_cmd(cmd))
 		sb_kg_no_files();
-	return have_lock(i, &f) ? f(fd, cmd, arg) : -1;
+	return have(i, &f) ? f(fd, cmd, arg) : -1;
 }
 
 /* The variadic argument, as the C library takes it: one pointer-sized value, whatever cmd is. */
@@ -586,7 +564,7 @@ EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	return fcntl_as(L_FCNTL, fd, cmd, arg);
+	return fcntl_as(FCNTL, fd, cmd, arg);
 }
 
 EXPORT int fcntl64(int fd, int cmd, ...)
@@ -595,7 +573,7 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	void *arg = va_arg(ap, void *);
 	va_end(ap);
-	return fcntl_as(L_FCNTL64, fd, cmd, arg);
+	return fcntl_as(FCNTL64, fd, cmd, arg);
 }
 
 EXPORT int lockf(int fd, int cmd, off_t len)
@@ -603,7 +581,7 @@ EXPORT int lockf(int fd, int cmd, off_t len)
 	int (*f)(int, int, off_t);
 	if (cmd == F_LOCK || cmd == F_TLOCK)
 		sb_kg_no_files();
-	return have_lock(L_LOCKF, &f) ? f(fd, cmd, len) : -1;
+	return have(LOCKF, &f) ? f(fd, cmd, len) : -1;
 }
 
 EXPORT int lockf64(int fd, int cmd, off64_t len)
@@ -611,5 +589,5 @@ EXPORT int lockf64(int fd, int cmd, off64_t len)
 	int (*f)(int, int, off64_t);
 	if (cmd == F_LOCK || cmd == F_TLOCK)
 		sb_kg_no_files();
-	return have_lock(L_LOCKF64, &f) ? f(fd, cmd, len) : -1;
+	return have(LOCKF64, &f) ? f(fd, cmd, len) : -1;
 }
